@@ -1,0 +1,51 @@
+# shellcheck shell=bash source-path=SCRIPTDIR
+# The fake SMTP server (scripts/fake_smtp.py) as a background process.
+#   mk_smtp_start MAIL_DIR LOG_FILE [persist]
+#       start it on a free 127.0.0.1 port; sets MK_SMTP_PORT and MK_SMTP_PID.
+#       Stopped at exit unless "persist" (the demo keeps it running).
+#   mk_smtp_stop PID
+# Source it; do not execute it.
+
+[[ -n "${_MK_SMTP_SH:-}" ]] && return 0
+_MK_SMTP_SH=1
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+mk_smtp_start() {
+  local dir=$1 log=$2 persist=${3:-} ready pid start
+  ready="$log.port"
+  mkdir -p "$dir" "$(dirname "$log")"
+  rm -f "$ready"
+  if [[ "$persist" == persist ]]; then
+    # Own session: survives the script and its Ctrl-C.
+    setsid python3 "$MK_REPO_ROOT/scripts/fake_smtp.py" --dir "$dir" --port 0 \
+      --ready-file "$ready" >"$log" 2>&1 </dev/null &
+  else
+    python3 "$MK_REPO_ROOT/scripts/fake_smtp.py" --dir "$dir" --port 0 \
+      --ready-file "$ready" >"$log" 2>&1 </dev/null &
+  fi
+  pid=$!
+  [[ "$persist" == persist ]] || mk_on_exit "mk_smtp_stop $pid"
+  start=$SECONDS
+  until [[ -s "$ready" ]]; do
+    if ! kill -0 "$pid" 2>/dev/null || ((SECONDS - start > 10)); then
+      cat "$log" >&2
+      mk_die "the fake SMTP server did not start"
+    fi
+    sleep 0.1
+  done
+  MK_SMTP_PORT="$(cat "$ready")"
+  MK_SMTP_PID=$pid
+  export MK_SMTP_PORT MK_SMTP_PID
+  mk_log "fake SMTP server on 127.0.0.1:$MK_SMTP_PORT (pid $pid), messages in $dir"
+}
+
+mk_smtp_stop() {
+  local pid=$1 i
+  kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < 50; i++)); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.1
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+}

@@ -1,0 +1,318 @@
+#!/usr/bin/env bash
+# MyKollector — THE test command (README and .ci/run call it).
+#
+#   scripts/test.sh
+#
+# 1. system packages and Rust toolchain (installs what is missing when root)
+# 2. cargo fmt --check, cargo clippy -D warnings, unit tests (lib + bins)
+# 3. cargo build --bins (debug) and the api test binary
+# 4. the HTTP suite (cargo test --test api) against a private Apache that runs
+#    the real .htaccess files, TWICE, each time with a fresh database, .env,
+#    fake SMTP server and web root:
+#       cgid     event MPM + mod_cgid   (CGI, one process per request)
+#       fastcgi  event MPM + mod_fcgid  (FastCGI, long-lived processes)
+#    plus .htaccess checks (secrets and dumps never served) in each mode,
+# 5. one smoke run under prefork + mod_cgi (the classic mod_cgi code path) with
+#    the HTTPS redirect ON: GET /api/health must be a 301, and 200 when the
+#    request says it came over HTTPS (X-Forwarded-Proto).
+# Prints a summary; exits non-zero if anything failed.
+#
+# Environment knobs (all optional):
+#   MK_TEST_MODES="cgid fastcgi"   which HTTP suites to run
+#   MK_TEST_THREADS=8              --test-threads of the HTTP suite
+#   MK_TEST_ARGS="name_filter"     extra arguments for the test binary (filter...)
+#   MK_KEEP_RUN=1                  keep the run directory (logs, .env, web roots)
+#                                  even on success (always kept on failure)
+#   MK_KEEP_DB=1                   do not drop the test databases
+#   MK_SKIP_LINT=1                 skip fmt and clippy (local iterations only)
+#
+# The HTTP suite gets these variables (tests/api/main.rs relies on them):
+#   MK_TEST_BASE_URL   http://127.0.0.1:<port>   (no trailing slash)
+#   MK_TEST_ENV_FILE   the .env the server uses (same DB: fixtures go there)
+#   MK_TEST_MODE       cgid | fastcgi
+#   MK_TEST_MAIL_DIR   directory where the fake SMTP server writes one .eml per
+#                      message (envelope in X-Fake-SMTP-Mail-From/-Rcpt-To)
+#   MK_TEST_ERROR_LOG  Apache's error log (the binary's stderr lands there)
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR
+
+# shellcheck source=lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+# shellcheck source=lib/deps.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/deps.sh"
+# shellcheck source=lib/db.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/db.sh"
+# shellcheck source=lib/apache.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/apache.sh"
+# shellcheck source=lib/smtp.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/smtp.sh"
+
+cd "$MK_REPO_ROOT"
+export CARGO_TERM_COLOR=never
+
+MODES="${MK_TEST_MODES:-cgid fastcgi}"
+THREADS="${MK_TEST_THREADS:-8}"
+TARGET_DIR="${CARGO_TARGET_DIR:-$MK_REPO_ROOT/target}"
+BIN_API="$TARGET_DIR/debug/mykollector"
+BIN_ADMIN="$TARGET_DIR/debug/mk-admin"
+
+# =============================================================================
+# >>> EXTRA STEPS — later tasks hook in here >>>
+# Use step_run "name" command... for each check; a failure is reported in the
+# summary and makes the script exit non-zero.
+#
+# extra_steps_offline: after the build ($BIN_API, $BIN_ADMIN exist), no server
+#   (e.g. python3 + ezdxf strict read-back/audit of generated DXF files).
+extra_steps_offline() {
+  :
+}
+# extra_steps_online MODE BASE_URL ENV_FILE: inside each HTTP suite, after
+#   cargo test, while Apache and the database are up
+#   (e.g. headless Chromium against the front-ends under $BASE_URL/chrono/).
+extra_steps_online() {
+  :
+}
+# <<< EXTRA STEPS <<<
+# =============================================================================
+
+# --- summary bookkeeping -----------------------------------------------------
+SUMMARY=()    # "STATUS|seconds|name|details"
+FAILURES=0
+CURRENT_STEP=""
+STEP_START=0
+
+step_begin() {
+  CURRENT_STEP=$1
+  STEP_START=$SECONDS
+  mk_section "$1"
+}
+# step_end RC [details]
+step_end() {
+  local rc=$1 details=${2:-} status=PASS
+  if [[ "$rc" != 0 ]]; then
+    status=FAIL
+    FAILURES=$((FAILURES + 1))
+  fi
+  SUMMARY+=("$status|$((SECONDS - STEP_START))|$CURRENT_STEP|$details")
+  CURRENT_STEP=""
+  return 0
+}
+step_skip() { SUMMARY+=("SKIP|0|$1|${2:-}"); }
+# step_run NAME CMD...: a simple command as one step (never aborts the script).
+step_run() {
+  local name=$1 rc=0
+  shift
+  step_begin "$name"
+  "$@" || rc=$?
+  step_end "$rc"
+}
+
+# shellcheck disable=SC2317 # called from the EXIT trap
+print_summary() {
+  local rc=$MK_EXIT_STATUS line status secs name details
+  [[ -n "$CURRENT_STEP" ]] && SUMMARY+=("ABORT|$((SECONDS - STEP_START))|$CURRENT_STEP|script stopped here")
+  printf '\n==================== MyKollector test summary ====================\n'
+  for line in "${SUMMARY[@]}"; do
+    IFS='|' read -r status secs name details <<<"$line"
+    printf '  %-5s %5ss  %-58s %s\n' "$status" "$secs" "$name" "$details"
+  done
+  if [[ "$rc" == 0 && "$FAILURES" == 0 ]]; then
+    printf 'RESULT: PASS\n'
+  else
+    printf 'RESULT: FAIL (%s failed step(s), exit %s)\n' "$FAILURES" "$rc"
+    [[ -n "${RUN:-}" && -d "${RUN:-}" ]] && printf 'Logs, .env files and web roots kept in %s\n' "$RUN"
+  fi
+}
+
+# "test result: ok. 12 passed; 0 failed; 1 ignored; ..." lines -> "12 passed, 0 failed, 1 ignored"
+test_counts() {
+  awk '/^test result:/ { for (i = 1; i <= NF; i++) {
+         if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i; if ($(i+1) ~ /^ignored/) g += $i } }
+       END { printf "%d passed, %d failed, %d ignored", p, f, g }' "$1"
+}
+
+# Run directory: logs, .env files, web roots. Removed at exit on success.
+RUN="$(mktemp -d /tmp/mk-test.XXXXXX)"
+chmod 755 "$RUN" # www-data must reach the web roots and .env files inside
+# shellcheck disable=SC2317 # called from the EXIT trap
+cleanup_run() {
+  if [[ "$MK_EXIT_STATUS" == 0 && "$FAILURES" == 0 && "${MK_KEEP_RUN:-0}" != 1 ]]; then
+    rm -rf "$RUN"
+  fi
+}
+# Registered first = runs last: summary after every other cleanup.
+mk_on_exit print_summary
+mk_on_exit cleanup_run
+
+# --- 1. dependencies -----------------------------------------------------------
+step_begin "dependencies"
+ensure_packages "${MK_BASE_PACKAGES[@]}"
+ensure_rust_toolchain
+step_end 0
+
+# --- 2. lint and unit tests -------------------------------------------------
+if [[ "${MK_SKIP_LINT:-0}" == 1 ]]; then
+  step_skip "cargo fmt --check" "MK_SKIP_LINT=1"
+  step_skip "cargo clippy -D warnings" "MK_SKIP_LINT=1"
+else
+  step_run "cargo fmt --check" cargo fmt --all -- --check
+  step_run "cargo clippy -D warnings" cargo clippy --all-targets -- -D warnings
+fi
+
+step_begin "unit tests (cargo test --lib --bins)"
+rc=0
+cargo test --lib --bins 2>&1 | tee "$RUN/unit-tests.log" || rc=$?
+step_end "$rc" "$(test_counts "$RUN/unit-tests.log")"
+
+# --- 3. build ------------------------------------------------------------------
+step_begin "cargo build --bins + api test binary"
+rc=0
+cargo build --bins && cargo test --test api --no-run || rc=$?
+step_end "$rc"
+if [[ "$rc" != 0 ]]; then
+  mk_warn "build failed: no HTTP suite can run"
+  exit 1
+fi
+[[ -x "$BIN_API" && -x "$BIN_ADMIN" ]] || mk_die "expected $BIN_API and $BIN_ADMIN after cargo build"
+
+extra_steps_offline
+
+# --- 4. HTTP suites ------------------------------------------------------------
+step_begin "MariaDB running"
+mk_db_ensure_running
+step_end 0
+
+# setup_env MODE: fresh database, app root with .env, fake SMTP server,
+# schema installed. Sets ENV_FILE, APP, MAIL_DIR for the mode.
+setup_env() {
+  local mode=$1 port=$2
+  APP="$RUN/$mode/app"
+  MAIL_DIR="$RUN/$mode/mail"
+  ENV_FILE="$APP/.env"
+  mk_db_create_fresh mk_test_
+  mk_app_root_prepare "$APP"
+  mk_smtp_start "$MAIL_DIR" "$RUN/$mode/fake-smtp.log"
+  mk_write_env "$ENV_FILE" \
+    APP_ENV=test \
+    "APP_URL=http://127.0.0.1:$port" \
+    DB_HOST=127.0.0.1 \
+    "DB_PORT=$MK_DB_PORT" \
+    "DB_SOCKET=$MK_DB_SOCKET" \
+    "DB_NAME=$MK_DB_NAME" \
+    "DB_USER=${MK_DB_USER:?}" \
+    "DB_PASS=$MK_DB_PASS" \
+    "JWT_SECRET=$(mk_random_hex 32)" \
+    JWT_EXPIRY=86400 \
+    "ENCRYPTION_KEY=$(mk_random_hex 32)" \
+    "STORAGE_PATH=$APP/storage" \
+    "LOG_PATH=$APP/logs" \
+    "BACKUP_PATH=$APP/backups" \
+    CORS_ORIGINS=http://chrono.test,http://fab.test \
+    SMTP_HOST=127.0.0.1 \
+    "SMTP_PORT=$MK_SMTP_PORT" \
+    SMTP_USER= \
+    SMTP_PASS= \
+    SMTP_FROM=noreply@mykollector.test \
+    SMTP_TLS=none \
+    MAX_BODY_BYTES=10485760
+  # Mail files must be readable by the tests (root) — they are; and the
+  # server never writes there (it speaks SMTP).
+  "$BIN_ADMIN" --env-file "$ENV_FILE" install
+  # mk-admin ran as root: give anything it created back to the web user.
+  mk_chown_web "$APP/storage" "$APP/logs" "$APP/backups"
+}
+
+# run_suite MODE: one full HTTP suite in one Apache mode.
+run_suite() {
+  local mode=$1 port docroot rundir base rc
+  port="$(mk_free_port)"
+  docroot="$RUN/$mode/public_html"
+  rundir="$RUN/$mode/apache"
+  base="http://127.0.0.1:$port"
+
+  step_begin "[$mode] database + .env + mk-admin install"
+  setup_env "$mode" "$port"
+  step_end 0
+
+  step_begin "[$mode] Apache up, GET /api/health = 200"
+  mk_deploy "$docroot" "$mode" "$BIN_API" "$ENV_FILE"
+  mk_apache_start "$mode" "$port" "$docroot" "$rundir"
+  rc=0
+  # The first FastCGI request also spawns the process: allow some time.
+  mk_wait_http_code "$base/api/health" 200 30 || rc=$?
+  if [[ "$rc" != 0 ]]; then
+    curl -s --max-time 10 -i "$base/api/health" | head -n 20 >&2 || true
+    mk_apache_error_log "$rundir"
+  fi
+  step_end "$rc"
+
+  if [[ "$rc" == 0 ]]; then
+    step_begin "[$mode] cargo test --test api (--test-threads=$THREADS)"
+    rc=0
+    # shellcheck disable=SC2086 # MK_TEST_ARGS is a list of words on purpose
+    MK_TEST_BASE_URL="$base" \
+      MK_TEST_ENV_FILE="$ENV_FILE" \
+      MK_TEST_MODE="$mode" \
+      MK_TEST_MAIL_DIR="$MAIL_DIR" \
+      MK_TEST_ERROR_LOG="$rundir/error.log" \
+      cargo test --test api -- --test-threads="$THREADS" ${MK_TEST_ARGS:-} 2>&1 |
+      tee "$RUN/$mode/api-tests.log" || rc=$?
+    [[ "$rc" != 0 ]] && mk_apache_error_log "$rundir" 60
+    step_end "$rc" "$(test_counts "$RUN/$mode/api-tests.log")"
+
+    extra_steps_online "$mode" "$base" "$ENV_FILE"
+  else
+    step_skip "[$mode] cargo test --test api" "server not healthy"
+  fi
+
+  # After the suite: it may have created files; the checks plant decoys.
+  step_begin "[$mode] .htaccess: secrets/dumps never served"
+  rc=0
+  mk_htaccess_checks "$base" "$docroot" || rc=$?
+  step_end "$rc"
+
+  local panics
+  panics="$(grep -c 'panicked' "$rundir/error.log" 2>/dev/null || true)"
+  [[ "${panics:-0}" != 0 ]] && mk_warn "[$mode] $panics 'panicked' line(s) in $rundir/error.log"
+
+  mk_apache_stop "$rundir"
+  if [[ "$mode" == cgid ]]; then
+    smoke_mod_cgi "$docroot" "$RUN/cgi/apache"
+  fi
+  mk_smtp_stop "$MK_SMTP_PID"
+  [[ "${MK_KEEP_DB:-0}" == 1 ]] || mk_db_drop "$MK_DB_NAME" "$MK_DB_USER"
+}
+
+# smoke_mod_cgi DOCROOT RUNDIR: prefork + mod_cgi on the cgid web root (same
+# .htaccess variant and .cgi binary), HTTPS redirect ON.
+smoke_mod_cgi() {
+  local docroot=$1 rundir=$2 port base code rc=0
+  port="$(mk_free_port)"
+  base="http://127.0.0.1:$port"
+  step_begin "[cgi] prefork+mod_cgi: /api/health 301 on http, 200 via https proxy"
+  mk_apache_start cgi "$port" "$docroot" "$rundir" https
+  code="$(mk_http_code "$base/api/health")"
+  if [[ "$code" != 301 ]]; then
+    mk_warn "plain-HTTP /api/health answered $code, expected the HTTPS redirect 301"
+    rc=1
+  fi
+  code="$(mk_http_code "$base/api/health" -H 'X-Forwarded-Proto: https')"
+  if [[ "$code" != 200 ]]; then
+    mk_warn "/api/health behind an HTTPS proxy answered $code, expected 200 from the binary"
+    curl -s --max-time 10 -i -H 'X-Forwarded-Proto: https' "$base/api/health" | head -n 20 >&2 || true
+    mk_apache_error_log "$rundir"
+    rc=1
+  fi
+  mk_apache_stop "$rundir"
+  step_end "$rc"
+}
+
+for mode in $MODES; do
+  case "$mode" in
+    cgid | fastcgi) run_suite "$mode" ;;
+    *) mk_die "MK_TEST_MODES: unknown mode '$mode' (cgid, fastcgi)" ;;
+  esac
+done
+
+[[ "$FAILURES" == 0 ]] || exit 1
+exit 0

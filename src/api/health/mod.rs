@@ -1,0 +1,107 @@
+//! Spec §10.4 — `GET /api/health`: status, database, free disk, age of the
+//! last backup and which optional modules are configured. Also serves the
+//! OpenAPI document of the route table.
+
+use crate::error::Result;
+use crate::http::router::{route, Access, Route};
+use crate::http::{Ctx, Method, Response};
+use mysql::prelude::Queryable;
+use serde_json::json;
+use std::path::Path;
+use std::time::{Instant, SystemTime};
+
+/// Routes of this module.
+pub const ROUTES: &[Route] = &[
+    route(
+        Method::Get,
+        "/api/health",
+        Access::Public,
+        show_health,
+        "État du service : base de données, disque, dernière sauvegarde, modules",
+    ),
+    route(
+        Method::Get,
+        "/api/openapi.json",
+        Access::Public,
+        show_openapi,
+        "Document OpenAPI 3 de toutes les routes",
+    ),
+];
+
+/// Spec §10.4: "Health check : GET /api/health → DB, disque, backup, modules".
+/// 503 when the database does not answer, so monitoring can alert on status.
+fn show_health(ctx: &mut Ctx) -> Result<Response> {
+    let started = Instant::now();
+    let db = ctx
+        .conn()
+        .and_then(|c| c.query_drop("SELECT 1").map_err(Into::into));
+    let db_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let config = ctx.config;
+    let maintenance = config.maintenance_flag().exists();
+    let db_ok = db.is_ok();
+    let status = match (db_ok, maintenance) {
+        (false, _) => "error",
+        (true, true) => "maintenance",
+        (true, false) => "ok",
+    };
+    let body = json!({
+        "status": status,
+        "version": env!("CARGO_PKG_VERSION"),
+        "database": {
+            "ok": db_ok,
+            "latency_ms": (db_ms * 100.0).round() / 100.0,
+        },
+        "disk": {
+            "storage_free_bytes": free_bytes(&config.storage_path),
+            "storage_writable": is_writable(&config.storage_path),
+            "logs_writable": is_writable(&config.log_path),
+        },
+        "backup": last_backup(&config.backup_path),
+        "maintenance": maintenance,
+        "modules": {
+            "smtp": !config.smtp.host.is_empty(),
+            "prestashop": config.var("PRESTASHOP_URL").is_some()
+                && (config.var("PRESTASHOP_WEBSERVICE_KEY").is_some()
+                    || config.var("PRESTASHOP_CLIENT_SECRET").is_some()),
+            "strava": config.var("STRAVA_CLIENT_ID").is_some()
+                && config.var("STRAVA_CLIENT_SECRET").is_some(),
+        },
+    });
+    Ok(Response::json(if db_ok { 200 } else { 503 }, &body))
+}
+
+fn free_bytes(path: &Path) -> Option<u64> {
+    let s = rustix::fs::statvfs(path).ok()?;
+    Some(s.f_bavail.saturating_mul(s.f_frsize))
+}
+
+fn is_writable(path: &Path) -> bool {
+    rustix::fs::access(path, rustix::fs::Access::WRITE_OK).is_ok()
+}
+
+/// The newest file of the backup directory: its name and age in hours.
+fn last_backup(dir: &Path) -> serde_json::Value {
+    let newest = std::fs::read_dir(dir).ok().and_then(|entries| {
+        entries
+            .filter_map(std::result::Result::ok)
+            .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.file_name())))
+            .max_by_key(|(modified, _)| *modified)
+    });
+    match newest {
+        None => json!({ "last": null, "age_hours": null }),
+        Some((modified, name)) => {
+            let age = SystemTime::now()
+                .duration_since(modified)
+                .map_or(0.0, |d| d.as_secs_f64() / 3600.0);
+            json!({
+                "last": name.to_string_lossy(),
+                "age_hours": (age * 10.0).round() / 10.0,
+            })
+        }
+    }
+}
+
+fn show_openapi(_ctx: &mut Ctx) -> Result<Response> {
+    Ok(Response::ok(&crate::api::openapi::document())
+        .with_header("Cache-Control", "public, max-age=300"))
+}

@@ -1,0 +1,148 @@
+//! `mk-admin`: install and migrate the schema, create the first super_admin,
+//! show migration status, print the route table, seed demo data.
+
+use crate::api::auth;
+use crate::config::Config;
+use crate::db::{self, migrate};
+use crate::http::router::{routes, Access};
+use crate::security::Role;
+use clap::{Parser, Subcommand};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// MyKollector administration from a shell.
+#[derive(Parser, Debug)]
+#[command(name = "mk-admin", version, about)]
+pub struct Cli {
+    /// The .env file to use (default: MK_ENV_FILE, else .env beside the program).
+    #[arg(long, global = true)]
+    env_file: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Check the database and folders, apply pending migrations (safe to run
+    /// again), and optionally create the first super_admin.
+    Install {
+        /// Email of the super_admin to create (password from MK_ADMIN_PASSWORD
+        /// or typed at the prompt).
+        #[arg(long)]
+        admin_email: Option<String>,
+    },
+    /// List applied and pending migrations.
+    Status,
+    /// Create a super_admin (password from MK_ADMIN_PASSWORD or the prompt).
+    CreateAdmin {
+        /// Email address.
+        #[arg(long)]
+        email: String,
+    },
+    /// Print the route table with each route's access rule.
+    Routes,
+    /// Insert demo data (users of each role, courses, orders…); safe to run again.
+    SeedDemo,
+}
+
+/// Runs the CLI; the exit code tells cron and scripts whether it worked.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("mk-admin: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn load_config(env_file: Option<&Path>) -> Result<Config, String> {
+    let config = match env_file {
+        Some(p) => Config::load_from(Some(p)),
+        None => Config::load(),
+    };
+    config.map_err(|e| e.to_string())
+}
+
+fn run(cli: Cli) -> Result<(), String> {
+    if let Command::Routes = cli.command {
+        print_routes();
+        return Ok(());
+    }
+    let config = load_config(cli.env_file.as_deref())?;
+    let mut conn = db::connect(&config.db)
+        .map_err(|e| format!("cannot connect to the database {}: {e}", config.db.name))?;
+    match cli.command {
+        Command::Install { admin_email } => {
+            println!("database {}: connected", config.db.name);
+            for dir in [&config.storage_path, &config.log_path, &config.backup_path] {
+                ensure_writable_dir(dir)?;
+                println!("folder {}: writable", dir.display());
+            }
+            let applied = migrate::apply_pending(&mut conn).map_err(|e| e.log_line())?;
+            if applied.is_empty() {
+                println!("schema: up to date, nothing to apply");
+            }
+            for v in applied {
+                println!("schema: applied {v}");
+            }
+            if let Some(email) = admin_email {
+                create_admin(&mut conn, &email)?;
+            }
+            Ok(())
+        }
+        Command::Status => {
+            for (version, state) in migrate::status(&mut conn).map_err(|e| e.log_line())? {
+                println!("{:<10} {version}", format!("{state:?}").to_lowercase());
+            }
+            Ok(())
+        }
+        Command::CreateAdmin { email } => create_admin(&mut conn, &email),
+        Command::SeedDemo => crate::demo::seed(&mut conn, &config).map_err(|e| e.log_line()),
+        Command::Routes => unreachable!("handled before connecting"),
+    }
+}
+
+fn create_admin(conn: &mut mysql::Conn, email: &str) -> Result<(), String> {
+    let password = super::read_secret("Password for the super_admin: ", "MK_ADMIN_PASSWORD")
+        .map_err(|e| e.to_string())?;
+    let id = auth::create_user(conn, email, &password, Role::SuperAdmin, None, None, None)
+        .map_err(|e| e.message().to_string())?;
+    println!("super_admin {email} created (id {id})");
+    Ok(())
+}
+
+fn ensure_writable_dir(dir: &Path) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let probe = dir.join(".mk-write-test");
+    std::fs::write(&probe, b"ok")
+        .and_then(|()| std::fs::remove_file(&probe))
+        .map_err(|e| format!("{} is not writable: {e}", dir.display()))
+}
+
+fn print_routes() {
+    for r in routes() {
+        let access = match r.access {
+            Access::Public => "public".to_string(),
+            Access::Authenticated => "authenticated".to_string(),
+            Access::Roles(set) => set.iter().map(|r| r.as_str()).collect::<Vec<_>>().join("|"),
+        };
+        println!(
+            "{:<7} {:<48} {:<40} {}",
+            r.method.as_str(),
+            r.path,
+            access,
+            r.summary
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn verify_cli() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,251 @@
+//! The one error type of the API.
+//!
+//! Every failure a client can see is an [`Error`]: an HTTP status, a stable
+//! English snake_case `code` (clients branch on it) and a French `message`
+//! (users read it). Internal causes (SQL errors, I/O) are kept apart in
+//! `detail`, written to the log with the place they were raised, and never sent
+//! to the client. The wire format is always
+//! `{"error": true, "code": "...", "message": "..."}`.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::panic::Location;
+
+/// An API failure, rendered as the uniform JSON error.
+#[derive(Debug)]
+pub struct Error {
+    status: u16,
+    code: Cow<'static, str>,
+    message: Cow<'static, str>,
+    detail: Option<String>,
+    retry_after: Option<u64>,
+    location: &'static Location<'static>,
+}
+
+/// Result of every handler and helper that can fail in front of a client.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// An error with any status; prefer the named constructors below.
+    #[track_caller]
+    pub fn new(
+        status: u16,
+        code: impl Into<Cow<'static, str>>,
+        message: impl Into<Cow<'static, str>>,
+    ) -> Self {
+        Error {
+            status,
+            code: code.into(),
+            message: message.into(),
+            detail: None,
+            retry_after: None,
+            location: Location::caller(),
+        }
+    }
+
+    /// 400: the request cannot be understood.
+    #[track_caller]
+    pub fn bad_request(code: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(400, code, message)
+    }
+
+    /// 422: the request is well-formed but a value is not acceptable.
+    #[track_caller]
+    pub fn invalid(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(422, "validation_error", message)
+    }
+
+    /// 401: no valid credentials.
+    #[track_caller]
+    pub fn unauthorized(code: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(401, code, message)
+    }
+
+    /// 403: authenticated, but not allowed.
+    #[track_caller]
+    pub fn forbidden() -> Self {
+        Self::new(
+            403,
+            "forbidden",
+            "Vous n'avez pas les droits nécessaires pour cette action.",
+        )
+    }
+
+    /// 404 for a named resource.
+    #[track_caller]
+    pub fn not_found(code: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(404, code, message)
+    }
+
+    /// 409: the resource is not in a state that allows the action.
+    #[track_caller]
+    pub fn conflict(code: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(409, code, message)
+    }
+
+    /// 429 with the number of seconds to wait.
+    #[track_caller]
+    pub fn too_many_requests(retry_after: u64) -> Self {
+        let mut e = Self::new(
+            429,
+            "rate_limited",
+            "Trop de requêtes. Merci de patienter avant de réessayer.",
+        );
+        e.retry_after = Some(retry_after.max(1));
+        e
+    }
+
+    /// 503 while the database cannot be reached.
+    #[track_caller]
+    pub fn database_unavailable(detail: impl fmt::Display) -> Self {
+        Self::new(
+            503,
+            "database_unavailable",
+            "Le service est momentanément indisponible. Merci de réessayer dans quelques instants.",
+        )
+        .with_detail(detail)
+    }
+
+    /// 500: a fault of ours; `detail` goes to the log only.
+    #[track_caller]
+    pub fn internal(detail: impl fmt::Display) -> Self {
+        Self::new(
+            500,
+            "internal_error",
+            "Une erreur interne est survenue. L'équipe technique a été prévenue.",
+        )
+        .with_detail(detail)
+    }
+
+    /// Attaches a cause for the log; the client never sees it.
+    #[must_use]
+    pub fn with_detail(mut self, detail: impl fmt::Display) -> Self {
+        self.detail = Some(detail.to_string());
+        self
+    }
+
+    /// HTTP status code.
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// Stable machine-readable code.
+    pub fn code(&self) -> &str {
+        &self.code
+    }
+
+    /// French message for the user.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// Seconds to wait, for 429 and 503 answers.
+    pub fn retry_after(&self) -> Option<u64> {
+        self.retry_after
+    }
+
+    /// The uniform JSON body.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({ "error": true, "code": self.code, "message": self.message })
+    }
+
+    /// One log line: status, code, where it was raised, and the hidden cause.
+    pub fn log_line(&self) -> String {
+        match &self.detail {
+            Some(d) => format!("{} {} at {}: {}", self.status, self.code, self.location, d),
+            None => format!("{} {} at {}", self.status, self.code, self.location),
+        }
+    }
+
+    /// Whether this error is our fault (and thus worth a log line).
+    pub fn is_server_error(&self) -> bool {
+        self.status >= 500
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.log_line())
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<mysql::Error> for Error {
+    #[track_caller]
+    fn from(e: mysql::Error) -> Self {
+        match e {
+            mysql::Error::IoError(_) | mysql::Error::DriverError(_) => {
+                Error::database_unavailable(e)
+            }
+            _ => Error::internal(e),
+        }
+    }
+}
+
+impl From<std::io::Error> for Error {
+    #[track_caller]
+    fn from(e: std::io::Error) -> Self {
+        Error::internal(e)
+    }
+}
+
+/// Maps database constraint failures to the client-facing error they mean.
+pub trait ResultExt<T> {
+    /// A duplicate on the unique key `key` (MySQL error 1062) becomes 409 `code`.
+    fn on_duplicate(self, key: &str, code: &'static str, message: &'static str) -> Result<T>;
+}
+
+impl<T> ResultExt<T> for std::result::Result<T, mysql::Error> {
+    #[track_caller]
+    fn on_duplicate(self, key: &str, code: &'static str, message: &'static str) -> Result<T> {
+        match self {
+            Ok(v) => Ok(v),
+            Err(mysql::Error::MySqlError(e)) if e.code == 1062 && e.message.contains(key) => {
+                Err(Error::conflict(code, message))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_body_has_the_uniform_shape() {
+        let e = Error::not_found("order_not_found", "Commande introuvable.");
+        assert_eq!(
+            e.to_json().to_string(),
+            r#"{"code":"order_not_found","error":true,"message":"Commande introuvable."}"#
+        );
+        assert_eq!(e.status(), 404);
+    }
+
+    #[test]
+    fn internal_detail_stays_out_of_the_body() {
+        let e = Error::internal("SQL syntax error near 'secret'");
+        assert!(!e.to_json().to_string().contains("secret"));
+        assert!(e.log_line().contains("secret"));
+        assert!(e.log_line().contains("error.rs"));
+    }
+
+    #[test]
+    fn rate_limit_carries_retry_after() {
+        let e = Error::too_many_requests(0);
+        assert_eq!(e.status(), 429);
+        assert_eq!(e.retry_after(), Some(1));
+        assert_eq!(e.code(), "rate_limited");
+    }
+
+    #[test]
+    fn statuses_of_named_constructors() {
+        assert_eq!(Error::bad_request("invalid_json", "x").status(), 400);
+        assert_eq!(Error::unauthorized("token_missing", "x").status(), 401);
+        assert_eq!(Error::forbidden().status(), 403);
+        assert_eq!(Error::conflict("c", "x").status(), 409);
+        assert_eq!(Error::invalid("x").status(), 422);
+        assert_eq!(Error::database_unavailable("down").status(), 503);
+    }
+}

@@ -1,0 +1,27 @@
+//! MyKollector: engraved medals for sporting feats.
+//!
+//! A guided tour:
+//! - [`http`] turns CGI/FastCGI requests into [`http::Request`]s, routes them
+//!   through one table, and runs the guards (CORS, auth, roles, maintenance,
+//!   rate limits, audit).
+//! - [`api`] holds one module per domain of the specification (§5), each with
+//!   its routes, handlers, SQL and types together.
+//! - [`db`] opens the one MySQL connection of the process and applies the
+//!   embedded migrations of `sql/`.
+//! - [`security`] has JWTs, password hashing, random tokens and roles.
+//! - [`error`] is the one error type, rendered as the uniform JSON error.
+//! - [`config`] reads `.env`; [`mail`] sends email over SMTP; [`time`] formats
+//!   dates and durations the French way.
+
+pub mod api;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod http;
+pub mod mail;
+pub mod security;
+pub mod time;
+
+pub use error::{Error, Result};

@@ -1,0 +1,174 @@
+//! Access tokens: HS256 JWTs carrying the user id, role and atelier, valid
+//! `JWT_EXPIRY` seconds (24 h by default).
+//!
+//! Only HS256 is accepted: a token announcing `alg: none` or any other
+//! algorithm is refused before its signature is even considered.
+
+use crate::error::{Error, Result};
+use crate::security::Role;
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// What an access token says about its bearer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claims {
+    /// User id.
+    pub sub: u64,
+    /// Role at issue time.
+    pub role: Role,
+    /// Atelier of a workshop operator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub atelier_id: Option<u64>,
+    /// Issued at (seconds since the epoch).
+    pub iat: u64,
+    /// Expires at (seconds since the epoch).
+    pub exp: u64,
+}
+
+/// Seconds since the Unix epoch.
+pub fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// Signs an access token for a user.
+pub fn issue(
+    secret: &str,
+    lifetime: Duration,
+    user_id: u64,
+    role: Role,
+    atelier_id: Option<u64>,
+) -> Result<String> {
+    let iat = now_secs();
+    let claims = Claims {
+        sub: user_id,
+        role,
+        atelier_id,
+        iat,
+        exp: iat + lifetime.as_secs(),
+    };
+    encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .map_err(Error::internal)
+}
+
+/// Checks a token's algorithm, signature and expiry.
+pub fn verify(secret: &str, token: &str) -> Result<Claims> {
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.leeway = 0;
+    // `sub` is a number here, so serde (not the spec-claims check) requires it.
+    validation.set_required_spec_claims(&["exp"]);
+    decode::<Claims>(
+        token,
+        &DecodingKey::from_secret(secret.as_bytes()),
+        &validation,
+    )
+    .map(|data| data.claims)
+    .map_err(|e| match e.kind() {
+        ErrorKind::ExpiredSignature => Error::unauthorized(
+            "token_expired",
+            "Votre session a expiré. Merci de vous reconnecter.",
+        ),
+        _ => Error::unauthorized("token_invalid", "Jeton d'authentification invalide."),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &str = "0123456789abcdef0123456789abcdef";
+
+    fn b64(s: &str) -> String {
+        // Unpadded base64url, enough for the forged tokens below.
+        const T: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        let bytes = s.as_bytes();
+        let mut out = String::new();
+        for chunk in bytes.chunks(3) {
+            let n =
+                chunk.iter().fold(0u32, |a, b| (a << 8) | u32::from(*b)) << (8 * (3 - chunk.len()));
+            for i in 0..=chunk.len() {
+                out.push(T[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn issue_then_verify() {
+        let t = issue(
+            SECRET,
+            Duration::from_secs(60),
+            7,
+            Role::OperateurFab,
+            Some(3),
+        )
+        .unwrap();
+        let c = verify(SECRET, &t).unwrap();
+        assert_eq!(
+            (c.sub, c.role, c.atelier_id),
+            (7, Role::OperateurFab, Some(3))
+        );
+    }
+
+    #[test]
+    fn wrong_secret_and_tampering_refused() {
+        let t = issue(SECRET, Duration::from_secs(60), 7, Role::Sportif, None).unwrap();
+        assert_eq!(
+            verify("another-secret-another-secret-xx", &t)
+                .unwrap_err()
+                .code(),
+            "token_invalid"
+        );
+        let mut parts: Vec<&str> = t.split('.').collect();
+        let forged = b64(&format!(
+            r#"{{"sub":7,"role":"super_admin","iat":1,"exp":{}}}"#,
+            now_secs() + 60
+        ));
+        parts[1] = &forged;
+        assert_eq!(
+            verify(SECRET, &parts.join(".")).unwrap_err().code(),
+            "token_invalid"
+        );
+    }
+
+    #[test]
+    fn alg_none_refused() {
+        let header = b64(r#"{"alg":"none","typ":"JWT"}"#);
+        let body = b64(&format!(
+            r#"{{"sub":1,"role":"super_admin","iat":1,"exp":{}}}"#,
+            now_secs() + 60
+        ));
+        assert_eq!(
+            verify(SECRET, &format!("{header}.{body}."))
+                .unwrap_err()
+                .status(),
+            401
+        );
+    }
+
+    #[test]
+    fn expired_refused() {
+        let header = Header::new(Algorithm::HS256);
+        let claims = Claims {
+            sub: 1,
+            role: Role::Sportif,
+            atelier_id: None,
+            iat: 1,
+            exp: now_secs() - 5,
+        };
+        let t = encode(
+            &header,
+            &claims,
+            &EncodingKey::from_secret(SECRET.as_bytes()),
+        )
+        .unwrap();
+        assert_eq!(verify(SECRET, &t).unwrap_err().code(), "token_expired");
+    }
+}

@@ -1,0 +1,142 @@
+//! Dates and durations as the product shows them: ISO 8601 timestamps in
+//! logs, `HH:MM:SS` chronos, French dates in capitals on medals
+//! ("14 JUILLET 2024").
+//!
+//! Calendar arithmetic is done in SQL where rows are involved; this module only
+//! formats, so no date crate is linked into the CGI binary.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+const MONTHS_FR: [&str; 12] = [
+    "JANVIER",
+    "FÉVRIER",
+    "MARS",
+    "AVRIL",
+    "MAI",
+    "JUIN",
+    "JUILLET",
+    "AOÛT",
+    "SEPTEMBRE",
+    "OCTOBRE",
+    "NOVEMBRE",
+    "DÉCEMBRE",
+];
+
+/// Now as `YYYY-MM-DDTHH:MM:SSZ`.
+pub fn now_iso_utc() -> String {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    iso_utc(secs)
+}
+
+/// An epoch timestamp as `YYYY-MM-DDTHH:MM:SSZ`.
+pub fn iso_utc(epoch_secs: u64) -> String {
+    let days = i64::try_from(epoch_secs / 86_400).unwrap_or(0);
+    let rem = epoch_secs % 86_400;
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian
+/// (Howard Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = u32::try_from(doy - (153 * mp + 2) / 5 + 1).unwrap_or(1);
+    let m = u32::try_from(if mp < 10 { mp + 3 } else { mp - 9 }).unwrap_or(1);
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// Seconds as `HH:MM:SS` (hours may exceed 24 for very long efforts).
+pub fn hms(total_secs: u64) -> String {
+    format!(
+        "{:02}:{:02}:{:02}",
+        total_secs / 3600,
+        total_secs % 3600 / 60,
+        total_secs % 60
+    )
+}
+
+/// Parses `HH:MM:SS` (or `MM:SS`) into seconds.
+pub fn parse_hms(s: &str) -> Option<u64> {
+    let parts: Vec<u64> = s
+        .trim()
+        .split(':')
+        .map(|p| p.parse().ok())
+        .collect::<Option<_>>()?;
+    match parts[..] {
+        [h, m, s] if m < 60 && s < 60 => Some(h * 3600 + m * 60 + s),
+        [m, s] if s < 60 => Some(m * 60 + s),
+        _ => None,
+    }
+}
+
+/// A `YYYY-MM-DD` date (a longer ISO timestamp is cut) as the French medal
+/// date: `14 JUILLET 2024`.
+pub fn french_date_upper(iso: &str) -> Option<String> {
+    let date = iso.get(..10)?;
+    let mut it = date.split('-');
+    let y: u32 = it.next()?.parse().ok()?;
+    let m: usize = it.next()?.parse().ok()?;
+    let d: u32 = it.next()?.parse().ok()?;
+    let month = MONTHS_FR.get(m.checked_sub(1)?)?;
+    (1..=31).contains(&d).then(|| format!("{d} {month} {y}"))
+}
+
+/// A `YYYY-MM-DD` date as `14/07/2024`.
+pub fn french_date_short(iso: &str) -> Option<String> {
+    let date = iso.get(..10)?;
+    let mut it = date.split('-');
+    let (y, m, d) = (it.next()?, it.next()?, it.next()?);
+    Some(format!("{d}/{m}/{y}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn epoch_to_iso() {
+        assert_eq!(iso_utc(0), "1970-01-01T00:00:00Z");
+        assert_eq!(iso_utc(1_720_951_200), "2024-07-14T10:00:00Z");
+        assert_eq!(iso_utc(951_782_400), "2000-02-29T00:00:00Z");
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(hms(16_337), "04:32:17");
+        assert_eq!(hms(0), "00:00:00");
+        assert_eq!(hms(90_061), "25:01:01");
+        assert_eq!(parse_hms("04:32:17"), Some(16_337));
+        assert_eq!(parse_hms("32:17"), Some(1_937));
+        assert_eq!(parse_hms("1:75:00"), None);
+        assert_eq!(parse_hms("abc"), None);
+    }
+
+    #[test]
+    fn french_dates() {
+        assert_eq!(
+            french_date_upper("2024-07-14").as_deref(),
+            Some("14 JUILLET 2024")
+        );
+        assert_eq!(
+            french_date_upper("2025-02-03T10:00:00").as_deref(),
+            Some("3 FÉVRIER 2025")
+        );
+        assert_eq!(french_date_upper("2025-13-03"), None);
+        assert_eq!(
+            french_date_short("2024-07-14").as_deref(),
+            Some("14/07/2024")
+        );
+    }
+}
