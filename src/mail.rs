@@ -109,3 +109,58 @@ pub fn send_password_reset(config: &Config, to: &str, prenom: &str, token: &str)
         },
     )
 }
+
+/// Tells the athlete the medal is on its way.
+pub fn send_shipped(
+    config: &Config,
+    to: &str,
+    prenom: &str,
+    numero: &str,
+    transporteur: Option<&str>,
+    tracking: &str,
+) -> Result<()> {
+    let carrier = transporteur.map(|t| format!(" ({t})")).unwrap_or_default();
+    send(
+        config,
+        &Email {
+            to,
+            subject: &format!("Votre médaille MyKollector est en route — {numero}"),
+            body: format!(
+                "Bonjour {prenom},\n\n\
+                 Bonne nouvelle : votre médaille gravée (commande {numero}) vient d'être expédiée{carrier}.\n\
+                 Numéro de suivi : {tracking}\n\n\
+                 Elle a gravi le col avec vous, elle arrive bientôt chez vous.\n\n\
+                 L'équipe MyKollector"
+            ),
+        },
+    )
+}
+
+/// Emails the athlete of order `commande_id` that it shipped, if the order
+/// has an athlete with an address (B2B orders have none). Meant to run after
+/// commit (`Ctx::after_commit`).
+pub fn notify_shipped(config: &Config, conn: &mut mysql::Conn, commande_id: u64) -> Result<()> {
+    use mysql::prelude::Queryable;
+    let row: Option<(
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    )> = conn.exec_first(
+        r"SELECT c.numero, COALESCE(u.email, c.email_client), u.prenom, c.transporteur, c.tracking
+          FROM commandes c LEFT JOIN users u ON u.id = c.user_id WHERE c.id = ?",
+        (commande_id,),
+    )?;
+    match row {
+        Some((numero, Some(email), prenom, transporteur, Some(tracking))) => send_shipped(
+            config,
+            &email,
+            prenom.as_deref().unwrap_or(""),
+            &numero,
+            transporteur.as_deref(),
+            &tracking,
+        ),
+        _ => Ok(()),
+    }
+}

@@ -24,6 +24,10 @@ pub struct AuditNote {
     pub email: Option<String>,
 }
 
+/// Work to do once the request's transaction is committed (emails, calls to
+/// other services): it must never run for a change that was rolled back.
+pub type AfterCommit = Box<dyn FnOnce(&Config, &mut Conn) -> Result<()>>;
+
 /// The per-request context handed to every handler.
 pub struct Ctx<'a> {
     /// The request.
@@ -38,6 +42,8 @@ pub struct Ctx<'a> {
     pub user: Option<Claims>,
     /// What the audit log should record about this request.
     pub audit: AuditNote,
+    /// Jobs run by the dispatcher after a successful commit.
+    pub after_commit: Vec<AfterCommit>,
 }
 
 impl Ctx<'_> {
@@ -95,6 +101,13 @@ impl Ctx<'_> {
     pub fn audit_entity(&mut self, entity: &'static str, id: u64) {
         self.audit.entity = Some(entity);
         self.audit.entity_id = Some(id);
+    }
+
+    /// Runs `job` after the transaction commits (never if it rolls back). A
+    /// failing job is logged; the answer stays a success, since the data is
+    /// committed.
+    pub fn after_commit(&mut self, job: impl FnOnce(&Config, &mut Conn) -> Result<()> + 'static) {
+        self.after_commit.push(Box::new(job));
     }
 
     /// Records details for the audit log.

@@ -228,12 +228,21 @@ fn dispatch(
         params,
         user: claims,
         audit: AuditNote::default(),
+        after_commit: Vec::new(),
     };
     let result = (route.handler)(&mut ctx);
     *audit = std::mem::take(&mut ctx.audit);
+    let jobs = std::mem::take(&mut ctx.after_commit);
     let committed = db.finish(result.is_ok());
     match (result, committed) {
-        (Ok(response), Ok(())) => Ok(response),
+        (Ok(response), Ok(())) => {
+            for job in jobs {
+                if let Err(e) = db.conn().and_then(|conn| job(config, conn)) {
+                    guard::log_error(config, req, &e);
+                }
+            }
+            Ok(response)
+        }
         (Ok(_), Err(e)) | (Err(e), _) => Err(e),
     }
 }

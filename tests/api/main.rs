@@ -4,5 +4,13 @@
 
 mod common;
 
+mod admin;
 mod auth;
+mod chronos;
+mod commandes;
+mod fab;
+mod gravure;
+mod parcours;
 mod platform;
+mod sav;
+mod stock;
