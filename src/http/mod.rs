@@ -10,6 +10,7 @@ pub mod cgi;
 pub mod context;
 pub mod fastcgi;
 pub mod guard;
+pub mod multipart;
 pub mod router;
 
 pub use context::Ctx;

@@ -302,3 +302,38 @@ pub fn atelier() -> u64 {
     .expect("insert atelier");
     conn.last_insert_id()
 }
+
+/// POSTs a multipart form; `files` are (field, filename, content type, bytes),
+/// `fields` plain (name, value) pairs.
+pub fn post_multipart(
+    path: &str,
+    token: Option<&str>,
+    fields: &[(&str, &str)],
+    files: &[(&str, &str, &str, Vec<u8>)],
+) -> Resp {
+    use mykollector::http::multipart::{encode, Part};
+    let mut parts: Vec<Part> = fields
+        .iter()
+        .map(|(name, value)| Part {
+            name: (*name).into(),
+            filename: None,
+            content_type: None,
+            data: value.as_bytes().to_vec(),
+        })
+        .collect();
+    parts.extend(files.iter().map(|(name, filename, ct, data)| Part {
+        name: (*name).into(),
+        filename: Some((*filename).into()),
+        content_type: Some((*ct).into()),
+        data: data.clone(),
+    }));
+    let boundary = format!("mk{}", unique("b"));
+    let content_type = format!("multipart/form-data; boundary={boundary}");
+    request(
+        "POST",
+        path,
+        token,
+        &[],
+        Some((&content_type, encode(&boundary, &parts))),
+    )
+}
