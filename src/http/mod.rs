@@ -8,6 +8,7 @@
 
 pub mod cgi;
 pub mod context;
+pub mod csv;
 pub mod fastcgi;
 pub mod guard;
 pub mod multipart;
