@@ -80,15 +80,36 @@ impl Db {
     }
 }
 
+/// Client-side `max_allowed_packet`: the largest packet this client reads or
+/// writes, and the size of MariaDB bulk-execute batches. 16 MiB is MariaDB's
+/// default (MySQL 8 defaults to 64 MiB), far above any row of this schema
+/// (files live on disk, not in the database).
+pub const MAX_ALLOWED_PACKET: usize = 16 * 1024 * 1024;
+
 /// Opens a connection with the leanest settings for a short-lived process.
+///
+/// Under CGI every request pays for the whole connect, so nothing is asked of
+/// the server beyond the handshake and authentication:
+/// - `max_allowed_packet` is given, otherwise the driver runs
+///   `SELECT @@max_allowed_packet` after the handshake (one round trip);
+/// - `prefer_socket(false)`, otherwise a TCP connection to a loopback address
+///   runs `SELECT @@socket` and reconnects over it (one or two more);
+/// - no connection attributes: the driver would otherwise build a map of
+///   six attributes (program name, pid, OS...) for every connect and the
+///   server would store them in performance_schema;
+/// - no init commands; the handshake already sets utf8mb4.
+///
+/// What options cannot remove: mysql_common parses the server version of the
+/// handshake with two regexes compiled on first use, i.e. on every CGI
+/// request (see scripts/bench.sh and perf-notes for the measured cost).
 pub fn connect(config: &DbConfig) -> std::result::Result<Conn, mysql::Error> {
     let mut opts = OptsBuilder::new()
         .user(Some(&config.user))
         .pass(Some(&config.pass))
         .db_name(Some(&config.name))
-        // `prefer_socket` would ask the server for @@socket after a TCP
-        // handshake: one more round trip on every CGI request.
         .prefer_socket(false)
+        .max_allowed_packet(Some(MAX_ALLOWED_PACKET))
+        .connect_attrs(None::<std::collections::HashMap<String, String>>)
         .stmt_cache_size(Some(16));
     opts = match &config.socket {
         Some(socket) => opts.socket(Some(socket)),
