@@ -7,7 +7,9 @@
 # 2. cargo fmt --check, cargo clippy -D warnings, unit tests (lib + bins)
 # 3. cargo build --bins (debug) and the api test binary
 # 4. the HTTP suite (cargo test --test api) against a private Apache that runs
-#    the real .htaccess files, TWICE, each time with a fresh database, .env,
+#    the real .htaccess files (then its #[ignore]d tests, which change global
+#    state such as maintenance mode, alone on one thread), TWICE, each time
+#    with a fresh database, .env,
 #    fake SMTP server and web root:
 #       cgid     event MPM + mod_cgid   (CGI, one process per request)
 #       fastcgi  event MPM + mod_fcgid  (FastCGI, long-lived processes)
@@ -259,6 +261,21 @@ run_suite() {
       tee "$RUN/$mode/api-tests.log" || rc=$?
     [[ "$rc" != 0 ]] && mk_apache_error_log "$rundir" 60
     step_end "$rc" "$(test_counts "$RUN/$mode/api-tests.log")"
+
+    # Tests that change global state (maintenance mode) are #[ignore]d in the
+    # parallel run above and run here alone, one at a time.
+    step_begin "[$mode] exclusive tests (--ignored, 1 thread)"
+    rc=0
+    # shellcheck disable=SC2086 # MK_TEST_ARGS is a list of words on purpose
+    MK_TEST_BASE_URL="$base" \
+      MK_TEST_ENV_FILE="$ENV_FILE" \
+      MK_TEST_MODE="$mode" \
+      MK_TEST_MAIL_DIR="$MAIL_DIR" \
+      MK_TEST_ERROR_LOG="$rundir/error.log" \
+      cargo test --test api -- --ignored --test-threads=1 ${MK_TEST_ARGS:-} 2>&1 |
+      tee "$RUN/$mode/api-tests-exclusive.log" || rc=$?
+    [[ "$rc" != 0 ]] && mk_apache_error_log "$rundir" 60
+    step_end "$rc" "$(test_counts "$RUN/$mode/api-tests-exclusive.log")"
 
     extra_steps_online "$mode" "$base" "$ENV_FILE"
   else
