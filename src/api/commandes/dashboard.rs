@@ -4,8 +4,8 @@
 //! community count).
 
 use super::queries::{self, ChronoRow, OrderRow};
+use super::render::{chrono_for_order, gravure_json};
 use super::status::Statut;
-use super::{chrono_for_order, gravure_json};
 use crate::error::Result;
 use crate::http::{Ctx, Response};
 use crate::time::{french_date_short, hms};

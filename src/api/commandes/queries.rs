@@ -346,8 +346,7 @@ pub fn podium(conn: &mut Conn, produit_id: u64) -> Result<Vec<(u64, String, u64)
 /// Athletes with at least one validated chrono (the dashboard's community
 /// figure).
 pub fn active_athletes(conn: &mut Conn) -> Result<u64> {
-    let n: Option<u64> = conn.query_first(
-        "SELECT COUNT(DISTINCT user_id) FROM chronos WHERE statut = 'valide'",
-    )?;
+    let n: Option<u64> =
+        conn.query_first("SELECT COUNT(DISTINCT user_id) FROM chronos WHERE statut = 'valide'")?;
     Ok(n.unwrap_or(0))
 }

@@ -9,8 +9,9 @@
 //! history, audit rows, dates and stock are those the product would write.
 
 use super::queries::{self, ChronoRow};
+use super::render::frozen_text;
 use super::status::{change_status, Shipping, Statut};
-use super::{frozen_text, insert_order, NewOrder, B2b};
+use super::{insert_order, B2b, NewOrder};
 use crate::demo::DEMO_PASSWORD;
 use crate::error::Result;
 use crate::security::jwt::Claims;
@@ -35,7 +36,8 @@ pub fn seed_demo(conn: &mut Conn) -> Result<()> {
             .find(|(k, _)| *k == key)
             .map_or(&[][..], |(_, s)| *s);
         for slug in slugs {
-            let id: Option<u64> = conn.exec_first("SELECT id FROM produits WHERE slug = ?", (slug,))?;
+            let id: Option<u64> =
+                conn.exec_first("SELECT id FROM produits WHERE slug = ?", (slug,))?;
             if id.is_some() {
                 return Ok(id);
             }
@@ -53,12 +55,10 @@ pub fn seed_demo(conn: &mut Conn) -> Result<()> {
         return Ok(());
     };
     let atelier: Option<u64> = conn.query_first("SELECT id FROM ateliers WHERE code = 'A1'")?;
-    let admin: Option<u64> = conn.query_first(
-        "SELECT id FROM users WHERE email = 'admin@mykollector.test'",
-    )?;
-    let julien: Option<u64> = conn.query_first(
-        "SELECT id FROM users WHERE email = 'julien@mykollector.test'",
-    )?;
+    let admin: Option<u64> =
+        conn.query_first("SELECT id FROM users WHERE email = 'admin@mykollector.test'")?;
+    let julien: Option<u64> =
+        conn.query_first("SELECT id FROM users WHERE email = 'julien@mykollector.test'")?;
     let (Some(admin), Some(julien)) = (admin, julien) else {
         return Ok(());
     };
@@ -92,11 +92,15 @@ pub fn seed_demo(conn: &mut Conn) -> Result<()> {
     if !has_orders(conn, julien)? {
         let other = ventoux.or(tourmalet).unwrap_or(izoard);
         let plan: Vec<(u64, Option<Statut>, i32)> = vec![
-            (izoard, None, 2),                             // to validate
-            (other, Some(Statut::AttenteGravure), 5),      // validated, waiting for a lot
+            (izoard, None, 2),                        // to validate
+            (other, Some(Statut::AttenteGravure), 5), // validated, waiting for a lot
             (other, Some(Statut::EnGravure), 8),
             (izoard, Some(Statut::Grave), 12),
-            (tourmalet.unwrap_or(izoard), Some(Statut::AttenteExpedition), 15),
+            (
+                tourmalet.unwrap_or(izoard),
+                Some(Statut::AttenteExpedition),
+                15,
+            ),
             (other, Some(Statut::Expedie), 20),
             (izoard, Some(Statut::Livre), 40),
             (other, Some(Statut::Sav), 30),
@@ -122,10 +126,26 @@ pub fn seed_demo(conn: &mut Conn) -> Result<()> {
         }
     }
     if !has_orders(conn, claire)? {
-        seed_order(conn, &actor, claire, izoard, atelier, Some(Statut::Expedie), 10)?;
+        seed_order(
+            conn,
+            &actor,
+            claire,
+            izoard,
+            atelier,
+            Some(Statut::Expedie),
+            10,
+        )?;
     }
     if !has_orders(conn, thomas)? {
-        seed_order(conn, &actor, thomas, izoard, atelier, Some(Statut::AttenteGravure), 4)?;
+        seed_order(
+            conn,
+            &actor,
+            thomas,
+            izoard,
+            atelier,
+            Some(Statut::AttenteGravure),
+            4,
+        )?;
     }
 
     // B2B: the town hall of Briançon, ten medals, no chrono.
@@ -160,7 +180,8 @@ pub fn seed_demo(conn: &mut Conn) -> Result<()> {
 
 /// An extra demo athlete (for the podium), created once.
 fn demo_athlete(conn: &mut Conn, email: &str, nom: &str, prenom: &str) -> Result<u64> {
-    let existing: Option<u64> = conn.exec_first("SELECT id FROM users WHERE email = ?", (email,))?;
+    let existing: Option<u64> =
+        conn.exec_first("SELECT id FROM users WHERE email = ?", (email,))?;
     if let Some(id) = existing {
         return Ok(id);
     }
@@ -240,9 +261,24 @@ fn seed_order(
         Statut::EnGravure => &[Statut::EnGravure],
         Statut::Grave => &[Statut::EnGravure, Statut::Grave],
         Statut::AttenteExpedition => &[Statut::EnGravure, Statut::Grave, Statut::AttenteExpedition],
-        Statut::Expedie => &[Statut::EnGravure, Statut::Grave, Statut::AttenteExpedition, Statut::Expedie],
-        Statut::Livre => &[Statut::EnGravure, Statut::Grave, Statut::Expedie, Statut::Livre],
-        Statut::Sav => &[Statut::EnGravure, Statut::Grave, Statut::Expedie, Statut::Sav],
+        Statut::Expedie => &[
+            Statut::EnGravure,
+            Statut::Grave,
+            Statut::AttenteExpedition,
+            Statut::Expedie,
+        ],
+        Statut::Livre => &[
+            Statut::EnGravure,
+            Statut::Grave,
+            Statut::Expedie,
+            Statut::Livre,
+        ],
+        Statut::Sav => &[
+            Statut::EnGravure,
+            Statut::Grave,
+            Statut::Expedie,
+            Statut::Sav,
+        ],
         Statut::Annule => &[Statut::Annule],
     };
     let shipping = Shipping {
