@@ -186,13 +186,15 @@ fn take_one(tx: &mut Conn, id: u64, scope: Option<u64>, claims: &Claims) -> Resu
     }
     match (order.atelier_id, scope) {
         (Some(a), Some(s)) if a != s => return Err(order_not_found()),
-        (None, None) => return Err(Error::conflict(
-            "no_atelier",
-            format!(
+        (None, None) => {
+            return Err(Error::conflict(
+                "no_atelier",
+                format!(
                 "La commande {} n'est affectée à aucun atelier : indiquez l'atelier qui la grave.",
                 order.numero
             ),
-        )),
+            ))
+        }
         _ => {}
     }
     match order.statut.as_str() {
