@@ -438,7 +438,7 @@ fn concurrent_prendre_takes_each_order_exactly_once() {
         assert_eq!(seen, ids.iter().copied().collect(), "round {round}");
         let history_entries: Option<u64> = db()
             .exec_first(
-                &format!(
+                format!(
                     "SELECT SUM(JSON_LENGTH(historique)) FROM commandes WHERE id IN ({})",
                     ids.iter().map(u64::to_string).collect::<Vec<_>>().join(",")
                 ),
