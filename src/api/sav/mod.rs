@@ -2,9 +2,9 @@
 //! `/api/defauts`, `/api/commandes/b2b`, `/api/fabricants`: after-sales and
 //! quality, and the orders that do not come from an athlete.
 //!
-//! - [`tickets`]: SAV Express (search an order, pick a reason and a gesture,
+//! - [`express`]: SAV Express (search an order, pick a reason and a gesture,
 //!   get a ticket and, when a medal must be made again, a linked replacement
-//!   order) and the CRUD of SAV tickets.
+//!   order); [`tickets`]: the CRUD of SAV tickets.
 //! - [`defauts`]: quality non-conformities reported by the workshops, with
 //!   their type and cause catalogues.
 //! - [`b2b`]: B2B orders entered by hand (spec §1.4) and the `fabricants`
@@ -16,6 +16,7 @@
 
 pub mod b2b;
 pub mod defauts;
+pub mod express;
 mod queries;
 pub mod tickets;
 
@@ -34,14 +35,14 @@ pub const ROUTES: &[Route] = &[
         Method::Get,
         "/api/fab/sav/recherche",
         Access::Roles(roles::OPERATEUR_PLUS),
-        tickets::list_recherche_sav,
+        express::list_recherche_sav,
         "SAV Express : recherche d'une commande (numéro, nom, email, client B2B)",
     ),
     route(
         Method::Post,
         "/api/fab/sav/express",
         Access::Roles(roles::OPERATEUR_PLUS),
-        tickets::create_sav_express,
+        express::create_sav_express,
         "SAV Express : ticket + commande de remplacement liée",
     ),
     // SAV tickets (spec 5.10).
