@@ -69,5 +69,6 @@ pub fn seed(conn: &mut Conn, _config: &Config) -> Result<()> {
     }
     crate::api::stock::seed_demo(conn)?;
     crate::api::commandes::seed_demo(conn)?;
+    crate::api::sav::seed_demo(conn)?;
     Ok(())
 }
