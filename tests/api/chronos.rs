@@ -380,8 +380,7 @@ fn athletes_only_touch_their_own_chronos() {
     assert_eq!(h["items"][0]["id"], running);
     assert!(h["items"][0]["ecoule_secondes"].is_i64());
     get("/api/chrono/history?statut=perdu", Some(&a.token)).assert_error(422, "validation_error");
-    patch("/api/chrono/abc/valider", Some(&a.token), &json!({}))
-        .assert_error(404, "not_found");
+    patch("/api/chrono/abc/valider", Some(&a.token), &json!({})).assert_error(404, "not_found");
 }
 
 #[test]
@@ -400,8 +399,7 @@ fn roles_and_tokens() {
     // admin_chrono may only validate or reject: no athlete routes.
     get("/api/chrono/history", Some(&chrono_admin.token)).assert_error(403, "forbidden");
     start(&chrono_admin, c).assert_error(403, "forbidden");
-    get(&format!("/api/chrono/{c}/mes"), Some(&chrono_admin.token))
-        .assert_error(403, "forbidden");
+    get(&format!("/api/chrono/{c}/mes"), Some(&chrono_admin.token)).assert_error(403, "forbidden");
     post_multipart(
         "/api/chrono/gpx",
         Some(&chrono_admin.token),
@@ -490,7 +488,11 @@ fn admin_chrono_validates_and_rejects() {
         (statut_db.as_str(), motif.as_deref(), by),
         ("annule", Some("Preuve illisible"), Some(admin.id))
     );
-    assert_eq!(best(c, u.id), Some((4000, first)), "a rejected pending chrono never ranked");
+    assert_eq!(
+        best(c, u.id),
+        Some((4000, first)),
+        "a rejected pending chrono never ranked"
+    );
 
     // Errors: bad decision, unknown chrono, already annulled, unknown field.
     patch(
@@ -587,14 +589,20 @@ fn manual_entry_with_proof_file() {
         .unwrap()
         .unwrap()
         .expect("preuve_url set");
-    assert!(path.starts_with("preuves/") && path.ends_with(".png"), "{path}");
+    assert!(
+        path.starts_with("preuves/") && path.ends_with(".png"),
+        "{path}"
+    );
     assert!(!path.contains("http") && !path.contains("public_html"));
     let on_disk = std::fs::read(config().storage_path.join(&path)).expect("proof stored");
     assert_eq!(on_disk, proof);
 
     // The validator downloads it.
     let admin = user(Role::AdminChrono);
-    let dl = get(&format!("/api/admin/chronos/{id}/preuve"), Some(&admin.token));
+    let dl = get(
+        &format!("/api/admin/chronos/{id}/preuve"),
+        Some(&admin.token),
+    );
     assert_eq!(dl.status, 200);
     assert_eq!(dl.header("Content-Type"), Some("image/png"));
     assert_eq!(dl.body, proof);
@@ -651,14 +659,24 @@ fn manual_entry_validation() {
         "/api/chrono/manuel",
         Some(&u.token),
         &fields,
-        &[("preuve", "virus.exe", "application/octet-stream", b"MZ\x90\x00".to_vec())],
+        &[(
+            "preuve",
+            "virus.exe",
+            "application/octet-stream",
+            b"MZ\x90\x00".to_vec(),
+        )],
     )
     .assert_error(415, "unsupported_file_type");
     post_multipart(
         "/api/chrono/manuel",
         Some(&u.token),
         &fields,
-        &[("preuve", "photo.png", "image/png", b"%PDF-1.7 not a png".to_vec())],
+        &[(
+            "preuve",
+            "photo.png",
+            "image/png",
+            b"%PDF-1.7 not a png".to_vec(),
+        )],
     )
     .assert_error(415, "unsupported_file_type");
     let mut huge = png();
@@ -683,7 +701,12 @@ fn manual_entry_validation() {
         "/api/chrono/manuel",
         Some(&u.token),
         &fields,
-        &[("preuve", "diplome.pdf", "application/pdf", b"%PDF-1.4\n%fin".to_vec())],
+        &[(
+            "preuve",
+            "diplome.pdf",
+            "application/pdf",
+            b"%PDF-1.4\n%fin".to_vec(),
+        )],
     )
     .expect(201);
     assert_eq!(chrono_count(u.id), 2);
@@ -713,7 +736,9 @@ fn gpx_doc(points: &[((f64, f64), Option<i64>)]) -> Vec<u8> {
 "#,
     );
     for ((lat, lng), t) in points {
-        let time = t.map(|t| format!("<time>{}</time>", iso(t))).unwrap_or_default();
+        let time = t
+            .map(|t| format!("<time>{}</time>", iso(t)))
+            .unwrap_or_default();
         s.push_str(&format!(
             "    <trkpt lat=\"{lat:.7}\" lon=\"{lng:.7}\"><ele>1350</ele>{time}</trkpt>\n"
         ));
@@ -858,8 +883,12 @@ fn gpx_errors_are_explicit() {
         ..Default::default()
     });
     upload_gpx(&u, blank, gpx_doc(&pts)).assert_error(422, "course_without_coordinates");
-    post("/api/chrono/gpx", Some(&u.token), &json!({ "produit_id": c }))
-        .assert_error(415, "unsupported_media_type");
+    post(
+        "/api/chrono/gpx",
+        Some(&u.token),
+        &json!({ "produit_id": c }),
+    )
+    .assert_error(415, "unsupported_media_type");
     assert_eq!(chrono_count(u.id), 0, "no chrono from a refused track");
 }
 

@@ -104,7 +104,7 @@ pub fn parse(bytes: &[u8]) -> Result<Track, GpxError> {
             if !lat.is_finite() || !lng.is_finite() {
                 continue;
             }
-            let t = time::OffsetDateTime::from(time).unix_timestamp();
+            let t = ::time::OffsetDateTime::from(time).unix_timestamp();
             track.points.push(TrackPoint { lat, lng, t });
         }
     }
