@@ -494,19 +494,27 @@ pub fn upsert_best(
 }
 
 /// Rebuilds the athlete's row from its validated chronos (after one of them
-/// was annulled): the best remaining one, or no row at all.
+/// was annulled): the best remaining one, or no row at all. Read first, then
+/// a plain INSERT: an `INSERT … SELECT` would hold the table's AUTO-INC lock
+/// while waiting for row locks, and deadlock with concurrent validations.
 pub fn recompute_best(tx: &mut Conn, produit_id: u64, user_id: u64) -> Result<()> {
-    tx.exec_drop(
-        "DELETE FROM classements WHERE produit_id = ? AND user_id = ?",
-        (produit_id, user_id),
-    )?;
-    tx.exec_drop(
-        r"INSERT INTO classements (produit_id, user_id, chrono_id, meilleur_temps_sec)
-          SELECT produit_id, user_id, id, duree_secondes FROM chronos
+    let best: Option<(u64, i64)> = tx.exec_first(
+        r"SELECT id, duree_secondes FROM chronos
           WHERE produit_id = ? AND user_id = ? AND statut = 'valide' AND duree_secondes IS NOT NULL
           ORDER BY duree_secondes ASC, id ASC LIMIT 1",
         (produit_id, user_id),
     )?;
+    tx.exec_drop(
+        "DELETE FROM classements WHERE produit_id = ? AND user_id = ?",
+        (produit_id, user_id),
+    )?;
+    if let Some((chrono_id, secs)) = best {
+        tx.exec_drop(
+            r"INSERT INTO classements (produit_id, user_id, chrono_id, meilleur_temps_sec)
+              VALUES (?, ?, ?, ?)",
+            (produit_id, user_id, chrono_id, secs),
+        )?;
+    }
     Ok(())
 }
 
