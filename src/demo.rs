@@ -67,6 +67,7 @@ pub fn seed(conn: &mut Conn, _config: &Config) -> Result<()> {
         )?;
         println!("  {:<14} {email}", role.as_str());
     }
+    crate::api::chronos::seed_demo(conn)?;
     crate::api::stock::seed_demo(conn)?;
     crate::api::commandes::seed_demo(conn)?;
     crate::api::sav::seed_demo(conn)?;

@@ -6,6 +6,7 @@
 use super::queries::{self, ChronoRow, OrderRow};
 use super::render::{chrono_for_order, gravure_json};
 use super::status::Statut;
+use crate::api::chronos;
 use crate::error::Result;
 use crate::http::{Ctx, Response};
 use crate::time::{french_date_short, hms};
@@ -86,7 +87,7 @@ pub fn show_dashboard(ctx: &mut Ctx) -> Result<Response> {
     // Courses done, most recent first, with the rank.
     let mut realised: Vec<(&str, Value)> = Vec::new();
     for (produit_id, (best, count, latest)) in &done {
-        let rank = queries::rank_of(conn, *produit_id, user_id)?;
+        let rank = chronos::rank_of(conn, *produit_id, user_id)?;
         let (rang, total) = rank.map_or((None, None), |(r, n, _)| (Some(r), Some(n)));
         realised.push((
             latest,
@@ -110,13 +111,13 @@ pub fn show_dashboard(ctx: &mut Ctx) -> Result<Response> {
     let meilleurs_temps = match latest {
         None => Value::Null,
         Some(c) => {
-            let podium: Vec<Value> = queries::podium(conn, c.produit_id)?
+            let podium: Vec<Value> = chronos::classement::podium(conn, c.produit_id, 3)?
                 .into_iter()
                 .map(|(rang, prenom, secs)| {
                     json!({ "rang": rang, "prenom": prenom, "chrono": hms(secs), "duree_secondes": secs })
                 })
                 .collect();
-            let me = queries::rank_of(conn, c.produit_id, user_id)?;
+            let me = chronos::rank_of(conn, c.produit_id, user_id)?;
             json!({
                 "parcours": course_json(c.produit_id, &c.produit_nom, &c.produit_code, &c.produit_slug),
                 "podium": podium,

@@ -312,37 +312,6 @@ pub fn validated_chronos(conn: &mut Conn, user_id: u64) -> Result<Vec<ChronoRow>
         .collect())
 }
 
-/// Best validated time per athlete on a course, ranked (ties share a rank).
-const RANKED: &str = r"WITH best AS (
-    SELECT user_id, MIN(duree_secondes) AS t
-    FROM chronos
-    WHERE produit_id = ? AND statut = 'valide' AND duree_secondes IS NOT NULL
-    GROUP BY user_id
-  ), ranked AS (
-    SELECT user_id, t, RANK() OVER (ORDER BY t) AS r, COUNT(*) OVER () AS n FROM best
-  )";
-
-/// (rank, number of ranked athletes, best seconds) of `user_id` on a course.
-// TODO(lead): replace by chronos::rank_of after merge
-pub fn rank_of(conn: &mut Conn, produit_id: u64, user_id: u64) -> Result<Option<(u64, u64, u64)>> {
-    Ok(conn.exec_first(
-        format!("{RANKED} SELECT r, n, t FROM ranked WHERE user_id = ?"),
-        (produit_id, user_id),
-    )?)
-}
-
-/// The three best athletes of a course: (rank, first name, seconds).
-pub fn podium(conn: &mut Conn, produit_id: u64) -> Result<Vec<(u64, String, u64)>> {
-    Ok(conn.exec(
-        format!(
-            r"{RANKED} SELECT ranked.r, COALESCE(u.prenom, ''), ranked.t
-              FROM ranked JOIN users u ON u.id = ranked.user_id
-              ORDER BY ranked.r, ranked.user_id LIMIT 3"
-        ),
-        (produit_id,),
-    )?)
-}
-
 /// Athletes with at least one validated chrono (the dashboard's community
 /// figure).
 pub fn active_athletes(conn: &mut Conn) -> Result<u64> {
