@@ -43,7 +43,18 @@ fn chrono(user: u64, produit: u64, secs: u64, date: &str) -> u64 {
         (user, produit, secs, date),
     )
     .unwrap();
-    conn.last_insert_id()
+    let id = conn.last_insert_id();
+    // A validated chrono always has its place in the ranking, as
+    // PATCH /api/chrono/{id}/valider maintains it.
+    mykollector::api::chronos::classement::record_validation(
+        &mut conn,
+        produit,
+        user,
+        id,
+        secs as i64,
+    )
+    .unwrap();
+    id
 }
 
 /// Orders `produit` as `athlete` through the API; returns the answer.
