@@ -67,5 +67,6 @@ pub fn seed(conn: &mut Conn, _config: &Config) -> Result<()> {
         )?;
         println!("  {:<14} {email}", role.as_str());
     }
+    crate::api::parcours::seed_demo(conn, _config)?;
     Ok(())
 }
