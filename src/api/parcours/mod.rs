@@ -308,13 +308,11 @@ fn create_parcours(ctx: &mut Ctx) -> Result<Response> {
     let url = qr_url(&ctx.config.app_url, &course.slug);
     // 2. Both rows in one transaction.
     let tx = ctx.tx()?;
-    if course.code.is_empty() {
-        course.code =
-            model::derive_code(&course.nom, &queries::used_codes(tx)?).ok_or_else(|| {
-                Error::conflict("code_taken", "Aucun code parcours libre : indiquez-en un.")
-            })?;
-    }
-    let id = queries::insert_course(tx, &course, &url)?;
+    let id = if course.code.is_empty() {
+        insert_with_derived_code(tx, &mut course, &url)?
+    } else {
+        queries::insert_course(tx, &course, &url)?
+    };
     match &tracking {
         Some(t) => queries::upsert_tracking(tx, id, t)?,
         None => queries::ensure_tracking(tx, &[id])?,
@@ -323,6 +321,30 @@ fn create_parcours(ctx: &mut Ctx) -> Result<Response> {
     ctx.audit_entity("parcours", id);
     ctx.audit_details(json!({ "slug": course.slug, "code": course.code, "nom": course.nom }));
     Ok(Response::created(&stored.to_json()))
+}
+
+/// Inserts a course whose code is derived from its name. A concurrent
+/// creation may take the chosen code between the read and the insert: the
+/// code is then marked taken and the next candidate tried (the failed
+/// statement alone is rolled back, not the transaction).
+fn insert_with_derived_code(tx: &mut mysql::Conn, course: &mut Course, url: &str) -> Result<u64> {
+    const ATTEMPTS: usize = 20;
+    let mut taken = queries::used_codes(tx)?;
+    for _ in 0..ATTEMPTS {
+        course.code = model::derive_code(&course.nom, &taken).ok_or_else(|| {
+            Error::conflict("code_taken", "Aucun code parcours libre : indiquez-en un.")
+        })?;
+        match queries::insert_course(tx, course, url) {
+            Err(e) if e.code() == "code_taken" => {
+                taken.insert(course.code.clone());
+            }
+            other => return other,
+        }
+    }
+    Err(Error::conflict(
+        "code_taken",
+        "Impossible de choisir un code parcours libre : indiquez-en un.",
+    ))
 }
 
 /// Names of the top-level fields whose value differs between two course
