@@ -303,19 +303,30 @@ fn explicit_code_is_uppercased() {
 }
 
 #[test]
-fn derived_codes_stay_unique_for_similar_names() {
+fn derived_codes_stay_unique_for_similar_names_created_at_once() {
     let admin = user(Role::AdminFab);
-    let base = unique("Zorglub ");
+    // Same first word, so every creation wants the same first code; created
+    // concurrently, so some must fall back on another one.
+    let base = unique("Quokkas ");
+    let handles: Vec<_> = (0..6)
+        .map(|i| {
+            let (token, nom) = (admin.token.clone(), format!("{base} {i}"));
+            std::thread::spawn(move || {
+                post(
+                    "/api/parcours",
+                    Some(&token),
+                    &json!({ "nom": nom, "categorie": "rando" }),
+                )
+                .expect(201)
+            })
+        })
+        .collect();
     let mut codes = std::collections::HashSet::new();
-    for i in 0..3 {
-        let c = post(
-            "/api/parcours",
-            Some(&admin.token),
-            &json!({ "nom": format!("{base} {i}"), "categorie": "rando" }),
-        )
-        .expect(201);
+    for h in handles {
+        let c = h.join().unwrap();
         assert!(codes.insert(c["code"].as_str().unwrap().to_string()), "{c}");
     }
+    assert_eq!(codes.len(), 6);
 }
 
 #[test]
@@ -1031,8 +1042,13 @@ fn export_to_three_destinations_reports_each_outcome() {
         Some(&sa.token),
     )
     .expect(200);
-    let last = &detail["derniers_exports"][0];
-    assert_eq!(last["parcours_id"], id);
+    // ("all" exports of other tests may have reached it too.)
+    let last = detail["derniers_exports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["parcours_id"] == id)
+        .unwrap_or_else(|| panic!("{detail}"));
     assert_eq!(last["http_status"], 500);
     assert_eq!(last["succes"], false);
 }
@@ -1185,10 +1201,14 @@ fn export_destinations_crud_is_super_admin_only() {
     let t = Some(sa.token.as_str());
     let base = "/api/admin/export-destinations";
     let nom = unique("Office de tourisme ");
-    let d = create_destination(&sa.token, json!({ "nom": nom, "url": dead_url() }));
+    // Inactive from the start: other tests' "all" exports must not reach it.
+    let d = create_destination(
+        &sa.token,
+        json!({ "nom": nom, "url": dead_url(), "actif": false }),
+    );
     assert_eq!(d["mode_auth"], "aucun");
     assert_eq!(d["secret_defini"], false);
-    assert_eq!(d["actif"], true);
+    assert_eq!(d["actif"], false);
     assert!(d["headers"].is_null());
     let id = id_of(&d);
     let path = format!("{base}/{id}");
@@ -1208,11 +1228,12 @@ fn export_destinations_crud_is_super_admin_only() {
     let p = patch(
         &path,
         t,
-        &json!({ "mode_auth": "bearer", "secret": "jeton-secret-123", "actif": false }),
+        &json!({ "mode_auth": "bearer", "secret": "jeton-secret-123", "url": "https://hooks.example.fr/mk" }),
     )
     .expect(200);
     assert_eq!(p["secret_defini"], true);
-    assert_eq!(p["actif"], false);
+    assert_eq!(p["url"], "https://hooks.example.fr/mk");
+    assert_eq!(p["actif"], false, "an absent field is kept");
     let p = patch(&path, t, &json!({ "nom": "Renommée" })).expect(200);
     assert_eq!(p["secret_defini"], true, "an absent secret is kept");
     let p = patch(&path, t, &json!({ "mode_auth": "aucun" })).expect(200);

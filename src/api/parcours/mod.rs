@@ -306,45 +306,51 @@ fn create_parcours(ctx: &mut Ctx) -> Result<Response> {
         _ => None,
     };
     let url = qr_url(&ctx.config.app_url, &course.slug);
-    // 2. Both rows in one transaction.
-    let tx = ctx.tx()?;
-    let id = if course.code.is_empty() {
-        insert_with_derived_code(tx, &mut course, &url)?
-    } else {
-        queries::insert_course(tx, &course, &url)?
+    // 2. Creations take turns (named lock), so concurrent ones never derive
+    //    the same code nor deadlock on the unique keys; both rows are written
+    //    in one transaction. The lock is released once the transaction is
+    //    committed, or right away on failure (the rollback follows at once).
+    queries::lock_creations(ctx.conn()?)?;
+    let result = insert_course_rows(ctx.tx()?, &mut course, &url, tracking.as_ref());
+    let id = match result {
+        Ok(id) => {
+            ctx.after_commit(|_, conn| queries::unlock_creations(conn));
+            id
+        }
+        Err(e) => {
+            // If the connection is broken, the server dropped the lock with it.
+            if let Ok(conn) = ctx.conn() {
+                let _ = queries::unlock_creations(conn);
+            }
+            return Err(e);
+        }
     };
-    match &tracking {
-        Some(t) => queries::upsert_tracking(tx, id, t)?,
-        None => queries::ensure_tracking(tx, &[id])?,
-    }
-    let stored = queries::find_course(tx, id, false)?.ok_or_else(course_not_found)?;
+    let stored = queries::find_course(ctx.tx()?, id, false)?.ok_or_else(course_not_found)?;
     ctx.audit_entity("parcours", id);
     ctx.audit_details(json!({ "slug": course.slug, "code": course.code, "nom": course.nom }));
     Ok(Response::created(&stored.to_json()))
 }
 
-/// Inserts a course whose code is derived from its name. A concurrent
-/// creation may take the chosen code between the read and the insert: the
-/// code is then marked taken and the next candidate tried (the failed
-/// statement alone is rolled back, not the transaction).
-fn insert_with_derived_code(tx: &mut mysql::Conn, course: &mut Course, url: &str) -> Result<u64> {
-    const ATTEMPTS: usize = 20;
-    let mut taken = queries::used_codes(tx)?;
-    for _ in 0..ATTEMPTS {
-        course.code = model::derive_code(&course.nom, &taken).ok_or_else(|| {
-            Error::conflict("code_taken", "Aucun code parcours libre : indiquez-en un.")
-        })?;
-        match queries::insert_course(tx, course, url) {
-            Err(e) if e.code() == "code_taken" => {
-                taken.insert(course.code.clone());
-            }
-            other => return other,
-        }
+/// Writes a new course (deriving its code if it has none) and its tracking
+/// row, inside the creation lock.
+fn insert_course_rows(
+    tx: &mut mysql::Conn,
+    course: &mut Course,
+    url: &str,
+    tracking: Option<&TrackingConfig>,
+) -> Result<u64> {
+    if course.code.is_empty() {
+        course.code =
+            model::derive_code(&course.nom, &queries::used_codes(tx)?).ok_or_else(|| {
+                Error::conflict("code_taken", "Aucun code parcours libre : indiquez-en un.")
+            })?;
     }
-    Err(Error::conflict(
-        "code_taken",
-        "Impossible de choisir un code parcours libre : indiquez-en un.",
-    ))
+    let id = queries::insert_course(tx, course, url)?;
+    match tracking {
+        Some(t) => queries::upsert_tracking(tx, id, t)?,
+        None => queries::ensure_tracking(tx, &[id])?,
+    }
+    Ok(id)
 }
 
 /// Names of the top-level fields whose value differs between two course

@@ -230,17 +230,16 @@ pub fn nearby_courses(
 /// Creates the tracking rows (schema defaults) of courses that lack one.
 /// Idempotent: a row created meanwhile by someone else is kept.
 pub fn ensure_tracking(conn: &mut Conn, produit_ids: &[u64]) -> Result<()> {
-    conn.exec_batch(
+    write_result(conn.exec_batch(
         r"INSERT INTO segment_tracking_config (produit_id) VALUES (?)
           ON DUPLICATE KEY UPDATE produit_id = produit_id",
         produit_ids.iter().map(|id| (id,)),
-    )?;
-    Ok(())
+    ))
 }
 
 /// Writes the tracking values of a course (creating the row if missing).
 pub fn upsert_tracking(conn: &mut Conn, produit_id: u64, t: &TrackingConfig) -> Result<()> {
-    conn.exec_drop(
+    write_result(conn.exec_drop(
         r"INSERT INTO segment_tracking_config
             (produit_id, wake_distance_m, high_accuracy_start_distance_m,
              pulse_high_accuracy_duration_s, pulse_low_accuracy_duration_s,
@@ -264,8 +263,7 @@ pub fn upsert_tracking(conn: &mut Conn, produit_id: u64, t: &TrackingConfig) -> 
             "cool_d" => t.cooldown_distance_m,
             "cool_t" => t.cooldown_time_s,
         },
-    )?;
-    Ok(())
+    ))
 }
 
 fn course_params(c: &Course, qr_url: &str) -> mysql::Params {
@@ -296,8 +294,29 @@ fn course_params(c: &Course, qr_url: &str) -> mysql::Params {
 const SLUG_TAKEN: &str = "Ce slug est déjà utilisé par un autre parcours.";
 const CODE_TAKEN: &str = "Ce code parcours est déjà utilisé par un autre parcours.";
 
+/// Code of the 409 answered when InnoDB rolled the transaction back as a
+/// deadlock victim or gave up waiting for a lock; callers may retry.
+pub const CONCURRENT_WRITE: &str = "concurrent_write";
+
+/// Maps lock conflicts (deadlock 1213, lock wait timeout 1205) to
+/// [`CONCURRENT_WRITE`]; other errors as usual.
+fn write_result<T>(r: std::result::Result<T, mysql::Error>) -> Result<T> {
+    match r {
+        Err(mysql::Error::MySqlError(e)) if e.code == 1213 || e.code == 1205 => {
+            Err(Error::conflict(
+                CONCURRENT_WRITE,
+                "Une autre modification des parcours est en cours : merci de réessayer.",
+            ))
+        }
+        other => Ok(other?),
+    }
+}
+
 fn map_duplicates<T>(r: std::result::Result<T, mysql::Error>) -> Result<T> {
     match r {
+        Err(mysql::Error::MySqlError(e)) if e.code == 1213 || e.code == 1205 => {
+            write_result(Err(mysql::Error::MySqlError(e)))
+        }
         Err(mysql::Error::MySqlError(e))
             if e.code == 1062 && e.message.contains("uk_produits_code") =>
         {
@@ -355,6 +374,33 @@ pub fn used_codes(conn: &mut Conn) -> Result<HashSet<String>> {
         .query("SELECT code FROM produits")?
         .into_iter()
         .collect())
+}
+
+/// The named lock that makes course creations take turns, per database
+/// (names are server-wide; at most 64 characters).
+const CREATION_LOCK: &str = "LEFT(CONCAT('mykollector.produits.', DATABASE()), 64)";
+
+/// Waits (10 s at most) for the course-creation lock. Row locks cannot do
+/// this job: on an empty table, a locking read takes only gap locks, which
+/// do not conflict, and concurrent inserts then deadlock. Taken outside any
+/// transaction, so the creation's snapshot is read after the previous
+/// creation committed.
+pub fn lock_creations(conn: &mut Conn) -> Result<()> {
+    let got: Option<Option<i64>> =
+        conn.query_first(format!("SELECT GET_LOCK({CREATION_LOCK}, 10)"))?;
+    match got.flatten() {
+        Some(1) => Ok(()),
+        _ => Err(Error::conflict(
+            CONCURRENT_WRITE,
+            "Une autre création de parcours est en cours : merci de réessayer.",
+        )),
+    }
+}
+
+/// Releases the course-creation lock.
+pub fn unlock_creations(conn: &mut Conn) -> Result<()> {
+    conn.query_drop(format!("DO RELEASE_LOCK({CREATION_LOCK})"))?;
+    Ok(())
 }
 
 /// How many orders and chronos reference a course.
