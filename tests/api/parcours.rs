@@ -1213,7 +1213,9 @@ fn export_destinations_crud_is_super_admin_only() {
     let id = id_of(&d);
     let path = format!("{base}/{id}");
 
-    let list = get(base, t).expect(200);
+    let list = get(&format!("{base}?per_page=200"), t).expect(200);
+    assert_eq!(list["per_page"], 200);
+    assert!(list["total"].as_u64().unwrap() >= 1);
     assert!(list["items"]
         .as_array()
         .unwrap()

@@ -95,15 +95,18 @@ fn destination_not_found() -> Error {
 }
 
 /// Spec 4.29 `export_destinations` ("Webhooks destinations export parcours"):
-/// list, super_admin.
+/// list by name, paginated, super_admin.
 pub fn list_export_destinations(ctx: &mut Ctx) -> Result<Response> {
-    let items: Vec<Value> = queries::list_destinations(ctx.conn()?)?
-        .iter()
-        .map(destination_json)
-        .collect();
-    Ok(Response::ok(
-        &json!({ "items": items, "total": items.len() }),
-    ))
+    let page: u64 = super::query_number(ctx, "page", Some(1), 1, 1_000_000)?;
+    let per_page: u64 = super::query_number(ctx, "per_page", Some(50), 1, 200)?;
+    let (rows, total) = queries::list_destinations(ctx.conn()?, per_page, (page - 1) * per_page)?;
+    let items: Vec<Value> = rows.iter().map(destination_json).collect();
+    Ok(Response::ok(&json!({
+        "items": items,
+        "total": total,
+        "page": page,
+        "per_page": per_page,
+    })))
 }
 
 /// Spec 4.29 `export_destinations`: one destination with its 20 latest

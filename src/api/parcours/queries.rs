@@ -474,10 +474,22 @@ fn destination_from_row(mut row: Row) -> Result<DestinationRow> {
     })
 }
 
-/// Every destination, by name.
-pub fn list_destinations(conn: &mut Conn) -> Result<Vec<DestinationRow>> {
-    let rows: Vec<Row> = conn.query(format!("{DESTINATION_SELECT} ORDER BY nom, id"))?;
-    rows.into_iter().map(destination_from_row).collect()
+/// One page of destinations by name, and their total count.
+pub fn list_destinations(
+    conn: &mut Conn,
+    limit: u64,
+    offset: u64,
+) -> Result<(Vec<DestinationRow>, u64)> {
+    let rows: Vec<Row> = conn.exec(
+        format!("{DESTINATION_SELECT} ORDER BY nom, id LIMIT ? OFFSET ?"),
+        (limit, offset),
+    )?;
+    let total: Option<u64> = conn.query_first("SELECT COUNT(*) FROM export_destinations")?;
+    let items = rows
+        .into_iter()
+        .map(destination_from_row)
+        .collect::<Result<_>>()?;
+    Ok((items, total.unwrap_or(0)))
 }
 
 /// Active destinations, by id.
