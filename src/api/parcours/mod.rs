@@ -19,13 +19,16 @@
 //! - `nearby` answers each course's distance from the given point as
 //!   `distance_depart_km`, since `distance_km` is already the course length.
 
+mod destinations;
 mod export;
 mod model;
 mod queries;
 mod seed;
+mod tracking;
 
-pub use model::{Categorie, TrackingConfig};
+pub use model::Categorie;
 pub use seed::seed_demo;
+pub use tracking::TrackingConfig;
 
 use crate::error::{Error, Result};
 use crate::http::router::{route, Access, Route};
@@ -105,35 +108,35 @@ pub const ROUTES: &[Route] = &[
         Method::Get,
         "/api/admin/export-destinations",
         Access::Roles(roles::SUPER_ADMIN),
-        export::list_export_destinations,
+        destinations::list_export_destinations,
         "Destinations d'export (webhooks)",
     ),
     route(
         Method::Post,
         "/api/admin/export-destinations",
         Access::Roles(roles::SUPER_ADMIN),
-        export::create_export_destination,
+        destinations::create_export_destination,
         "Créer une destination d'export",
     ),
     route(
         Method::Get,
         "/api/admin/export-destinations/{id}",
         Access::Roles(roles::SUPER_ADMIN),
-        export::show_export_destination,
+        destinations::show_export_destination,
         "Détail d'une destination d'export et ses derniers envois",
     ),
     route(
         Method::Patch,
         "/api/admin/export-destinations/{id}",
         Access::Roles(roles::SUPER_ADMIN),
-        export::update_export_destination,
+        destinations::update_export_destination,
         "Modifier une destination d'export",
     ),
     route(
         Method::Delete,
         "/api/admin/export-destinations/{id}",
         Access::Roles(roles::SUPER_ADMIN),
-        export::delete_export_destination,
+        destinations::delete_export_destination,
         "Supprimer une destination d'export",
     ),
 ];

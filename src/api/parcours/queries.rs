@@ -1,7 +1,8 @@
 //! SQL of the parcours module: courses with their tracking row, the nearby
 //! search, export destinations and export logs.
 
-use super::model::{Categorie, Course, StoredCourse, TrackingConfig};
+use super::model::{Categorie, Course, StoredCourse};
+use super::tracking::TrackingConfig;
 use crate::error::{Error, Result, ResultExt};
 use mysql::prelude::{FromValue, Queryable};
 use mysql::{params, Conn, Row};

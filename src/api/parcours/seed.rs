@@ -1,8 +1,9 @@
 //! Demo courses: five famous French cycling climbs, a trail, a hike and a
 //! closed pass, with their real start and summit coordinates.
 
-use super::model::{qr_url, TrackingConfig};
+use super::model::qr_url;
 use super::queries;
+use super::tracking::TrackingConfig;
 use crate::config::Config;
 use crate::error::Result;
 use mysql::prelude::Queryable;
