@@ -7,7 +7,9 @@
 # 2. cargo fmt --check, cargo clippy -D warnings, unit tests (lib + bins)
 # 3. cargo build --bins (debug) and the api test binary
 # 4. the HTTP suite (cargo test --test api) against a private Apache that runs
-#    the real .htaccess files, TWICE, each time with a fresh database, .env,
+#    the real .htaccess files (then its #[ignore]d tests, which change global
+#    state such as maintenance mode, alone on one thread), TWICE, each time
+#    with a fresh database, .env,
 #    fake SMTP server and web root:
 #       cgid     event MPM + mod_cgid   (CGI, one process per request)
 #       fastcgi  event MPM + mod_fcgid  (FastCGI, long-lived processes)
@@ -64,13 +66,28 @@ BIN_ADMIN="$TARGET_DIR/debug/mk-admin"
 # extra_steps_offline: after the build ($BIN_API, $BIN_ADMIN exist), no server
 #   (e.g. python3 + ezdxf strict read-back/audit of generated DXF files).
 extra_steps_offline() {
-  :
+  step_run "page unit tests (node --test: QR GPS engine)" \
+    node --test "$MK_REPO_ROOT/tests/browser/gps-engine.test.mjs"
 }
 # extra_steps_online MODE BASE_URL ENV_FILE: inside each HTTP suite, after
 #   cargo test, while Apache and the database are up
 #   (e.g. headless Chromium against the front-ends under $BASE_URL/chrono/).
 extra_steps_online() {
-  :
+  local mode=$1 base=$2 env_file=$3
+  # The pages are the same static files in every mode: test them once.
+  [[ "$mode" == cgid ]] || return 0
+  step_run "[$mode] mk-admin seed-demo, twice (idempotent)" \
+    bash -c '"$1" --env-file "$2" seed-demo >/dev/null && "$1" --env-file "$2" seed-demo >/dev/null' _ "$BIN_ADMIN" "$env_file"
+  step_run "[$mode] page tests in Chromium (node --test)" browser_tests "$base"
+}
+
+# Runs tests/browser/*.e2e.test.mjs in Debian's Chromium with playwright-core.
+browser_tests() {
+  local base=$1
+  (cd "$MK_REPO_ROOT/tests/browser" && npm ci --no-audit --no-fund --silent) || return 1
+  mkdir -p "$RUN/screenshots"
+  MK_TEST_BASE_URL="$base" MK_TEST_SHOTS_DIR="$RUN/screenshots" \
+    node --test --test-concurrency=1 "$MK_REPO_ROOT"/tests/browser/*.e2e.test.mjs
 }
 # <<< EXTRA STEPS <<<
 # =============================================================================
@@ -146,7 +163,10 @@ mk_on_exit cleanup_run
 
 # --- 1. dependencies -----------------------------------------------------------
 step_begin "dependencies"
-ensure_packages "${MK_BASE_PACKAGES[@]}"
+ensure_packages "${MK_BASE_PACKAGES[@]}" chromium
+# Node.js runs the page tests; the machine image usually has a newer one than
+# Debian's, so install Debian's only when there is none.
+command -v node >/dev/null && command -v npm >/dev/null || ensure_packages nodejs npm
 ensure_rust_toolchain
 step_end 0
 
@@ -259,6 +279,21 @@ run_suite() {
       tee "$RUN/$mode/api-tests.log" || rc=$?
     [[ "$rc" != 0 ]] && mk_apache_error_log "$rundir" 60
     step_end "$rc" "$(test_counts "$RUN/$mode/api-tests.log")"
+
+    # Tests that change global state (maintenance mode) are #[ignore]d in the
+    # parallel run above and run here alone, one at a time.
+    step_begin "[$mode] exclusive tests (--ignored, 1 thread)"
+    rc=0
+    # shellcheck disable=SC2086 # MK_TEST_ARGS is a list of words on purpose
+    MK_TEST_BASE_URL="$base" \
+      MK_TEST_ENV_FILE="$ENV_FILE" \
+      MK_TEST_MODE="$mode" \
+      MK_TEST_MAIL_DIR="$MAIL_DIR" \
+      MK_TEST_ERROR_LOG="$rundir/error.log" \
+      cargo test --test api -- --ignored --test-threads=1 ${MK_TEST_ARGS:-} 2>&1 |
+      tee "$RUN/$mode/api-tests-exclusive.log" || rc=$?
+    [[ "$rc" != 0 ]] && mk_apache_error_log "$rundir" 60
+    step_end "$rc" "$(test_counts "$RUN/$mode/api-tests-exclusive.log")"
 
     extra_steps_online "$mode" "$base" "$ENV_FILE"
   else

@@ -12,7 +12,7 @@ use mysql::Conn;
 pub const DEMO_PASSWORD: &str = "demo-mykollector";
 
 /// Seeds everything and prints the credentials.
-pub fn seed(conn: &mut Conn, _config: &Config) -> Result<()> {
+pub fn seed(conn: &mut Conn, config: &Config) -> Result<()> {
     conn.exec_drop(
         r"INSERT INTO ateliers (code, nom, couleur, actif) VALUES ('A1', 'Atelier A1 — Briançon', '#c8a84b', TRUE)
           ON DUPLICATE KEY UPDATE nom = VALUES(nom)",
@@ -67,5 +67,10 @@ pub fn seed(conn: &mut Conn, _config: &Config) -> Result<()> {
         )?;
         println!("  {:<14} {email}", role.as_str());
     }
+    crate::api::parcours::seed_demo(conn, config)?;
+    crate::api::chronos::seed_demo(conn)?;
+    crate::api::stock::seed_demo(conn)?;
+    crate::api::commandes::seed_demo(conn)?;
+    crate::api::sav::seed_demo(conn)?;
     Ok(())
 }

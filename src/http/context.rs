@@ -5,6 +5,7 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::http::Request;
+use crate::security::account::Account;
 use crate::security::jwt::Claims;
 use crate::security::Role;
 use mysql::Conn;
@@ -38,8 +39,11 @@ pub struct Ctx<'a> {
     pub db: &'a mut Db,
     /// Values of the route's `{name}` segments.
     pub params: Vec<(&'static str, String)>,
-    /// The bearer's verified claims, if a valid token was sent.
+    /// The bearer's verified claims, if a valid token was sent (on protected
+    /// routes, role and atelier are the account's current ones).
     pub user: Option<Claims>,
+    /// The bearer's account as stored now (protected routes only).
+    pub account: Option<Account>,
     /// What the audit log should record about this request.
     pub audit: AuditNote,
     /// Jobs run by the dispatcher after a successful commit.

@@ -79,21 +79,32 @@ const OPEN_DURING_MAINTENANCE: &[&str] = &[
     "/api/openapi.json",
 ];
 
-/// In maintenance mode everyone but admins gets 503.
+/// Longest maintenance message shown to users (the admin API refuses more).
+pub const MAINTENANCE_MESSAGE_MAX_CHARS: usize = 500;
+
+/// In maintenance mode everyone but admins gets 503, with the message the
+/// super_admin wrote into the flag file if there is one.
 pub fn maintenance(config: &Config, route: &Route, claims: Option<&Claims>) -> Result<()> {
-    if !config.maintenance_flag().exists()
+    let flag = config.maintenance_flag();
+    if !flag.exists()
         || OPEN_DURING_MAINTENANCE.contains(&route.path)
         || claims.is_some_and(|c| c.role.is_admin())
     {
         return Ok(());
     }
-    let mut e = Error::new(
-        503,
-        "maintenance",
-        "MyKollector est en maintenance. Merci de revenir dans quelques minutes.",
-    );
+    let message = maintenance_message(&flag).unwrap_or_else(|| {
+        "MyKollector est en maintenance. Merci de revenir dans quelques minutes.".into()
+    });
+    let mut e = Error::new(503, "maintenance", message);
     e = e.with_detail("maintenance flag present");
     Err(e)
+}
+
+/// The message of the maintenance flag file, if it holds one.
+pub fn maintenance_message(flag: &std::path::Path) -> Option<String> {
+    let text = std::fs::read_to_string(flag).ok()?;
+    let text = text.trim();
+    (!text.is_empty()).then(|| text.chars().take(MAINTENANCE_MESSAGE_MAX_CHARS).collect())
 }
 
 /// A fixed-window limit from spec 10.4.

@@ -14,6 +14,7 @@ use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::http::context::{AuditNote, Ctx};
 use crate::http::{guard, Method, Request, Response};
+use crate::security::account::{self, Account};
 use crate::security::{jwt, Role};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Instant;
@@ -217,7 +218,7 @@ fn dispatch(
             ))
         }
     };
-    let claims = authenticate(req, config, route.access)?;
+    let (claims, account) = authenticate(req, config, db, route.access)?;
     *claims_out = claims.clone();
     guard::maintenance(config, route, claims.as_ref())?;
     guard::rate_limit(db, route, req, claims.as_ref())?;
@@ -227,6 +228,7 @@ fn dispatch(
         db,
         params,
         user: claims,
+        account,
         audit: AuditNote::default(),
         after_commit: Vec::new(),
     };
@@ -257,21 +259,34 @@ fn method_not_allowed() -> Error {
 
 /// Verifies the bearer token against the route's access rule. On public
 /// routes a bad token is ignored rather than refused, so an expired session
-/// never breaks public pages.
-fn authenticate(req: &Request, config: &Config, access: Access) -> Result<Option<jwt::Claims>> {
+/// never breaks public pages. On protected routes the account is reloaded and
+/// its current role and atelier replace the token's copies, so deactivating a
+/// user or changing a role takes effect at once, not when the token expires.
+fn authenticate(
+    req: &Request,
+    config: &Config,
+    db: &mut Db,
+    access: Access,
+) -> Result<(Option<jwt::Claims>, Option<Account>)> {
     let token = req.bearer_token();
     if access == Access::Public {
-        return Ok(token.and_then(|t| jwt::verify(&config.jwt_secret, t).ok()));
+        return Ok((
+            token.and_then(|t| jwt::verify(&config.jwt_secret, t).ok()),
+            None,
+        ));
     }
     let token =
         token.ok_or_else(|| Error::unauthorized("token_missing", "Authentification requise."))?;
-    let claims = jwt::verify(&config.jwt_secret, token)?;
+    let mut claims = jwt::verify(&config.jwt_secret, token)?;
+    let current = account::load_active(db.conn()?, claims.sub)?;
+    claims.role = current.role;
+    claims.atelier_id = current.atelier_id;
     if let Access::Roles(set) = access {
         if !claims.role.is_in(set) {
             return Err(Error::forbidden());
         }
     }
-    Ok(Some(claims))
+    Ok((Some(claims), Some(current)))
 }
 
 #[cfg(test)]

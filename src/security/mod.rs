@@ -1,6 +1,8 @@
-//! Security primitives: roles, access tokens (JWT), password hashing and
-//! random single-use tokens.
+//! Security primitives: roles, access tokens (JWT), password hashing, random
+//! single-use tokens, secrets encrypted at rest and HMAC signatures.
 
+pub mod account;
+pub mod crypto;
 pub mod jwt;
 pub mod password;
 pub mod roles;

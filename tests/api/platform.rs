@@ -183,3 +183,18 @@ fn state_changing_requests_are_audited() {
     assert_eq!(user_id, Some(u.id));
     assert_eq!(level, "INFO");
 }
+
+#[test]
+fn role_changes_and_deactivation_apply_to_live_tokens() {
+    let admin = user(Role::AdminFab);
+    get("/api/admin/users", Some(&admin.token)).expect(200);
+    db().exec_drop(
+        "UPDATE users SET role = 'sportif' WHERE id = ?",
+        (admin.id,),
+    )
+    .unwrap();
+    get("/api/admin/users", Some(&admin.token)).assert_error(403, "forbidden");
+    db().exec_drop("UPDATE users SET actif = FALSE WHERE id = ?", (admin.id,))
+        .unwrap();
+    get("/api/auth/me", Some(&admin.token)).assert_error(401, "account_disabled");
+}

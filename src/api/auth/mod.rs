@@ -13,8 +13,8 @@ use crate::http::guard;
 use crate::http::router::{route, Access, Route};
 use crate::http::{Ctx, Method, Response};
 use crate::mail;
+use crate::security::account::Account;
 use crate::security::{jwt, password, roles, tokens, Role};
-use queries::UserRow;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -170,7 +170,7 @@ fn login(ctx: &mut Ctx) -> Result<Response> {
     }
     let user = queries::find_user_by_email(conn, &email)?;
     let verified = match &user {
-        Some(u) => u.actif && password::verify(&body.password, &u.password_hash),
+        Some(u) => u.account.actif && password::verify(&body.password, &u.password_hash),
         None => {
             password::verify_dummy(&body.password);
             false
@@ -187,10 +187,10 @@ fn login(ctx: &mut Ctx) -> Result<Response> {
         ));
     };
     guard::reset(conn, &account_key)?;
-    ctx.audit.user_id = Some(user.id);
+    ctx.audit.user_id = Some(user.account.id);
     let tx = ctx.tx()?;
-    queries::touch_last_login(tx, user.id)?;
-    let (session, _) = start_session(ctx, &user, None)?;
+    queries::touch_last_login(tx, user.account.id)?;
+    let (session, _) = start_session(ctx, &user.account, None)?;
     Ok(Response::ok(&session))
 }
 
@@ -199,7 +199,7 @@ fn login(ctx: &mut Ctx) -> Result<Response> {
 /// Returns the answer's body and the new session's id.
 fn start_session(
     ctx: &mut Ctx,
-    user: &UserRow,
+    user: &Account,
     family: Option<&str>,
 ) -> Result<(serde_json::Value, u64)> {
     let access = jwt::issue(
@@ -238,7 +238,7 @@ fn start_session(
         "expires_in": ctx.config.jwt_expiry.as_secs(),
         "refresh_token": refresh,
         "refresh_expires_in": lifetime,
-        "user": user.public_json(),
+        "user": user,
     });
     Ok((body, session_id))
 }
@@ -274,8 +274,9 @@ fn refresh(ctx: &mut Ctx) -> Result<Response> {
         return Err(invalid());
     }
     let user = queries::find_user_by_id(conn, session.user_id)?
-        .filter(|u| u.actif)
-        .ok_or_else(invalid)?;
+        .filter(|u| u.account.actif)
+        .ok_or_else(invalid)?
+        .account;
     ctx.audit.user_id = Some(user.id);
     // Claiming the old token is a conditional update inside the transaction:
     // of two concurrent uses of one token, only one gets a new session.
@@ -316,18 +317,11 @@ fn logout(ctx: &mut Ctx) -> Result<Response> {
     ))
 }
 
-/// Spec 5.1 `GET /api/auth/me`: "Infos utilisateur courant".
+/// Spec 5.1 `GET /api/auth/me`: "Infos utilisateur courant". The dispatcher
+/// already loaded the live account to authorise the request.
 fn show_me(ctx: &mut Ctx) -> Result<Response> {
-    let id = ctx.user_id()?;
-    let user = queries::find_user_by_id(ctx.conn()?, id)?
-        .filter(|u| u.actif)
-        .ok_or_else(|| {
-            Error::unauthorized(
-                "account_disabled",
-                "Ce compte n'existe plus ou a été désactivé.",
-            )
-        })?;
-    Ok(Response::ok(&user.public_json()))
+    let account = ctx.account.as_ref().ok_or_else(Error::forbidden)?;
+    Ok(Response::ok(account))
 }
 
 #[derive(Deserialize)]
@@ -345,7 +339,10 @@ fn forgot_password(ctx: &mut Ctx) -> Result<Response> {
         "message": "Si un compte existe pour cette adresse, un email de réinitialisation vient d'être envoyé."
     }));
     let conn = ctx.conn()?;
-    let Some(user) = queries::find_user_by_email(conn, &email)?.filter(|u| u.actif) else {
+    let Some(user) = queries::find_user_by_email(conn, &email)?
+        .map(|u| u.account)
+        .filter(|u| u.actif)
+    else {
         return Ok(answer);
     };
     if guard::hit(conn, &format!("forgot:{email}"), 3600)? > RESET_MAILS_PER_HOUR {
@@ -448,7 +445,7 @@ fn update_profile(ctx: &mut Ctx) -> Result<Response> {
     }
     let user = queries::find_user_by_id(tx, id)?.ok_or_else(Error::forbidden)?;
     ctx.audit_entity("user", id);
-    Ok(Response::ok(&user.public_json()))
+    Ok(Response::ok(&user.account))
 }
 
 /// Trims and checks a person's name for engraving: 1–100 characters, letters,

@@ -1,77 +1,47 @@
 //! SQL of the auth module: users, sessions (refresh tokens), reset tokens.
 
 use crate::error::Result;
+use crate::security::account::{self, Account};
 use crate::security::Role;
 use mysql::prelude::Queryable;
 use mysql::{params, Conn, Row};
-use serde_json::json;
 
-/// The columns of `users` the auth module reads.
+/// An account with its password hash (login and password changes only).
 #[derive(Debug, Clone)]
 pub struct UserRow {
-    pub id: u64,
-    pub email: String,
+    pub account: Account,
     pub password_hash: String,
-    pub role: Role,
-    pub nom: Option<String>,
-    pub prenom: Option<String>,
-    pub atelier_id: Option<u64>,
-    pub actif: bool,
-    pub strava_connected: bool,
-    pub derniere_connexion: Option<String>,
 }
 
-impl UserRow {
-    /// What clients may see of a user (never the hash).
-    pub fn public_json(&self) -> serde_json::Value {
-        json!({
-            "id": self.id,
-            "email": self.email,
-            "role": self.role,
-            "nom": self.nom,
-            "prenom": self.prenom,
-            "atelier_id": self.atelier_id,
-            "actif": self.actif,
-            "strava_connected": self.strava_connected,
-            "derniere_connexion": self.derniere_connexion,
-        })
-    }
-
-    fn from_row(mut row: Row) -> Option<UserRow> {
-        Some(UserRow {
-            id: row.take("id")?,
-            email: row.take("email")?,
-            password_hash: row.take("password")?,
-            role: Role::parse(&row.take::<String, _>("role")?)?,
-            nom: row.take("nom")?,
-            prenom: row.take("prenom")?,
-            atelier_id: row.take("atelier_id")?,
-            actif: row.take("actif")?,
-            strava_connected: row.take("strava_connected")?,
-            derniere_connexion: row.take("derniere_connexion")?,
-        })
-    }
-}
-
-const USER_COLUMNS: &str = "id, email, password, role, nom, prenom, atelier_id, actif, \
-     COALESCE(strava_connected, FALSE) AS strava_connected, \
-     DATE_FORMAT(derniere_connexion, '%Y-%m-%dT%H:%i:%s') AS derniere_connexion";
-
-fn find_user(conn: &mut Conn, filter: &str, value: mysql::Value) -> Result<Option<UserRow>> {
-    let sql =
-        format!("SELECT {USER_COLUMNS} FROM users WHERE {filter} = ? AND anonymized_at IS NULL");
+fn find_user(conn: &mut Conn, by_email: bool, value: mysql::Value) -> Result<Option<UserRow>> {
+    let sql = if by_email {
+        format!(
+            "SELECT {}, password FROM users WHERE email = ? AND anonymized_at IS NULL",
+            account::COLUMNS
+        )
+    } else {
+        format!(
+            "SELECT {}, password FROM users WHERE id = ? AND anonymized_at IS NULL",
+            account::COLUMNS
+        )
+    };
     let row: Option<Row> = conn.exec_first(sql, (value,))?;
-    Ok(row.and_then(UserRow::from_row))
+    Ok(row.and_then(|mut row| {
+        Some(UserRow {
+            account: account::from_row(&mut row)?,
+            password_hash: row.take("password")?,
+        })
+    }))
 }
 
 /// A user by email (already lower-cased).
 pub fn find_user_by_email(conn: &mut Conn, email: &str) -> Result<Option<UserRow>> {
-    find_user(conn, "email", email.into())
+    find_user(conn, true, email.into())
 }
 
 /// A user by id.
 pub fn find_user_by_id(conn: &mut Conn, id: u64) -> Result<Option<UserRow>> {
-    find_user(conn, "id", id.into())
+    find_user(conn, false, id.into())
 }
 
 /// Whether a super_admin exists; `lock` takes a locking read so concurrent

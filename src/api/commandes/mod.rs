@@ -1,16 +1,98 @@
-//! Spec §5.4 — `/api/commandes`: orders, their numbering and their status
-//! machine ([`status`]).
+//! Spec §5.4 — `/api/commandes`, `/api/dashboard`: athletes order medals
+//! and validate their engraving (rule 1.1), operators list orders and move
+//! them through the status machine ([`status`]); the athlete dashboard of
+//! wireframe 11.1 ([`dashboard`]).
+//!
+//! An order is B2C (an athlete, a chrono) or B2B (a client name, a
+//! quantity, no chrono). A B2C order reaches engraving only once its athlete
+//! confirmed name, first name, time and date: `gravure_texte` is frozen at
+//! that moment from the profile (`users.nom/prenom`, the source of truth,
+//! editable until then) and the chosen validated chrono.
 
+mod dashboard;
+mod list;
+mod queries;
+mod render;
+mod seed;
 pub mod status;
+mod validation;
+
+pub use seed::seed_demo;
 
 use crate::error::{Error, Result};
-use crate::http::router::Route;
+use crate::http::router::{route, Access, Route};
+use crate::http::{Ctx, Method, Response};
+use crate::security::{roles, Role};
+use list::{list_commandes, pagination};
 use mysql::prelude::Queryable;
 use mysql::{params, Conn};
-use serde::Serialize;
+use queries::OrderRow;
+use render::{chrono_for_order, gravure_json, order_json};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use status::{may_touch_atelier, order_not_found, Shipping, Statut};
+use validation::create_validation_gravure;
+
+/// Athletes (their own orders) and the workshop (its atelier's orders).
+const OWNER_OR_OPERATEUR: &[Role] = &[
+    Role::Sportif,
+    Role::OperateurFab,
+    Role::AdminFab,
+    Role::SuperAdmin,
+];
 
 /// Routes of this module.
-pub const ROUTES: &[Route] = &[];
+pub const ROUTES: &[Route] = &[
+    route(
+        Method::Post,
+        "/api/commandes",
+        Access::Roles(roles::SPORTIF),
+        create_commande,
+        "Commander la médaille d'un parcours (avant ou après l'effort)",
+    ),
+    route(
+        Method::Get,
+        "/api/commandes/mes",
+        Access::Roles(roles::SPORTIF),
+        list_mes_commandes,
+        "Mes commandes, avec l'aperçu de la gravure",
+    ),
+    route(
+        Method::Get,
+        "/api/commandes",
+        Access::Roles(roles::OPERATEUR_PLUS),
+        list_commandes,
+        "Toutes les commandes (filtres, pagination ; un opérateur ne voit que son atelier)",
+    ),
+    route(
+        Method::Get,
+        "/api/commandes/{id}",
+        Access::Roles(OWNER_OR_OPERATEUR),
+        show_commande,
+        "Détail d'une commande avec son historique",
+    ),
+    route(
+        Method::Post,
+        "/api/commandes/{id}/valider-gravure",
+        Access::Roles(roles::SPORTIF),
+        create_validation_gravure,
+        "Validation finale de la gravure par le sportif (nom, prénom, temps, date)",
+    ),
+    route(
+        Method::Patch,
+        "/api/commandes/{id}/statut",
+        Access::Roles(roles::OPERATEUR_PLUS),
+        update_statut,
+        "Changer le statut d'une commande (transitions autorisées uniquement)",
+    ),
+    route(
+        Method::Get,
+        "/api/dashboard",
+        Access::Roles(roles::SPORTIF),
+        dashboard::show_dashboard,
+        "Tableau de bord du sportif (médailles à valider, cols, classements)",
+    ),
+];
 
 /// The next order number for a course code: `MKO-<year>-<code>-<seq>`, the
 /// sequence restarting each year. Unique under concurrency: the counter row
@@ -141,6 +223,189 @@ pub fn insert_order(tx: &mut Conn, order: &NewOrder, actor: Option<u64>) -> Resu
 /// `MKO-2026-IZO-041`: at least three digits, more when the year is busy.
 pub fn format_numero(year: u16, code: &str, seq: u64) -> String {
     format!("MKO-{year}-{code}-{seq:03}")
+}
+
+#[derive(Deserialize)]
+struct CreateBody {
+    produit_id: u64,
+    #[serde(default)]
+    chrono_id: Option<u64>,
+}
+
+/// Spec 5.4 `POST /api/commandes` (sportif): "Créer une commande". The
+/// athlete orders the medal of a course, before or after the effort (1.2);
+/// a chrono given now must be one of its own validated chronos on that
+/// course. The order goes to the only active atelier, or waits for an admin
+/// to dispatch it when there are several.
+fn create_commande(ctx: &mut Ctx) -> Result<Response> {
+    let body: CreateBody = ctx.json()?;
+    let user_id = ctx.user_id()?;
+    let tx = ctx.tx()?;
+    // 1. The course exists and is open.
+    let course = queries::find_course(tx, body.produit_id)?
+        .ok_or_else(|| Error::invalid("Ce parcours n'existe pas."))?;
+    if !course.actif {
+        return Err(Error::conflict(
+            "course_inactive",
+            course
+                .message_desactivation
+                .filter(|m| !m.trim().is_empty())
+                .unwrap_or_else(|| "Ce parcours n'est plus proposé à la commande.".into()),
+        ));
+    }
+    // 2. A chrono chosen now is the athlete's own, validated, on this course.
+    let chrono = match body.chrono_id {
+        None => None,
+        Some(chrono_id) => Some(
+            queries::validated_chronos(tx, user_id)?
+                .into_iter()
+                .find(|c| c.id == chrono_id && c.produit_id == course.id)
+                .ok_or_else(|| {
+                    Error::invalid("Ce chrono n'est pas un de vos chronos validés sur ce parcours.")
+                })?,
+        ),
+    };
+    // 3. Insert with its number.
+    let atelier_id = queries::default_atelier(tx)?;
+    let created = insert_order(
+        tx,
+        &NewOrder {
+            user_id: Some(user_id),
+            produit_id: course.id,
+            chrono_id: chrono.as_ref().map(|c| c.id),
+            duree_secondes: chrono.as_ref().map(|c| c.duree_secondes),
+            chrono_valide: chrono.is_some(),
+            atelier_id,
+            gravure_texte: json!({}),
+            ..NewOrder::default()
+        },
+        Some(user_id),
+    )?;
+    let order = queries::find_order(tx, created.id)?.ok_or_else(order_not_found)?;
+    ctx.audit_entity("commande", created.id);
+    ctx.audit_details(json!({ "numero": created.numero, "produit_id": course.id }));
+    let mut answer = order_json(&order);
+    answer["gravure"] = gravure_json(&order, chrono.as_ref());
+    Ok(Response::created(&answer))
+}
+
+/// Spec 5.4 `GET /api/commandes/mes` (sportif): "Mes commandes", newest
+/// first, each with its engraving text (frozen, or a preview from the
+/// current profile until the athlete validates).
+fn list_mes_commandes(ctx: &mut Ctx) -> Result<Response> {
+    let (page, per_page) = pagination(ctx)?;
+    let user_id = ctx.user_id()?;
+    let conn = ctx.conn()?;
+    let orders = queries::orders_of_user(conn, user_id)?;
+    let chronos = queries::validated_chronos(conn, user_id)?;
+    let total = orders.len();
+    let items: Vec<_> = orders
+        .iter()
+        .skip(usize::try_from((page - 1) * per_page).unwrap_or(usize::MAX))
+        .take(usize::try_from(per_page).unwrap_or(usize::MAX))
+        .map(|o| {
+            let mut item = order_json(o);
+            item["gravure"] = gravure_json(o, chrono_for_order(o, &chronos));
+            item
+        })
+        .collect();
+    Ok(Response::ok(
+        &json!({ "items": items, "total": total, "page": page, "per_page": per_page }),
+    ))
+}
+
+/// `GET /api/commandes/{id}`: one order with its history, for its athlete or
+/// for the workshop (an operateur_fab only within its atelier).
+fn show_commande(ctx: &mut Ctx) -> Result<Response> {
+    let id = ctx.id("id")?;
+    let claims = ctx.claims()?.clone();
+    let conn = ctx.conn()?;
+    // 1. The order exists and the caller may see it; others get a 404.
+    let order = queries::find_order(conn, id)?.ok_or_else(order_not_found)?;
+    let visible = if claims.role == Role::Sportif {
+        order.user_id == Some(claims.sub)
+    } else {
+        may_touch_atelier(&claims, order.atelier_id)
+    };
+    if !visible {
+        return Err(order_not_found());
+    }
+    detail_response(conn, &order)
+}
+
+/// The full answer about one order: the row, its engraving text and history.
+pub(super) fn detail_response(conn: &mut Conn, order: &OrderRow) -> Result<Response> {
+    let chronos = match order.user_id {
+        Some(user_id) if !order.validation_sportif => queries::validated_chronos(conn, user_id)?,
+        _ => Vec::new(),
+    };
+    let historique = queries::order_history(conn, order.id)?
+        .and_then(|h| serde_json::from_str::<serde_json::Value>(&h).ok())
+        .unwrap_or_else(|| json!([]));
+    let mut answer = order_json(order);
+    answer["gravure"] = gravure_json(order, chrono_for_order(order, &chronos));
+    answer["historique"] = historique;
+    Ok(Response::ok(&answer))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatutBody {
+    statut: String,
+    #[serde(default)]
+    commentaire: Option<String>,
+    #[serde(default, alias = "tracking")]
+    numero_suivi: Option<String>,
+    #[serde(default)]
+    transporteur: Option<String>,
+}
+
+/// Spec 5.4 `PATCH /api/commandes/:id/statut` (operateur+): "Changer le
+/// statut" through the transitions of [`status::TRANSITIONS`]; `expedie`
+/// needs `numero_suivi` (alias `tracking`) and emails the athlete once
+/// committed (spec 12).
+fn update_statut(ctx: &mut Ctx) -> Result<Response> {
+    let id = ctx.id("id")?;
+    let body: StatutBody = ctx.json()?;
+    let claims = ctx.claims()?.clone();
+    // 1. A known status and bounded texts.
+    let to = Statut::parse(body.statut.trim()).ok_or_else(|| {
+        Error::invalid(format!(
+            "Statut inconnu « {} ». Valeurs possibles : {}.",
+            body.statut,
+            Statut::ALL.map(Statut::as_str).join(", ")
+        ))
+    })?;
+    let commentaire = bounded(body.commentaire, 500, "Le commentaire")?;
+    let shipping = Shipping {
+        tracking: bounded(body.numero_suivi, 100, "Le numéro de suivi")?,
+        transporteur: bounded(body.transporteur, 100, "Le transporteur")?,
+    };
+    // 2. The machine checks atelier, transition, rule 1.1 and tracking.
+    let tx = ctx.tx()?;
+    let change = status::change_status(tx, id, to, &claims, commentaire.as_deref(), &shipping)?;
+    let order = queries::find_order(tx, id)?.ok_or_else(order_not_found)?;
+    let answer = detail_response(tx, &order)?;
+    ctx.audit_entity("commande", id);
+    ctx.audit_details(json!({ "from": change.from, "to": change.to, "comment": commentaire }));
+    // 3. The athlete hears about shipping only once it is committed.
+    if to == Statut::Expedie {
+        ctx.after_commit(move |config, conn| crate::mail::notify_shipped(config, conn, id));
+    }
+    Ok(answer)
+}
+
+/// Trims an optional text; empty is absent, too long is a 422.
+fn bounded(value: Option<String>, max: usize, what: &str) -> Result<Option<String>> {
+    let value = value
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty());
+    if value.as_ref().is_some_and(|v| v.chars().count() > max) {
+        return Err(Error::invalid(format!(
+            "{what} ne doit pas dépasser {max} caractères."
+        )));
+    }
+    Ok(value)
 }
 
 #[cfg(test)]

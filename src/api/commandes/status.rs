@@ -235,6 +235,7 @@ pub fn change_status(
             operateur_id = IF(:is_operator, :actor, operateur_id),
             date_gravure = IF(:to = 'grave', NOW(), date_gravure),
             date_expedition = IF(:to = 'expedie', NOW(), date_expedition),
+            date_livraison = IF(:to = 'livre', NOW(), date_livraison),
             tracking = COALESCE(:tracking, tracking),
             transporteur = COALESCE(:transporteur, transporteur),
             historique = JSON_ARRAY_APPEND(COALESCE(historique, JSON_ARRAY()), '$', JSON_OBJECT(

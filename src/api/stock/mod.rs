@@ -1,13 +1,104 @@
-//! Ateliers and medal stock per course and atelier, with the movement
-//! journal (spec 4.6 `ateliers`, 4.28 `stocks`).
+//! Spec §4.6, §4.28 — `/api/ateliers`, `/api/stocks`: the production sites,
+//! their blank-medal stock per course, the movement journal and the
+//! low-stock alerts of wireframe 11.3.
+//!
+//! Every stock change goes through one locked read of the stock line and
+//! writes the journal row (`stock_mouvements`: signed delta, level after,
+//! who, why) in the same transaction, so the journal always adds up to the
+//! stock. The engraving consumption ([`consume_for_engraving`]) is called by
+//! the order status machine when an order becomes `grave`.
+//!
+//! Scope rule shared with the FAB module ([`scope_atelier`]): an
+//! operateur_fab works in its own atelier only; naming another atelier is a
+//! 404, exactly as if it did not exist. Admins see every atelier, or one when
+//! they name it.
 
-use crate::error::Result;
-use crate::http::router::Route;
+mod ateliers;
+pub(crate) mod queries;
+mod stocks;
+
+use crate::error::{Error, Result};
+use crate::http::router::{route, Access, Route};
+use crate::http::{Ctx, Method};
+use crate::security::jwt::Claims;
+use crate::security::{roles, Role};
 use mysql::prelude::Queryable;
 use mysql::Conn;
+use serde_json::{json, Value};
 
 /// Routes of this module.
-pub const ROUTES: &[Route] = &[];
+pub const ROUTES: &[Route] = &[
+    route(
+        Method::Get,
+        "/api/ateliers",
+        Access::Roles(roles::OPERATEUR_PLUS),
+        ateliers::list_ateliers,
+        "Liste des ateliers (un opérateur ne voit que le sien)",
+    ),
+    route(
+        Method::Post,
+        "/api/ateliers",
+        Access::Roles(roles::ADMIN_PLUS),
+        ateliers::create_atelier,
+        "Crée un atelier",
+    ),
+    route(
+        Method::Get,
+        "/api/ateliers/{id}",
+        Access::Roles(roles::OPERATEUR_PLUS),
+        ateliers::show_atelier,
+        "Détail d'un atelier",
+    ),
+    route(
+        Method::Patch,
+        "/api/ateliers/{id}",
+        Access::Roles(roles::ADMIN_PLUS),
+        ateliers::update_atelier,
+        "Modifie un atelier",
+    ),
+    route(
+        Method::Delete,
+        "/api/ateliers/{id}",
+        Access::Roles(roles::ADMIN_PLUS),
+        ateliers::delete_atelier,
+        "Supprime un atelier (le désactive s'il est référencé)",
+    ),
+    route(
+        Method::Get,
+        "/api/stocks",
+        Access::Roles(roles::OPERATEUR_PLUS),
+        stocks::list_stocks,
+        "Stock de médailles par parcours et atelier",
+    ),
+    route(
+        Method::Patch,
+        "/api/stocks/{id}",
+        Access::Roles(roles::ADMIN_PLUS),
+        stocks::update_stock,
+        "Modifie le seuil d'alerte d'une ligne de stock",
+    ),
+    route(
+        Method::Get,
+        "/api/stocks/alertes",
+        Access::Roles(roles::OPERATEUR_PLUS),
+        stocks::list_alertes,
+        "Lignes de stock sous leur seuil d'alerte",
+    ),
+    route(
+        Method::Get,
+        "/api/stocks/mouvements",
+        Access::Roles(roles::OPERATEUR_PLUS),
+        stocks::list_mouvements,
+        "Journal des mouvements de stock",
+    ),
+    route(
+        Method::Post,
+        "/api/stocks/mouvements",
+        Access::Roles(roles::OPERATEUR_PLUS),
+        stocks::create_mouvement,
+        "Enregistre un mouvement de stock (entrée, sortie, ajustement, retour)",
+    ),
+];
 
 /// Takes one medal out of the stock of (course, atelier) for an engraved
 /// order, and journals it. The stock may go below zero: the medal was
@@ -32,4 +123,200 @@ pub fn consume_for_engraving(
         (commande_id, user_id, produit_id, atelier_id),
     )?;
     Ok(())
+}
+
+/// 404 for an atelier the caller may not see (or that does not exist).
+pub fn atelier_not_found() -> Error {
+    Error::not_found("atelier_not_found", "Atelier introuvable.")
+}
+
+/// The atelier a request works in: `Some(id)` for one atelier, `None` for
+/// all of them (admins only).
+///
+/// An operateur_fab is bound to its own atelier: asking for another one is a
+/// 404 (it must not learn that it exists), and an operator account without
+/// an atelier can do nothing here (403 `no_atelier`). An admin may name any
+/// existing atelier.
+pub fn scope_atelier(
+    conn: &mut Conn,
+    claims: &Claims,
+    requested: Option<u64>,
+) -> Result<Option<u64>> {
+    if claims.role == Role::OperateurFab {
+        let own = claims.atelier_id.ok_or_else(|| {
+            Error::new(
+                403,
+                "no_atelier",
+                "Aucun atelier n'est associé à votre compte : contactez un administrateur.",
+            )
+        })?;
+        return match requested {
+            Some(id) if id != own => Err(atelier_not_found()),
+            _ => Ok(Some(own)),
+        };
+    }
+    match requested {
+        Some(id) if !queries::atelier_exists(conn, id)? => Err(atelier_not_found()),
+        other => Ok(other),
+    }
+}
+
+/// Page and page size of a list request (`page` 1-based, `per_page`
+/// default 50, at most 200).
+#[derive(Debug, Clone, Copy)]
+pub struct Page {
+    /// 1-based page number.
+    pub page: u64,
+    /// Items per page.
+    pub per_page: u64,
+}
+
+impl Page {
+    /// Reads `page` and `per_page` from the query string (422 when they are
+    /// not positive integers).
+    pub fn from_query(ctx: &Ctx) -> Result<Page> {
+        let page = query_u64(ctx, "page")?.unwrap_or(1);
+        let per_page = query_u64(ctx, "per_page")?.unwrap_or(50).min(200);
+        Ok(Page { page, per_page })
+    }
+
+    /// Rows to skip.
+    pub fn offset(&self) -> u64 {
+        (self.page - 1).saturating_mul(self.per_page)
+    }
+
+    /// The list answer `{items, total, page, per_page}`.
+    pub fn wrap(&self, items: Vec<Value>, total: u64) -> Value {
+        json!({ "items": items, "total": total, "page": self.page, "per_page": self.per_page })
+    }
+}
+
+/// A positive integer query parameter (ids, page numbers); anything else is
+/// a 422 naming the parameter.
+pub fn query_u64(ctx: &Ctx, name: &str) -> Result<Option<u64>> {
+    match ctx.req.query_param(name) {
+        None => Ok(None),
+        Some(v) => v
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|n| *n > 0)
+            .map(Some)
+            .ok_or_else(|| {
+                Error::invalid(format!(
+                    "Le paramètre « {name} » doit être un entier positif."
+                ))
+            }),
+    }
+}
+
+/// A boolean query parameter (`true`/`false`, `1`/`0`).
+pub fn query_bool(ctx: &Ctx, name: &str) -> Result<Option<bool>> {
+    match ctx.req.query_param(name).as_deref().map(str::trim) {
+        None => Ok(None),
+        Some("true" | "1") => Ok(Some(true)),
+        Some("false" | "0") => Ok(Some(false)),
+        Some(_) => Err(Error::invalid(format!(
+            "Le paramètre « {name} » doit valoir true ou false."
+        ))),
+    }
+}
+
+/// The French alert line of wireframe 11.3:
+/// `Ventoux — stock critique (9 ≤ seuil 10)`.
+pub fn alert_message(produit_nom: &str, quantite: i64, seuil: i64) -> String {
+    format!("{produit_nom} — stock critique ({quantite} ≤ seuil {seuil})")
+}
+
+/// Demo data: the workshops A1 (Briançon) and A2 (Lyon), stock lines for the
+/// demo courses (one of them under its threshold, for the alert of 11.3) and
+/// the journal entries that explain each level. Lines that already exist
+/// are left alone, so running it again changes nothing.
+pub fn seed_demo(conn: &mut Conn) -> Result<()> {
+    conn.exec_drop(
+        r"INSERT INTO ateliers (code, nom, couleur, adresse, actif)
+          VALUES ('A1', 'Atelier A1 — Briançon', '#c8a84b', '12 avenue de la République, 05100 Briançon', TRUE),
+                 ('A2', 'Atelier A2 — Lyon', '#2f6f8f', '48 rue de la Charité, 69002 Lyon', TRUE)
+          ON DUPLICATE KEY UPDATE adresse = COALESCE(adresse, VALUES(adresse))",
+        (),
+    )?;
+    let admin: Option<u64> =
+        conn.query_first("SELECT id FROM users WHERE email = 'adminfab@mykollector.test'")?;
+    // (course slugs, first one found wins; atelier; received; scrapped; threshold)
+    let lines: &[(&[&str], &str, i64, i64, i64)] = &[
+        (&["col-izoard", "col-d-izoard", "izoard"], "A1", 50, 8, 10),
+        (
+            &["mont-ventoux", "ventoux", "col-du-mont-ventoux"],
+            "A1",
+            12,
+            3,
+            10,
+        ),
+        (&["col-du-galibier", "galibier"], "A1", 40, 2, 10),
+        (&["col-du-tourmalet", "tourmalet"], "A2", 30, 0, 10),
+        (&["col-izoard", "col-d-izoard", "izoard"], "A2", 25, 1, 5),
+    ];
+    for (slugs, atelier, received, scrapped, seuil) in lines {
+        let mut produit: Option<u64> = None;
+        for slug in *slugs {
+            produit = conn.exec_first("SELECT id FROM produits WHERE slug = ?", (slug,))?;
+            if produit.is_some() {
+                break;
+            }
+        }
+        let Some(produit_id) = produit else { continue };
+        let Some(atelier_id) = queries::atelier_id_by_code(conn, atelier)? else {
+            continue;
+        };
+        let level = received - scrapped;
+        conn.exec_drop(
+            r"INSERT IGNORE INTO stocks (produit_id, atelier_id, quantite, seuil_alerte)
+              VALUES (?, ?, ?, ?)",
+            (produit_id, atelier_id, level, seuil),
+        )?;
+        if conn.affected_rows() == 0 {
+            continue;
+        }
+        let stock_id = conn.last_insert_id();
+        queries::insert_movement(
+            conn,
+            &queries::Movement {
+                stock_id,
+                kind: "entree",
+                delta: *received,
+                after: *received,
+                motif: Some("Réception fournisseur (livraison de médailles vierges)"),
+                commande_id: None,
+                user_id: admin,
+            },
+        )?;
+        if *scrapped > 0 {
+            queries::insert_movement(
+                conn,
+                &queries::Movement {
+                    stock_id,
+                    kind: "sortie",
+                    delta: -scrapped,
+                    after: level,
+                    motif: Some("Médailles rayées au déballage"),
+                    commande_id: None,
+                    user_id: admin,
+                },
+            )?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alert_text_follows_the_wireframe() {
+        assert_eq!(
+            alert_message("Ventoux", 9, 10),
+            "Ventoux — stock critique (9 ≤ seuil 10)"
+        );
+    }
 }

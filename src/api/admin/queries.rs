@@ -1,0 +1,319 @@
+//! SQL of the admin module: users as administrators see them, and the audit
+//! log.
+
+use crate::error::Result;
+use crate::security::Role;
+use mysql::prelude::Queryable;
+use mysql::{Conn, Row, Value};
+use serde_json::json;
+
+/// A WHERE clause assembled from fixed SQL fragments. The fragments are
+/// `&'static str`, so user text cannot reach the SQL: it only ever travels
+/// as bound parameters.
+#[derive(Debug, Default)]
+pub struct Where {
+    clauses: Vec<&'static str>,
+    params: Vec<Value>,
+}
+
+impl Where {
+    /// Adds `clause` (with one `?` per value) joined by AND.
+    pub fn and(&mut self, clause: &'static str, values: impl IntoIterator<Item = Value>) {
+        self.clauses.push(clause);
+        self.params.extend(values);
+    }
+
+    fn sql(&self) -> String {
+        if self.clauses.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", self.clauses.join(" AND "))
+        }
+    }
+
+    fn params_with(&self, extra: &[u64]) -> Vec<Value> {
+        let mut p = self.params.clone();
+        p.extend(extra.iter().map(|v| Value::from(*v)));
+        p
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Users
+// ---------------------------------------------------------------------------
+
+/// A user as the admin screens show it (never the password hash).
+#[derive(Debug, Clone)]
+pub struct AdminUser {
+    pub id: u64,
+    pub email: String,
+    pub role: Role,
+    pub nom: Option<String>,
+    pub prenom: Option<String>,
+    pub atelier_id: Option<u64>,
+    pub atelier_nom: Option<String>,
+    pub fabricant_id: Option<u64>,
+    pub actif: bool,
+    pub strava_connected: bool,
+    pub derniere_connexion: Option<String>,
+    pub created_at: Option<String>,
+}
+
+impl AdminUser {
+    /// The JSON of the admin API.
+    pub fn to_json(&self) -> serde_json::Value {
+        json!({
+            "id": self.id,
+            "email": self.email,
+            "role": self.role,
+            "nom": self.nom,
+            "prenom": self.prenom,
+            "atelier_id": self.atelier_id,
+            "atelier_nom": self.atelier_nom,
+            "fabricant_id": self.fabricant_id,
+            "actif": self.actif,
+            "strava_connected": self.strava_connected,
+            "derniere_connexion": self.derniere_connexion,
+            "created_at": self.created_at,
+        })
+    }
+
+    fn from_row(mut row: Row) -> Option<AdminUser> {
+        Some(AdminUser {
+            id: row.take("id")?,
+            email: row.take("email")?,
+            role: Role::parse(&row.take::<String, _>("role")?)?,
+            nom: row.take("nom")?,
+            prenom: row.take("prenom")?,
+            atelier_id: row.take("atelier_id")?,
+            atelier_nom: row.take("atelier_nom")?,
+            fabricant_id: row.take("fabricant_id")?,
+            actif: row.take("actif")?,
+            strava_connected: row.take("strava_connected")?,
+            derniere_connexion: row.take("derniere_connexion")?,
+            created_at: row.take("created_at")?,
+        })
+    }
+}
+
+const USER_SELECT: &str = r"SELECT u.id, u.email, u.role, u.nom, u.prenom, u.atelier_id,
+       a.nom AS atelier_nom, u.fabricant_id, COALESCE(u.actif, FALSE) AS actif,
+       COALESCE(u.strava_connected, FALSE) AS strava_connected,
+       DATE_FORMAT(u.derniere_connexion, '%Y-%m-%dT%H:%i:%s') AS derniere_connexion,
+       DATE_FORMAT(u.created_at, '%Y-%m-%dT%H:%i:%s') AS created_at
+  FROM users u LEFT JOIN ateliers a ON a.id = u.atelier_id";
+
+/// One page of users matching `filter` (anonymised accounts are never
+/// listed), newest first, and the total count.
+pub fn list_users(
+    conn: &mut Conn,
+    filter: &Where,
+    limit: u64,
+    offset: u64,
+) -> Result<(Vec<AdminUser>, u64)> {
+    let where_sql = filter.sql();
+    let total: Option<u64> = conn.exec_first(
+        format!("SELECT COUNT(*) FROM users u{where_sql}"),
+        filter.params_with(&[]),
+    )?;
+    let rows: Vec<Row> = conn.exec(
+        format!("{USER_SELECT}{where_sql} ORDER BY u.id DESC LIMIT ? OFFSET ?"),
+        filter.params_with(&[limit, offset]),
+    )?;
+    Ok((
+        rows.into_iter().filter_map(AdminUser::from_row).collect(),
+        total.unwrap_or(0),
+    ))
+}
+
+/// A user by id (anonymised accounts count as gone); `lock` takes a locking
+/// read, for updates inside the request's transaction.
+pub fn find_user(conn: &mut Conn, id: u64, lock: bool) -> Result<Option<AdminUser>> {
+    let lock_sql = if lock { " FOR UPDATE" } else { "" };
+    let row: Option<Row> = conn.exec_first(
+        format!("{USER_SELECT} WHERE u.id = ? AND u.anonymized_at IS NULL{lock_sql}"),
+        (id,),
+    )?;
+    Ok(row.and_then(AdminUser::from_row))
+}
+
+/// Whether an atelier exists.
+pub fn atelier_exists(conn: &mut Conn, id: u64) -> Result<bool> {
+    let n: Option<u64> = conn.exec_first("SELECT COUNT(*) FROM ateliers WHERE id = ?", (id,))?;
+    Ok(n.unwrap_or(0) > 0)
+}
+
+/// Whether a fabricant exists.
+pub fn fabricant_exists(conn: &mut Conn, id: u64) -> Result<bool> {
+    let n: Option<u64> = conn.exec_first("SELECT COUNT(*) FROM fabricants WHERE id = ?", (id,))?;
+    Ok(n.unwrap_or(0) > 0)
+}
+
+/// Sets the fabricant of a user just created (`auth::create_user` does not
+/// know that column).
+pub fn set_fabricant(conn: &mut Conn, id: u64, fabricant_id: Option<u64>) -> Result<()> {
+    conn.exec_drop(
+        "UPDATE users SET fabricant_id = ? WHERE id = ?",
+        (fabricant_id, id),
+    )?;
+    Ok(())
+}
+
+/// The editable columns of a user, all written at once.
+pub struct UserUpdate<'a> {
+    pub role: Role,
+    pub nom: Option<&'a str>,
+    pub prenom: Option<&'a str>,
+    pub atelier_id: Option<u64>,
+    pub fabricant_id: Option<u64>,
+    pub actif: bool,
+}
+
+/// Writes the editable columns of a user.
+pub fn update_user(conn: &mut Conn, id: u64, u: &UserUpdate) -> Result<()> {
+    conn.exec_drop(
+        r"UPDATE users SET role = ?, nom = ?, prenom = ?, atelier_id = ?, fabricant_id = ?,
+                 actif = ?
+          WHERE id = ?",
+        (
+            u.role.as_str(),
+            u.nom,
+            u.prenom,
+            u.atelier_id,
+            u.fabricant_id,
+            u.actif,
+            id,
+        ),
+    )?;
+    Ok(())
+}
+
+/// Replaces a user's password hash and cancels any pending reset link.
+pub fn set_password(conn: &mut Conn, id: u64, hash: &str) -> Result<()> {
+    conn.exec_drop(
+        "UPDATE users SET password = ?, reset_token = NULL, reset_expires = NULL WHERE id = ?",
+        (hash, id),
+    )?;
+    Ok(())
+}
+
+/// Marks a user inactive (the row stays: orders and chronos reference it).
+pub fn deactivate_user(conn: &mut Conn, id: u64) -> Result<()> {
+    conn.exec_drop(
+        "UPDATE users SET actif = FALSE, reset_token = NULL, reset_expires = NULL WHERE id = ?",
+        (id,),
+    )?;
+    Ok(())
+}
+
+/// Revokes every live refresh token of a user; returns how many.
+pub fn revoke_sessions(conn: &mut Conn, user_id: u64) -> Result<u64> {
+    conn.exec_drop(
+        "UPDATE sessions SET revoked_at = NOW() WHERE user_id = ? AND revoked_at IS NULL",
+        (user_id,),
+    )?;
+    Ok(conn.affected_rows())
+}
+
+// ---------------------------------------------------------------------------
+// Audit log
+// ---------------------------------------------------------------------------
+
+/// One row of `logs_audit`, with the acting user's current email.
+#[derive(Debug, Clone)]
+pub struct LogRow {
+    pub id: u64,
+    pub created_at: String,
+    pub user_id: Option<u64>,
+    pub user_email: Option<String>,
+    pub role: Option<String>,
+    pub methode: Option<String>,
+    pub route: Option<String>,
+    pub statut_http: Option<u16>,
+    pub niveau: String,
+    pub kind: String,
+    pub entite: Option<String>,
+    pub entite_id: Option<u64>,
+    pub details: Option<String>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub duree_ms: Option<u64>,
+}
+
+impl LogRow {
+    /// The JSON of the log viewer (`details` parsed back into JSON).
+    pub fn to_json(&self) -> serde_json::Value {
+        let details = self
+            .details
+            .as_deref()
+            .map(|d| serde_json::from_str(d).unwrap_or_else(|_| json!(d)));
+        json!({
+            "id": self.id,
+            "created_at": self.created_at,
+            "user_id": self.user_id,
+            "user_email": self.user_email,
+            "role": self.role,
+            "methode": self.methode,
+            "route": self.route,
+            "statut_http": self.statut_http,
+            "niveau": self.niveau,
+            "type": self.kind,
+            "entite": self.entite,
+            "entite_id": self.entite_id,
+            "details": details,
+            "ip": self.ip,
+            "user_agent": self.user_agent,
+            "duree_ms": self.duree_ms,
+        })
+    }
+
+    fn from_row(mut row: Row) -> Option<LogRow> {
+        Some(LogRow {
+            id: row.take("id")?,
+            created_at: row.take("created_at")?,
+            user_id: row.take("user_id")?,
+            user_email: row.take("user_email")?,
+            role: row.take("role")?,
+            methode: row.take("methode")?,
+            route: row.take("route")?,
+            statut_http: row.take("statut_http")?,
+            niveau: row.take("niveau")?,
+            kind: row.take("type")?,
+            entite: row.take("entite")?,
+            entite_id: row.take("entite_id")?,
+            details: row.take("details")?,
+            ip: row.take("ip")?,
+            user_agent: row.take("user_agent")?,
+            duree_ms: row.take("duree_ms")?,
+        })
+    }
+}
+
+// The user's current email wins; `l.user_email` keeps the address typed at a
+// failed login, where there is no user.
+const LOG_SELECT: &str = r"SELECT l.id, DATE_FORMAT(l.created_at, '%Y-%m-%dT%H:%i:%s') AS created_at,
+       l.user_id, COALESCE(u.email, l.user_email) AS user_email, l.role, l.methode, l.route,
+       l.statut_http, l.niveau, l.type, l.entite, l.entite_id, CAST(l.details AS CHAR) AS details,
+       l.ip, l.user_agent, l.duree_ms
+  FROM logs_audit l LEFT JOIN users u ON u.id = l.user_id";
+
+/// Audit rows matching `filter`, newest first.
+pub fn list_logs(conn: &mut Conn, filter: &Where, limit: u64, offset: u64) -> Result<Vec<LogRow>> {
+    let rows: Vec<Row> = conn.exec(
+        format!(
+            "{LOG_SELECT}{} ORDER BY l.created_at DESC, l.id DESC LIMIT ? OFFSET ?",
+            filter.sql()
+        ),
+        filter.params_with(&[limit, offset]),
+    )?;
+    Ok(rows.into_iter().filter_map(LogRow::from_row).collect())
+}
+
+/// How many audit rows match `filter` (every filter is on `logs_audit`).
+pub fn count_logs(conn: &mut Conn, filter: &Where) -> Result<u64> {
+    let n: Option<u64> = conn.exec_first(
+        format!("SELECT COUNT(*) FROM logs_audit l{}", filter.sql()),
+        filter.params_with(&[]),
+    )?;
+    Ok(n.unwrap_or(0))
+}

@@ -1,0 +1,317 @@
+//! Spec §5.10 `GET/POST/PATCH/DELETE /api/admin/users` — "CRUD
+//! utilisateurs" (admin+). Only a super_admin creates or edits admin accounts
+//! (`auth::may_manage`); nobody can deactivate or demote themselves; a
+//! "deleted" user is deactivated, never removed, because orders, chronos and
+//! the audit log reference it.
+
+use super::queries::{self, AdminUser, UserUpdate, Where};
+use super::{like_contains, query_u64, Page};
+use crate::api::auth;
+use crate::error::{Error, Result};
+use crate::http::{Ctx, Response};
+use crate::security::{password, Role};
+use mysql::Conn;
+use serde::{Deserialize, Deserializer};
+use serde_json::json;
+
+/// Spec 5.10 `GET /api/admin/users`: "CRUD utilisateurs" — the list, with
+/// filters `role`, `q` (email, nom, prénom), `actif`, `atelier_id`.
+pub fn list_users(ctx: &mut Ctx) -> Result<Response> {
+    let page = Page::from_query(ctx)?;
+    let mut filter = Where::default();
+    filter.and("u.anonymized_at IS NULL", []);
+    if let Some(role) = ctx.req.query_param("role") {
+        filter.and("u.role = ?", [parse_role(&role)?.as_str().into()]);
+    }
+    if let Some(q) = ctx.req.query_param("q").filter(|q| !q.trim().is_empty()) {
+        let pattern = like_contains(q.trim());
+        filter.and(
+            "(u.email LIKE ? OR u.nom LIKE ? OR u.prenom LIKE ?)",
+            [
+                pattern.as_str().into(),
+                pattern.as_str().into(),
+                pattern.as_str().into(),
+            ],
+        );
+    }
+    if let Some(actif) = ctx.req.query_param("actif") {
+        let actif = match actif.as_str() {
+            "true" | "1" => true,
+            "false" | "0" => false,
+            _ => {
+                return Err(Error::invalid(
+                    "Le paramètre actif doit valoir true ou false.",
+                ))
+            }
+        };
+        filter.and("COALESCE(u.actif, FALSE) = ?", [actif.into()]);
+    }
+    if let Some(atelier_id) = query_u64(ctx, "atelier_id")? {
+        filter.and("u.atelier_id = ?", [atelier_id.into()]);
+    }
+    let (users, total) = queries::list_users(ctx.conn()?, &filter, page.per_page, page.offset())?;
+    let items = users.iter().map(AdminUser::to_json).collect();
+    Ok(Response::ok(&page.answer(items, total)))
+}
+
+/// Spec 5.10 `GET /api/admin/users/{id}`: "CRUD utilisateurs" — one user.
+pub fn show_user(ctx: &mut Ctx) -> Result<Response> {
+    let id = ctx.id("id")?;
+    let user = queries::find_user(ctx.conn()?, id, false)?.ok_or_else(user_not_found)?;
+    Ok(Response::ok(&user.to_json()))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateBody {
+    email: String,
+    password: String,
+    role: String,
+    #[serde(default)]
+    nom: Option<String>,
+    #[serde(default)]
+    prenom: Option<String>,
+    #[serde(default)]
+    atelier_id: Option<u64>,
+    #[serde(default)]
+    fabricant_id: Option<u64>,
+}
+
+/// Spec 5.10 `POST /api/admin/users`: "CRUD utilisateurs" — creates an
+/// account; 10.5: an operateur_fab works for its assigned atelier.
+pub fn create_user(ctx: &mut Ctx) -> Result<Response> {
+    let body: CreateBody = ctx.json()?;
+    let actor = ctx.role()?;
+    // 1. Only a super_admin hands out admin roles.
+    let role = parse_role(&body.role)?;
+    if !auth::may_manage(actor, role) {
+        return Err(Error::forbidden());
+    }
+    // 2. Values.
+    let nom = clean_opt_name(body.nom.as_deref(), "nom")?;
+    let prenom = clean_opt_name(body.prenom.as_deref(), "prénom")?;
+    let tx = ctx.tx()?;
+    check_atelier(tx, role, body.atelier_id)?;
+    check_fabricant(tx, body.fabricant_id)?;
+    // 3. Insert (email checked, password hashed, duplicate → 409 email_taken).
+    let id = auth::create_user(
+        tx,
+        &body.email,
+        &body.password,
+        role,
+        nom.as_deref(),
+        prenom.as_deref(),
+        body.atelier_id,
+    )?;
+    if body.fabricant_id.is_some() {
+        queries::set_fabricant(tx, id, body.fabricant_id)?;
+    }
+    let user = queries::find_user(tx, id, false)?
+        .ok_or_else(|| Error::internal("user vanished right after insert"))?;
+    ctx.audit_entity("user", id);
+    ctx.audit_details(json!({ "action": "create", "email": user.email, "role": role }));
+    Ok(Response::created(&user.to_json()))
+}
+
+/// Tells "absent" (`None`) from "null" (`Some(None)`) in a PATCH body.
+fn nullable<'de, D, T>(d: D) -> std::result::Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UpdateBody {
+    #[serde(default)]
+    role: Option<String>,
+    #[serde(default)]
+    nom: Option<String>,
+    #[serde(default)]
+    prenom: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    atelier_id: Option<Option<u64>>,
+    #[serde(default, deserialize_with = "nullable")]
+    fabricant_id: Option<Option<u64>>,
+    #[serde(default)]
+    actif: Option<bool>,
+    /// A new password set by the admin (the user is logged out everywhere).
+    #[serde(default)]
+    password: Option<String>,
+}
+
+/// Spec 5.10 `PATCH /api/admin/users/{id}`: "CRUD utilisateurs" — role,
+/// names, atelier, fabricant, active flag, password reset by an admin.
+pub fn update_user(ctx: &mut Ctx) -> Result<Response> {
+    let body: UpdateBody = ctx.json()?;
+    let id = ctx.id("id")?;
+    let (actor, actor_id) = (ctx.role()?, ctx.user_id()?);
+    let new_role = body.role.as_deref().map(parse_role).transpose()?;
+    // 1. Nobody locks themselves out or demotes themselves (another admin
+    //    must do it, so there is always someone left to undo it).
+    if id == actor_id {
+        if body.actif == Some(false) {
+            return Err(cannot_deactivate_self());
+        }
+        if new_role.is_some_and(|r| r != actor) {
+            return Err(Error::conflict(
+                "cannot_change_own_role",
+                "Vous ne pouvez pas modifier votre propre rôle.",
+            ));
+        }
+    }
+    // 2. Values, before any lock is taken.
+    let nom = clean_opt_name(body.nom.as_deref(), "nom")?;
+    let prenom = clean_opt_name(body.prenom.as_deref(), "prénom")?;
+    let new_hash = body.password.as_deref().map(password::hash).transpose()?;
+    let tx = ctx.tx()?;
+    let current = queries::find_user(tx, id, true)?.ok_or_else(user_not_found)?;
+    // 3. Both the account as it is and the role it would get must be within
+    //    the actor's reach: an admin_fab can neither edit an admin nor make one.
+    if !auth::may_manage(actor, current.role)
+        || new_role.is_some_and(|r| !auth::may_manage(actor, r))
+    {
+        return Err(Error::forbidden());
+    }
+    // 4. The merged account must be consistent.
+    let role = new_role.unwrap_or(current.role);
+    let atelier_id = body.atelier_id.unwrap_or(current.atelier_id);
+    let fabricant_id = body.fabricant_id.unwrap_or(current.fabricant_id);
+    let actif = body.actif.unwrap_or(current.actif);
+    if body.atelier_id.is_some() || role != current.role {
+        check_atelier(tx, role, atelier_id)?;
+    }
+    if body.fabricant_id.is_some() {
+        check_fabricant(tx, fabricant_id)?;
+    }
+    let mut changes = Vec::new();
+    for (field, changed) in [
+        ("role", role != current.role),
+        ("nom", nom.is_some() && nom != current.nom),
+        ("prenom", prenom.is_some() && prenom != current.prenom),
+        ("atelier_id", atelier_id != current.atelier_id),
+        ("fabricant_id", fabricant_id != current.fabricant_id),
+        ("actif", actif != current.actif),
+        ("password", new_hash.is_some()),
+    ] {
+        if changed {
+            changes.push(field);
+        }
+    }
+    // 5. Write.
+    queries::update_user(
+        tx,
+        id,
+        &UserUpdate {
+            role,
+            nom: nom.as_deref().or(current.nom.as_deref()),
+            prenom: prenom.as_deref().or(current.prenom.as_deref()),
+            atelier_id,
+            fabricant_id,
+            actif,
+        },
+    )?;
+    if let Some(hash) = &new_hash {
+        queries::set_password(tx, id, hash)?;
+    }
+    // A refresh token must not outlive what it was issued for: a new
+    // password, a disabled account, another role or atelier.
+    let revoke = ["password", "actif", "role", "atelier_id"]
+        .iter()
+        .any(|f| changes.contains(f));
+    let sessions_revoked = if revoke {
+        queries::revoke_sessions(tx, id)?
+    } else {
+        0
+    };
+    let user = queries::find_user(tx, id, false)?.ok_or_else(user_not_found)?;
+    ctx.audit_entity("user", id);
+    ctx.audit_details(json!({
+        "action": "update",
+        "changes": changes,
+        "role": { "avant": current.role, "apres": role },
+        "actif": actif,
+        "sessions_revoked": sessions_revoked,
+    }));
+    let mut answer = user.to_json();
+    answer["sessions_revoked"] = json!(sessions_revoked);
+    Ok(Response::ok(&answer))
+}
+
+/// Spec 5.10 `DELETE /api/admin/users/{id}`: "CRUD utilisateurs" — the
+/// account is deactivated and all its sessions revoked; the row stays.
+pub fn delete_user(ctx: &mut Ctx) -> Result<Response> {
+    let id = ctx.id("id")?;
+    let (actor, actor_id) = (ctx.role()?, ctx.user_id()?);
+    // 1. Never oneself.
+    if id == actor_id {
+        return Err(cannot_deactivate_self());
+    }
+    let tx = ctx.tx()?;
+    let current = queries::find_user(tx, id, true)?.ok_or_else(user_not_found)?;
+    // 2. Within the actor's reach.
+    if !auth::may_manage(actor, current.role) {
+        return Err(Error::forbidden());
+    }
+    // 3. Deactivate and log out everywhere.
+    queries::deactivate_user(tx, id)?;
+    let sessions_revoked = queries::revoke_sessions(tx, id)?;
+    let user = queries::find_user(tx, id, false)?.ok_or_else(user_not_found)?;
+    ctx.audit_entity("user", id);
+    ctx.audit_details(json!({
+        "action": "deactivate",
+        "etait_actif": current.actif,
+        "sessions_revoked": sessions_revoked,
+    }));
+    let mut answer = user.to_json();
+    answer["sessions_revoked"] = json!(sessions_revoked);
+    Ok(Response::ok(&answer))
+}
+
+fn user_not_found() -> Error {
+    Error::not_found("user_not_found", "Utilisateur introuvable.")
+}
+
+fn cannot_deactivate_self() -> Error {
+    Error::conflict(
+        "cannot_deactivate_self",
+        "Vous ne pouvez pas désactiver votre propre compte.",
+    )
+}
+
+/// A role name of the API (`sportif`, `operateur_fab`…).
+fn parse_role(raw: &str) -> Result<Role> {
+    Role::parse(raw.trim()).ok_or_else(|| {
+        Error::invalid(
+            "Rôle inconnu : choisir parmi sportif, operateur_fab, admin_fab, admin_chrono, super_admin.",
+        )
+    })
+}
+
+fn clean_opt_name(raw: Option<&str>, field: &str) -> Result<Option<String>> {
+    raw.map(|n| auth::clean_name(n, field)).transpose()
+}
+
+/// An operateur_fab works for one atelier (spec 10.5 "atelier assigné"): it
+/// must be given and exist. Other roles may name an existing atelier or none.
+fn check_atelier(conn: &mut Conn, role: Role, atelier_id: Option<u64>) -> Result<()> {
+    match atelier_id {
+        None if role == Role::OperateurFab => Err(Error::invalid(
+            "Un opérateur de fabrication doit être rattaché à un atelier (atelier_id).",
+        )),
+        None => Ok(()),
+        Some(id) if queries::atelier_exists(conn, id)? => Ok(()),
+        Some(_) => Err(Error::invalid("Cet atelier n'existe pas.")),
+    }
+}
+
+fn check_fabricant(conn: &mut Conn, fabricant_id: Option<u64>) -> Result<()> {
+    match fabricant_id {
+        Some(id) if !queries::fabricant_exists(conn, id)? => {
+            Err(Error::invalid("Ce fabricant n'existe pas."))
+        }
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,593 @@
+//! SQL of the chronos module: chronos, the courses they run on, and the
+//! `classements` table (best validated time per athlete and course).
+
+use crate::error::Result;
+use crate::time;
+use mysql::prelude::Queryable;
+use mysql::{params, Conn, Row};
+use serde_json::{json, Value};
+
+/// What the chronos module needs of a course.
+#[derive(Debug, Clone)]
+pub struct Course {
+    pub id: u64,
+    pub nom: String,
+    pub slug: String,
+    pub actif: bool,
+    pub message_desactivation: Option<String>,
+    pub depart: Option<(f64, f64)>,
+    pub sommet: Option<(f64, f64)>,
+    pub rayon_km: Option<f64>,
+    pub start_radius_m: Option<i64>,
+}
+
+/// A course by id, with its start-zone radius from `segment_tracking_config`.
+pub fn find_course(conn: &mut Conn, id: u64) -> Result<Option<Course>> {
+    let row: Option<Row> = conn.exec_first(
+        r"SELECT p.id, p.nom, p.slug, COALESCE(p.actif, TRUE) AS actif, p.message_desactivation,
+                 p.depart_lat, p.depart_lng, p.sommet_lat, p.sommet_lng, p.rayon_km,
+                 s.high_accuracy_start_distance_m
+          FROM produits p
+          LEFT JOIN segment_tracking_config s ON s.produit_id = p.id
+          WHERE p.id = ?",
+        (id,),
+    )?;
+    Ok(row.map(|mut r| {
+        let pair = |a: Option<f64>, b: Option<f64>| a.zip(b);
+        Course {
+            id: r.take("id").unwrap_or_default(),
+            nom: r.take("nom").unwrap_or_default(),
+            slug: r.take("slug").unwrap_or_default(),
+            actif: r.take("actif").unwrap_or(true),
+            message_desactivation: r.take("message_desactivation").flatten(),
+            depart: pair(
+                r.take("depart_lat").flatten(),
+                r.take("depart_lng").flatten(),
+            ),
+            sommet: pair(
+                r.take("sommet_lat").flatten(),
+                r.take("sommet_lng").flatten(),
+            ),
+            rayon_km: r.take("rayon_km").flatten(),
+            start_radius_m: r.take("high_accuracy_start_distance_m").flatten(),
+        }
+    }))
+}
+
+/// A chrono as the API shows it.
+#[derive(Debug, Clone, Default)]
+pub struct ChronoRow {
+    pub id: u64,
+    pub user_id: u64,
+    pub produit_id: u64,
+    pub parcours_nom: String,
+    pub parcours_slug: String,
+    pub duree_secondes: Option<i64>,
+    pub ajustement_sec: i64,
+    pub source: String,
+    pub statut: String,
+    pub date_debut: Option<String>,
+    pub date_fin: Option<String>,
+    pub date_realisation: Option<String>,
+    pub preuve_url: Option<String>,
+    pub gps_arrivee: Option<String>,
+    pub motif_rejet: Option<String>,
+    pub valide_at: Option<String>,
+    pub created_at: Option<String>,
+    pub gpx_meta: Option<String>,
+    pub ecoule_secondes: Option<i64>,
+    /// Athlete identity, for the admin_chrono queue only.
+    pub athlete: Option<(Option<String>, Option<String>, String)>,
+}
+
+const CHRONO_COLUMNS: &str = r"c.id, c.user_id, c.produit_id, p.nom AS parcours_nom, p.slug AS parcours_slug,
+    c.duree_secondes, COALESCE(c.ajustement_sec, 0) AS ajustement_sec, c.source, c.statut,
+    DATE_FORMAT(c.date_debut, '%Y-%m-%dT%H:%i:%s') AS date_debut,
+    DATE_FORMAT(c.date_fin, '%Y-%m-%dT%H:%i:%s') AS date_fin,
+    c.date_realisation, c.preuve_url, c.gps_arrivee, c.motif_rejet,
+    DATE_FORMAT(c.valide_at, '%Y-%m-%dT%H:%i:%s') AS valide_at,
+    DATE_FORMAT(c.created_at, '%Y-%m-%dT%H:%i:%s') AS created_at,
+    CAST(c.gpx_meta AS CHAR) AS gpx_meta,
+    IF(c.statut = 'en_cours', TIMESTAMPDIFF(SECOND, c.date_debut, NOW()), NULL) AS ecoule_secondes";
+
+impl ChronoRow {
+    fn from_row(mut r: Row) -> ChronoRow {
+        let athlete = r
+            .take::<Option<String>, _>("email")
+            .flatten()
+            .map(|email| (r.take("prenom").flatten(), r.take("nom").flatten(), email));
+        ChronoRow {
+            id: r.take("id").unwrap_or_default(),
+            user_id: r.take("user_id").unwrap_or_default(),
+            produit_id: r.take("produit_id").unwrap_or_default(),
+            parcours_nom: r.take("parcours_nom").unwrap_or_default(),
+            parcours_slug: r.take("parcours_slug").unwrap_or_default(),
+            duree_secondes: r.take("duree_secondes").flatten(),
+            ajustement_sec: r.take("ajustement_sec").unwrap_or_default(),
+            source: r.take("source").flatten().unwrap_or_default(),
+            statut: r.take("statut").flatten().unwrap_or_default(),
+            date_debut: r.take("date_debut").flatten(),
+            date_fin: r.take("date_fin").flatten(),
+            date_realisation: r.take("date_realisation").flatten(),
+            preuve_url: r.take("preuve_url").flatten(),
+            gps_arrivee: r.take("gps_arrivee").flatten(),
+            motif_rejet: r.take("motif_rejet").flatten(),
+            valide_at: r.take("valide_at").flatten(),
+            created_at: r.take("created_at").flatten(),
+            gpx_meta: r.take("gpx_meta").flatten(),
+            ecoule_secondes: r.take("ecoule_secondes").flatten(),
+            athlete,
+        }
+    }
+
+    /// The JSON of a chrono. The proof file's storage path is never shown:
+    /// only whether there is one.
+    pub fn to_json(&self) -> Value {
+        let mut v = json!({
+            "id": self.id,
+            "produit_id": self.produit_id,
+            "parcours_nom": self.parcours_nom,
+            "parcours_slug": self.parcours_slug,
+            "source": self.source,
+            "statut": self.statut,
+            "duree_secondes": self.duree_secondes,
+            "temps": self.duree_secondes.map(|d| time::hms(d.unsigned_abs())),
+            "ajustement_sec": self.ajustement_sec,
+            "date_debut": self.date_debut,
+            "date_fin": self.date_fin,
+            "date_realisation": self.date_realisation,
+            "gps_arrivee": self.gps_arrivee,
+            "preuve": self.preuve_url.is_some(),
+            "motif_rejet": self.motif_rejet,
+            "valide_at": self.valide_at,
+            "created_at": self.created_at,
+            "gpx_meta": self.gpx_meta.as_deref().and_then(|m| serde_json::from_str::<Value>(m).ok()),
+        });
+        if let Some(secs) = self.ecoule_secondes {
+            v["ecoule_secondes"] = json!(secs);
+        }
+        if let Some((prenom, nom, email)) = &self.athlete {
+            v["sportif"] =
+                json!({ "id": self.user_id, "prenom": prenom, "nom": nom, "email": email });
+        }
+        v
+    }
+}
+
+/// One chrono with its course name.
+pub fn find_chrono(conn: &mut Conn, id: u64) -> Result<Option<ChronoRow>> {
+    let sql = format!(
+        "SELECT {CHRONO_COLUMNS} FROM chronos c JOIN produits p ON p.id = c.produit_id WHERE c.id = ?"
+    );
+    let row: Option<Row> = conn.exec_first(sql, (id,))?;
+    Ok(row.map(ChronoRow::from_row))
+}
+
+/// The state of a chrono, read with a row lock (inside the transaction) so
+/// concurrent stops, validations and decisions on it serialise.
+#[derive(Debug, Clone, Copy)]
+pub struct Locked {
+    pub user_id: u64,
+    pub produit_id: u64,
+    /// `en_cours`, `attente_validation`, `valide` or `annule`.
+    pub statut: &'static str,
+    pub duree_secondes: Option<i64>,
+    pub ajustement_sec: i64,
+    /// Seconds since `date_debut`, by the database clock.
+    pub ecoule_secondes: Option<i64>,
+}
+
+/// Locks chrono `id` and reads its state.
+pub fn lock_chrono(tx: &mut Conn, id: u64) -> Result<Option<Locked>> {
+    let row: Option<(u64, u64, String, Option<i64>, i64, Option<i64>)> = tx.exec_first(
+        r"SELECT user_id, produit_id, statut, duree_secondes, COALESCE(ajustement_sec, 0),
+                 TIMESTAMPDIFF(SECOND, date_debut, NOW())
+          FROM chronos WHERE id = ? FOR UPDATE",
+        (id,),
+    )?;
+    Ok(row.map(
+        |(user_id, produit_id, statut, duree, ajustement, ecoule)| Locked {
+            user_id,
+            produit_id,
+            statut: match statut.as_str() {
+                "en_cours" => "en_cours",
+                "attente_validation" => "attente_validation",
+                "valide" => "valide",
+                _ => "annule",
+            },
+            duree_secondes: duree,
+            ajustement_sec: ajustement,
+            ecoule_secondes: ecoule,
+        },
+    ))
+}
+
+/// Locks the athlete's user row: serialises its starts, so two concurrent
+/// starts cannot both find no running chrono.
+pub fn lock_user(tx: &mut Conn, user_id: u64) -> Result<()> {
+    let _: Option<u64> =
+        tx.exec_first("SELECT id FROM users WHERE id = ? FOR UPDATE", (user_id,))?;
+    Ok(())
+}
+
+/// The athlete's running chrono on a course, if any.
+pub fn running_chrono(conn: &mut Conn, user_id: u64, produit_id: u64) -> Result<Option<u64>> {
+    Ok(conn.exec_first(
+        r"SELECT id FROM chronos
+          WHERE user_id = ? AND produit_id = ? AND statut = 'en_cours'
+          ORDER BY id DESC LIMIT 1",
+        (user_id, produit_id),
+    )?)
+}
+
+/// Starts a chrono now (database clock); returns its id.
+pub fn insert_started(tx: &mut Conn, user_id: u64, produit_id: u64) -> Result<u64> {
+    tx.exec_drop(
+        r"INSERT INTO chronos (user_id, produit_id, source, statut, date_debut, date_realisation, ajustement_sec)
+          VALUES (?, ?, 'qr', 'en_cours', NOW(), DATE_FORMAT(NOW(), '%Y-%m-%d'), 0)",
+        (user_id, produit_id),
+    )?;
+    Ok(tx.last_insert_id())
+}
+
+/// Stops a running chrono: the finish is `date_debut + raw` so the stored
+/// times and the duration agree to the second.
+pub fn stop(tx: &mut Conn, id: u64, raw: i64, ajustement: i64, gps: Option<&str>) -> Result<()> {
+    tx.exec_drop(
+        r"UPDATE chronos
+          SET statut = 'attente_validation', date_fin = date_debut + INTERVAL :raw SECOND,
+              duree_secondes = :duree, ajustement_sec = :adj, gps_arrivee = :gps
+          WHERE id = :id AND statut = 'en_cours'",
+        params! { "raw" => raw, "duree" => raw + ajustement, "adj" => ajustement, "gps" => gps, "id" => id },
+    )?;
+    Ok(())
+}
+
+/// Marks a pending chrono valid, with its final duration and adjustment.
+pub fn validate(tx: &mut Conn, id: u64, duree: i64, ajustement: i64, by: u64) -> Result<()> {
+    tx.exec_drop(
+        r"UPDATE chronos
+          SET statut = 'valide', duree_secondes = :duree, ajustement_sec = :adj,
+              valide_par = :by, valide_at = NOW(), motif_rejet = NULL
+          WHERE id = :id",
+        params! { "duree" => duree, "adj" => ajustement, "by" => by, "id" => id },
+    )?;
+    Ok(())
+}
+
+/// Rejects (annuls) a chrono.
+pub fn reject(tx: &mut Conn, id: u64, by: u64, motif: Option<&str>) -> Result<()> {
+    tx.exec_drop(
+        r"UPDATE chronos
+          SET statut = 'annule', valide_par = ?, valide_at = NOW(), motif_rejet = ?
+          WHERE id = ?",
+        (by, motif, id),
+    )?;
+    Ok(())
+}
+
+/// A chrono that arrives finished (manual entry or GPX), awaiting validation.
+#[derive(Debug, Clone, Default)]
+pub struct NewFinished<'a> {
+    pub user_id: u64,
+    pub produit_id: u64,
+    /// `manuel` or `gpx`.
+    pub source: &'a str,
+    pub duree_secondes: i64,
+    pub date_realisation: Option<&'a str>,
+    /// Unix start and finish times, for GPX tracks.
+    pub epoch_debut: Option<i64>,
+    pub epoch_fin: Option<i64>,
+    pub preuve_url: Option<&'a str>,
+    pub gps_arrivee: Option<&'a str>,
+    pub gpx_meta: Option<String>,
+}
+
+/// Inserts a finished chrono in `attente_validation`; returns its id. Unix
+/// times become DATETIMEs in the database's time zone, like `NOW()`, and
+/// the date of the effort defaults to the start's local date.
+pub fn insert_finished(tx: &mut Conn, c: &NewFinished) -> Result<u64> {
+    tx.exec_drop(
+        r"INSERT INTO chronos
+            (user_id, produit_id, duree_secondes, ajustement_sec, source, statut,
+             date_debut, date_fin, date_realisation, preuve_url, gps_arrivee, gpx_meta)
+          VALUES
+            (:user_id, :produit_id, :duree, 0, :source, 'attente_validation',
+             FROM_UNIXTIME(:debut), FROM_UNIXTIME(:fin),
+             COALESCE(:date_realisation, DATE_FORMAT(FROM_UNIXTIME(:debut), '%Y-%m-%d')),
+             :preuve, :gps, :meta)",
+        params! {
+            "user_id" => c.user_id,
+            "produit_id" => c.produit_id,
+            "duree" => c.duree_secondes,
+            "source" => c.source,
+            "debut" => c.epoch_debut,
+            "fin" => c.epoch_fin,
+            "date_realisation" => c.date_realisation,
+            "preuve" => c.preuve_url,
+            "gps" => c.gps_arrivee,
+            "meta" => c.gpx_meta.as_deref(),
+        },
+    )?;
+    Ok(tx.last_insert_id())
+}
+
+/// Whether the athlete already has this GPX effort (same course, same
+/// start time, same duration) that was not annulled.
+pub fn gpx_already_imported(
+    conn: &mut Conn,
+    user_id: u64,
+    produit_id: u64,
+    epoch_debut: i64,
+    duree: i64,
+) -> Result<bool> {
+    let n: Option<u64> = conn.exec_first(
+        r"SELECT COUNT(*) FROM chronos
+          WHERE user_id = ? AND produit_id = ? AND source = 'gpx' AND statut <> 'annule'
+            AND date_debut = FROM_UNIXTIME(?) AND duree_secondes = ?",
+        (user_id, produit_id, epoch_debut, duree),
+    )?;
+    Ok(n.unwrap_or(0) > 0)
+}
+
+/// Whether `date` (`YYYY-MM-DD`) is after today (database clock).
+pub fn is_future_date(conn: &mut Conn, date: &str) -> Result<bool> {
+    let future: Option<bool> = conn.exec_first("SELECT DATE(?) > CURDATE()", (date,))?;
+    Ok(future.unwrap_or(false))
+}
+
+/// The database clock as Unix time.
+pub fn now_epoch(conn: &mut Conn) -> Result<i64> {
+    let now: Option<i64> = conn.query_first("SELECT UNIX_TIMESTAMP()")?;
+    Ok(now.unwrap_or(0))
+}
+
+/// A page of chronos matching `filter` (a fixed SQL fragment chosen by the
+/// caller, values bound in `values`), ordered by `order` (fixed too).
+fn page_of(
+    conn: &mut Conn,
+    with_athlete: bool,
+    filter: &str,
+    values: Vec<mysql::Value>,
+    order: &str,
+    page: u64,
+    per_page: u64,
+) -> Result<(Vec<ChronoRow>, u64)> {
+    let total: Option<u64> = conn.exec_first(
+        format!("SELECT COUNT(*) FROM chronos c WHERE {filter}"),
+        values.clone(),
+    )?;
+    let (athlete_cols, athlete_join) = if with_athlete {
+        (
+            ", u.prenom, u.nom, u.email",
+            " JOIN users u ON u.id = c.user_id",
+        )
+    } else {
+        ("", "")
+    };
+    let mut values = values;
+    values.push(per_page.into());
+    values.push(((page - 1) * per_page).into());
+    let rows: Vec<Row> = conn.exec(
+        format!(
+            "SELECT {CHRONO_COLUMNS}{athlete_cols} FROM chronos c JOIN produits p ON p.id = c.produit_id{athlete_join}
+             WHERE {filter} ORDER BY {order} LIMIT ? OFFSET ?"
+        ),
+        values,
+    )?;
+    Ok((
+        rows.into_iter().map(ChronoRow::from_row).collect(),
+        total.unwrap_or(0),
+    ))
+}
+
+/// The athlete's chronos, all statuses (or one), newest first.
+pub fn history(
+    conn: &mut Conn,
+    user_id: u64,
+    statut: Option<&str>,
+    page: u64,
+    per_page: u64,
+) -> Result<(Vec<ChronoRow>, u64)> {
+    match statut {
+        Some(s) => page_of(
+            conn,
+            false,
+            "c.user_id = ? AND c.statut = ?",
+            vec![user_id.into(), s.into()],
+            "c.created_at DESC, c.id DESC",
+            page,
+            per_page,
+        ),
+        None => page_of(
+            conn,
+            false,
+            "c.user_id = ?",
+            vec![user_id.into()],
+            "c.created_at DESC, c.id DESC",
+            page,
+            per_page,
+        ),
+    }
+}
+
+/// The athlete's validated chronos on a course, best first.
+pub fn validated_on_course(
+    conn: &mut Conn,
+    user_id: u64,
+    produit_id: u64,
+    page: u64,
+    per_page: u64,
+) -> Result<(Vec<ChronoRow>, u64)> {
+    page_of(
+        conn,
+        false,
+        "c.user_id = ? AND c.produit_id = ? AND c.statut = 'valide'",
+        vec![user_id.into(), produit_id.into()],
+        "c.duree_secondes ASC, c.id ASC",
+        page,
+        per_page,
+    )
+}
+
+/// Chronos awaiting validation, oldest first, optionally of one source or
+/// course, with the athlete's identity.
+pub fn pending(
+    conn: &mut Conn,
+    source: Option<&str>,
+    produit_id: Option<u64>,
+    page: u64,
+    per_page: u64,
+) -> Result<(Vec<ChronoRow>, u64)> {
+    let mut filter = String::from("c.statut = 'attente_validation'");
+    let mut values: Vec<mysql::Value> = Vec::new();
+    if let Some(s) = source {
+        filter.push_str(" AND c.source = ?");
+        values.push(s.into());
+    }
+    if let Some(p) = produit_id {
+        filter.push_str(" AND c.produit_id = ?");
+        values.push(p.into());
+    }
+    page_of(
+        conn,
+        true,
+        &filter,
+        values,
+        "c.created_at ASC, c.id ASC",
+        page,
+        per_page,
+    )
+}
+
+/// The proof path of a chrono.
+pub fn proof_path(conn: &mut Conn, id: u64) -> Result<Option<Option<String>>> {
+    let row: Option<Option<String>> =
+        conn.exec_first("SELECT preuve_url FROM chronos WHERE id = ?", (id,))?;
+    Ok(row)
+}
+
+// ---------------------------------------------------------------------------
+// classements
+// ---------------------------------------------------------------------------
+
+/// Keeps the athlete's best time on the course: the new validated chrono
+/// replaces the stored one only if strictly faster (the older of two equal
+/// times keeps the place). `chrono_id` is assigned first, while
+/// `meilleur_temps_sec` still holds the old best.
+pub fn upsert_best(
+    tx: &mut Conn,
+    produit_id: u64,
+    user_id: u64,
+    chrono_id: u64,
+    secs: i64,
+) -> Result<()> {
+    tx.exec_drop(
+        r"INSERT INTO classements (produit_id, user_id, chrono_id, meilleur_temps_sec)
+          VALUES (:produit, :user, :chrono, :secs)
+          ON DUPLICATE KEY UPDATE
+            chrono_id = IF(:secs < meilleur_temps_sec, :chrono, chrono_id),
+            meilleur_temps_sec = LEAST(meilleur_temps_sec, :secs)",
+        params! { "produit" => produit_id, "user" => user_id, "chrono" => chrono_id, "secs" => secs },
+    )?;
+    Ok(())
+}
+
+/// Rebuilds the athlete's row from its validated chronos (after one of them
+/// was annulled): the best remaining one, or no row at all. Read first, then
+/// a plain INSERT: an `INSERT … SELECT` would hold the table's AUTO-INC lock
+/// while waiting for row locks, and deadlock with concurrent validations.
+pub fn recompute_best(tx: &mut Conn, produit_id: u64, user_id: u64) -> Result<()> {
+    let best: Option<(u64, i64)> = tx.exec_first(
+        r"SELECT id, duree_secondes FROM chronos
+          WHERE produit_id = ? AND user_id = ? AND statut = 'valide' AND duree_secondes IS NOT NULL
+          ORDER BY duree_secondes ASC, id ASC LIMIT 1",
+        (produit_id, user_id),
+    )?;
+    tx.exec_drop(
+        "DELETE FROM classements WHERE produit_id = ? AND user_id = ?",
+        (produit_id, user_id),
+    )?;
+    if let Some((chrono_id, secs)) = best {
+        tx.exec_drop(
+            r"INSERT INTO classements (produit_id, user_id, chrono_id, meilleur_temps_sec)
+              VALUES (?, ?, ?, ?)",
+            (produit_id, user_id, chrono_id, secs),
+        )?;
+    }
+    Ok(())
+}
+
+/// One line of a ranking.
+#[derive(Debug, Clone)]
+pub struct RankLine {
+    pub user_id: u64,
+    pub prenom: Option<String>,
+    pub nom: Option<String>,
+    pub anonymized: bool,
+    pub secs: i64,
+    pub date_realisation: Option<String>,
+}
+
+/// The `limit` best times of a course (index `idx_classements_rang`).
+pub fn top(conn: &mut Conn, produit_id: u64, limit: u64) -> Result<Vec<RankLine>> {
+    let rows: Vec<(
+        u64,
+        Option<String>,
+        Option<String>,
+        bool,
+        i64,
+        Option<String>,
+    )> = conn.exec(
+        r"SELECT k.user_id, u.prenom, u.nom, u.anonymized_at IS NOT NULL, k.meilleur_temps_sec,
+                 c.date_realisation
+          FROM classements k
+          JOIN users u ON u.id = k.user_id
+          JOIN chronos c ON c.id = k.chrono_id
+          WHERE k.produit_id = ?
+          ORDER BY k.meilleur_temps_sec ASC, k.chrono_id ASC
+          LIMIT ?",
+        (produit_id, limit),
+    )?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(user_id, prenom, nom, anonymized, secs, date_realisation)| RankLine {
+                user_id,
+                prenom,
+                nom,
+                anonymized,
+                secs,
+                date_realisation,
+            },
+        )
+        .collect())
+}
+
+/// Number of ranked athletes on a course.
+pub fn ranked_count(conn: &mut Conn, produit_id: u64) -> Result<u64> {
+    let n: Option<u64> = conn.exec_first(
+        "SELECT COUNT(*) FROM classements WHERE produit_id = ?",
+        (produit_id,),
+    )?;
+    Ok(n.unwrap_or(0))
+}
+
+/// The athlete's best time on a course, if ranked.
+pub fn best_of(conn: &mut Conn, produit_id: u64, user_id: u64) -> Result<Option<i64>> {
+    Ok(conn.exec_first(
+        "SELECT meilleur_temps_sec FROM classements WHERE produit_id = ? AND user_id = ?",
+        (produit_id, user_id),
+    )?)
+}
+
+/// Number of athletes strictly faster than `secs` on a course: an index
+/// range count on `idx_classements_rang`, so a rank costs the same with a
+/// hundred or a hundred thousand chronos.
+pub fn faster_count(conn: &mut Conn, produit_id: u64, secs: i64) -> Result<u64> {
+    let n: Option<u64> = conn.exec_first(
+        "SELECT COUNT(*) FROM classements WHERE produit_id = ? AND meilleur_temps_sec < ?",
+        (produit_id, secs),
+    )?;
+    Ok(n.unwrap_or(0))
+}

@@ -1,0 +1,153 @@
+//! Spec §11.1 — `GET /api/dashboard`: everything the athlete's dashboard
+//! shows, in one call and a handful of queries (orders, validated chronos,
+//! one ranking per course done, the podium of the latest course, one
+//! community count).
+
+use super::queries::{self, ChronoRow, OrderRow};
+use super::render::{chrono_for_order, gravure_json};
+use super::status::Statut;
+use crate::api::chronos;
+use crate::error::Result;
+use crate::http::{Ctx, Response};
+use crate::time::{french_date_short, hms};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+/// Statuses in which the medal exists (engraved and beyond).
+const MEDAL_MADE: [Statut; 4] = [
+    Statut::Grave,
+    Statut::AttenteExpedition,
+    Statut::Expedie,
+    Statut::Livre,
+];
+
+/// Wireframe 11.1 "Dashboard sportif": medals to validate (with the final
+/// engraving check), courses bought but not done, courses done with best
+/// time and rank "4/47", statistics, and the best times on the course of the
+/// athlete's latest validated chrono (first names only).
+pub fn show_dashboard(ctx: &mut Ctx) -> Result<Response> {
+    let user_id = ctx.user_id()?;
+    let conn = ctx.conn()?;
+    let orders = queries::orders_of_user(conn, user_id)?;
+    let chronos = queries::validated_chronos(conn, user_id)?;
+
+    // Medals waiting for the athlete's validation that have a time to engrave.
+    let awaiting = |o: &&OrderRow| {
+        o.statut == Statut::AttenteGravure.as_str() && !o.validation_sportif && !o.is_b2b
+    };
+    let a_valider: Vec<Value> = orders
+        .iter()
+        .filter(awaiting)
+        .filter_map(|o| {
+            let c = chrono_for_order(o, &chronos)?;
+            Some(json!({
+                "commande_id": o.id,
+                "numero": o.numero,
+                "parcours": course_json(o.produit_id, &o.produit_nom, &o.produit_code, &o.produit_slug),
+                "chrono_id": c.id,
+                "chrono": hms(c.duree_secondes),
+                "duree_secondes": c.duree_secondes,
+                "date_realisation": c.date_realisation,
+                "date": french_date_short(&c.date_realisation),
+                "gravure": gravure_json(o, Some(c)),
+            }))
+        })
+        .collect();
+
+    // Best chrono, count and latest date per course (chronos come fastest
+    // first within each course).
+    let mut done: BTreeMap<u64, (&ChronoRow, u64, &str)> = BTreeMap::new();
+    for c in &chronos {
+        let entry = done.entry(c.produit_id).or_insert((c, 0, c.quand.as_str()));
+        entry.1 += 1;
+        if c.quand.as_str() > entry.2 {
+            entry.2 = c.quand.as_str();
+        }
+    }
+
+    // Courses with a live order but no validated time yet.
+    let mut bought: Vec<Value> = Vec::new();
+    let mut seen = Vec::new();
+    for o in &orders {
+        if o.statut == Statut::Annule.as_str()
+            || o.is_b2b
+            || done.contains_key(&o.produit_id)
+            || seen.contains(&o.produit_id)
+        {
+            continue;
+        }
+        seen.push(o.produit_id);
+        bought.push(json!({
+            "parcours": course_json(o.produit_id, &o.produit_nom, &o.produit_code, &o.produit_slug),
+            "numero": o.numero,
+            "commande_id": o.id,
+        }));
+    }
+
+    // Courses done, most recent first, with the rank.
+    let mut realised: Vec<(&str, Value)> = Vec::new();
+    for (produit_id, (best, count, latest)) in &done {
+        let rank = chronos::rank_of(conn, *produit_id, user_id)?;
+        let (rang, total) = rank.map_or((None, None), |(r, n, _)| (Some(r), Some(n)));
+        realised.push((
+            latest,
+            json!({
+                "parcours": course_json(best.produit_id, &best.produit_nom, &best.produit_code, &best.produit_slug),
+                "meilleur_temps": hms(best.duree_secondes),
+                "duree_secondes": best.duree_secondes,
+                "chrono_id": best.id,
+                "date_realisation": best.date_realisation,
+                "nb_exploits": count,
+                "rang": rang,
+                "total": total,
+                "classement": rank.map(|(r, n, _)| format!("{r}/{n}")),
+            }),
+        ));
+    }
+    realised.sort_by(|a, b| b.0.cmp(a.0));
+
+    // The podium of the latest course, and where the athlete stands.
+    let latest = chronos.iter().max_by(|a, b| a.quand.cmp(&b.quand));
+    let meilleurs_temps = match latest {
+        None => Value::Null,
+        Some(c) => {
+            let podium: Vec<Value> = chronos::classement::podium(conn, c.produit_id, 3)?
+                .into_iter()
+                .map(|(rang, prenom, secs)| {
+                    json!({ "rang": rang, "prenom": prenom, "chrono": hms(secs), "duree_secondes": secs })
+                })
+                .collect();
+            let me = chronos::rank_of(conn, c.produit_id, user_id)?;
+            json!({
+                "parcours": course_json(c.produit_id, &c.produit_nom, &c.produit_code, &c.produit_slug),
+                "podium": podium,
+                "vous": me.map(|(rang, total, secs)| json!({
+                    "rang": rang, "total": total, "chrono": hms(secs), "duree_secondes": secs,
+                })),
+            })
+        }
+    };
+
+    let medailles = orders
+        .iter()
+        .filter(|o| Statut::parse(&o.statut).is_some_and(|s| MEDAL_MADE.contains(&s)))
+        .count();
+    let stats = json!({
+        "exploits": chronos.len(),
+        "medailles": medailles,
+        "parcours_distincts": done.len(),
+        "sportifs_actifs": queries::active_athletes(conn)?,
+    });
+
+    Ok(Response::ok(&json!({
+        "a_valider": a_valider,
+        "parcours_achetes_non_realises": bought,
+        "parcours_realises": realised.into_iter().map(|(_, v)| v).collect::<Vec<_>>(),
+        "stats": stats,
+        "meilleurs_temps": meilleurs_temps,
+    })))
+}
+
+fn course_json(id: u64, nom: &str, code: &str, slug: &str) -> Value {
+    json!({ "id": id, "nom": nom, "code": code, "slug": slug })
+}

@@ -1,0 +1,321 @@
+//! SQL of the commandes module: order rows with their course and athlete,
+//! the athlete's validated chronos, rankings.
+
+use crate::error::Result;
+use mysql::prelude::Queryable;
+use mysql::{params, Conn, Row, Value};
+
+/// One order with its course and athlete, as every answer of this module
+/// shows it.
+#[derive(Debug, Clone)]
+pub struct OrderRow {
+    pub id: u64,
+    pub numero: String,
+    pub statut: String,
+    pub is_b2b: bool,
+    pub b2b_client_nom: Option<String>,
+    pub b2b_client_type: Option<String>,
+    pub b2b_fabricant_id: Option<u64>,
+    pub b2b_quantite: Option<u64>,
+    pub is_sav: bool,
+    pub produit_id: u64,
+    pub produit_nom: String,
+    pub produit_code: String,
+    pub produit_slug: String,
+    pub user_id: Option<u64>,
+    pub user_nom: Option<String>,
+    pub user_prenom: Option<String>,
+    pub user_email: Option<String>,
+    pub email_client: Option<String>,
+    pub atelier_id: Option<u64>,
+    pub lot_id: Option<u64>,
+    pub chrono_id: Option<u64>,
+    pub chrono_valide: bool,
+    pub duree_secondes: Option<u64>,
+    pub validation_sportif: bool,
+    pub gravure_texte: Option<String>,
+    pub tracking: Option<String>,
+    pub transporteur: Option<String>,
+    pub date_commande: Option<String>,
+    pub date_validation_sportif: Option<String>,
+    pub date_gravure: Option<String>,
+    pub date_expedition: Option<String>,
+    pub date_livraison: Option<String>,
+}
+
+/// Columns and joins of [`OrderRow`]; callers append WHERE/ORDER BY.
+const ORDER_SELECT: &str = r"SELECT c.id, c.numero, c.statut,
+       COALESCE(c.is_b2b, FALSE) AS is_b2b, c.b2b_client_nom, c.b2b_client_type,
+       c.b2b_fabricant_id, c.b2b_quantite, c.is_sav,
+       c.produit_id, p.nom AS produit_nom, p.code AS produit_code, p.slug AS produit_slug,
+       c.user_id, u.nom AS user_nom, u.prenom AS user_prenom, u.email AS user_email, c.email_client,
+       c.atelier_id, c.lot_id, c.chrono_id, COALESCE(c.chrono_valide, FALSE) AS chrono_valide,
+       c.duree_secondes, COALESCE(c.validation_sportif, FALSE) AS validation_sportif,
+       CAST(c.gravure_texte AS CHAR) AS gravure_texte, c.tracking, c.transporteur,
+       DATE_FORMAT(c.date_commande, '%Y-%m-%dT%H:%i:%s') AS date_commande,
+       DATE_FORMAT(c.date_validation_sportif, '%Y-%m-%dT%H:%i:%s') AS date_validation_sportif,
+       DATE_FORMAT(c.date_gravure, '%Y-%m-%dT%H:%i:%s') AS date_gravure,
+       DATE_FORMAT(c.date_expedition, '%Y-%m-%dT%H:%i:%s') AS date_expedition,
+       DATE_FORMAT(c.date_livraison, '%Y-%m-%dT%H:%i:%s') AS date_livraison
+  FROM commandes c
+  JOIN produits p ON p.id = c.produit_id
+  LEFT JOIN users u ON u.id = c.user_id";
+
+/// The FROM part shared by the list and its count (the text search reads
+/// the athlete's columns).
+const ORDER_FROM: &str = r"FROM commandes c
+  JOIN produits p ON p.id = c.produit_id
+  LEFT JOIN users u ON u.id = c.user_id";
+
+impl OrderRow {
+    fn from_row(mut row: Row) -> Option<OrderRow> {
+        Some(OrderRow {
+            id: row.take("id")?,
+            numero: row.take("numero")?,
+            statut: row.take("statut")?,
+            is_b2b: row.take("is_b2b")?,
+            b2b_client_nom: row.take("b2b_client_nom")?,
+            b2b_client_type: row.take("b2b_client_type")?,
+            b2b_fabricant_id: row.take("b2b_fabricant_id")?,
+            b2b_quantite: row.take("b2b_quantite")?,
+            is_sav: row.take("is_sav")?,
+            produit_id: row.take("produit_id")?,
+            produit_nom: row.take("produit_nom")?,
+            produit_code: row.take("produit_code")?,
+            produit_slug: row.take("produit_slug")?,
+            user_id: row.take("user_id")?,
+            user_nom: row.take("user_nom")?,
+            user_prenom: row.take("user_prenom")?,
+            user_email: row.take("user_email")?,
+            email_client: row.take("email_client")?,
+            atelier_id: row.take("atelier_id")?,
+            lot_id: row.take("lot_id")?,
+            chrono_id: row.take("chrono_id")?,
+            chrono_valide: row.take("chrono_valide")?,
+            duree_secondes: row.take("duree_secondes")?,
+            validation_sportif: row.take("validation_sportif")?,
+            gravure_texte: row.take("gravure_texte")?,
+            tracking: row.take("tracking")?,
+            transporteur: row.take("transporteur")?,
+            date_commande: row.take("date_commande")?,
+            date_validation_sportif: row.take("date_validation_sportif")?,
+            date_gravure: row.take("date_gravure")?,
+            date_expedition: row.take("date_expedition")?,
+            date_livraison: row.take("date_livraison")?,
+        })
+    }
+}
+
+/// One order by id.
+pub fn find_order(conn: &mut Conn, id: u64) -> Result<Option<OrderRow>> {
+    let row: Option<Row> = conn.exec_first(format!("{ORDER_SELECT} WHERE c.id = ?"), (id,))?;
+    Ok(row.and_then(OrderRow::from_row))
+}
+
+/// The history of an order (JSON array as text).
+pub fn order_history(conn: &mut Conn, id: u64) -> Result<Option<String>> {
+    let h: Option<Option<String>> = conn.exec_first(
+        "SELECT CAST(historique AS CHAR) FROM commandes WHERE id = ?",
+        (id,),
+    )?;
+    Ok(h.flatten())
+}
+
+/// Every order of one athlete, newest first (an athlete has a handful).
+pub fn orders_of_user(conn: &mut Conn, user_id: u64) -> Result<Vec<OrderRow>> {
+    let rows: Vec<Row> = conn.exec(
+        format!("{ORDER_SELECT} WHERE c.user_id = ? ORDER BY c.date_commande DESC, c.id DESC"),
+        (user_id,),
+    )?;
+    Ok(rows.into_iter().filter_map(OrderRow::from_row).collect())
+}
+
+/// A filtered page of orders: `where_sql` is built from fixed fragments only,
+/// `args` are its bound values, `order_by` a whitelisted clause.
+pub fn list_orders(
+    conn: &mut Conn,
+    where_sql: &str,
+    args: Vec<Value>,
+    order_by: &str,
+    limit: u64,
+    offset: u64,
+) -> Result<(Vec<OrderRow>, u64)> {
+    let total: Option<u64> = conn.exec_first(
+        format!("SELECT COUNT(*) {ORDER_FROM} WHERE {where_sql}"),
+        args.clone(),
+    )?;
+    let mut page_args = args;
+    page_args.push(limit.into());
+    page_args.push(offset.into());
+    let rows: Vec<Row> = conn.exec(
+        format!("{ORDER_SELECT} WHERE {where_sql} ORDER BY {order_by} LIMIT ? OFFSET ?"),
+        page_args,
+    )?;
+    Ok((
+        rows.into_iter().filter_map(OrderRow::from_row).collect(),
+        total.unwrap_or(0),
+    ))
+}
+
+/// The facts of an athlete's order that the engraving validation needs,
+/// read under a row lock so two validations cannot both pass.
+#[derive(Debug, Clone)]
+pub struct LockedOwnOrder {
+    pub numero: String,
+    pub statut: String,
+    pub validation_sportif: bool,
+    pub produit_id: u64,
+    pub chrono_id: Option<u64>,
+}
+
+/// Locks order `id` if it belongs to `user_id`.
+pub fn lock_own_order(tx: &mut Conn, id: u64, user_id: u64) -> Result<Option<LockedOwnOrder>> {
+    let row: Option<(String, String, bool, u64, Option<u64>)> = tx.exec_first(
+        r"SELECT numero, statut, COALESCE(validation_sportif, FALSE), produit_id, chrono_id
+          FROM commandes WHERE id = ? AND user_id = ? FOR UPDATE",
+        (id, user_id),
+    )?;
+    Ok(row.map(
+        |(numero, statut, validation_sportif, produit_id, chrono_id)| LockedOwnOrder {
+            numero,
+            statut,
+            validation_sportif,
+            produit_id,
+            chrono_id,
+        },
+    ))
+}
+
+/// Freezes the engraving text and records the athlete's validation (rule 1.1).
+pub fn record_validation(
+    tx: &mut Conn,
+    id: u64,
+    user_id: u64,
+    chrono: &ChronoRow,
+    gravure_texte: &serde_json::Value,
+) -> Result<()> {
+    tx.exec_drop(
+        r"UPDATE commandes SET
+            validation_sportif = TRUE,
+            date_validation_sportif = NOW(),
+            chrono_id = :chrono_id,
+            duree_secondes = :duree,
+            chrono_valide = TRUE,
+            gravure_texte = :texte,
+            historique = JSON_ARRAY_APPEND(COALESCE(historique, JSON_ARRAY()), '$', JSON_OBJECT(
+              'from', statut, 'to', statut, 'by', :user_id,
+              'at', DATE_FORMAT(NOW(), '%Y-%m-%dT%H:%i:%s'),
+              'comment', 'Gravure validée par le sportif'))
+          WHERE id = :id",
+        params! {
+            "chrono_id" => chrono.id,
+            "duree" => chrono.duree_secondes,
+            "texte" => gravure_texte.to_string(),
+            "user_id" => user_id,
+            "id" => id,
+        },
+    )?;
+    Ok(())
+}
+
+/// The athlete's current names (the source of truth of the engraving).
+pub fn user_names(conn: &mut Conn, user_id: u64) -> Result<Option<(String, String)>> {
+    let row: Option<(Option<String>, Option<String>)> = conn.exec_first(
+        "SELECT nom, prenom FROM users WHERE id = ? AND anonymized_at IS NULL",
+        (user_id,),
+    )?;
+    Ok(row.map(|(n, p)| (n.unwrap_or_default(), p.unwrap_or_default())))
+}
+
+/// Updates the athlete's names in the profile.
+pub fn set_user_names(tx: &mut Conn, user_id: u64, nom: &str, prenom: &str) -> Result<()> {
+    tx.exec_drop(
+        "UPDATE users SET nom = ?, prenom = ? WHERE id = ?",
+        (nom, prenom, user_id),
+    )?;
+    Ok(())
+}
+
+/// A course, for ordering.
+#[derive(Debug, Clone)]
+pub struct CourseRow {
+    pub id: u64,
+    pub actif: bool,
+    pub message_desactivation: Option<String>,
+}
+
+/// A course by id.
+pub fn find_course(conn: &mut Conn, id: u64) -> Result<Option<CourseRow>> {
+    let row: Option<(u64, bool, Option<String>)> = conn.exec_first(
+        "SELECT id, COALESCE(actif, FALSE), message_desactivation FROM produits WHERE id = ?",
+        (id,),
+    )?;
+    Ok(row.map(|(id, actif, message_desactivation)| CourseRow {
+        id,
+        actif,
+        message_desactivation,
+    }))
+}
+
+/// The atelier new athlete orders go to: the only active one, if there is
+/// exactly one. With several workshops an admin dispatches the order.
+pub fn default_atelier(conn: &mut Conn) -> Result<Option<u64>> {
+    let ids: Vec<u64> = conn.query("SELECT id FROM ateliers WHERE actif = TRUE LIMIT 2")?;
+    Ok(match ids[..] {
+        [only] => Some(only),
+        _ => None,
+    })
+}
+
+/// A validated chrono of the athlete, with its course.
+#[derive(Debug, Clone)]
+pub struct ChronoRow {
+    pub id: u64,
+    pub produit_id: u64,
+    pub duree_secondes: u64,
+    /// `YYYY-MM-DD` (or whatever the chrono recorded) of the effort.
+    pub date_realisation: String,
+    /// When it became valid, for "latest" ordering.
+    pub quand: String,
+    pub produit_nom: String,
+    pub produit_code: String,
+    pub produit_slug: String,
+}
+
+/// Every validated chrono of an athlete, grouped by course, fastest first.
+pub fn validated_chronos(conn: &mut Conn, user_id: u64) -> Result<Vec<ChronoRow>> {
+    let rows: Vec<(u64, u64, u64, Option<String>, String, String, String, String)> = conn.exec(
+        r"SELECT ch.id, ch.produit_id, ch.duree_secondes,
+                 COALESCE(NULLIF(ch.date_realisation, ''),
+                          DATE_FORMAT(COALESCE(ch.date_fin, ch.date_debut, ch.created_at), '%Y-%m-%d')),
+                 DATE_FORMAT(COALESCE(ch.valide_at, ch.date_fin, ch.created_at), '%Y-%m-%dT%H:%i:%s'),
+                 p.nom, p.code, p.slug
+          FROM chronos ch JOIN produits p ON p.id = ch.produit_id
+          WHERE ch.user_id = ? AND ch.statut = 'valide' AND ch.duree_secondes IS NOT NULL
+          ORDER BY ch.produit_id, ch.duree_secondes, ch.id",
+        (user_id,),
+    )?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, produit_id, duree_secondes, date, quand, nom, code, slug)| ChronoRow {
+                id,
+                produit_id,
+                duree_secondes,
+                date_realisation: date.unwrap_or_default(),
+                quand,
+                produit_nom: nom,
+                produit_code: code,
+                produit_slug: slug,
+            },
+        )
+        .collect())
+}
+
+/// Athletes with at least one validated chrono (the dashboard's community
+/// figure).
+pub fn active_athletes(conn: &mut Conn) -> Result<u64> {
+    let n: Option<u64> =
+        conn.query_first("SELECT COUNT(DISTINCT user_id) FROM chronos WHERE statut = 'valide'")?;
+    Ok(n.unwrap_or(0))
+}

@@ -1,0 +1,245 @@
+//! SQL of the FAB module: the per-course counters of wireframe 11.3, the
+//! atelier's order list and the locked reads of engraving and shipping.
+
+use crate::api::stock::queries::{col, count, Where};
+use crate::api::stock::Page;
+use crate::error::Result;
+use mysql::prelude::Queryable;
+use mysql::{Conn, Row};
+use serde_json::{json, Value};
+
+/// The statuses the workshop still has work on.
+const OPEN_STATUSES: &str = "'attente_gravure','en_gravure','grave','attente_expedition'";
+
+/// One row per course that has stock or open orders in the scope (one
+/// atelier, or all of them summed when `atelier_id` is `None`): stock,
+/// threshold, alert flag and the counts "à graver" (waiting AND validated by
+/// the athlete or B2B), "en gravure", "à expédier" (engraved or packed).
+pub fn course_counters(conn: &mut Conn, atelier_id: Option<u64>) -> Result<Vec<Value>> {
+    let (stock_scope, order_scope, params): (&str, &str, Vec<mysql::Value>) = match atelier_id {
+        Some(id) => (
+            "WHERE atelier_id = ?",
+            "AND atelier_id = ?",
+            vec![id.into(), id.into()],
+        ),
+        None => ("", "", vec![]),
+    };
+    let rows: Vec<(u64, String, String, i64, i64, bool, i64, i64, i64)> = conn.exec(
+        format!(
+            r"SELECT p.id, p.nom, p.code,
+                CAST(COALESCE(st.stock, 0) AS SIGNED), CAST(COALESCE(st.seuil, 0) AS SIGNED),
+                COALESCE(st.alerte, 0) = 1,
+                CAST(COALESCE(co.a_graver, 0) AS SIGNED), CAST(COALESCE(co.en_gravure, 0) AS SIGNED),
+                CAST(COALESCE(co.a_expedier, 0) AS SIGNED)
+              FROM produits p
+              LEFT JOIN (SELECT produit_id, SUM(quantite) AS stock, SUM(seuil_alerte) AS seuil,
+                                MAX(quantite <= seuil_alerte) AS alerte
+                         FROM stocks {stock_scope} GROUP BY produit_id) st ON st.produit_id = p.id
+              LEFT JOIN (SELECT produit_id,
+                           SUM(statut = 'attente_gravure'
+                               AND (COALESCE(validation_sportif, FALSE) OR COALESCE(is_b2b, FALSE))) AS a_graver,
+                           SUM(statut = 'en_gravure') AS en_gravure,
+                           SUM(statut IN ('grave', 'attente_expedition')) AS a_expedier
+                         FROM commandes WHERE statut IN ({OPEN_STATUSES}) {order_scope}
+                         GROUP BY produit_id) co ON co.produit_id = p.id
+              WHERE st.produit_id IS NOT NULL OR co.produit_id IS NOT NULL
+              ORDER BY p.nom, p.id"
+        ),
+        params,
+    )?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, nom, code, stock, seuil, alerte, a_graver, en_gravure, a_expedier)| {
+                json!({
+                    "produit_id": id,
+                    "nom": nom,
+                    "code": code,
+                    "stock": stock,
+                    "seuil_alerte": seuil,
+                    "alerte": alerte,
+                    "a_graver": a_graver,
+                    "en_gravure": en_gravure,
+                    "a_expedier": a_expedier,
+                })
+            },
+        )
+        .collect())
+}
+
+/// The open B2B orders of the scope, oldest first: the "B2B" band of 11.3
+/// ("[B2B🏅] Mairie Lyon ×10").
+pub fn open_b2b_orders(conn: &mut Conn, atelier_id: Option<u64>) -> Result<Vec<Value>> {
+    let mut filter = Where::new();
+    filter
+        .fixed("COALESCE(c.is_b2b, FALSE)")
+        .fixed("c.statut IN ('attente_gravure','en_gravure','grave','attente_expedition')")
+        .bind_opt("c.atelier_id = ?", atelier_id);
+    let rows: Vec<(
+        u64,
+        String,
+        String,
+        u64,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<i64>,
+    )> = conn.exec(
+        format!(
+            r"SELECT c.id, c.numero, c.statut, c.produit_id, p.nom, c.b2b_client_nom,
+                         CAST(c.b2b_client_type AS CHAR), c.b2b_quantite
+                  FROM commandes c JOIN produits p ON p.id = c.produit_id{}
+                  ORDER BY c.date_commande, c.id LIMIT 100",
+            filter.sql()
+        ),
+        filter.params(),
+    )?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, numero, statut, produit_id, produit_nom, client, client_type, quantite)| {
+                let quantite = quantite.unwrap_or(1);
+                let client = client.unwrap_or_default();
+                json!({
+                    "id": id,
+                    "numero": numero,
+                    "statut": statut,
+                    "produit_id": produit_id,
+                    "produit_nom": produit_nom,
+                    "b2b_client_nom": client,
+                    "b2b_client_type": client_type,
+                    "b2b_quantite": quantite,
+                    "libelle": format!("{client} ×{quantite}"),
+                })
+            },
+        )
+        .collect())
+}
+
+const ORDER_COLUMNS: &str = "c.id, c.numero, c.statut, c.produit_id, p.nom AS produit_nom, \
+     p.code AS produit_code, c.atelier_id, a.code AS atelier_code, c.user_id, \
+     CASE WHEN COALESCE(c.is_b2b, FALSE) THEN c.b2b_client_nom \
+          ELSE NULLIF(CONCAT_WS(' ', u.prenom, u.nom), '') END AS client, \
+     COALESCE(c.is_b2b, FALSE) AS is_b2b, c.b2b_client_nom, \
+     CAST(c.b2b_client_type AS CHAR) AS b2b_client_type, c.b2b_quantite, \
+     COALESCE(c.validation_sportif, FALSE) AS validation_sportif, \
+     COALESCE(c.is_sav, FALSE) AS is_sav, c.duree_secondes, \
+     CAST(c.gravure_texte AS CHAR) AS gravure_texte, c.operateur_id, c.lot_id, \
+     c.transporteur, c.tracking, \
+     DATE_FORMAT(c.date_commande, '%Y-%m-%dT%H:%i:%s') AS date_commande, \
+     DATE_FORMAT(c.date_gravure, '%Y-%m-%dT%H:%i:%s') AS date_gravure, \
+     DATE_FORMAT(c.date_expedition, '%Y-%m-%dT%H:%i:%s') AS date_expedition";
+const ORDER_FROM: &str = "FROM commandes c JOIN produits p ON p.id = c.produit_id \
+     LEFT JOIN ateliers a ON a.id = c.atelier_id LEFT JOIN users u ON u.id = c.user_id";
+
+fn order_json(mut row: Row) -> Result<Value> {
+    let statut: String = col(&mut row, "statut")?;
+    let is_b2b: bool = col(&mut row, "is_b2b")?;
+    let validation: bool = col(&mut row, "validation_sportif")?;
+    let texte: Option<String> = col(&mut row, "gravure_texte")?;
+    Ok(json!({
+        "id": col::<u64>(&mut row, "id")?,
+        "numero": col::<String>(&mut row, "numero")?,
+        "pret_gravure": statut == "attente_gravure" && (validation || is_b2b),
+        "statut": statut,
+        "produit_id": col::<u64>(&mut row, "produit_id")?,
+        "produit_nom": col::<String>(&mut row, "produit_nom")?,
+        "produit_code": col::<String>(&mut row, "produit_code")?,
+        "atelier_id": col::<Option<u64>>(&mut row, "atelier_id")?,
+        "atelier_code": col::<Option<String>>(&mut row, "atelier_code")?,
+        "user_id": col::<Option<u64>>(&mut row, "user_id")?,
+        "client": col::<Option<String>>(&mut row, "client")?,
+        "is_b2b": is_b2b,
+        "b2b_client_nom": col::<Option<String>>(&mut row, "b2b_client_nom")?,
+        "b2b_client_type": col::<Option<String>>(&mut row, "b2b_client_type")?,
+        "b2b_quantite": col::<Option<i64>>(&mut row, "b2b_quantite")?,
+        "validation_sportif": validation,
+        "is_sav": col::<bool>(&mut row, "is_sav")?,
+        "duree_secondes": col::<Option<i64>>(&mut row, "duree_secondes")?,
+        "gravure_texte": texte
+            .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+            .unwrap_or(Value::Null),
+        "operateur_id": col::<Option<u64>>(&mut row, "operateur_id")?,
+        "lot_id": col::<Option<u64>>(&mut row, "lot_id")?,
+        "transporteur": col::<Option<String>>(&mut row, "transporteur")?,
+        "tracking": col::<Option<String>>(&mut row, "tracking")?,
+        "date_commande": col::<Option<String>>(&mut row, "date_commande")?,
+        "date_gravure": col::<Option<String>>(&mut row, "date_gravure")?,
+        "date_expedition": col::<Option<String>>(&mut row, "date_expedition")?,
+    }))
+}
+
+/// Sort orders of the list, chosen by name (never from user text).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sort {
+    /// Newest order first (the default of 11.3 "Plus récent").
+    Recent,
+    /// Oldest first (first in, first engraved).
+    Ancien,
+}
+
+/// One page of the scope's orders matching `filter`.
+pub fn list_orders(
+    conn: &mut Conn,
+    filter: &Where,
+    sort: Sort,
+    page: &Page,
+) -> Result<(Vec<Value>, u64)> {
+    let from_where = format!("{ORDER_FROM}{}", filter.sql());
+    let total = count(conn, &from_where, filter.params())?;
+    let order_by = match sort {
+        Sort::Recent => "c.date_commande DESC, c.id DESC",
+        Sort::Ancien => "c.date_commande ASC, c.id ASC",
+    };
+    let rows: Vec<Row> = conn.exec(
+        format!("SELECT {ORDER_COLUMNS} {from_where} ORDER BY {order_by} LIMIT ? OFFSET ?"),
+        filter.params_paged(page),
+    )?;
+    let items = rows.into_iter().map(order_json).collect::<Result<_>>()?;
+    Ok((items, total))
+}
+
+/// The facts `prendre` decides on, read under a row lock.
+#[derive(Debug, Clone)]
+pub struct Takeable {
+    /// Order number.
+    pub numero: String,
+    /// Current status.
+    pub statut: String,
+    /// Its atelier.
+    pub atelier_id: Option<u64>,
+}
+
+/// Locks order `id` for the rest of the transaction and reads what
+/// `prendre` needs. A concurrent taker waits here, then reads the status
+/// the first one committed.
+pub fn lock_for_take(tx: &mut Conn, id: u64) -> Result<Option<Takeable>> {
+    let row: Option<(String, String, Option<u64>)> = tx.exec_first(
+        "SELECT numero, statut, atelier_id FROM commandes WHERE id = ? FOR UPDATE",
+        (id,),
+    )?;
+    Ok(row.map(|(numero, statut, atelier_id)| Takeable {
+        numero,
+        statut,
+        atelier_id,
+    }))
+}
+
+/// Assigns an unassigned order to an atelier.
+pub fn assign_atelier(tx: &mut Conn, id: u64, atelier_id: u64) -> Result<()> {
+    tx.exec_drop(
+        "UPDATE commandes SET atelier_id = ? WHERE id = ? AND atelier_id IS NULL",
+        (atelier_id, id),
+    )?;
+    Ok(())
+}
+
+/// The stock line of an order's course in its atelier.
+pub fn stock_line_of_order(conn: &mut Conn, commande_id: u64) -> Result<Option<u64>> {
+    Ok(conn.exec_first(
+        r"SELECT s.id FROM commandes c
+          JOIN stocks s ON s.produit_id = c.produit_id AND s.atelier_id = c.atelier_id
+          WHERE c.id = ?",
+        (commande_id,),
+    )?)
+}

@@ -1,0 +1,214 @@
+//! SAV tickets.
+
+use super::take;
+use crate::error::Result;
+use mysql::prelude::Queryable;
+use mysql::{params, Conn, Row};
+use serde::Serialize;
+
+/// The next ticket number, `SAV-<year>-<seq>` (at least three digits), from
+/// the same atomic counters as order numbers under the pseudo-code `SAV`.
+pub fn next_ticket_numero(conn: &mut Conn) -> Result<String> {
+    let year: Option<u16> = conn.query_first("SELECT YEAR(NOW())")?;
+    let year = year.unwrap_or(2026);
+    conn.exec_drop(
+        r"INSERT INTO commande_sequences (annee, code, dernier) VALUES (?, 'SAV', LAST_INSERT_ID(1))
+          ON DUPLICATE KEY UPDATE dernier = LAST_INSERT_ID(dernier + 1)",
+        (year,),
+    )?;
+    let seq: Option<u64> = conn.query_first("SELECT LAST_INSERT_ID()")?;
+    Ok(format!("SAV-{year}-{:03}", seq.unwrap_or(1)))
+}
+
+/// A ticket to insert.
+pub struct NewTicket<'a> {
+    pub numero: &'a str,
+    pub commande_id: u64,
+    pub commande_sav_id: Option<u64>,
+    pub motif: &'a str,
+    pub geste: Option<&'a str>,
+    pub description: Option<&'a str>,
+    pub cree_par: Option<u64>,
+    pub assigne_a: Option<u64>,
+}
+
+/// Inserts a ticket (status `ouvert`); returns its id.
+pub fn insert_ticket(conn: &mut Conn, t: &NewTicket) -> Result<u64> {
+    conn.exec_drop(
+        r"INSERT INTO sav_tickets (numero, commande_id, commande_sav_id, motif, geste, description, cree_par, assigne_a)
+          VALUES (:numero, :commande_id, :commande_sav_id, :motif, :geste, :description, :cree_par, :assigne_a)",
+        params! {
+            "numero" => t.numero,
+            "commande_id" => t.commande_id,
+            "commande_sav_id" => t.commande_sav_id,
+            "motif" => t.motif,
+            "geste" => t.geste,
+            "description" => t.description,
+            "cree_par" => t.cree_par,
+            "assigne_a" => t.assigne_a,
+        },
+    )?;
+    Ok(conn.last_insert_id())
+}
+
+/// A ticket as the API shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Ticket {
+    pub id: u64,
+    pub numero: String,
+    pub commande_id: u64,
+    pub commande_numero: String,
+    pub commande_sav_id: Option<u64>,
+    pub commande_sav_numero: Option<String>,
+    pub motif: String,
+    pub geste: Option<String>,
+    pub statut: String,
+    pub description: Option<String>,
+    pub cree_par: Option<u64>,
+    pub assigne_a: Option<u64>,
+    pub resolu_at: Option<String>,
+    pub created_at: Option<String>,
+    pub updated_at: Option<String>,
+    /// The atelier of the original order (operators' scope).
+    pub atelier_id: Option<u64>,
+}
+
+const TICKET_SELECT: &str = r"
+SELECT t.id, t.numero, t.commande_id, c.numero AS commande_numero, t.commande_sav_id,
+       s.numero AS commande_sav_numero, t.motif, t.geste, t.statut, t.description, t.cree_par,
+       t.assigne_a, DATE_FORMAT(t.resolu_at, '%Y-%m-%dT%H:%i:%s') AS resolu_at,
+       DATE_FORMAT(t.created_at, '%Y-%m-%dT%H:%i:%s') AS created_at,
+       DATE_FORMAT(t.updated_at, '%Y-%m-%dT%H:%i:%s') AS updated_at, c.atelier_id";
+
+const TICKET_FROM: &str = r"
+FROM sav_tickets t
+JOIN commandes c ON c.id = t.commande_id
+LEFT JOIN commandes s ON s.id = t.commande_sav_id";
+
+const TICKET_WHERE: &str = r"
+WHERE (:atelier IS NULL OR c.atelier_id = :atelier)
+  AND (:statut IS NULL OR t.statut = :statut)
+  AND (:motif IS NULL OR t.motif = :motif)
+  AND (:commande_id IS NULL OR t.commande_id = :commande_id OR t.commande_sav_id = :commande_id)
+  AND (:q IS NULL OR t.numero LIKE :q OR c.numero LIKE :q OR s.numero LIKE :q)";
+
+impl Ticket {
+    fn from_row(mut row: Row) -> Result<Ticket> {
+        Ok(Ticket {
+            id: take(&mut row, "id")?,
+            numero: take(&mut row, "numero")?,
+            commande_id: take(&mut row, "commande_id")?,
+            commande_numero: take(&mut row, "commande_numero")?,
+            commande_sav_id: take(&mut row, "commande_sav_id")?,
+            commande_sav_numero: take(&mut row, "commande_sav_numero")?,
+            motif: take(&mut row, "motif")?,
+            geste: take(&mut row, "geste")?,
+            statut: take(&mut row, "statut")?,
+            description: take(&mut row, "description")?,
+            cree_par: take(&mut row, "cree_par")?,
+            assigne_a: take(&mut row, "assigne_a")?,
+            resolu_at: take(&mut row, "resolu_at")?,
+            created_at: take(&mut row, "created_at")?,
+            updated_at: take(&mut row, "updated_at")?,
+            atelier_id: take(&mut row, "atelier_id")?,
+        })
+    }
+}
+
+/// One ticket.
+pub fn find_ticket(conn: &mut Conn, id: u64) -> Result<Option<Ticket>> {
+    let row: Option<Row> = conn.exec_first(
+        format!("{TICKET_SELECT} {TICKET_FROM} WHERE t.id = ?"),
+        (id,),
+    )?;
+    row.map(Ticket::from_row).transpose()
+}
+
+/// Locks a ticket row (the orders stay unlocked), then reads it.
+pub fn lock_ticket(tx: &mut Conn, id: u64) -> Result<Option<Ticket>> {
+    let found: Option<u64> =
+        tx.exec_first("SELECT id FROM sav_tickets WHERE id = ? FOR UPDATE", (id,))?;
+    match found {
+        Some(_) => find_ticket(tx, id),
+        None => Ok(None),
+    }
+}
+
+/// Filters of the ticket list (`None` = no filter).
+pub struct TicketFilters<'a> {
+    pub atelier: Option<u64>,
+    pub statut: Option<&'a str>,
+    pub motif: Option<&'a str>,
+    pub commande_id: Option<u64>,
+    /// A LIKE pattern on ticket and order numbers.
+    pub q: Option<&'a str>,
+}
+
+/// A page of tickets, newest first, and the total.
+pub fn list_tickets(
+    conn: &mut Conn,
+    f: &TicketFilters,
+    limit: u32,
+    offset: u64,
+) -> Result<(Vec<Ticket>, u64)> {
+    let p = || {
+        params! {
+            "atelier" => f.atelier,
+            "statut" => f.statut,
+            "motif" => f.motif,
+            "commande_id" => f.commande_id,
+            "q" => f.q,
+            "limit" => limit,
+            "offset" => offset,
+        }
+    };
+    let total: Option<u64> =
+        conn.exec_first(format!("SELECT COUNT(*) {TICKET_FROM} {TICKET_WHERE}"), p())?;
+    let rows: Vec<Row> = conn.exec(
+        format!(
+            "{TICKET_SELECT} {TICKET_FROM} {TICKET_WHERE} ORDER BY t.created_at DESC, t.id DESC LIMIT :limit OFFSET :offset"
+        ),
+        p(),
+    )?;
+    let items = rows
+        .into_iter()
+        .map(Ticket::from_row)
+        .collect::<Result<_>>()?;
+    Ok((items, total.unwrap_or(0)))
+}
+
+/// Applies a PATCH: `statut` (already checked) stamps or clears `resolu_at`;
+/// `Some(None)` clears a nullable field.
+pub fn update_ticket(
+    tx: &mut Conn,
+    id: u64,
+    statut: Option<&str>,
+    assigne_a: Option<Option<u64>>,
+    description: Option<Option<&str>>,
+) -> Result<()> {
+    tx.exec_drop(
+        r"UPDATE sav_tickets SET
+            resolu_at = CASE WHEN :statut = 'resolu' THEN NOW()
+                             WHEN :statut IN ('ouvert', 'en_cours') THEN NULL
+                             ELSE resolu_at END,
+            statut = COALESCE(:statut, statut),
+            assigne_a = IF(:set_assigne, :assigne_a, assigne_a),
+            description = IF(:set_description, :description, description)
+          WHERE id = :id",
+        params! {
+            "statut" => statut,
+            "set_assigne" => assigne_a.is_some(),
+            "assigne_a" => assigne_a.flatten(),
+            "set_description" => description.is_some(),
+            "description" => description.flatten(),
+            "id" => id,
+        },
+    )?;
+    Ok(())
+}
+
+/// Deletes a ticket; false when there was none.
+pub fn delete_ticket(conn: &mut Conn, id: u64) -> Result<bool> {
+    conn.exec_drop("DELETE FROM sav_tickets WHERE id = ?", (id,))?;
+    Ok(conn.affected_rows() > 0)
+}

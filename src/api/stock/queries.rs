@@ -1,0 +1,494 @@
+//! SQL of the stock module: ateliers, stock lines, the movement journal and
+//! the low-stock alerts. Also the small WHERE-clause builder the FAB module
+//! shares ([`Where`]).
+
+use super::{alert_message, Page};
+use crate::error::{Error, Result};
+use mysql::prelude::{FromValue, Queryable};
+use mysql::{params, Conn, Row};
+use serde_json::{json, Value};
+
+/// A list filter built from fixed SQL fragments, each with its bound value:
+/// only these literal fragments ever reach the SQL text, never user input.
+#[derive(Debug, Default)]
+pub struct Where {
+    clauses: Vec<&'static str>,
+    params: Vec<mysql::Value>,
+}
+
+impl Where {
+    /// An empty filter.
+    pub fn new() -> Where {
+        Where::default()
+    }
+
+    /// Adds `clause` (with one `?`) bound to `value`.
+    pub fn bind(&mut self, clause: &'static str, value: impl Into<mysql::Value>) -> &mut Self {
+        self.clauses.push(clause);
+        self.params.push(value.into());
+        self
+    }
+
+    /// Adds `clause` bound to `value` when there is one.
+    pub fn bind_opt<T: Into<mysql::Value>>(
+        &mut self,
+        clause: &'static str,
+        value: Option<T>,
+    ) -> &mut Self {
+        if let Some(v) = value {
+            self.bind(clause, v);
+        }
+        self
+    }
+
+    /// Adds a clause without parameter.
+    pub fn fixed(&mut self, clause: &'static str) -> &mut Self {
+        self.clauses.push(clause);
+        self
+    }
+
+    /// ` WHERE a AND b`, or nothing.
+    pub fn sql(&self) -> String {
+        if self.clauses.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", self.clauses.join(" AND "))
+        }
+    }
+
+    /// The bound values, in clause order.
+    pub fn params(&self) -> Vec<mysql::Value> {
+        self.params.clone()
+    }
+
+    /// The bound values followed by LIMIT and OFFSET of `page`.
+    pub fn params_paged(&self, page: &Page) -> Vec<mysql::Value> {
+        let mut p = self.params.clone();
+        p.push(page.per_page.into());
+        p.push(page.offset().into());
+        p
+    }
+}
+
+/// A column of `row` by name; a missing column is our bug.
+pub fn col<T: FromValue>(row: &mut Row, name: &str) -> Result<T> {
+    row.take_opt(name)
+        .ok_or_else(|| Error::internal(format!("column {name} missing")))?
+        .map_err(|e| Error::internal(format!("column {name}: {e}")))
+}
+
+/// Counts the rows of `from_where` (a fixed `FROM ... WHERE ...` text).
+pub fn count(conn: &mut Conn, from_where: &str, params: Vec<mysql::Value>) -> Result<u64> {
+    let n: Option<u64> = conn.exec_first(format!("SELECT COUNT(*) {from_where}"), params)?;
+    Ok(n.unwrap_or(0))
+}
+
+// --- ateliers -----------------------------------------------------------
+
+/// Whether atelier `id` exists.
+pub fn atelier_exists(conn: &mut Conn, id: u64) -> Result<bool> {
+    let found: Option<u64> = conn.exec_first("SELECT id FROM ateliers WHERE id = ?", (id,))?;
+    Ok(found.is_some())
+}
+
+/// An atelier's id by its code.
+pub fn atelier_id_by_code(conn: &mut Conn, code: &str) -> Result<Option<u64>> {
+    Ok(conn.exec_first("SELECT id FROM ateliers WHERE code = ?", (code,))?)
+}
+
+const ATELIER_COLUMNS: &str = "a.id, a.code, a.nom, a.couleur, a.responsable_id, \
+     NULLIF(CONCAT_WS(' ', u.prenom, u.nom), '') AS responsable_nom, a.adresse, a.actif, \
+     DATE_FORMAT(a.created_at, '%Y-%m-%dT%H:%i:%s') AS created_at, \
+     DATE_FORMAT(a.updated_at, '%Y-%m-%dT%H:%i:%s') AS updated_at";
+const ATELIER_FROM: &str = "FROM ateliers a LEFT JOIN users u ON u.id = a.responsable_id";
+
+fn atelier_json(mut row: Row) -> Result<Value> {
+    Ok(json!({
+        "id": col::<u64>(&mut row, "id")?,
+        "code": col::<String>(&mut row, "code")?,
+        "nom": col::<String>(&mut row, "nom")?,
+        "couleur": col::<String>(&mut row, "couleur")?,
+        "responsable_id": col::<Option<u64>>(&mut row, "responsable_id")?,
+        "responsable_nom": col::<Option<String>>(&mut row, "responsable_nom")?,
+        "adresse": col::<Option<String>>(&mut row, "adresse")?,
+        "actif": col::<bool>(&mut row, "actif")?,
+        "created_at": col::<String>(&mut row, "created_at")?,
+        "updated_at": col::<String>(&mut row, "updated_at")?,
+    }))
+}
+
+/// One page of ateliers matching `filter`, by code.
+pub fn list_ateliers(conn: &mut Conn, filter: &Where, page: &Page) -> Result<(Vec<Value>, u64)> {
+    let from_where = format!("{ATELIER_FROM}{}", filter.sql());
+    let total = count(conn, &from_where, filter.params())?;
+    let rows: Vec<Row> = conn.exec(
+        format!("SELECT {ATELIER_COLUMNS} {from_where} ORDER BY a.code LIMIT ? OFFSET ?"),
+        filter.params_paged(page),
+    )?;
+    let items = rows.into_iter().map(atelier_json).collect::<Result<_>>()?;
+    Ok((items, total))
+}
+
+/// One atelier as JSON.
+pub fn find_atelier(conn: &mut Conn, id: u64) -> Result<Option<Value>> {
+    let row: Option<Row> = conn.exec_first(
+        format!("SELECT {ATELIER_COLUMNS} {ATELIER_FROM} WHERE a.id = ?"),
+        (id,),
+    )?;
+    row.map(atelier_json).transpose()
+}
+
+/// Whether user `id` works in the workshops (operator or admin): only they
+/// can be responsible for an atelier.
+pub fn is_workshop_staff(conn: &mut Conn, id: u64) -> Result<bool> {
+    let found: Option<u64> = conn.exec_first(
+        r"SELECT id FROM users
+          WHERE id = ? AND role IN ('operateur_fab', 'admin_fab', 'super_admin') AND anonymized_at IS NULL",
+        (id,),
+    )?;
+    Ok(found.is_some())
+}
+
+/// The values of an atelier row, already validated.
+#[derive(Debug, Clone)]
+pub struct AtelierValues {
+    /// Unique code (upper case).
+    pub code: String,
+    /// Display name.
+    pub nom: String,
+    /// UI colour `#rrggbb`.
+    pub couleur: String,
+    /// Responsible user.
+    pub responsable_id: Option<u64>,
+    /// Postal address.
+    pub adresse: Option<String>,
+    /// Active flag.
+    pub actif: bool,
+}
+
+/// Inserts an atelier; a taken code is a 409.
+pub fn insert_atelier(conn: &mut Conn, v: &AtelierValues) -> Result<u64> {
+    use crate::error::ResultExt;
+    conn.exec_drop(
+        r"INSERT INTO ateliers (code, nom, couleur, responsable_id, adresse, actif)
+          VALUES (:code, :nom, :couleur, :responsable_id, :adresse, :actif)",
+        params! {
+            "code" => &v.code,
+            "nom" => &v.nom,
+            "couleur" => &v.couleur,
+            "responsable_id" => v.responsable_id,
+            "adresse" => v.adresse.as_deref(),
+            "actif" => v.actif,
+        },
+    )
+    .on_duplicate("uk_ateliers_code", "atelier_code_taken", CODE_TAKEN)?;
+    Ok(conn.last_insert_id())
+}
+
+const CODE_TAKEN: &str = "Ce code d'atelier est déjà utilisé.";
+
+/// Reads an atelier's current values, locking the row.
+pub fn lock_atelier(tx: &mut Conn, id: u64) -> Result<Option<AtelierValues>> {
+    let row: Option<(String, String, String, Option<u64>, Option<String>, bool)> = tx.exec_first(
+        "SELECT code, nom, couleur, responsable_id, adresse, actif FROM ateliers WHERE id = ? FOR UPDATE",
+        (id,),
+    )?;
+    Ok(row.map(
+        |(code, nom, couleur, responsable_id, adresse, actif)| AtelierValues {
+            code,
+            nom,
+            couleur,
+            responsable_id,
+            adresse,
+            actif,
+        },
+    ))
+}
+
+/// Writes an atelier's values; a taken code is a 409.
+pub fn update_atelier(tx: &mut Conn, id: u64, v: &AtelierValues) -> Result<()> {
+    use crate::error::ResultExt;
+    tx.exec_drop(
+        r"UPDATE ateliers SET code = :code, nom = :nom, couleur = :couleur,
+            responsable_id = :responsable_id, adresse = :adresse, actif = :actif
+          WHERE id = :id",
+        params! {
+            "code" => &v.code,
+            "nom" => &v.nom,
+            "couleur" => &v.couleur,
+            "responsable_id" => v.responsable_id,
+            "adresse" => v.adresse.as_deref(),
+            "actif" => v.actif,
+            "id" => id,
+        },
+    )
+    .on_duplicate("uk_ateliers_code", "atelier_code_taken", CODE_TAKEN)?;
+    Ok(())
+}
+
+/// Whether anything points at the atelier (users, orders, lots, stock,
+/// conversations, defects): then it is only deactivated, to keep history.
+pub fn atelier_is_referenced(tx: &mut Conn, id: u64) -> Result<bool> {
+    let used: Option<bool> = tx.exec_first(
+        r"SELECT EXISTS(SELECT 1 FROM users WHERE atelier_id = :id)
+              OR EXISTS(SELECT 1 FROM commandes WHERE atelier_id = :id)
+              OR EXISTS(SELECT 1 FROM lots WHERE atelier_id = :id)
+              OR EXISTS(SELECT 1 FROM stocks WHERE atelier_id = :id)
+              OR EXISTS(SELECT 1 FROM chat_conversations WHERE atelier_id = :id)
+              OR EXISTS(SELECT 1 FROM defauts WHERE atelier_id = :id)",
+        params! { "id" => id },
+    )?;
+    Ok(used.unwrap_or(true))
+}
+
+/// Deactivates an atelier.
+pub fn deactivate_atelier(tx: &mut Conn, id: u64) -> Result<()> {
+    tx.exec_drop("UPDATE ateliers SET actif = FALSE WHERE id = ?", (id,))?;
+    Ok(())
+}
+
+/// Deletes an unreferenced atelier.
+pub fn delete_atelier(tx: &mut Conn, id: u64) -> Result<()> {
+    tx.exec_drop("DELETE FROM ateliers WHERE id = ?", (id,))?;
+    Ok(())
+}
+
+// --- stock lines ----------------------------------------------------------
+
+/// Whether course `id` exists.
+pub fn produit_exists(conn: &mut Conn, id: u64) -> Result<bool> {
+    let found: Option<u64> = conn.exec_first("SELECT id FROM produits WHERE id = ?", (id,))?;
+    Ok(found.is_some())
+}
+
+const STOCK_COLUMNS: &str = "s.id, s.produit_id, p.nom AS produit_nom, p.code AS produit_code, \
+     s.atelier_id, a.code AS atelier_code, a.nom AS atelier_nom, s.quantite, s.seuil_alerte, \
+     DATE_FORMAT(s.updated_at, '%Y-%m-%dT%H:%i:%s') AS updated_at";
+/// The joins every stock query reads from.
+pub const STOCK_FROM: &str =
+    "FROM stocks s JOIN produits p ON p.id = s.produit_id JOIN ateliers a ON a.id = s.atelier_id";
+
+fn stock_json(mut row: Row) -> Result<Value> {
+    let quantite: i64 = col(&mut row, "quantite")?;
+    let seuil: i64 = col(&mut row, "seuil_alerte")?;
+    Ok(json!({
+        "id": col::<u64>(&mut row, "id")?,
+        "produit_id": col::<u64>(&mut row, "produit_id")?,
+        "produit_nom": col::<String>(&mut row, "produit_nom")?,
+        "produit_code": col::<String>(&mut row, "produit_code")?,
+        "atelier_id": col::<u64>(&mut row, "atelier_id")?,
+        "atelier_code": col::<String>(&mut row, "atelier_code")?,
+        "atelier_nom": col::<String>(&mut row, "atelier_nom")?,
+        "quantite": quantite,
+        "seuil_alerte": seuil,
+        "alerte": quantite <= seuil,
+        "updated_at": col::<String>(&mut row, "updated_at")?,
+    }))
+}
+
+/// One page of stock lines matching `filter`, by course name then atelier.
+pub fn list_stocks(conn: &mut Conn, filter: &Where, page: &Page) -> Result<(Vec<Value>, u64)> {
+    let from_where = format!("{STOCK_FROM}{}", filter.sql());
+    let total = count(conn, &from_where, filter.params())?;
+    let rows: Vec<Row> = conn.exec(
+        format!(
+            "SELECT {STOCK_COLUMNS} {from_where} ORDER BY p.nom, a.code, s.id LIMIT ? OFFSET ?"
+        ),
+        filter.params_paged(page),
+    )?;
+    let items = rows.into_iter().map(stock_json).collect::<Result<_>>()?;
+    Ok((items, total))
+}
+
+/// One stock line as JSON.
+pub fn find_stock(conn: &mut Conn, id: u64) -> Result<Option<Value>> {
+    let row: Option<Row> = conn.exec_first(
+        format!("SELECT {STOCK_COLUMNS} {STOCK_FROM} WHERE s.id = ?"),
+        (id,),
+    )?;
+    row.map(stock_json).transpose()
+}
+
+/// The atelier of stock line `id`.
+pub fn stock_atelier(conn: &mut Conn, id: u64) -> Result<Option<u64>> {
+    Ok(conn.exec_first("SELECT atelier_id FROM stocks WHERE id = ?", (id,))?)
+}
+
+/// Creates the (course, atelier) line at zero if missing.
+pub fn ensure_stock_line(tx: &mut Conn, produit_id: u64, atelier_id: u64) -> Result<()> {
+    tx.exec_drop(
+        "INSERT IGNORE INTO stocks (produit_id, atelier_id, quantite) VALUES (?, ?, 0)",
+        (produit_id, atelier_id),
+    )?;
+    Ok(())
+}
+
+/// The (course, atelier) line's id and level, locked until the end of the
+/// transaction so concurrent movements apply one after the other.
+pub fn lock_stock_line(
+    tx: &mut Conn,
+    produit_id: u64,
+    atelier_id: u64,
+) -> Result<Option<(u64, i64)>> {
+    Ok(tx.exec_first(
+        "SELECT id, quantite FROM stocks WHERE produit_id = ? AND atelier_id = ? FOR UPDATE",
+        (produit_id, atelier_id),
+    )?)
+}
+
+/// Sets a line's level.
+pub fn set_quantite(tx: &mut Conn, stock_id: u64, quantite: i64) -> Result<()> {
+    tx.exec_drop(
+        "UPDATE stocks SET quantite = ? WHERE id = ?",
+        (quantite, stock_id),
+    )?;
+    Ok(())
+}
+
+/// Sets a line's alert threshold.
+pub fn set_seuil(conn: &mut Conn, stock_id: u64, seuil: i64) -> Result<()> {
+    conn.exec_drop(
+        "UPDATE stocks SET seuil_alerte = ? WHERE id = ?",
+        (seuil, stock_id),
+    )?;
+    Ok(())
+}
+
+/// One journal row to write.
+#[derive(Debug, Clone)]
+pub struct Movement<'a> {
+    /// Stock line.
+    pub stock_id: u64,
+    /// `stock_mouvements.type`.
+    pub kind: &'a str,
+    /// Signed change.
+    pub delta: i64,
+    /// Level right after.
+    pub after: i64,
+    /// Why.
+    pub motif: Option<&'a str>,
+    /// Order concerned, if any.
+    pub commande_id: Option<u64>,
+    /// Who.
+    pub user_id: Option<u64>,
+}
+
+/// Writes a journal row; returns its id.
+pub fn insert_movement(tx: &mut Conn, m: &Movement) -> Result<u64> {
+    tx.exec_drop(
+        r"INSERT INTO stock_mouvements (stock_id, type, quantite, quantite_apres, motif, commande_id, user_id)
+          VALUES (:stock_id, :kind, :delta, :after, :motif, :commande_id, :user_id)",
+        params! {
+            "stock_id" => m.stock_id,
+            "kind" => m.kind,
+            "delta" => m.delta,
+            "after" => m.after,
+            "motif" => m.motif,
+            "commande_id" => m.commande_id,
+            "user_id" => m.user_id,
+        },
+    )?;
+    Ok(tx.last_insert_id())
+}
+
+const MOVEMENT_COLUMNS: &str = "m.id, m.stock_id, s.produit_id, p.nom AS produit_nom, \
+     s.atelier_id, a.code AS atelier_code, m.type, m.quantite, m.quantite_apres, m.motif, \
+     m.commande_id, c.numero AS commande_numero, m.user_id, \
+     NULLIF(CONCAT_WS(' ', us.prenom, us.nom), '') AS user_nom, \
+     DATE_FORMAT(m.created_at, '%Y-%m-%dT%H:%i:%s') AS created_at";
+/// The joins every journal query reads from.
+pub const MOVEMENT_FROM: &str = "FROM stock_mouvements m \
+     JOIN stocks s ON s.id = m.stock_id \
+     JOIN produits p ON p.id = s.produit_id \
+     JOIN ateliers a ON a.id = s.atelier_id \
+     LEFT JOIN commandes c ON c.id = m.commande_id \
+     LEFT JOIN users us ON us.id = m.user_id";
+
+fn movement_json(mut row: Row) -> Result<Value> {
+    Ok(json!({
+        "id": col::<u64>(&mut row, "id")?,
+        "stock_id": col::<u64>(&mut row, "stock_id")?,
+        "produit_id": col::<u64>(&mut row, "produit_id")?,
+        "produit_nom": col::<String>(&mut row, "produit_nom")?,
+        "atelier_id": col::<u64>(&mut row, "atelier_id")?,
+        "atelier_code": col::<String>(&mut row, "atelier_code")?,
+        "type": col::<String>(&mut row, "type")?,
+        "quantite": col::<i64>(&mut row, "quantite")?,
+        "quantite_apres": col::<i64>(&mut row, "quantite_apres")?,
+        "motif": col::<Option<String>>(&mut row, "motif")?,
+        "commande_id": col::<Option<u64>>(&mut row, "commande_id")?,
+        "commande_numero": col::<Option<String>>(&mut row, "commande_numero")?,
+        "user_id": col::<Option<u64>>(&mut row, "user_id")?,
+        "user_nom": col::<Option<String>>(&mut row, "user_nom")?,
+        "created_at": col::<String>(&mut row, "created_at")?,
+    }))
+}
+
+/// One page of the journal matching `filter`, newest first.
+pub fn list_movements(conn: &mut Conn, filter: &Where, page: &Page) -> Result<(Vec<Value>, u64)> {
+    let from_where = format!("{MOVEMENT_FROM}{}", filter.sql());
+    let total = count(conn, &from_where, filter.params())?;
+    let rows: Vec<Row> = conn.exec(
+        format!("SELECT {MOVEMENT_COLUMNS} {from_where} ORDER BY m.id DESC LIMIT ? OFFSET ?"),
+        filter.params_paged(page),
+    )?;
+    let items = rows.into_iter().map(movement_json).collect::<Result<_>>()?;
+    Ok((items, total))
+}
+
+/// One journal row as JSON.
+pub fn find_movement(conn: &mut Conn, id: u64) -> Result<Option<Value>> {
+    let row: Option<Row> = conn.exec_first(
+        format!("SELECT {MOVEMENT_COLUMNS} {MOVEMENT_FROM} WHERE m.id = ?"),
+        (id,),
+    )?;
+    row.map(movement_json).transpose()
+}
+
+// --- alerts -------------------------------------------------------------------
+
+/// Stock lines at or under their threshold (of active courses in active
+/// ateliers), most critical first, each with the French line of 11.3.
+pub fn alerts(conn: &mut Conn, atelier_id: Option<u64>) -> Result<Vec<Value>> {
+    let mut filter = Where::new();
+    filter
+        .fixed("s.quantite <= s.seuil_alerte")
+        .fixed("COALESCE(p.actif, TRUE)")
+        .fixed("a.actif")
+        .bind_opt("s.atelier_id = ?", atelier_id);
+    let rows: Vec<(u64, u64, String, u64, String, String, i64, i64)> = conn.exec(
+        format!(
+            r"SELECT s.id, s.produit_id, p.nom, s.atelier_id, a.code, a.nom, s.quantite, s.seuil_alerte
+              {STOCK_FROM}{} ORDER BY s.quantite - s.seuil_alerte, p.nom, a.code",
+            filter.sql()
+        ),
+        filter.params(),
+    )?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(
+                id,
+                produit_id,
+                produit_nom,
+                atelier_id,
+                atelier_code,
+                atelier_nom,
+                quantite,
+                seuil,
+            )| {
+                json!({
+                    "stock_id": id,
+                    "produit_id": produit_id,
+                    "produit_nom": produit_nom,
+                    "atelier_id": atelier_id,
+                    "atelier_code": atelier_code,
+                    "atelier_nom": atelier_nom,
+                    "quantite": quantite,
+                    "seuil_alerte": seuil,
+                    "message": alert_message(&produit_nom, quantite, seuil),
+                })
+            },
+        )
+        .collect())
+}
