@@ -1,8 +1,9 @@
 //! `mk-admin`: install and migrate the schema, create the first super_admin,
 //! show migration status, print the route table, seed demo data.
 
+use super::bench_seed;
 use crate::api::auth;
-use crate::config::Config;
+use crate::config::{AppEnv, Config};
 use crate::db::{self, migrate};
 use crate::http::router::{routes, Access};
 use crate::security::Role;
@@ -43,6 +44,23 @@ enum Command {
     Routes,
     /// Insert demo data (users of each role, courses, orders…); safe to run again.
     SeedDemo,
+    /// Insert benchmark volumes (courses, athletes, chronos, rankings, orders)
+    /// with set-based SQL; refused on a database that already has them and
+    /// with APP_ENV=production.
+    SeedBench {
+        /// Courses, each with its tracking configuration (at most 10 000).
+        #[arg(long, default_value_t = 1000)]
+        courses: u64,
+        /// Athletes (role sportif), all with the password printed at the end.
+        #[arg(long, default_value_t = 20_000)]
+        athletes: u64,
+        /// Chronos spread over courses and athletes (about 90 % validated).
+        #[arg(long, default_value_t = 100_000)]
+        chronos: u64,
+        /// Orders of validated chronos (about 30 % validated by the athlete).
+        #[arg(long, default_value_t = 50_000)]
+        orders: u64,
+    },
 }
 
 /// Runs the CLI; the exit code tells cron and scripts whether it worked.
@@ -71,6 +89,15 @@ fn run(cli: Cli) -> Result<(), String> {
         return Ok(());
     }
     let config = load_config(cli.env_file.as_deref())?;
+    if let Command::SeedBench { .. } = cli.command {
+        if config.app_env == AppEnv::Production {
+            return Err(
+                "seed-bench refuses APP_ENV=production: it creates thousands of accounts \
+                 with a known password. Use a dedicated database."
+                    .into(),
+            );
+        }
+    }
     let mut conn = db::connect(&config.db)
         .map_err(|e| format!("cannot connect to the database {}: {e}", config.db.name))?;
     match cli.command {
@@ -100,6 +127,28 @@ fn run(cli: Cli) -> Result<(), String> {
         }
         Command::CreateAdmin { email } => create_admin(&mut conn, &email),
         Command::SeedDemo => crate::demo::seed(&mut conn, &config).map_err(|e| e.log_line()),
+        Command::SeedBench {
+            courses,
+            athletes,
+            chronos,
+            orders,
+        } => {
+            let volumes = bench_seed::Volumes {
+                courses,
+                athletes,
+                chronos,
+                orders,
+            };
+            volumes.check()?;
+            bench_seed::seed(&mut conn, &volumes).map_err(|e| match e {
+                bench_seed::Refusal::AlreadySeeded(n) => format!(
+                    "seed-bench already ran on database {} ({n} bench courses and athletes): \
+                     it does not run twice. Use a fresh database (scripts/bench.sh creates one).",
+                    config.db.name
+                ),
+                bench_seed::Refusal::Db(e) => e.log_line(),
+            })
+        }
         Command::Routes => unreachable!("handled before connecting"),
     }
 }

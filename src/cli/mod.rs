@@ -2,6 +2,7 @@
 //! OVH cron jobs). The binaries in `bin/` only call into here.
 
 pub mod admin;
+pub mod bench_seed;
 
 use std::io::{BufRead, Write};
 
