@@ -3,6 +3,12 @@
 
 use std::process::ExitCode;
 
+/// Under CGI every request is a new process: musl's malloc returns freed
+/// memory to the kernel eagerly (hundreds of mmap/munmap per request), while
+/// dlmalloc keeps it in a few segments. See Cargo.toml and scripts/bench.sh.
+#[global_allocator]
+static ALLOCATOR: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
+
 fn main() -> ExitCode {
     if mykollector::http::serve() {
         return ExitCode::SUCCESS;
