@@ -15,6 +15,13 @@
 #    (valgrind callgrind, when installed) for each core scenario;
 # 5. prints one table, with the PHP figures of shared/perf-notes.md beside.
 #
+# Columns per concurrency: req/s, latency p50/p90/p99, and ">=40ms", the share
+# of requests slower than 40 ms: at c=1 under prefork + mod_cgi those are the
+# requests that hit Apache's cleanup (a CGI not yet reaped when the request
+# ends gets SIGTERM and Apache sleeps ~47 ms). The first scenario, "floor", is
+# a static C CGI that only prints "{}": the cost of CGI itself under each
+# module, to read our binary's figures against (CGI modes only).
+#
 # Scenarios: bench.sh has the core ones (GET /api/health, GET /api/auth/me);
 # every scripts/bench.d/*.sh is sourced after the seed and adds its own with
 #   bench_get NAME PATH [TOKEN]      e.g. bench_get "GET /api/x" "/api/x?y=1" "$BENCH_TOKEN"
