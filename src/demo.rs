@@ -12,7 +12,7 @@ use mysql::Conn;
 pub const DEMO_PASSWORD: &str = "demo-mykollector";
 
 /// Seeds everything and prints the credentials.
-pub fn seed(conn: &mut Conn, _config: &Config) -> Result<()> {
+pub fn seed(conn: &mut Conn, config: &Config) -> Result<()> {
     conn.exec_drop(
         r"INSERT INTO ateliers (code, nom, couleur, actif) VALUES ('A1', 'Atelier A1 — Briançon', '#c8a84b', TRUE)
           ON DUPLICATE KEY UPDATE nom = VALUES(nom)",
@@ -67,5 +67,7 @@ pub fn seed(conn: &mut Conn, _config: &Config) -> Result<()> {
         )?;
         println!("  {:<14} {email}", role.as_str());
     }
+    // Last: its demo lot is made of the orders the other modules seeded.
+    crate::api::gravure::seed_demo(conn, config)?;
     Ok(())
 }

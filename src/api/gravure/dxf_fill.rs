@@ -22,9 +22,7 @@
 //! [`analyze`] when the template is uploaded, so nobody discovers it on a
 //! ruined medal.
 
-use dxf::entities::{
-    Arc, Circle, Ellipse, Entity, EntityType, Insert, LwPolyline, MText, Text,
-};
+use dxf::entities::{Entity, EntityType, Insert, MText, Text};
 use dxf::enums::AcadVersion;
 use dxf::{Block, Drawing, Point, Vector};
 use std::collections::{BTreeMap, BTreeSet};
@@ -811,7 +809,10 @@ fn bound_points(e: &Entity) -> Vec<(f64, f64)> {
             let mut pts = Vec::with_capacity(65);
             for _ in 0..=64 {
                 let (s, co) = t.sin_cos();
-                pts.push((el.center.x + co * mx + s * nx, el.center.y + co * my + s * ny));
+                pts.push((
+                    el.center.x + co * mx + s * nx,
+                    el.center.y + co * my + s * ny,
+                ));
                 t += step;
             }
             pts
@@ -844,10 +845,15 @@ fn bound_points(e: &Entity) -> Vec<(f64, f64)> {
             src.iter().map(|p| (p.x, p.y)).collect()
         }
         EntityType::ModelPoint(p) => vec![(p.location.x, p.location.y)],
-        EntityType::Solid(s) => [&s.first_corner, &s.second_corner, &s.third_corner, &s.fourth_corner]
-            .iter()
-            .map(|p| (p.x, p.y))
-            .collect(),
+        EntityType::Solid(s) => [
+            &s.first_corner,
+            &s.second_corner,
+            &s.third_corner,
+            &s.fourth_corner,
+        ]
+        .iter()
+        .map(|p| (p.x, p.y))
+        .collect(),
         EntityType::Text(t) => vec![(t.location.x, t.location.y)],
         EntityType::MText(m) => vec![(m.insertion_point.x, m.insertion_point.y)],
         _ => Vec::new(),
@@ -916,8 +922,14 @@ pub fn fill_lot(
     }
     let ext = extents(&copy.entities).unwrap_or([0.0; 4]);
     let size = (
-        layout.largeur.filter(|w| *w > 0.0).unwrap_or(ext[2] - ext[0]),
-        layout.hauteur.filter(|h| *h > 0.0).unwrap_or(ext[3] - ext[1]),
+        layout
+            .largeur
+            .filter(|w| *w > 0.0)
+            .unwrap_or(ext[2] - ext[0]),
+        layout
+            .hauteur
+            .filter(|h| *h > 0.0)
+            .unwrap_or(ext[3] - ext[1]),
     );
 
     let mut out = Drawing::new();
@@ -931,7 +943,10 @@ pub fn fill_lot(
         }
     }
     for lt in template.line_types() {
-        if !out.line_types().any(|x| x.name.eq_ignore_ascii_case(&lt.name)) {
+        if !out
+            .line_types()
+            .any(|x| x.name.eq_ignore_ascii_case(&lt.name))
+        {
             let mut lt = lt.clone();
             lt.handle = dxf::Handle::empty();
             out.add_line_type(lt);
@@ -958,7 +973,9 @@ pub fn fill_lot(
                 EntityType::Text(t) => {
                     // "{{PRENOM}} {{NOM}}" of a B2B order must not start
                     // with a space: centred text would shift.
-                    t.value = fill_text(&t.value, data, escape_text).trim_matches(' ').to_string();
+                    t.value = fill_text(&t.value, data, escape_text)
+                        .trim_matches(' ')
+                        .to_string();
                 }
                 EntityType::MText(m) => {
                     let full = fill_text(&mtext_full(m), data, escape_mtext);
@@ -998,6 +1015,7 @@ pub fn fill_lot_bytes(
 #[cfg(test)]
 mod build {
     pub use super::*;
+    use dxf::entities::{Arc, Circle, Ellipse, LwPolyline};
     pub fn circle(x: f64, y: f64, r: f64) -> Entity {
         Entity::new(EntityType::Circle(Circle::new(Point::new(x, y, 0.0), r)))
     }
@@ -1067,7 +1085,10 @@ mod tests {
     fn fixture_is_analyzed() {
         let d = load(FIXTURE).unwrap();
         let a = analyze(&d);
-        assert_eq!(a.placeholders, ["NOM", "PRENOM", "CHRONO", "DATE", "NUMERO"]);
+        assert_eq!(
+            a.placeholders,
+            ["NOM", "PRENOM", "CHRONO", "DATE", "NUMERO"]
+        );
         assert!(a.inconnus.is_empty());
         assert!(a.avertissements.is_empty(), "{:?}", a.avertissements);
         // circle r = 35 around the origin
@@ -1117,7 +1138,10 @@ mod tests {
         assert!(find("MKO-2026-IZO-003").is_some_and(|(_, x, _)| (x - 150.0).abs() < 1e-9));
         assert!(find("01:02:03").is_some());
         // B2B copy: empty chrono and prénom
-        assert!(find("Mairie de Lyon").is_some(), "no stray space before a B2B name");
+        assert!(
+            find("Mairie de Lyon").is_some(),
+            "no stray space before a B2B name"
+        );
         assert_eq!(got.iter().filter(|(t, _, _)| t.is_empty()).count(), 1);
     }
 
@@ -1129,7 +1153,10 @@ mod tests {
             "D'Arc \\{x\\}/A\\\\B"
         );
         assert_eq!(fill_text("{{NUMERO}}", &data, escape_text), "100%%%%%%d");
-        assert_eq!(fill_text("{{ NOM }} {{FOO}}", &data, escape_text), "D'Arc {x} {{FOO}}");
+        assert_eq!(
+            fill_text("{{ NOM }} {{FOO}}", &data, escape_text),
+            "D'Arc {x} {{FOO}}"
+        );
         assert_eq!(markers("a {{NOM}} b {{ X }} {{"), ["NOM", "X"]);
     }
 
@@ -1146,9 +1173,14 @@ mod tests {
     #[test]
     fn not_a_dxf_is_refused() {
         assert!(matches!(load(b"hello world"), Err(FillError::Invalid(_))));
-        assert!(matches!(load(&[0xff, 0xd8, 0xff, 0xe0, 0, 1, 2]), Err(FillError::Invalid(_))));
+        assert!(matches!(
+            load(&[0xff, 0xd8, 0xff, 0xe0, 0, 1, 2]),
+            Err(FillError::Invalid(_))
+        ));
         assert!(load(b"").is_err());
-        assert!(load(b"  0\r\nSECTION\r\n  2\r\nENTITIES\r\n  0\r\nENDSEC\r\n  0\r\nEOF\r\n").is_err());
+        assert!(
+            load(b"  0\r\nSECTION\r\n  2\r\nENTITIES\r\n  0\r\nENDSEC\r\n  0\r\nEOF\r\n").is_err()
+        );
     }
 
     #[test]
@@ -1217,7 +1249,10 @@ mod tests {
             },
         ];
         let e = extents(&[Entity::new(EntityType::LwPolyline(p))]).unwrap();
-        assert!((e[1] + 1.0).abs() < 1e-9 || (e[3] - 1.0).abs() < 1e-9, "{e:?}");
+        assert!(
+            (e[1] + 1.0).abs() < 1e-9 || (e[3] - 1.0).abs() < 1e-9,
+            "{e:?}"
+        );
         let _ = ellipse();
     }
 }
