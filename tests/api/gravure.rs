@@ -1019,3 +1019,60 @@ fn label_templates_crud_and_labels_escaped_for_the_agent() {
     delete(&url, Some(&admin.token)).expect(204);
     get(&url, Some(&admin.token)).assert_error(404, "label_template_not_found");
 }
+
+#[test]
+fn geometry_template_warns_about_hatch_and_fills_cleanly() {
+    let admin = user(Role::AdminFab);
+    let geometry = include_bytes!("../fixtures/geometrie.dxf").to_vec();
+    let t = post_multipart(
+        "/api/templates-gravure",
+        Some(&admin.token),
+        &[("nom", unique("Plaque ").as_str()), ("colonnes", "2")],
+        &[("fichier", "plaque.dxf", "application/dxf", geometry)],
+    )
+    .expect(201);
+    assert_eq!(t["placeholders"], json!(["NOM", "NUMERO"]));
+    let warnings = t["avertissements"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].as_str().unwrap().contains("HATCH"));
+    assert_eq!(t["emprise_mm"], json!([-40.0, -25.0, 40.0, 25.0]));
+    let at = atelier();
+    let p = produit();
+    let op = user_in(Role::OperateurFab, Some(at));
+    let ids: Vec<u64> = [
+        athlete("Mercier", "Ana", 10),
+        b2b("Boutique du Col"),
+        athlete("Dubois", "Yann", 20),
+    ]
+    .iter()
+    .map(|o| order(p, Some(at), o).0)
+    .collect();
+    let lot = create_lot(&op.token, t["id"].as_u64().unwrap(), &ids).expect(201);
+    let r = get(&format!("/api/lots/{}/dxf", lot["id"]), Some(&op.token));
+    assert_eq!(r.status, 200);
+    let path = dxf_dir().join(format!("{}-plaque.dxf", lot["numero"].as_str().unwrap()));
+    std::fs::write(&path, &r.body).unwrap();
+    let report = ezdxf_report(&path);
+    assert_eq!(report["errors"], json!([]), "{report}");
+    let texts = report["texts"].as_array().unwrap();
+    // {{NOM}} sits at (-5, 12); the second copy is 80 + 10 mm to the right.
+    assert!(
+        texts
+            .iter()
+            .any(|t| t["text"] == "Boutique du Col" && t["x"] == 85.0 && t["y"] == 12.0),
+        "{texts:?}"
+    );
+}
+
+#[test]
+fn lot_creation_is_rate_limited() {
+    // Spec 10.4: 20 lot generations per hour and user; refused requests count.
+    let op = user_in(Role::OperateurFab, Some(atelier()));
+    for _ in 0..20 {
+        create_lot(&op.token, 1, &[]).assert_error(422, "validation_error");
+    }
+    create_lot(&op.token, 1, &[]).assert_error(429, "rate_limited");
+    // Per user: another operator is not affected.
+    let other = user_in(Role::OperateurFab, Some(atelier()));
+    create_lot(&other.token, 1, &[]).assert_error(422, "validation_error");
+}

@@ -158,6 +158,87 @@ pub fn load(bytes: &[u8]) -> Result<Drawing, FillError> {
     Ok(drawing)
 }
 
+/// Entity kinds the generated drawings carry (block references and
+/// attributes are exploded into them).
+const KEPT_KINDS: &[&str] = &[
+    "LINE",
+    "CIRCLE",
+    "ARC",
+    "ELLIPSE",
+    "LWPOLYLINE",
+    "POLYLINE",
+    "VERTEX",
+    "SEQEND",
+    "SPLINE",
+    "POINT",
+    "SOLID",
+    "TRACE",
+    "3DFACE",
+    "TEXT",
+    "MTEXT",
+    "INSERT",
+    "ATTRIB",
+    "ATTDEF",
+];
+
+/// Counts, in an ASCII DXF's ENTITIES and BLOCKS sections, the entity kinds
+/// generation leaves out — including those the `dxf` crate skips silently
+/// when reading (HATCH, for one). Binary DXF: nothing is reported.
+pub fn left_out_kinds(bytes: &[u8]) -> BTreeMap<String, usize> {
+    let mut out = BTreeMap::new();
+    let Ok(text) =
+        std::str::from_utf8(bytes).or_else(|e| std::str::from_utf8(&bytes[..e.valid_up_to()]))
+    else {
+        return out;
+    };
+    let mut lines = text.lines().map(str::trim);
+    let mut section = "";
+    let mut expect_section_name = false;
+    while let (Some(code), Some(value)) = (lines.next(), lines.next()) {
+        if expect_section_name {
+            expect_section_name = false;
+            if code == "2" {
+                section = value;
+                continue;
+            }
+        }
+        if code != "0" {
+            continue;
+        }
+        match value {
+            "SECTION" => expect_section_name = true,
+            "ENDSEC" => section = "",
+            "BLOCK" | "ENDBLK" | "EOF" => {}
+            kind if (section == "ENTITIES" || section == "BLOCKS")
+                && !KEPT_KINDS.contains(&kind) =>
+            {
+                *out.entry(kind.to_string()).or_insert(0) += 1;
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Inspects a template: placeholders, extents, what will be left out
+/// (`bytes`, when given, are scanned for kinds the crate does not read).
+pub fn analyze_bytes(drawing: &Drawing, bytes: &[u8]) -> Analysis {
+    let mut a = analyze(drawing);
+    let raw = left_out_kinds(bytes);
+    if !raw.is_empty() {
+        a.avertissements.retain(|w| !w.starts_with("Entité "));
+        let mut raw: Vec<String> = raw
+            .into_iter()
+            .map(|(k, n)| {
+                format!("Entité {k} : {n} élément(s) non repris dans les fichiers générés.")
+            })
+            .collect();
+        raw.append(&mut a.avertissements);
+        a.avertissements = raw;
+    }
+    a
+}
+
 /// Inspects a template: placeholders, extents, what will be left out.
 pub fn analyze(drawing: &Drawing) -> Analysis {
     let mut found = BTreeSet::new();
@@ -986,12 +1067,12 @@ pub fn fill_lot(
             }
             transform(&mut e, &xf);
             if let EntityType::Polyline(p) = &mut e.specific {
-                // Vertices get fresh handles from add_entity.
+                // Each copy's vertices need handles of their own.
                 let vertices: Vec<_> = p.vertices().cloned().collect();
-                p.__vertices_and_handles = vertices
-                    .into_iter()
-                    .map(|v| (v, dxf::Handle::empty()))
-                    .collect();
+                p.__vertices_and_handles.clear();
+                for v in vertices {
+                    p.add_vertex(&mut out, v);
+                }
             }
             out.add_entity(e);
         }
@@ -1121,6 +1202,7 @@ mod tests {
         if let Ok(dir) = std::env::var("MK_DXF_DUMP") {
             std::fs::write(format!("{dir}/unit-lot.dxf"), &filled.bytes).unwrap();
         }
+        assert_handles_unique(&filled.bytes);
         let back = Drawing::load(&mut std::io::Cursor::new(&filled.bytes)).unwrap();
         let got = texts(&back);
         let base = texts(&d);
@@ -1143,6 +1225,91 @@ mod tests {
             "no stray space before a B2B name"
         );
         assert_eq!(got.iter().filter(|(t, _, _)| t.is_empty()).count(), 1);
+    }
+
+    /// Handles (codes 5 and 105) of a written file: all distinct, none 0 —
+    /// the class of fault the crate has with attributes (integrations §6.2).
+    fn assert_handles_unique(bytes: &[u8]) {
+        let text = std::str::from_utf8(bytes).unwrap();
+        let lines: Vec<&str> = text.lines().map(str::trim).collect();
+        let mut seen = BTreeSet::new();
+        for pair in lines.chunks(2) {
+            if let [code, value] = pair {
+                if *code == "5" || *code == "105" {
+                    assert_ne!(*value, "0", "handle 0 written");
+                    assert!(
+                        seen.insert(value.to_string()),
+                        "handle {value} written twice"
+                    );
+                }
+            }
+        }
+        assert!(seen.len() > 10);
+    }
+
+    const GEOMETRY: &[u8] = include_bytes!("../../../tests/fixtures/geometrie.dxf");
+
+    #[test]
+    fn geometry_is_moved_and_blocks_exploded() {
+        let d = load(GEOMETRY).unwrap();
+        let a = analyze_bytes(&d, GEOMETRY);
+        assert_eq!(a.placeholders, ["NOM", "NUMERO"]);
+        assert_eq!(
+            a.avertissements,
+            ["Entité HATCH : 1 élément(s) non repris dans les fichiers générés."]
+        );
+        for (got, want) in a.emprise.iter().zip([-40.0, -25.0, 40.0, 25.0]) {
+            assert!((got - want).abs() < 1e-6, "{:?}", a.emprise);
+        }
+        let layout = Layout {
+            colonnes: 2,
+            espacement_x: 10.0,
+            espacement_y: 10.0,
+            largeur: None,
+            hauteur: None,
+        };
+        let orders = [
+            order("Bernard", "", "", "N-1"),
+            order("Rousseau", "", "", "N-2"),
+            order("Vincent", "", "", "N-3"),
+        ];
+        let filled = fill_lot(&d, &layout, &orders).unwrap();
+        assert_eq!(filled.offsets, vec![(0.0, 0.0), (90.0, 0.0), (0.0, -60.0)]);
+        assert_handles_unique(&filled.bytes);
+        if let Ok(dir) = std::env::var("MK_DXF_DUMP") {
+            std::fs::write(format!("{dir}/unit-geometry.dxf"), &filled.bytes).unwrap();
+        }
+        let back = Drawing::load(&mut std::io::Cursor::new(&filled.bytes)).unwrap();
+        // The block's TEXT: (10, 0) in the block, rotated 90°, scale 0.5,
+        // inserted at (25, 5) → (25, 10), height 1.5.
+        let numero = back
+            .entities()
+            .find_map(|e| match &e.specific {
+                EntityType::Text(t) if t.value == "N-2" => Some(t.clone()),
+                _ => None,
+            })
+            .expect("block text exploded");
+        assert!(
+            (numero.location.x - 115.0).abs() < 1e-9,
+            "{:?}",
+            numero.location
+        );
+        assert!((numero.location.y - 10.0).abs() < 1e-9);
+        assert!((numero.rotation - 90.0).abs() < 1e-9 && (numero.text_height - 1.5).abs() < 1e-9);
+        // Per copy: LWPOLYLINE, POLYLINE, ELLIPSE, SPLINE, ARC, LINE, TEXT,
+        // CIRCLE + TEXT of the block.
+        assert_eq!(back.entities().count(), 3 * 9);
+        let arc = back
+            .entities()
+            .find_map(|e| match &e.specific {
+                EntityType::Arc(a) => Some(a.clone()),
+                _ => None,
+            })
+            .unwrap();
+        // Drawn with extrusion −Z at OCS (−10, 0), 0°→90°: world (10, 0),
+        // 90°→180°, written with +Z.
+        assert!((arc.center.x - 10.0).abs() < 1e-9 && arc.normal.z > 0.0);
+        assert!((arc.start_angle - 90.0).abs() < 1e-9 && (arc.end_angle - 180.0).abs() < 1e-9);
     }
 
     #[test]

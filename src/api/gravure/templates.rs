@@ -177,7 +177,7 @@ pub fn create_template(ctx: &mut Ctx) -> Result<Response> {
     check_produit(ctx, produit_id)?;
     // 3. A DXF, with only known placeholders.
     let analysis = match dxf_fill::load(&file.data) {
-        Ok(d) => dxf_fill::analyze(&d),
+        Ok(d) => dxf_fill::analyze_bytes(&d, &file.data),
         Err(dxf_fill::FillError::Invalid(m) | dxf_fill::FillError::Unusable(m)) => {
             return Err(Error::new(422, "dxf_invalid", m))
         }
