@@ -11,6 +11,7 @@
 
 pub mod agent;
 pub mod dxf_fill;
+pub mod generation;
 pub mod labels;
 pub mod lots;
 pub mod queries;
