@@ -685,6 +685,9 @@ fn lot_dxf_is_read_back_by_ezdxf_with_each_order_in_its_copy() {
         mykollector::security::tokens::sha256_hex(&r.body)
     );
 
+    // Accents as bytes of the declared code page (ANSI_1252), not escapes.
+    assert!(r.body.windows(6).any(|w| w == b"\xC9lo\xEFse"));
+    assert!(!r.text().contains("\\U+00"));
     // ezdxf's strict reader loads it, audit finds no error, no "{{" left.
     let report = ezdxf_report(&path);
     assert_eq!(report["errors"], json!([]), "{report}");

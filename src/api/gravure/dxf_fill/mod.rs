@@ -11,9 +11,10 @@
 //! of an R13+ file with an extra MTEXT of handle 0 that ezdxf refuses
 //! (integrations §6.2). Why R2000: the crate's default R12 silently drops
 //! MTEXT and is refused by ezdxf's strict reader; R2000 is the oldest version
-//! that keeps MTEXT and that laser software reads everywhere. Non-ASCII
-//! letters (Éloïse) are written as `\U+00C9` escapes in R2000, as the format
-//! wants.
+//! that keeps MTEXT and that laser software reads everywhere. Accented
+//! letters (Éloïse) are written in the file's declared code page, ANSI_1252,
+//! rather than as the crate's `\U+00C9` escapes, which many readers print
+//! as such (see [`fill_lot`]).
 //!
 //! Geometry is moved with a similarity transform (translation, rotation,
 //! uniform scale): enough for copies and for usual block references. What it
@@ -190,11 +191,8 @@ const KEPT_KINDS: &[&str] = &[
 /// when reading (HATCH, for one). Binary DXF: nothing is reported.
 pub fn left_out_kinds(bytes: &[u8]) -> BTreeMap<String, usize> {
     let mut out = BTreeMap::new();
-    let Ok(text) =
-        std::str::from_utf8(bytes).or_else(|e| std::str::from_utf8(&bytes[..e.valid_up_to()]))
-    else {
-        return out;
-    };
+    // Code-page files (é as one byte) are fine: only ASCII names matter.
+    let text = String::from_utf8_lossy(bytes);
     let mut lines = text.lines().map(str::trim);
     let mut section = "";
     let mut expect_section_name = false;
@@ -493,7 +491,74 @@ pub fn fill_lot(
     let mut bytes = Vec::new();
     out.save(&mut bytes)
         .map_err(|e| FillError::Write(format!("écriture DXF : {e}")))?;
-    Ok(Filled { bytes, offsets })
+    Ok(Filled {
+        bytes: unescape_code_page_1252(&bytes),
+        offsets,
+    })
+}
+
+/// The characters of Windows-1252 at 0x80–0x9F (the rest of 0xA0–0xFF is
+/// Latin-1, the same numbers as Unicode).
+const CP1252_HIGH: [(u32, u8); 27] = [
+    (0x20AC, 0x80),
+    (0x201A, 0x82),
+    (0x0192, 0x83),
+    (0x201E, 0x84),
+    (0x2026, 0x85),
+    (0x2020, 0x86),
+    (0x2021, 0x87),
+    (0x02C6, 0x88),
+    (0x2030, 0x89),
+    (0x0160, 0x8A),
+    (0x2039, 0x8B),
+    (0x0152, 0x8C),
+    (0x017D, 0x8E),
+    (0x2018, 0x91),
+    (0x2019, 0x92),
+    (0x201C, 0x93),
+    (0x201D, 0x94),
+    (0x2022, 0x95),
+    (0x2013, 0x96),
+    (0x2014, 0x97),
+    (0x02DC, 0x98),
+    (0x2122, 0x99),
+    (0x0161, 0x9A),
+    (0x203A, 0x9B),
+    (0x0153, 0x9C),
+    (0x017E, 0x9E),
+    (0x0178, 0x9F),
+];
+
+/// The crate writes every non-ASCII character of an R2000 file as a
+/// `\U+XXXX` escape. The file declares `$DWGCODEPAGE ANSI_1252`, so the
+/// letters of French names (é, ï, Œ…) are written as that code page's bytes
+/// instead: readers that do not decode the escapes (ezdxf's strict reader,
+/// many laser programs) then show "Éloïse", not "\U+00C9lo\U+00EFse".
+/// Characters outside the code page keep their escape, as the format wants.
+fn unescape_code_page_1252(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'\\' && bytes.get(i + 1..i + 3) == Some(b"U+") {
+            let code = bytes
+                .get(i + 3..i + 7)
+                .and_then(|h| std::str::from_utf8(h).ok())
+                .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()))
+                .and_then(|h| u32::from_str_radix(h, 16).ok());
+            let byte = code.and_then(|c| match c {
+                0xA0..=0xFF => Some(c as u8),
+                _ => CP1252_HIGH.iter().find(|(u, _)| *u == c).map(|(_, b)| *b),
+            });
+            if let Some(b) = byte {
+                out.push(b);
+                i += 7;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    out
 }
 
 /// Convenience for callers holding bytes: load then fill.

@@ -77,7 +77,10 @@ fn lot_is_filled_and_read_back() {
         order("Martin", "Jean", "00:59:59", "MKO-2026-IZO-004"),
     ];
     let filled = fill_lot(&d, &layout(), &orders).unwrap();
-    let text = String::from_utf8(filled.bytes.clone()).unwrap();
+    let text: String = filled.bytes.iter().map(|b| char::from(*b)).collect();
+    // Accented letters as Windows-1252 bytes (the declared code page).
+    assert!(!text.contains("\\U+00C9"));
+    assert!(filled.bytes.windows(3).any(|w| w == [0xC9, b'l', b'o']));
     assert!(!text.contains("{{"), "a placeholder remains");
     assert!(text.contains("AC1015"), "written as R2000");
     assert!(!text.contains("ATTRIB") && !text.contains("ATTDEF"));
@@ -117,7 +120,7 @@ fn lot_is_filled_and_read_back() {
 /// Handles (codes 5 and 105) of a written file: all distinct, none 0 —
 /// the class of fault the crate has with attributes (integrations §6.2).
 fn assert_handles_unique(bytes: &[u8]) {
-    let text = std::str::from_utf8(bytes).unwrap();
+    let text = String::from_utf8_lossy(bytes);
     let lines: Vec<&str> = text.lines().map(str::trim).collect();
     let mut seen = BTreeSet::new();
     for pair in lines.chunks(2) {
@@ -222,6 +225,14 @@ fn long_mtext_is_chunked() {
     assert_eq!(m.extended_text.len(), 2);
     assert_eq!(m.text.chars().count(), 100);
     assert_eq!(mtext_full(&m), s);
+}
+
+#[test]
+fn escapes_of_the_code_page_become_its_bytes() {
+    assert_eq!(
+        unescape_code_page_1252(b"\\U+00C9lo\\U+00EFse \\U+0152uf \\U+4F60 \\U+00ZZ \\U+0"),
+        b"\xC9lo\xEFse \x8Cuf \\U+4F60 \\U+00ZZ \\U+0".to_vec()
+    );
 }
 
 #[test]
