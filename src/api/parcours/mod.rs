@@ -27,7 +27,7 @@ mod seed;
 mod tracking;
 
 pub use model::Categorie;
-pub use seed::seed_demo;
+pub use seed::{seed_demo, slugs};
 pub use tracking::TrackingConfig;
 
 use crate::error::{Error, Result};

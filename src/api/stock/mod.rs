@@ -17,6 +17,7 @@ mod ateliers;
 pub(crate) mod queries;
 mod stocks;
 
+use crate::api::parcours::slugs;
 use crate::error::{Error, Result};
 use crate::http::router::{route, Access, Route};
 use crate::http::{Ctx, Method};
@@ -242,28 +243,19 @@ pub fn seed_demo(conn: &mut Conn) -> Result<()> {
     )?;
     let admin: Option<u64> =
         conn.query_first("SELECT id FROM users WHERE email = 'adminfab@mykollector.test'")?;
-    // (course slugs, first one found wins; atelier; received; scrapped; threshold)
-    let lines: &[(&[&str], &str, i64, i64, i64)] = &[
-        (&["col-izoard", "col-d-izoard", "izoard"], "A1", 50, 8, 10),
-        (
-            &["mont-ventoux", "ventoux", "col-du-mont-ventoux"],
-            "A1",
-            12,
-            3,
-            10,
-        ),
-        (&["col-du-galibier", "galibier"], "A1", 40, 2, 10),
-        (&["col-du-tourmalet", "tourmalet"], "A2", 30, 0, 10),
-        (&["col-izoard", "col-d-izoard", "izoard"], "A2", 25, 1, 5),
+    // (course slug; atelier; received; scrapped; threshold): Ventoux sits
+    // under its threshold, as in wireframe 11.3.
+    let lines: &[(&str, &str, i64, i64, i64)] = &[
+        (slugs::IZOARD, "A1", 50, 8, 10),
+        (slugs::VENTOUX, "A1", 12, 3, 10),
+        (slugs::GALIBIER, "A1", 40, 2, 10),
+        (slugs::TOURMALET, "A1", 30, 0, 10),
+        (slugs::IZOARD, "A2", 25, 1, 5),
+        (slugs::TOURMALET, "A2", 20, 0, 5),
     ];
-    for (slugs, atelier, received, scrapped, seuil) in lines {
-        let mut produit: Option<u64> = None;
-        for slug in *slugs {
-            produit = conn.exec_first("SELECT id FROM produits WHERE slug = ?", (slug,))?;
-            if produit.is_some() {
-                break;
-            }
-        }
+    for (slug, atelier, received, scrapped, seuil) in lines {
+        let produit: Option<u64> =
+            conn.exec_first("SELECT id FROM produits WHERE slug = ?", (slug,))?;
         let Some(produit_id) = produit else { continue };
         let Some(atelier_id) = queries::atelier_id_by_code(conn, atelier)? else {
             continue;
