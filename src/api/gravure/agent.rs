@@ -4,12 +4,13 @@
 //! the agent downloads files and reports; labels come as rendered HTML that
 //! the agent prints to PDF.
 
+use super::atelier_scope;
 use super::labels::{label_for, label_json};
 use super::lots::{file_json, lot_file_response, visible_lot};
 use super::queries::{self, LotFilter};
-use super::{atelier_scope, page_json, pagination};
 use crate::api::commandes::status::{may_touch_atelier, order_not_found};
 use crate::error::{Error, Result};
+use crate::http::list::Page;
 use crate::http::{Ctx, Response};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -21,7 +22,8 @@ const LABELS_PER_POLL: u64 = 100;
 /// local)" — lots `cree`/`en_gravure` not yet handled by the agent, each with
 /// its files and template download URLs.
 pub fn list_agent_lots(ctx: &mut Ctx) -> Result<Response> {
-    let (page, per_page, offset) = pagination(ctx)?;
+    let page = Page::from_query(ctx.req)?;
+    let (per_page, offset) = (page.per_page, page.offset());
     let claims = ctx.claims()?.clone();
     let filter = LotFilter {
         atelier_id: atelier_scope(&claims),
@@ -45,7 +47,7 @@ pub fn list_agent_lots(ctx: &mut Ctx) -> Result<Response> {
         ));
         items.push(item);
     }
-    Ok(Response::ok(&page_json(items, total, page, per_page)))
+    Ok(Response::ok(&page.wrap(items, total)))
 }
 
 /// Spec 5.6 `GET /api/agent/template-gravure/:id/fichier`: "Télécharger
@@ -130,7 +132,13 @@ pub fn list_agent_labels(ctx: &mut Ctx) -> Result<Response> {
         items.push(label_json(o, template_id, html));
     }
     let total = items.len() as u64;
-    Ok(Response::ok(&page_json(items, total, 1, LABELS_PER_POLL)))
+    Ok(Response::ok(
+        &Page {
+            page: 1,
+            per_page: LABELS_PER_POLL,
+        }
+        .wrap(items, total),
+    ))
 }
 
 #[derive(Deserialize)]

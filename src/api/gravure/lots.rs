@@ -4,11 +4,12 @@
 
 use super::generation::{engraving_data, generate};
 use super::queries::{self, LotFilter, LotRow};
-use super::{atelier_scope, page_json, pagination, read_stored};
+use super::{atelier_scope, read_stored};
 use crate::api::commandes::status::{self, may_touch_atelier, Shipping, Statut};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::http::csv::csv_response;
+use crate::http::list::Page;
 use crate::http::{Ctx, Response};
 use crate::security::jwt::Claims;
 use mysql::prelude::Queryable;
@@ -48,7 +49,8 @@ pub(super) fn visible_lot(conn: &mut Conn, claims: &Claims, id: u64, lock: bool)
 /// Spec 5.6 `GET /api/lots`: "Liste des lots" — `?statut=`, `?atelier_id=`
 /// (admins), paginated; an operator sees its atelier's lots only.
 pub fn list_lots(ctx: &mut Ctx) -> Result<Response> {
-    let (page, per_page, offset) = pagination(ctx)?;
+    let page = Page::from_query(ctx.req)?;
+    let (per_page, offset) = (page.per_page, page.offset());
     let claims = ctx.claims()?.clone();
     let statut = ctx.req.query_param("statut").filter(|s| !s.is_empty());
     if let Some(s) = &statut {
@@ -75,8 +77,8 @@ pub fn list_lots(ctx: &mut Ctx) -> Result<Response> {
         agent_queue: false,
     };
     let (rows, total) = queries::list_lots(ctx.conn()?, &filter, per_page, offset)?;
-    let items = rows.iter().map(LotRow::to_json).collect();
-    Ok(Response::ok(&page_json(items, total, page, per_page)))
+    let items: Vec<_> = rows.iter().map(LotRow::to_json).collect();
+    Ok(Response::ok(&page.wrap(items, total)))
 }
 
 #[derive(Deserialize)]

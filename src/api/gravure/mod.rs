@@ -20,7 +20,7 @@ pub mod templates;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::http::router::{route, Access, Route};
-use crate::http::{Ctx, Method};
+use crate::http::Method;
 use crate::security::jwt::Claims;
 use crate::security::roles::{ADMIN_PLUS, OPERATEUR_PLUS};
 use crate::security::Role;
@@ -209,39 +209,6 @@ pub const ROUTES: &[Route] = &[
         "Générer étiquette (HTML rendu, PDF par l'agent)",
     ),
 ];
-
-/// Default and largest page sizes of the lists.
-const PER_PAGE_DEFAULT: u64 = 50;
-const PER_PAGE_MAX: u64 = 200;
-
-/// `page` (1-based) and `per_page` from the query string; 422 when not
-/// numbers. Returns (page, per_page, offset).
-fn pagination(ctx: &Ctx) -> Result<(u64, u64, u64)> {
-    let num = |key: &str, default: u64| -> Result<u64> {
-        match ctx.req.query_param(key) {
-            None => Ok(default),
-            Some(v) if v.trim().is_empty() => Ok(default),
-            Some(v) => v.trim().parse::<u64>().map_err(|_| {
-                Error::invalid(format!(
-                    "Le paramètre « {key} » doit être un entier positif."
-                ))
-            }),
-        }
-    };
-    let page = num("page", 1)?.max(1);
-    let per_page = num("per_page", PER_PAGE_DEFAULT)?.clamp(1, PER_PAGE_MAX);
-    Ok((page, per_page, (page - 1) * per_page))
-}
-
-/// The list envelope of the API.
-fn page_json(
-    items: Vec<serde_json::Value>,
-    total: u64,
-    page: u64,
-    per_page: u64,
-) -> serde_json::Value {
-    serde_json::json!({ "items": items, "total": total, "page": page, "per_page": per_page })
-}
 
 /// The atelier an actor is bound to: an operateur_fab only sees its own
 /// (None for admins = every atelier).

@@ -4,9 +4,10 @@
 
 use super::dxf_fill;
 use super::queries::{self, LabelValues, TemplateValues};
-use super::{page_json, pagination, read_stored};
+use super::read_stored;
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::http::list::Page;
 use crate::http::multipart::Form;
 use crate::http::{Ctx, Response};
 use crate::security::tokens;
@@ -37,11 +38,12 @@ fn label_template_not_found() -> Error {
 /// Spec 4.6–4.29 `templates_gravure`: "Templates DXF (espacement,
 /// max_batch)" — the list, `?actif=1` for the active ones only.
 pub fn list_templates(ctx: &mut Ctx) -> Result<Response> {
-    let (page, per_page, offset) = pagination(ctx)?;
+    let page = Page::from_query(ctx.req)?;
+    let (per_page, offset) = (page.per_page, page.offset());
     let actif_only = matches!(ctx.req.query_param("actif").as_deref(), Some("1" | "true"));
     let (rows, total) = queries::list_templates(ctx.conn()?, actif_only, per_page, offset)?;
-    let items = rows.iter().map(queries::TemplateRow::to_json).collect();
-    Ok(Response::ok(&page_json(items, total, page, per_page)))
+    let items: Vec<_> = rows.iter().map(queries::TemplateRow::to_json).collect();
+    Ok(Response::ok(&page.wrap(items, total)))
 }
 
 /// Spec 4.6–4.29 `templates_gravure`: "Templates DXF (espacement, max_batch)".
@@ -335,10 +337,11 @@ pub fn delete_template(ctx: &mut Ctx) -> Result<Response> {
 
 /// Spec 4.6–4.29 `templates_etiquettes`: "Templates HTML PDF expédition".
 pub fn list_label_templates(ctx: &mut Ctx) -> Result<Response> {
-    let (page, per_page, offset) = pagination(ctx)?;
+    let page = Page::from_query(ctx.req)?;
+    let (per_page, offset) = (page.per_page, page.offset());
     let (rows, total) = queries::list_label_templates(ctx.conn()?, per_page, offset)?;
-    let items = rows.iter().map(queries::label_json).collect();
-    Ok(Response::ok(&page_json(items, total, page, per_page)))
+    let items: Vec<_> = rows.iter().map(queries::label_json).collect();
+    Ok(Response::ok(&page.wrap(items, total)))
 }
 
 /// Spec 4.6–4.29 `templates_etiquettes`: "Templates HTML PDF expédition".

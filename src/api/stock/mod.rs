@@ -25,7 +25,6 @@ use crate::security::jwt::Claims;
 use crate::security::{roles, Role};
 use mysql::prelude::Queryable;
 use mysql::Conn;
-use serde_json::{json, Value};
 
 /// Routes of this module.
 pub const ROUTES: &[Route] = &[
@@ -159,55 +158,6 @@ pub fn scope_atelier(
     match requested {
         Some(id) if !queries::atelier_exists(conn, id)? => Err(atelier_not_found()),
         other => Ok(other),
-    }
-}
-
-/// Page and page size of a list request (`page` 1-based, `per_page`
-/// default 50, at most 200).
-#[derive(Debug, Clone, Copy)]
-pub struct Page {
-    /// 1-based page number.
-    pub page: u64,
-    /// Items per page.
-    pub per_page: u64,
-}
-
-impl Page {
-    /// Reads `page` and `per_page` from the query string (422 when they are
-    /// not positive integers).
-    pub fn from_query(ctx: &Ctx) -> Result<Page> {
-        let page = query_u64(ctx, "page")?.unwrap_or(1);
-        let per_page = query_u64(ctx, "per_page")?.unwrap_or(50).min(200);
-        Ok(Page { page, per_page })
-    }
-
-    /// Rows to skip.
-    pub fn offset(&self) -> u64 {
-        (self.page - 1).saturating_mul(self.per_page)
-    }
-
-    /// The list answer `{items, total, page, per_page}`.
-    pub fn wrap(&self, items: Vec<Value>, total: u64) -> Value {
-        json!({ "items": items, "total": total, "page": self.page, "per_page": self.per_page })
-    }
-}
-
-/// A positive integer query parameter (ids, page numbers); anything else is
-/// a 422 naming the parameter.
-pub fn query_u64(ctx: &Ctx, name: &str) -> Result<Option<u64>> {
-    match ctx.req.query_param(name) {
-        None => Ok(None),
-        Some(v) => v
-            .trim()
-            .parse::<u64>()
-            .ok()
-            .filter(|n| *n > 0)
-            .map(Some)
-            .ok_or_else(|| {
-                Error::invalid(format!(
-                    "Le paramètre « {name} » doit être un entier positif."
-                ))
-            }),
     }
 }
 
