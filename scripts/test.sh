@@ -68,17 +68,45 @@ BIN_ADMIN="$TARGET_DIR/debug/mk-admin"
 extra_steps_offline() {
   step_run "page unit tests (node --test: QR GPS engine)" \
     node --test "$MK_REPO_ROOT/tests/browser/gps-engine.test.mjs"
+  # DXF read-back (gravure): ezdxf from PyPI, the independent reader the
+  # HTTP tests call through scripts/check_dxf.py; the lot files they
+  # download land in MK_TEST_DXF_DIR and are checked again per suite.
+  step_begin "python3 + ezdxf (DXF read-back)"
+  local rc=0
+  python3 -c 'import ezdxf' 2>/dev/null || python3 -m pip install --quiet ezdxf || rc=$?
+  python3 -c 'import ezdxf' || rc=1
+  step_end "$rc" "$(python3 -c 'import ezdxf; print("ezdxf", ezdxf.__version__)' 2>/dev/null || true)"
+  export MK_TEST_DXF_DIR="$RUN/dxf"
+  mkdir -p "$MK_TEST_DXF_DIR"
 }
 # extra_steps_online MODE BASE_URL ENV_FILE: inside each HTTP suite, after
 #   cargo test, while Apache and the database are up
 #   (e.g. headless Chromium against the front-ends under $BASE_URL/chrono/).
 extra_steps_online() {
   local mode=$1 base=$2 env_file=$3
+  dxf_readback "$mode"
   # The pages are the same static files in every mode: test them once.
   [[ "$mode" == cgid ]] || return 0
   step_run "[$mode] mk-admin seed-demo, twice (idempotent)" \
     bash -c '"$1" --env-file "$2" seed-demo >/dev/null && "$1" --env-file "$2" seed-demo >/dev/null' _ "$BIN_ADMIN" "$env_file"
   step_run "[$mode] page tests in Chromium (node --test)" browser_tests "$base"
+}
+
+# Re-checks with ezdxf (strict read + audit) every lot file the suite saved.
+dxf_readback() {
+  local mode=$1 files rc=0
+  shopt -s nullglob
+  files=("$MK_TEST_DXF_DIR"/*.dxf)
+  shopt -u nullglob
+  if [[ ${#files[@]} == 0 ]]; then
+    step_skip "[$mode] ezdxf strict read + audit of generated lots" "no lot file (filtered run?)"
+    return 0
+  fi
+  step_begin "[$mode] ezdxf strict read + audit of generated lots"
+  python3 "$MK_REPO_ROOT/scripts/check_dxf.py" "${files[@]}" >"$RUN/$mode/dxf-check.log" 2>&1 || rc=$?
+  [[ "$rc" != 0 ]] && cat "$RUN/$mode/dxf-check.log" >&2
+  step_end "$rc" "${#files[@]} file(s)"
+  rm -f "${files[@]}"
 }
 
 # Runs tests/browser/*.e2e.test.mjs in Debian's Chromium with playwright-core.

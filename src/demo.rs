@@ -72,5 +72,7 @@ pub fn seed(conn: &mut Conn, config: &Config) -> Result<()> {
     crate::api::stock::seed_demo(conn)?;
     crate::api::commandes::seed_demo(conn)?;
     crate::api::sav::seed_demo(conn)?;
+    // Last: its demo lot is made of the orders the other modules seeded.
+    crate::api::gravure::seed_demo(conn, config)?;
     Ok(())
 }

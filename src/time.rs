@@ -57,6 +57,32 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
+/// Whether `s` is a real calendar date written `YYYY-MM-DD` (years 1900 to
+/// 9999), as query filters and manual entries take them.
+pub fn is_calendar_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return false;
+    }
+    let num = |r: std::ops::Range<usize>| {
+        s.get(r)
+            .filter(|p| p.bytes().all(|c| c.is_ascii_digit()))
+            .and_then(|p| p.parse::<u32>().ok())
+    };
+    let (Some(y), Some(m), Some(d)) = (num(0..4), num(5..7), num(8..10)) else {
+        return false;
+    };
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let days = match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    y >= 1900 && (1..=days).contains(&d)
+}
+
 /// Seconds as `HH:MM:SS` (hours may exceed 24 for very long efforts).
 pub fn hms(total_secs: u64) -> String {
     format!(
@@ -121,6 +147,21 @@ mod tests {
         assert_eq!(parse_hms("32:17"), Some(1_937));
         assert_eq!(parse_hms("1:75:00"), None);
         assert_eq!(parse_hms("abc"), None);
+    }
+
+    #[test]
+    fn calendar_dates() {
+        assert!(is_calendar_date("2024-07-14"));
+        assert!(is_calendar_date("2024-02-29"));
+        assert!(!is_calendar_date("2023-02-29"));
+        assert!(!is_calendar_date("2024-13-01"));
+        assert!(!is_calendar_date("2024-04-31"));
+        assert!(!is_calendar_date("2024-7-14"));
+        assert!(!is_calendar_date("14/07/2024"));
+        assert!(!is_calendar_date("2024-07-1é"));
+        assert!(!is_calendar_date("+024-07-14"));
+        assert!(!is_calendar_date("1899-12-31"));
+        assert!(!is_calendar_date("'; DROP--"));
     }
 
     #[test]

@@ -36,8 +36,13 @@ function startWatch(state) {
   if (watchId !== null) navigator.geolocation.clearWatch(watchId);
   watchState = state;
   watchId = navigator.geolocation.watchPosition(
-    (p) => { gpsFailed = false; position = { lat: p.coords.latitude, lng: p.coords.longitude }; },
-    () => { gpsFailed = true; },
+    (p) => {
+      const first = position === null;
+      gpsFailed = false;
+      position = { lat: p.coords.latitude, lng: p.coords.longitude };
+      if (first) evaluateNow();
+    },
+    () => { gpsFailed = true; evaluateNow(); },
     watchOptions(state),
   );
 }

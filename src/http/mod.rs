@@ -11,6 +11,7 @@ pub mod context;
 pub mod csv;
 pub mod fastcgi;
 pub mod guard;
+pub mod list;
 pub mod multipart;
 pub mod router;
 

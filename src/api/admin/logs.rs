@@ -2,9 +2,9 @@
 //! "Logs": "Filtrer par type, utilisateur, date, niveau. Export CSV."
 
 use super::queries::{self, LogRow, Where};
-use super::{like_contains, query_u64, Page};
 use crate::error::{Error, Result};
 use crate::http::csv::csv_response;
+use crate::http::list::{like_contains, query_u64, Page};
 use crate::http::{Ctx, Method, Response};
 
 /// Rows in one CSV export: a year of a busy site's writes is far more, and a
@@ -35,12 +35,12 @@ pub fn list_logs(ctx: &mut Ctx) -> Result<Response> {
         let lines: Vec<Vec<String>> = rows.iter().map(csv_line).collect();
         return Ok(csv_response(&name, CSV_HEADER, &lines));
     }
-    let page = Page::from_query(ctx)?;
+    let page = Page::from_query(ctx.req)?;
     let conn = ctx.conn()?;
     let total = queries::count_logs(conn, &filter)?;
     let rows = queries::list_logs(conn, &filter, page.per_page, page.offset())?;
-    let items = rows.iter().map(LogRow::to_json).collect();
-    Ok(Response::ok(&page.answer(items, total)))
+    let items: Vec<_> = rows.iter().map(LogRow::to_json).collect();
+    Ok(Response::ok(&page.wrap(items, total)))
 }
 
 /// The WHERE clause of the query string's filters (every value bound).
@@ -49,7 +49,7 @@ fn log_filter(ctx: &Ctx) -> Result<Where> {
     if let Some(kind) = ctx.req.query_param("type") {
         w.and("l.type = ?", [kind.trim().into()]);
     }
-    if let Some(user_id) = query_u64(ctx, "user_id")? {
+    if let Some(user_id) = query_u64(ctx.req, "user_id")? {
         w.and("l.user_id = ?", [user_id.into()]);
     }
     if let Some(level) = ctx.req.query_param("niveau") {
@@ -67,7 +67,7 @@ fn log_filter(ctx: &Ctx) -> Result<Where> {
         })?;
         w.and("l.methode = ?", [method.as_str().into()]);
     }
-    if let Some(status) = query_u64(ctx, "statut_http")? {
+    if let Some(status) = query_u64(ctx.req, "statut_http")? {
         if !(100..=599).contains(&status) {
             return Err(Error::invalid(
                 "Le paramètre statut_http doit être un code HTTP (100 à 599).",
@@ -107,40 +107,13 @@ fn date_param(ctx: &Ctx, key: &str) -> Result<Option<String>> {
         return Ok(None);
     };
     let raw = raw.trim();
-    if is_valid_date(raw) {
+    if crate::time::is_calendar_date(raw) {
         Ok(Some(raw.to_string()))
     } else {
         Err(Error::invalid(format!(
             "Le paramètre {key} doit être une date au format AAAA-MM-JJ."
         )))
     }
-}
-
-fn is_valid_date(s: &str) -> bool {
-    let b = s.as_bytes();
-    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' || !digits(0..4) || !digits(5..7) {
-        return false;
-    }
-    if !digits(8..10) {
-        return false;
-    }
-    let (Ok(y), Ok(m), Ok(d)) = (
-        s[0..4].parse::<u32>(),
-        s[5..7].parse::<u32>(),
-        s[8..10].parse::<u32>(),
-    ) else {
-        return false;
-    };
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let days = match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return false,
-    };
-    y >= 1970 && (1..=days).contains(&d)
 }
 
 const CSV_HEADER: &[&str] = &[
@@ -184,22 +157,4 @@ fn csv_line(r: &LogRow) -> Vec<String> {
         opt(r.user_agent.as_deref()),
         opt(r.details.as_deref()),
     ]
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dates_must_be_real_days() {
-        assert!(is_valid_date("2024-07-14"));
-        assert!(is_valid_date("2024-02-29"));
-        assert!(!is_valid_date("2023-02-29"));
-        assert!(!is_valid_date("2024-13-01"));
-        assert!(!is_valid_date("2024-04-31"));
-        assert!(!is_valid_date("14/07/2024"));
-        assert!(!is_valid_date("2024-7-14"));
-        assert!(!is_valid_date("2024-07-1é"));
-        assert!(!is_valid_date("'; DROP--"));
-    }
 }

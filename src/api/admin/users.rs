@@ -5,9 +5,9 @@
 //! the audit log reference it.
 
 use super::queries::{self, AdminUser, UserUpdate, Where};
-use super::{like_contains, query_u64, Page};
 use crate::api::auth;
 use crate::error::{Error, Result};
+use crate::http::list::{like_contains, query_u64, Page};
 use crate::http::{Ctx, Response};
 use crate::security::{password, Role};
 use mysql::Conn;
@@ -17,7 +17,7 @@ use serde_json::json;
 /// Spec 5.10 `GET /api/admin/users`: "CRUD utilisateurs" — the list, with
 /// filters `role`, `q` (email, nom, prénom), `actif`, `atelier_id`.
 pub fn list_users(ctx: &mut Ctx) -> Result<Response> {
-    let page = Page::from_query(ctx)?;
+    let page = Page::from_query(ctx.req)?;
     let mut filter = Where::default();
     filter.and("u.anonymized_at IS NULL", []);
     if let Some(role) = ctx.req.query_param("role") {
@@ -46,12 +46,12 @@ pub fn list_users(ctx: &mut Ctx) -> Result<Response> {
         };
         filter.and("COALESCE(u.actif, FALSE) = ?", [actif.into()]);
     }
-    if let Some(atelier_id) = query_u64(ctx, "atelier_id")? {
+    if let Some(atelier_id) = query_u64(ctx.req, "atelier_id")? {
         filter.and("u.atelier_id = ?", [atelier_id.into()]);
     }
     let (users, total) = queries::list_users(ctx.conn()?, &filter, page.per_page, page.offset())?;
-    let items = users.iter().map(AdminUser::to_json).collect();
-    Ok(Response::ok(&page.answer(items, total)))
+    let items: Vec<_> = users.iter().map(AdminUser::to_json).collect();
+    Ok(Response::ok(&page.wrap(items, total)))
 }
 
 /// Spec 5.10 `GET /api/admin/users/{id}`: "CRUD utilisateurs" — one user.

@@ -1,8 +1,9 @@
 //! `/api/admin/chronos/*`: the admin_chrono queue (DECISIONS.md: admin_chrono
 //! "may only validate or reject chronos by hand"; the super admin may too).
 
-use super::{chrono_not_found, classement, ensure_pending, page_json, pagination, queries, upload};
+use super::{chrono_not_found, classement, ensure_pending, page_json, queries, upload};
 use crate::error::{Error, Result};
+use crate::http::list::Page;
 use crate::http::{Ctx, Response};
 use serde::Deserialize;
 use serde_json::json;
@@ -14,7 +15,7 @@ const SOURCES: &[&str] = &["qr", "manuel", "strava", "gpx"];
 /// awaiting validation, oldest first, with the athlete's identity
 /// (`?source=`, `?produit_id=` to filter).
 pub fn list_pending_chronos(ctx: &mut Ctx) -> Result<Response> {
-    let (page, per_page) = pagination(ctx)?;
+    let page = Page::from_query(ctx.req)?;
     let source = match ctx.req.query_param("source") {
         None => None,
         Some(s) => Some(
@@ -32,8 +33,9 @@ pub fn list_pending_chronos(ctx: &mut Ctx) -> Result<Response> {
                 .map_err(|_| Error::invalid("produit_id doit être un identifiant numérique."))
         })
         .transpose()?;
-    let (items, total) = queries::pending(ctx.conn()?, source, produit_id, page, per_page)?;
-    Ok(Response::ok(&page_json(&items, total, page, per_page)))
+    let (items, total) =
+        queries::pending(ctx.conn()?, source, produit_id, page.page, page.per_page)?;
+    Ok(Response::ok(&page_json(&items, total, page)))
 }
 
 #[derive(Deserialize)]

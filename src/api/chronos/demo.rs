@@ -3,6 +3,7 @@
 //! validation, as on wireframe 11.1.
 
 use super::queries;
+use crate::api::parcours::slugs;
 use crate::error::Result;
 use crate::security::{password, Role};
 use mysql::prelude::Queryable;
@@ -22,7 +23,7 @@ const ATHLETES: &[(&str, &str, &str)] = &[
 const CHRONOS: &[(&str, &str, &str, &str, &str, &str)] = &[
     (
         "thomas.dubois@mykollector.test",
-        "col-izoard",
+        slugs::IZOARD,
         "01:22:11",
         "2025-07-12",
         "valide",
@@ -30,7 +31,7 @@ const CHRONOS: &[(&str, &str, &str, &str, &str, &str)] = &[
     ),
     (
         "claire.moreau@mykollector.test",
-        "col-izoard",
+        slugs::IZOARD,
         "01:31:04",
         "2025-07-19",
         "valide",
@@ -38,7 +39,7 @@ const CHRONOS: &[(&str, &str, &str, &str, &str, &str)] = &[
     ),
     (
         "michel.lefebvre@mykollector.test",
-        "col-izoard",
+        slugs::IZOARD,
         "01:44:33",
         "2025-08-02",
         "valide",
@@ -46,7 +47,7 @@ const CHRONOS: &[(&str, &str, &str, &str, &str, &str)] = &[
     ),
     (
         "julien@mykollector.test",
-        "col-izoard",
+        slugs::IZOARD,
         "01:52:17",
         "2024-07-14",
         "valide",
@@ -54,7 +55,7 @@ const CHRONOS: &[(&str, &str, &str, &str, &str, &str)] = &[
     ),
     (
         "lea.fontaine@mykollector.test",
-        "col-izoard",
+        slugs::IZOARD,
         "01:58:40",
         "2025-06-28",
         "valide",
@@ -62,7 +63,7 @@ const CHRONOS: &[(&str, &str, &str, &str, &str, &str)] = &[
     ),
     (
         "antoine.roux@mykollector.test",
-        "col-izoard",
+        slugs::IZOARD,
         "02:40:12",
         "2025-09-06",
         "valide",
@@ -70,7 +71,7 @@ const CHRONOS: &[(&str, &str, &str, &str, &str, &str)] = &[
     ),
     (
         "julien@mykollector.test",
-        "col-izoard",
+        slugs::IZOARD,
         "02:04:51",
         "2024-06-30",
         "valide",
@@ -78,7 +79,7 @@ const CHRONOS: &[(&str, &str, &str, &str, &str, &str)] = &[
     ),
     (
         "thomas.dubois@mykollector.test",
-        "col-du-galibier",
+        slugs::GALIBIER,
         "01:49:20",
         "2025-07-05",
         "valide",
@@ -86,7 +87,7 @@ const CHRONOS: &[(&str, &str, &str, &str, &str, &str)] = &[
     ),
     (
         "camille.girard@mykollector.test",
-        "col-du-galibier",
+        slugs::GALIBIER,
         "02:02:37",
         "2025-08-16",
         "valide",
@@ -94,7 +95,7 @@ const CHRONOS: &[(&str, &str, &str, &str, &str, &str)] = &[
     ),
     (
         "julien@mykollector.test",
-        "col-du-galibier",
+        slugs::GALIBIER,
         "02:15:44",
         "2025-05-03",
         "attente_validation",
@@ -102,7 +103,7 @@ const CHRONOS: &[(&str, &str, &str, &str, &str, &str)] = &[
     ),
     (
         "claire.moreau@mykollector.test",
-        "mont-ventoux",
+        slugs::VENTOUX,
         "01:38:09",
         "2025-06-14",
         "valide",
@@ -110,7 +111,7 @@ const CHRONOS: &[(&str, &str, &str, &str, &str, &str)] = &[
     ),
     (
         "julien@mykollector.test",
-        "mont-ventoux",
+        slugs::VENTOUX,
         "01:58:30",
         "2025-04-26",
         "valide",
@@ -118,7 +119,7 @@ const CHRONOS: &[(&str, &str, &str, &str, &str, &str)] = &[
     ),
     (
         "antoine.roux@mykollector.test",
-        "mont-ventoux",
+        slugs::VENTOUX,
         "02:21:02",
         "2025-05-17",
         "valide",
@@ -126,7 +127,7 @@ const CHRONOS: &[(&str, &str, &str, &str, &str, &str)] = &[
     ),
     (
         "michel.lefebvre@mykollector.test",
-        "col-du-tourmalet",
+        slugs::TOURMALET,
         "01:27:45",
         "2025-07-26",
         "valide",
@@ -134,7 +135,7 @@ const CHRONOS: &[(&str, &str, &str, &str, &str, &str)] = &[
     ),
     (
         "lea.fontaine@mykollector.test",
-        "col-du-tourmalet",
+        slugs::TOURMALET,
         "01:41:13",
         "2025-08-09",
         "valide",

@@ -62,34 +62,6 @@ fn manual_duration(duree: Option<&str>, secondes: Option<i64>) -> Result<i64> {
     Ok(secs)
 }
 
-/// Whether `s` is a real calendar date `YYYY-MM-DD` (from 1900 on).
-fn is_calendar_date(s: &str) -> bool {
-    let b = s.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-        return false;
-    }
-    let num = |r: std::ops::Range<usize>| s.get(r).and_then(|x| x.parse::<u32>().ok());
-    let (Some(y), Some(m), Some(d)) = (num(0..4), num(5..7), num(8..10)) else {
-        return false;
-    };
-    if !s
-        .bytes()
-        .enumerate()
-        .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
-    {
-        return false;
-    }
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let days = match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return false,
-    };
-    y >= 1900 && (1..=days).contains(&d)
-}
-
 fn read_manual_entry(ctx: &Ctx) -> Result<ManualEntry> {
     let multipart = ctx
         .req
@@ -139,7 +111,7 @@ pub fn create_chrono_manuel(ctx: &mut Ctx) -> Result<Response> {
     let user_id = ctx.user_id()?;
     let entry = read_manual_entry(ctx)?;
     // 1. A real date, not in the future.
-    if !is_calendar_date(&entry.date_realisation) {
+    if !crate::time::is_calendar_date(&entry.date_realisation) {
         return Err(Error::invalid(
             "date_realisation doit être une date au format AAAA-MM-JJ.",
         ));
@@ -320,18 +292,6 @@ fn round2(x: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn calendar_dates() {
-        assert!(is_calendar_date("2024-07-14"));
-        assert!(is_calendar_date("2024-02-29"));
-        assert!(!is_calendar_date("2023-02-29"));
-        assert!(!is_calendar_date("2024-13-01"));
-        assert!(!is_calendar_date("2024-7-14"));
-        assert!(!is_calendar_date("14/07/2024"));
-        assert!(!is_calendar_date("2024-07-1x"));
-        assert!(!is_calendar_date("1899-12-31"));
-    }
 
     #[test]
     fn durations() {

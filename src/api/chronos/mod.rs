@@ -29,6 +29,7 @@ pub use classement::rank_of;
 pub use demo::seed_demo;
 
 use crate::error::{Error, Result};
+use crate::http::list::Page;
 use crate::http::router::{route, Access, Route};
 use crate::http::{Ctx, Method, Response};
 use crate::security::roles;
@@ -166,32 +167,11 @@ fn check_adjustment(measured: i64, ajustement: i64) -> Result<()> {
     Ok(())
 }
 
-/// `page` (1-based) and `per_page` (default 50, at most 200) of a list.
-fn pagination(ctx: &Ctx) -> Result<(u64, u64)> {
-    let read = |key: &str, default: u64, max: u64| -> Result<u64> {
-        match ctx.req.query_param(key) {
-            None => Ok(default),
-            Some(v) => v
-                .parse::<u64>()
-                .ok()
-                .filter(|n| (1..=max).contains(n))
-                .ok_or_else(|| {
-                    Error::invalid(format!(
-                        "Le paramètre {key} doit être un entier entre 1 et {max}."
-                    ))
-                }),
-        }
-    };
-    Ok((read("page", 1, 1_000_000)?, read("per_page", 50, 200)?))
-}
-
-fn page_json(items: &[ChronoRow], total: u64, page: u64, per_page: u64) -> Value {
-    json!({
-        "items": items.iter().map(ChronoRow::to_json).collect::<Vec<_>>(),
-        "total": total,
-        "page": page,
-        "per_page": per_page,
-    })
+fn page_json(items: &[ChronoRow], total: u64, page: Page) -> Value {
+    page.wrap(
+        items.iter().map(ChronoRow::to_json).collect::<Vec<_>>(),
+        total,
+    )
 }
 
 /// The athlete's rank after a validation, for the answer.
@@ -387,15 +367,15 @@ const STATUTS: &[&str] = &["en_cours", "attente_validation", "valide", "annule"]
 /// chrono of the athlete, newest first (`?statut=` to filter).
 fn list_chrono_history(ctx: &mut Ctx) -> Result<Response> {
     let user_id = ctx.user_id()?;
-    let (page, per_page) = pagination(ctx)?;
+    let page = Page::from_query(ctx.req)?;
     let statut = match ctx.req.query_param("statut") {
         None => None,
         Some(s) => Some(*STATUTS.iter().find(|k| **k == s).ok_or_else(|| {
             Error::invalid("statut doit valoir en_cours, attente_validation, valide ou annule.")
         })?),
     };
-    let (items, total) = queries::history(ctx.conn()?, user_id, statut, page, per_page)?;
-    Ok(Response::ok(&page_json(&items, total, page, per_page)))
+    let (items, total) = queries::history(ctx.conn()?, user_id, statut, page.page, page.per_page)?;
+    Ok(Response::ok(&page_json(&items, total, page)))
 }
 
 /// Spec 5.3 `GET /api/chrono/:produit_id/mes`: "Mes chronos validés sur un
@@ -403,11 +383,12 @@ fn list_chrono_history(ctx: &mut Ctx) -> Result<Response> {
 fn list_mes_chronos(ctx: &mut Ctx) -> Result<Response> {
     let produit_id = ctx.id("produit_id")?;
     let user_id = ctx.user_id()?;
-    let (page, per_page) = pagination(ctx)?;
+    let page = Page::from_query(ctx.req)?;
     let conn = ctx.conn()?;
     let course = queries::find_course(conn, produit_id)?.ok_or_else(course_not_found)?;
-    let (items, total) = queries::validated_on_course(conn, user_id, produit_id, page, per_page)?;
-    let mut answer = page_json(&items, total, page, per_page);
+    let (items, total) =
+        queries::validated_on_course(conn, user_id, produit_id, page.page, page.per_page)?;
+    let mut answer = page_json(&items, total, page);
     answer["produit_id"] = json!(course.id);
     answer["parcours_nom"] = json!(course.nom);
     answer["classement"] = rank_json(conn, produit_id, user_id)?;

@@ -20,10 +20,11 @@ mod validation;
 pub use seed::seed_demo;
 
 use crate::error::{Error, Result};
+use crate::http::list::Page;
 use crate::http::router::{route, Access, Route};
 use crate::http::{Ctx, Method, Response};
 use crate::security::{roles, Role};
-use list::{list_commandes, pagination};
+use list::list_commandes;
 use mysql::prelude::Queryable;
 use mysql::{params, Conn};
 use queries::OrderRow;
@@ -293,7 +294,7 @@ fn create_commande(ctx: &mut Ctx) -> Result<Response> {
 /// first, each with its engraving text (frozen, or a preview from the
 /// current profile until the athlete validates).
 fn list_mes_commandes(ctx: &mut Ctx) -> Result<Response> {
-    let (page, per_page) = pagination(ctx)?;
+    let page = Page::from_query(ctx.req)?;
     let user_id = ctx.user_id()?;
     let conn = ctx.conn()?;
     let orders = queries::orders_of_user(conn, user_id)?;
@@ -301,17 +302,15 @@ fn list_mes_commandes(ctx: &mut Ctx) -> Result<Response> {
     let total = orders.len();
     let items: Vec<_> = orders
         .iter()
-        .skip(usize::try_from((page - 1) * per_page).unwrap_or(usize::MAX))
-        .take(usize::try_from(per_page).unwrap_or(usize::MAX))
+        .skip(usize::try_from(page.offset()).unwrap_or(usize::MAX))
+        .take(usize::try_from(page.per_page).unwrap_or(usize::MAX))
         .map(|o| {
             let mut item = order_json(o);
             item["gravure"] = gravure_json(o, chrono_for_order(o, &chronos));
             item
         })
         .collect();
-    Ok(Response::ok(
-        &json!({ "items": items, "total": total, "page": page, "per_page": per_page }),
-    ))
+    Ok(Response::ok(&page.wrap(items, total as u64)))
 }
 
 /// `GET /api/commandes/{id}`: one order with its history, for its athlete or

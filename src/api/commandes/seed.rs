@@ -12,6 +12,7 @@ use super::queries::{self, ChronoRow};
 use super::render::frozen_text;
 use super::status::{change_status, Shipping, Statut};
 use super::{insert_order, B2b, NewOrder};
+use crate::api::parcours::slugs;
 use crate::demo::DEMO_PASSWORD;
 use crate::error::Result;
 use crate::security::jwt::Claims;
@@ -20,35 +21,16 @@ use mysql::prelude::Queryable;
 use mysql::Conn;
 use serde_json::json;
 
-/// Demo courses, each with the slugs it may have been seeded under.
-const COURSES: [(&str, &[&str]); 4] = [
-    ("izoard", &["col-izoard", "col-de-l-izoard"]),
-    ("galibier", &["col-du-galibier", "col-galibier"]),
-    ("ventoux", &["mont-ventoux", "col-du-mont-ventoux"]),
-    ("tourmalet", &["col-du-tourmalet", "col-tourmalet"]),
-];
-
 /// Seeds the demo orders (see the module doc). Missing courses are skipped.
 pub fn seed_demo(conn: &mut Conn) -> Result<()> {
-    let mut course = |key: &str| -> Result<Option<u64>> {
-        let slugs = COURSES
-            .iter()
-            .find(|(k, _)| *k == key)
-            .map_or(&[][..], |(_, s)| *s);
-        for slug in slugs {
-            let id: Option<u64> =
-                conn.exec_first("SELECT id FROM produits WHERE slug = ?", (slug,))?;
-            if id.is_some() {
-                return Ok(id);
-            }
-        }
-        Ok(None)
+    let mut course = |slug: &str| -> Result<Option<u64>> {
+        Ok(conn.exec_first("SELECT id FROM produits WHERE slug = ?", (slug,))?)
     };
     let (izoard, galibier, ventoux, tourmalet) = (
-        course("izoard")?,
-        course("galibier")?,
-        course("ventoux")?,
-        course("tourmalet")?,
+        course(slugs::IZOARD)?,
+        course(slugs::GALIBIER)?,
+        course(slugs::VENTOUX)?,
+        course(slugs::TOURMALET)?,
     );
     let Some(izoard) = izoard else {
         println!("  commandes: no demo course (col-izoard) found, no demo orders");
@@ -210,6 +192,14 @@ fn ensure_validated_chrono(
               VALUES (?, ?, ?, 'qr', 'valide', CONCAT(?, ' 08:00:00'),
                       CONCAT(?, ' 08:00:00') + INTERVAL ? SECOND, ?, TRUE, CONCAT(?, ' 18:00:00'))",
             (user, produit, secs, date, date, secs, date, date),
+        )?;
+        let id = conn.last_insert_id();
+        crate::api::chronos::classement::record_validation(
+            conn,
+            produit,
+            user,
+            id,
+            i64::try_from(secs).unwrap_or(i64::MAX),
         )?;
     }
     Ok(())

@@ -21,9 +21,10 @@
 mod queries;
 
 use crate::api::commandes::status::{self, order_not_found, Shipping, Statut};
-use crate::api::stock::{self, query_bool, query_u64, scope_atelier, Page};
+use crate::api::stock::{self, query_bool, scope_atelier};
 use crate::error::{Error, Result};
 use crate::http::guard;
+use crate::http::list::{query_u64, Page};
 use crate::http::router::{route, Access, Route};
 use crate::http::{Ctx, Method, Response};
 use crate::security::jwt::Claims;
@@ -84,9 +85,9 @@ const MAX_BATCH: usize = 200;
 /// (filters `statut`, `produit_id`, `b2b`, `sort=recent|ancien`, paginated)
 /// and the low-stock alerts.
 pub fn list_commandes(ctx: &mut Ctx) -> Result<Response> {
-    let page = Page::from_query(ctx)?;
-    let atelier_id = query_u64(ctx, "atelier_id")?;
-    let produit_id = query_u64(ctx, "produit_id")?;
+    let page = Page::from_query(ctx.req)?;
+    let atelier_id = query_u64(ctx.req, "atelier_id")?;
+    let produit_id = query_u64(ctx.req, "produit_id")?;
     let b2b = query_bool(ctx, "b2b")?;
     let statut = match ctx.req.query_param("statut") {
         None => None,

@@ -2,8 +2,8 @@
 //! atelier's order list and the locked reads of engraving and shipping.
 
 use crate::api::stock::queries::{col, count, Where};
-use crate::api::stock::Page;
 use crate::error::Result;
+use crate::http::list::Page;
 use mysql::prelude::Queryable;
 use mysql::{Conn, Row};
 use serde_json::{json, Value};

@@ -8,6 +8,7 @@
 use super::model::{check_http_url, present};
 use super::queries::{self, DestinationFields, DestinationRow};
 use crate::error::{Error, Result};
+use crate::http::list::Page;
 use crate::http::{Ctx, Response};
 use crate::security::crypto;
 use serde::Deserialize;
@@ -87,16 +88,10 @@ fn destination_not_found() -> Error {
 /// Spec 4.29 `export_destinations` ("Webhooks destinations export parcours"):
 /// list by name, paginated, super_admin.
 pub fn list_export_destinations(ctx: &mut Ctx) -> Result<Response> {
-    let page: u64 = super::query_number(ctx, "page", Some(1), 1, 1_000_000)?;
-    let per_page: u64 = super::query_number(ctx, "per_page", Some(50), 1, 200)?;
-    let (rows, total) = queries::list_destinations(ctx.conn()?, per_page, (page - 1) * per_page)?;
+    let page = Page::from_query(ctx.req)?;
+    let (rows, total) = queries::list_destinations(ctx.conn()?, page.per_page, page.offset())?;
     let items: Vec<Value> = rows.iter().map(destination_json).collect();
-    Ok(Response::ok(&json!({
-        "items": items,
-        "total": total,
-        "page": page,
-        "per_page": per_page,
-    })))
+    Ok(Response::ok(&page.wrap(items, total)))
 }
 
 /// Spec 4.29 `export_destinations`: one destination with its 20 latest

@@ -27,10 +27,11 @@ mod seed;
 mod tracking;
 
 pub use model::Categorie;
-pub use seed::seed_demo;
+pub use seed::{seed_demo, slugs};
 pub use tracking::TrackingConfig;
 
 use crate::error::{Error, Result};
+use crate::http::list::Page;
 use crate::http::router::{route, Access, Route};
 use crate::http::{Ctx, Method, Response};
 use crate::security::roles;
@@ -192,8 +193,7 @@ fn repair_tracking(ctx: &mut Ctx, courses: &[&StoredCourse]) -> Result<()> {
 /// `tous=1` also lists inactive courses, for admin+ only (ignored for
 /// anyone else, since the route is public).
 fn list_parcours(ctx: &mut Ctx) -> Result<Response> {
-    let page: u64 = query_number(ctx, "page", Some(1), 1, 1_000_000)?;
-    let per_page: u64 = query_number(ctx, "per_page", Some(50), 1, 200)?;
+    let page = Page::from_query(ctx.req)?;
     let categorie = ctx.req.query_param("categorie");
     if let Some(c) = &categorie {
         if Categorie::parse(c).is_none() {
@@ -212,17 +212,12 @@ fn list_parcours(ctx: &mut Ctx) -> Result<Response> {
         ctx.conn()?,
         tous,
         categorie.as_deref(),
-        per_page,
-        (page - 1) * per_page,
+        page.per_page,
+        page.offset(),
     )?;
     repair_tracking(ctx, &items.iter().collect::<Vec<_>>())?;
     let items: Vec<Value> = items.iter().map(StoredCourse::to_json).collect();
-    Ok(Response::ok(&json!({
-        "items": items,
-        "total": total,
-        "page": page,
-        "per_page": per_page,
-    })))
+    Ok(Response::ok(&page.wrap(items, total)))
 }
 
 /// Spec 5.2 `GET /api/parcours/nearby`: "?lat=&lng=&radius_km= — avec

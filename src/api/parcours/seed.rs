@@ -9,6 +9,18 @@ use crate::error::Result;
 use mysql::prelude::Queryable;
 use mysql::{params, Conn};
 
+/// Slugs of the demo courses the other modules' demo data refer to.
+pub mod slugs {
+    /// Col de l'Izoard from Briançon.
+    pub const IZOARD: &str = "col-izoard";
+    /// Col du Galibier from Valloire.
+    pub const GALIBIER: &str = "col-du-galibier";
+    /// Mont Ventoux from Bédoin.
+    pub const VENTOUX: &str = "mont-ventoux";
+    /// Col du Tourmalet from Luz-Saint-Sauveur.
+    pub const TOURMALET: &str = "col-du-tourmalet";
+}
+
 /// One demo course.
 struct Demo {
     slug: &'static str,
@@ -30,7 +42,7 @@ struct Demo {
 
 const DEMOS: &[Demo] = &[
     Demo {
-        slug: "col-izoard",
+        slug: slugs::IZOARD,
         code: "IZO",
         nom: "Col de l'Izoard",
         categorie: "cyclisme",
@@ -48,7 +60,7 @@ const DEMOS: &[Demo] = &[
         tracking: None,
     },
     Demo {
-        slug: "col-galibier",
+        slug: slugs::GALIBIER,
         code: "GAL",
         nom: "Col du Galibier",
         categorie: "cyclisme",
@@ -66,7 +78,7 @@ const DEMOS: &[Demo] = &[
         tracking: None,
     },
     Demo {
-        slug: "mont-ventoux-bedoin",
+        slug: slugs::VENTOUX,
         code: "VEN",
         nom: "Mont Ventoux",
         categorie: "cyclisme",
@@ -84,7 +96,7 @@ const DEMOS: &[Demo] = &[
         tracking: None,
     },
     Demo {
-        slug: "col-tourmalet",
+        slug: slugs::TOURMALET,
         code: "TOU",
         nom: "Col du Tourmalet",
         categorie: "cyclisme",

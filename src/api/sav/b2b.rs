@@ -9,10 +9,11 @@
 //! import (group "Professionnels") must call it too.
 
 use super::queries::{self, FabricantUpdate, NewFabricant};
-use super::{double_option, optional_text, query_enum, required_text, Page};
+use super::{double_option, optional_text, query_enum, required_text};
 use crate::api::auth::normalize_email;
 use crate::api::commandes::{self, Created, NewOrder, B2B_CLIENT_TYPES};
 use crate::error::{Error, Result, ResultExt};
+use crate::http::list::Page;
 use crate::http::{Ctx, Response};
 use crate::time;
 use mysql::prelude::Queryable;
@@ -256,11 +257,11 @@ fn code_taken(r: std::result::Result<u64, mysql::Error>) -> Result<u64> {
 /// Spec 4.6–4.29 `fabricants`: `GET /api/fabricants` (operateur+), to filter
 /// B2B orders by manufacturer. `?actif=true|false`, paginated, by name.
 pub fn list_fabricants(ctx: &mut Ctx) -> Result<Response> {
-    let page = Page::from_query(ctx)?;
+    let page = Page::from_query(ctx.req)?;
     let actif = query_enum(ctx, "actif", &["true", "false"])?.map(|a| a == "true");
     let (items, total) =
         queries::list_fabricants(ctx.conn()?, actif, page.per_page, page.offset())?;
-    Ok(Response::ok(&page.answer(&items, total)))
+    Ok(Response::ok(&page.wrap(&items, total)))
 }
 
 #[derive(Deserialize)]

@@ -7,12 +7,10 @@
 //! who reports it; an operateur_fab only sees and edits its own atelier's.
 
 use super::queries::{self, Catalog, DefautFilters, DefautUpdate, NewDefaut};
-use super::{
-    atelier_scope, double_option, optional_text, query_date, query_enum, query_u64, required_text,
-    Page,
-};
+use super::{atelier_scope, double_option, optional_text, query_enum, required_text};
 use crate::api::commandes::status::{may_touch_atelier, order_not_found};
 use crate::error::{Error, Result, ResultExt};
+use crate::http::list::{query_date, query_u64, Page};
 use crate::http::{Ctx, Response};
 use crate::security::jwt::Claims;
 use crate::security::Role;
@@ -164,23 +162,23 @@ fn operator_atelier(claims: &Claims) -> Option<u64> {
 pub fn list_defauts(ctx: &mut Ctx) -> Result<Response> {
     // 1. The operator's atelier bounds the list.
     let scope = atelier_scope(ctx.claims()?);
-    let page = Page::from_query(ctx)?;
+    let page = Page::from_query(ctx.req)?;
     let filters = DefautFilters {
         scope,
-        atelier: query_u64(ctx, "atelier_id")?.or(query_u64(ctx, "atelier")?),
-        type_id: query_u64(ctx, "type_id")?,
-        cause_id: query_u64(ctx, "cause_id")?,
+        atelier: query_u64(ctx.req, "atelier_id")?.or(query_u64(ctx.req, "atelier")?),
+        type_id: query_u64(ctx.req, "type_id")?,
+        cause_id: query_u64(ctx.req, "cause_id")?,
         gravite: query_enum(ctx, "gravite", GRAVITES)?,
         statut: query_enum(ctx, "statut", STATUTS)?,
-        from: query_date(ctx, "from")?,
-        to: query_date(ctx, "to")?,
-        produit: query_u64(ctx, "produit_id")?.or(query_u64(ctx, "produit")?),
-        commande_id: query_u64(ctx, "commande_id")?,
-        lot_id: query_u64(ctx, "lot_id")?,
+        from: query_date(ctx.req, "from")?,
+        to: query_date(ctx.req, "to")?,
+        produit: query_u64(ctx.req, "produit_id")?.or(query_u64(ctx.req, "produit")?),
+        commande_id: query_u64(ctx.req, "commande_id")?,
+        lot_id: query_u64(ctx.req, "lot_id")?,
     };
     let (items, total) =
         queries::list_defauts(ctx.conn()?, &filters, page.per_page, page.offset())?;
-    Ok(Response::ok(&page.answer(&items, total)))
+    Ok(Response::ok(&page.wrap(&items, total)))
 }
 
 /// Spec 5.10 `GET /api/defauts/:id`: one defect.
@@ -301,11 +299,11 @@ pub fn update_cause_defaut(ctx: &mut Ctx) -> Result<Response> {
 }
 
 fn list_catalog(ctx: &mut Ctx, catalog: Catalog) -> Result<Response> {
-    let page = Page::from_query(ctx)?;
+    let page = Page::from_query(ctx.req)?;
     let actif = query_enum(ctx, "actif", &["true", "false"])?.map(|a| a == "true");
     let (items, total) =
         queries::list_catalog(ctx.conn()?, catalog, actif, page.per_page, page.offset())?;
-    Ok(Response::ok(&page.answer(&items, total)))
+    Ok(Response::ok(&page.wrap(&items, total)))
 }
 
 /// Codes are stable identifiers used by the code and reports: lower-case

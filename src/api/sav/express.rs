@@ -9,10 +9,11 @@
 //! nothing is written.
 
 use super::queries::{self, NewTicket};
-use super::{atelier_scope, like_anywhere, optional_text};
+use super::{atelier_scope, optional_text};
 use crate::api::commandes::status::{self, may_touch_atelier, order_not_found, Statut};
 use crate::api::commandes::{self, NewOrder};
 use crate::error::{Error, Result};
+use crate::http::list::like_contains;
 use crate::http::{Ctx, Response};
 use mysql::Conn;
 use serde::{Deserialize, Serialize};
@@ -167,7 +168,7 @@ pub fn list_recherche_sav(ctx: &mut Ctx) -> Result<Response> {
             "La recherche ne doit pas dépasser {SEARCH_MAX} caractères."
         )));
     }
-    let items = queries::search_orders(ctx.conn()?, &like_anywhere(q), scope)?;
+    let items = queries::search_orders(ctx.conn()?, &like_contains(q), scope)?;
     Ok(Response::ok(&json!({ "items": items })))
 }
 

@@ -26,7 +26,7 @@ use crate::http::{Ctx, Method};
 use crate::security::jwt::Claims;
 use crate::security::{roles, Role};
 use mysql::Conn;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Deserializer};
 
 /// Routes of this module.
 pub const ROUTES: &[Route] = &[
@@ -198,79 +198,6 @@ pub const ROUTES: &[Route] = &[
     ),
 ];
 
-/// Default and largest page sizes of the lists.
-const PER_PAGE_DEFAULT: u32 = 50;
-const PER_PAGE_MAX: u32 = 200;
-
-/// The page a list request asks for (`page` 1-based, `per_page` ≤ 200).
-#[derive(Debug, Clone, Copy)]
-struct Page {
-    page: u32,
-    per_page: u32,
-}
-
-impl Page {
-    fn from_query(ctx: &Ctx) -> Result<Page> {
-        let page = query_u64(ctx, "page")?.unwrap_or(1);
-        let per_page = query_u64(ctx, "per_page")?.unwrap_or(u64::from(PER_PAGE_DEFAULT));
-        if page == 0 || page > 1_000_000 {
-            return Err(Error::invalid("Le numéro de page doit être supérieur à 0."));
-        }
-        if per_page == 0 || per_page > u64::from(PER_PAGE_MAX) {
-            return Err(Error::invalid(format!(
-                "per_page doit être compris entre 1 et {PER_PAGE_MAX}."
-            )));
-        }
-        Ok(Page {
-            page: page as u32,
-            per_page: per_page as u32,
-        })
-    }
-
-    fn offset(self) -> u64 {
-        u64::from(self.page - 1) * u64::from(self.per_page)
-    }
-
-    /// The list answer: `{items, total, page, per_page}`.
-    fn answer<T: Serialize>(self, items: &[T], total: u64) -> serde_json::Value {
-        serde_json::json!({
-            "items": items,
-            "total": total,
-            "page": self.page,
-            "per_page": self.per_page,
-        })
-    }
-}
-
-/// A numeric query parameter; anything but digits is a 422.
-fn query_u64(ctx: &Ctx, name: &str) -> Result<Option<u64>> {
-    ctx.req
-        .query_param(name)
-        .map(|v| {
-            v.trim().parse().map_err(|_| {
-                Error::invalid(format!("Le paramètre « {name} » doit être un nombre."))
-            })
-        })
-        .transpose()
-}
-
-/// A `YYYY-MM-DD` query parameter.
-fn query_date(ctx: &Ctx, name: &str) -> Result<Option<String>> {
-    ctx.req
-        .query_param(name)
-        .map(|v| {
-            let v = v.trim();
-            if is_iso_date(v) {
-                Ok(v.to_string())
-            } else {
-                Err(Error::invalid(format!(
-                    "Le paramètre « {name} » doit être une date au format AAAA-MM-JJ."
-                )))
-            }
-        })
-        .transpose()
-}
-
 /// A query parameter restricted to `allowed` values.
 fn query_enum(ctx: &Ctx, name: &str, allowed: &[&str]) -> Result<Option<String>> {
     match ctx.req.query_param(name) {
@@ -281,27 +208,6 @@ fn query_enum(ctx: &Ctx, name: &str, allowed: &[&str]) -> Result<Option<String>>
             allowed.join(", ")
         ))),
     }
-}
-
-/// Whether `s` is a real calendar date written `YYYY-MM-DD`.
-fn is_iso_date(s: &str) -> bool {
-    let b = s.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-        return false;
-    }
-    let num = |r: std::ops::Range<usize>| s.get(r).and_then(|p| p.parse::<u32>().ok());
-    let (Some(y), Some(m), Some(d)) = (num(0..4), num(5..7), num(8..10)) else {
-        return false;
-    };
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let days = match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return false,
-    };
-    (1..=days).contains(&d)
 }
 
 /// A required free text: trimmed, not empty, at most `max` characters.
@@ -326,21 +232,6 @@ fn optional_text(raw: Option<&str>, field: &str, max: usize) -> Result<Option<St
         Some(t) => required_text(t, field, max).map(Some),
         None => Ok(None),
     }
-}
-
-/// A `LIKE` pattern that finds `q` anywhere, with `q`'s own wildcards
-/// escaped (`\` is the default LIKE escape on MySQL and MariaDB).
-fn like_anywhere(q: &str) -> String {
-    let mut p = String::with_capacity(q.len() + 2);
-    p.push('%');
-    for c in q.chars() {
-        if matches!(c, '\\' | '%' | '_') {
-            p.push('\\');
-        }
-        p.push(c);
-    }
-    p.push('%');
-    p
 }
 
 /// The atelier a list is restricted to: an operateur_fab sees its own atelier
@@ -372,22 +263,6 @@ pub fn seed_demo(conn: &mut Conn) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn iso_dates() {
-        assert!(is_iso_date("2024-02-29"));
-        assert!(!is_iso_date("2023-02-29"));
-        assert!(!is_iso_date("2024-13-01"));
-        assert!(!is_iso_date("2024-1-01"));
-        assert!(!is_iso_date("2024-01-32"));
-        assert!(!is_iso_date("x024-01-01"));
-    }
-
-    #[test]
-    fn like_patterns_escape_wildcards() {
-        assert_eq!(like_anywhere("MKO-2026"), "%MKO-2026%");
-        assert_eq!(like_anywhere("50%_a\\b"), "%50\\%\\_a\\\\b%");
-    }
 
     #[test]
     fn texts() {

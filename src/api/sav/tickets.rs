@@ -4,9 +4,10 @@
 
 use super::express::{Geste, Motif, DESCRIPTION_MAX};
 use super::queries::{self, NewTicket, TicketFilters};
-use super::{atelier_scope, double_option, like_anywhere, optional_text, query_u64, Page};
+use super::{atelier_scope, double_option, optional_text};
 use crate::api::commandes::status::{may_touch_atelier, order_not_found};
 use crate::error::{Error, Result};
+use crate::http::list::{like_contains, query_u64, Page};
 use crate::http::{Ctx, Response};
 use crate::security::roles;
 use mysql::prelude::Queryable;
@@ -36,15 +37,15 @@ const TICKET_TRANSITIONS: &[(&str, &str)] = &[
 pub fn list_sav_tickets(ctx: &mut Ctx) -> Result<Response> {
     // 1. The operator's atelier bounds the list.
     let scope = atelier_scope(ctx.claims()?);
-    let page = Page::from_query(ctx)?;
+    let page = Page::from_query(ctx.req)?;
     let statut = super::query_enum(ctx, "statut", TICKET_STATUTS)?;
     let motif = ctx
         .req
         .query_param("motif")
         .map(|m| Motif::parse(&m).map(|m| m.as_str()))
         .transpose()?;
-    let commande_id = query_u64(ctx, "commande_id")?;
-    let q = ctx.req.query_param("q").map(|q| like_anywhere(q.trim()));
+    let commande_id = query_u64(ctx.req, "commande_id")?;
+    let q = ctx.req.query_param("q").map(|q| like_contains(q.trim()));
     let filters = TicketFilters {
         atelier: scope,
         statut: statut.as_deref(),
@@ -54,7 +55,7 @@ pub fn list_sav_tickets(ctx: &mut Ctx) -> Result<Response> {
     };
     let (items, total) =
         queries::list_tickets(ctx.conn()?, &filters, page.per_page, page.offset())?;
-    Ok(Response::ok(&page.answer(&items, total)))
+    Ok(Response::ok(&page.wrap(&items, total)))
 }
 
 /// Spec 5.10 `GET /api/sav/:id`: one ticket with both orders.

@@ -2,8 +2,9 @@
 //! ateliers" is an admin_fab right, 10.5).
 
 use super::queries::{self, AtelierValues, Where};
-use super::{atelier_not_found, query_bool, scope_atelier, Page};
+use super::{atelier_not_found, query_bool, scope_atelier};
 use crate::error::{Error, Result};
+use crate::http::list::Page;
 use crate::http::{Ctx, Response};
 use mysql::Conn;
 use serde::{Deserialize, Deserializer};
@@ -12,7 +13,7 @@ use serde_json::json;
 /// Spec 4.6 `ateliers`: "Sites de production (code, nom, couleur UI)".
 /// Operators see only their own atelier; `?actif=true|false` filters.
 pub fn list_ateliers(ctx: &mut Ctx) -> Result<Response> {
-    let page = Page::from_query(ctx)?;
+    let page = Page::from_query(ctx.req)?;
     let actif = query_bool(ctx, "actif")?;
     let claims = ctx.claims()?.clone();
     let conn = ctx.conn()?;

@@ -17,6 +17,7 @@ mod ateliers;
 pub(crate) mod queries;
 mod stocks;
 
+use crate::api::parcours::slugs;
 use crate::error::{Error, Result};
 use crate::http::router::{route, Access, Route};
 use crate::http::{Ctx, Method};
@@ -24,7 +25,6 @@ use crate::security::jwt::Claims;
 use crate::security::{roles, Role};
 use mysql::prelude::Queryable;
 use mysql::Conn;
-use serde_json::{json, Value};
 
 /// Routes of this module.
 pub const ROUTES: &[Route] = &[
@@ -161,55 +161,6 @@ pub fn scope_atelier(
     }
 }
 
-/// Page and page size of a list request (`page` 1-based, `per_page`
-/// default 50, at most 200).
-#[derive(Debug, Clone, Copy)]
-pub struct Page {
-    /// 1-based page number.
-    pub page: u64,
-    /// Items per page.
-    pub per_page: u64,
-}
-
-impl Page {
-    /// Reads `page` and `per_page` from the query string (422 when they are
-    /// not positive integers).
-    pub fn from_query(ctx: &Ctx) -> Result<Page> {
-        let page = query_u64(ctx, "page")?.unwrap_or(1);
-        let per_page = query_u64(ctx, "per_page")?.unwrap_or(50).min(200);
-        Ok(Page { page, per_page })
-    }
-
-    /// Rows to skip.
-    pub fn offset(&self) -> u64 {
-        (self.page - 1).saturating_mul(self.per_page)
-    }
-
-    /// The list answer `{items, total, page, per_page}`.
-    pub fn wrap(&self, items: Vec<Value>, total: u64) -> Value {
-        json!({ "items": items, "total": total, "page": self.page, "per_page": self.per_page })
-    }
-}
-
-/// A positive integer query parameter (ids, page numbers); anything else is
-/// a 422 naming the parameter.
-pub fn query_u64(ctx: &Ctx, name: &str) -> Result<Option<u64>> {
-    match ctx.req.query_param(name) {
-        None => Ok(None),
-        Some(v) => v
-            .trim()
-            .parse::<u64>()
-            .ok()
-            .filter(|n| *n > 0)
-            .map(Some)
-            .ok_or_else(|| {
-                Error::invalid(format!(
-                    "Le paramètre « {name} » doit être un entier positif."
-                ))
-            }),
-    }
-}
-
 /// A boolean query parameter (`true`/`false`, `1`/`0`).
 pub fn query_bool(ctx: &Ctx, name: &str) -> Result<Option<bool>> {
     match ctx.req.query_param(name).as_deref().map(str::trim) {
@@ -242,28 +193,19 @@ pub fn seed_demo(conn: &mut Conn) -> Result<()> {
     )?;
     let admin: Option<u64> =
         conn.query_first("SELECT id FROM users WHERE email = 'adminfab@mykollector.test'")?;
-    // (course slugs, first one found wins; atelier; received; scrapped; threshold)
-    let lines: &[(&[&str], &str, i64, i64, i64)] = &[
-        (&["col-izoard", "col-d-izoard", "izoard"], "A1", 50, 8, 10),
-        (
-            &["mont-ventoux", "ventoux", "col-du-mont-ventoux"],
-            "A1",
-            12,
-            3,
-            10,
-        ),
-        (&["col-du-galibier", "galibier"], "A1", 40, 2, 10),
-        (&["col-du-tourmalet", "tourmalet"], "A2", 30, 0, 10),
-        (&["col-izoard", "col-d-izoard", "izoard"], "A2", 25, 1, 5),
+    // (course slug; atelier; received; scrapped; threshold): Ventoux sits
+    // under its threshold, as in wireframe 11.3.
+    let lines: &[(&str, &str, i64, i64, i64)] = &[
+        (slugs::IZOARD, "A1", 50, 8, 10),
+        (slugs::VENTOUX, "A1", 12, 3, 10),
+        (slugs::GALIBIER, "A1", 40, 2, 10),
+        (slugs::TOURMALET, "A1", 30, 0, 10),
+        (slugs::IZOARD, "A2", 25, 1, 5),
+        (slugs::TOURMALET, "A2", 20, 0, 5),
     ];
-    for (slugs, atelier, received, scrapped, seuil) in lines {
-        let mut produit: Option<u64> = None;
-        for slug in *slugs {
-            produit = conn.exec_first("SELECT id FROM produits WHERE slug = ?", (slug,))?;
-            if produit.is_some() {
-                break;
-            }
-        }
+    for (slug, atelier, received, scrapped, seuil) in lines {
+        let produit: Option<u64> =
+            conn.exec_first("SELECT id FROM produits WHERE slug = ?", (slug,))?;
         let Some(produit_id) = produit else { continue };
         let Some(atelier_id) = queries::atelier_id_by_code(conn, atelier)? else {
             continue;

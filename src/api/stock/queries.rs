@@ -2,8 +2,9 @@
 //! the low-stock alerts. Also the small WHERE-clause builder the FAB module
 //! shares ([`Where`]).
 
-use super::{alert_message, Page};
+use super::alert_message;
 use crate::error::{Error, Result};
+use crate::http::list::Page;
 use mysql::prelude::{FromValue, Queryable};
 use mysql::{params, Conn, Row};
 use serde_json::{json, Value};

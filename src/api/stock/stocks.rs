@@ -1,8 +1,9 @@
 //! Spec §4.28 — `/api/stocks`: stock lines, movements and alerts.
 
 use super::queries::{self, Movement, Where};
-use super::{query_bool, query_u64, scope_atelier, Page};
+use super::{query_bool, scope_atelier};
 use crate::error::{Error, Result};
+use crate::http::list::{query_u64, Page};
 use crate::http::{Ctx, Response};
 use serde::Deserialize;
 use serde_json::json;
@@ -24,9 +25,9 @@ fn stock_not_found() -> Error {
 /// `atelier_id`, `produit_id`, `alerte=true|false`; an operator sees its own
 /// atelier only.
 pub fn list_stocks(ctx: &mut Ctx) -> Result<Response> {
-    let page = Page::from_query(ctx)?;
-    let atelier_id = query_u64(ctx, "atelier_id")?;
-    let produit_id = query_u64(ctx, "produit_id")?;
+    let page = Page::from_query(ctx.req)?;
+    let atelier_id = query_u64(ctx.req, "atelier_id")?;
+    let produit_id = query_u64(ctx.req, "produit_id")?;
     let alerte = query_bool(ctx, "alerte")?;
     let claims = ctx.claims()?.clone();
     let conn = ctx.conn()?;
@@ -72,15 +73,15 @@ pub fn update_stock(ctx: &mut Ctx) -> Result<Response> {
 /// Wireframe 11.3: "⚠️ Ventoux — stock critique (11 ≤ seuil 10)" — the lines
 /// at or under their threshold, most critical first.
 pub fn list_alertes(ctx: &mut Ctx) -> Result<Response> {
-    let page = Page::from_query(ctx)?;
-    let atelier_id = query_u64(ctx, "atelier_id")?;
+    let page = Page::from_query(ctx.req)?;
+    let atelier_id = query_u64(ctx.req, "atelier_id")?;
     let claims = ctx.claims()?.clone();
     let conn = ctx.conn()?;
     // 1. An operator is confined to its atelier.
     let scope = scope_atelier(conn, &claims, atelier_id)?;
     let all = queries::alerts(conn, scope)?;
     let total = all.len() as u64;
-    let items = all
+    let items: Vec<_> = all
         .into_iter()
         .skip(usize::try_from(page.offset()).unwrap_or(usize::MAX))
         .take(usize::try_from(page.per_page).unwrap_or(usize::MAX))
@@ -92,11 +93,11 @@ pub fn list_alertes(ctx: &mut Ctx) -> Result<Response> {
 /// `atelier_id`, `produit_id`, `stock_id`, `type`, `commande_id`, `du`/`au`
 /// (dates `YYYY-MM-DD`, inclusive).
 pub fn list_mouvements(ctx: &mut Ctx) -> Result<Response> {
-    let page = Page::from_query(ctx)?;
-    let atelier_id = query_u64(ctx, "atelier_id")?;
-    let produit_id = query_u64(ctx, "produit_id")?;
-    let stock_id = query_u64(ctx, "stock_id")?;
-    let commande_id = query_u64(ctx, "commande_id")?;
+    let page = Page::from_query(ctx.req)?;
+    let atelier_id = query_u64(ctx.req, "atelier_id")?;
+    let produit_id = query_u64(ctx.req, "produit_id")?;
+    let stock_id = query_u64(ctx.req, "stock_id")?;
+    let commande_id = query_u64(ctx.req, "commande_id")?;
     let kind = ctx.req.query_param("type");
     if let Some(k) = &kind {
         if !ALL_TYPES.contains(&k.as_str()) {

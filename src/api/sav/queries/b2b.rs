@@ -74,7 +74,7 @@ fn fabricant(mut row: Row) -> Result<Fabricant> {
 pub fn list_fabricants(
     conn: &mut Conn,
     actif: Option<bool>,
-    limit: u32,
+    limit: u64,
     offset: u64,
 ) -> Result<(Vec<Fabricant>, u64)> {
     let total: Option<u64> = conn.exec_first(

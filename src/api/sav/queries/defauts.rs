@@ -174,7 +174,7 @@ pub struct DefautFilters {
 pub fn list_defauts(
     conn: &mut Conn,
     f: &DefautFilters,
-    limit: u32,
+    limit: u64,
     offset: u64,
 ) -> Result<(Vec<Defaut>, u64)> {
     let p = || {
@@ -297,7 +297,7 @@ pub fn list_catalog(
     conn: &mut Conn,
     catalog: Catalog,
     actif: Option<bool>,
-    limit: u32,
+    limit: u64,
     offset: u64,
 ) -> Result<(Vec<CatalogEntry>, u64)> {
     let table = catalog.table();

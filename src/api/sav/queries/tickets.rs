@@ -148,7 +148,7 @@ pub struct TicketFilters<'a> {
 pub fn list_tickets(
     conn: &mut Conn,
     f: &TicketFilters,
-    limit: u32,
+    limit: u64,
     offset: u64,
 ) -> Result<(Vec<Ticket>, u64)> {
     let p = || {

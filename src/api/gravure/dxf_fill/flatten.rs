@@ -1,0 +1,183 @@
+//! Exploding a template into one flat copy: block references become their
+//! entities (moved by the reference's transform), attributes become TEXT.
+
+use super::geometry::{
+    insert_xf, is_planar_plus_z, is_supported, kind, normalize_minus_z, transform, Xf,
+};
+use super::MAX_BLOCK_DEPTH;
+use dxf::entities::{Entity, EntityType, Text};
+use dxf::{Block, Drawing, Point, Vector};
+use std::collections::BTreeMap;
+
+/// One copy of the template, exploded, in template coordinates.
+#[derive(Default)]
+pub(super) struct Flat {
+    pub(super) entities: Vec<Entity>,
+    /// What was left out, by French description, with counts.
+    pub(super) skipped: BTreeMap<String, usize>,
+}
+
+impl Flat {
+    fn skip(&mut self, what: impl Into<String>) {
+        *self.skipped.entry(what.into()).or_insert(0) += 1;
+    }
+}
+
+pub(super) fn flatten(drawing: &Drawing, out: &mut Flat) {
+    let blocks: BTreeMap<&str, &Block> = drawing.blocks().map(|b| (b.name.as_str(), b)).collect();
+    for e in drawing.entities() {
+        if e.common.is_in_paper_space {
+            continue;
+        }
+        place(e, &Xf::IDENTITY, None, &blocks, 0, false, out);
+    }
+}
+
+/// Appends `e` moved by `xf` to `out`. `parent` is the block reference it
+/// comes from (layer "0" and ByBlock colour inherit from it); `in_block`
+/// tells whether `e` is a block's content (where non-constant ATTDEFs only
+/// describe the INSERT's attributes and are not drawn).
+pub(super) fn place(
+    e: &Entity,
+    xf: &Xf,
+    parent: Option<&Entity>,
+    blocks: &BTreeMap<&str, &Block>,
+    depth: usize,
+    in_block: bool,
+    out: &mut Flat,
+) {
+    if !e.common.is_visible {
+        return;
+    }
+    let mut e = e.clone();
+    if let Some(p) = parent {
+        if e.common.layer == "0" {
+            e.common.layer = p.common.layer.clone();
+        }
+        if e.common.color.is_by_block() {
+            e.common.color = p.common.color.clone();
+        }
+    }
+    normalize_minus_z(&mut e);
+    match &e.specific {
+        EntityType::Insert(ins) => {
+            let Some(block) = blocks.get(ins.name.as_str()) else {
+                out.skip(format!("Référence au bloc absent « {} »", ins.name));
+                return;
+            };
+            if depth >= MAX_BLOCK_DEPTH {
+                out.skip(format!("Bloc « {} » imbriqué trop profondément", ins.name));
+                return;
+            }
+            let Some(local) = insert_xf(ins, &block.base_point) else {
+                out.skip(format!(
+                    "Bloc « {} » inséré avec une échelle non uniforme, un miroir ou en réseau",
+                    ins.name
+                ));
+                return;
+            };
+            let inner = xf.then_after(&local);
+            for child in &block.entities {
+                place(child, &inner, Some(&e), blocks, depth + 1, true, out);
+            }
+            // Attribute values are already placed in the INSERT's
+            // coordinates, which are those of the level holding the INSERT.
+            for att in ins.attributes() {
+                if att.flags & 1 != 0 {
+                    continue; // invisible attribute
+                }
+                let mut t = Entity::new(EntityType::Text(text_from_attribute(
+                    att.location.clone(),
+                    att.second_alignment_point.clone(),
+                    att.text_height,
+                    att.value.clone(),
+                    att.rotation,
+                    att.relative_x_scale_factor,
+                    att.oblique_angle,
+                    att.text_style_name.clone(),
+                    att.text_generation_flags,
+                    att.horizontal_text_justification,
+                    att.vertical_text_justification,
+                    att.normal.clone(),
+                )));
+                t.common.layer = e.common.layer.clone();
+                t.common.color = e.common.color.clone();
+                finish(t, xf, out);
+            }
+        }
+        EntityType::AttributeDefinition(def) => {
+            // In a block, only constant attributes (flag 2) are drawn; at the
+            // top level an ATTDEF is drawn and its default value is filled.
+            if (in_block && def.flags & 2 == 0) || def.flags & 1 != 0 {
+                return;
+            }
+            let t = Entity {
+                common: e.common.clone(),
+                specific: EntityType::Text(text_from_attribute(
+                    def.location.clone(),
+                    def.second_alignment_point.clone(),
+                    def.text_height,
+                    def.value.clone(),
+                    def.rotation,
+                    def.relative_x_scale_factor,
+                    def.oblique_angle,
+                    def.text_style_name.clone(),
+                    def.text_generation_flags,
+                    def.horizontal_text_justification,
+                    def.vertical_text_justification,
+                    def.normal.clone(),
+                )),
+            };
+            finish(t, xf, out);
+        }
+        _ => finish(e, xf, out),
+    }
+}
+
+pub(super) fn finish(mut e: Entity, xf: &Xf, out: &mut Flat) {
+    if !is_supported(&e.specific) {
+        out.skip(format!("Entité {}", kind(&e.specific)));
+        return;
+    }
+    if !is_planar_plus_z(&e.specific) {
+        out.skip("Entité hors du plan XY ou en miroir");
+        return;
+    }
+    if !transform(&mut e, xf) {
+        out.skip(format!("Entité {}", kind(&e.specific)));
+        return;
+    }
+    out.entities.push(e);
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(super) fn text_from_attribute(
+    location: Point,
+    second_alignment_point: Point,
+    text_height: f64,
+    value: String,
+    rotation: f64,
+    relative_x_scale_factor: f64,
+    oblique_angle: f64,
+    text_style_name: String,
+    text_generation_flags: i32,
+    horizontal_text_justification: dxf::enums::HorizontalTextJustification,
+    vertical_text_justification: dxf::enums::VerticalTextJustification,
+    normal: Vector,
+) -> Text {
+    Text {
+        location,
+        second_alignment_point,
+        text_height,
+        value,
+        rotation,
+        relative_x_scale_factor,
+        oblique_angle,
+        text_style_name,
+        text_generation_flags,
+        horizontal_text_justification,
+        vertical_text_justification,
+        normal,
+        ..Default::default()
+    }
+}

@@ -1,0 +1,129 @@
+//! Spec §8.1 — generating a lot's DXF: the orders' values read at
+//! generation time (a name the athlete corrected is engraved corrected),
+//! [`super::dxf_fill::fill_lot`], the file under `storage/lots/` and the
+//! `fichiers_gravure` / `commande_fichier_gravure` rows.
+
+use super::dxf_fill::{self, EngravingData, Layout};
+use super::queries::{self, EngravingRow, TemplateRow};
+use super::{read_stored, storage_file};
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::security::tokens;
+use crate::time::{french_date_upper, hms};
+use mysql::Conn;
+
+/// A file written under a temporary name and renamed once the transaction
+/// committed: a rolled-back lot leaves at most a stray `.part`, never a file
+/// the database does not know.
+pub(super) struct Generated {
+    pub fichier_id: u64,
+    tmp: std::path::PathBuf,
+    path: std::path::PathBuf,
+}
+
+impl Generated {
+    pub(super) fn finish_job(&self) -> impl FnOnce(&Config, &mut Conn) -> Result<()> + 'static {
+        let (tmp, path) = (self.tmp.clone(), self.path.clone());
+        move |_, _| {
+            std::fs::rename(&tmp, &path)
+                .map_err(|e| Error::internal(format!("rename {}: {e}", tmp.display())))
+        }
+    }
+}
+
+/// What goes on a medal (spec 8.1), from the rows read at generation time.
+pub fn engraving_data(r: &EngravingRow) -> EngravingData {
+    let (nom, prenom) = if r.has_user {
+        (
+            r.user_nom.clone().unwrap_or_default(),
+            r.user_prenom.clone().unwrap_or_default(),
+        )
+    } else {
+        (r.b2b_client_nom.clone().unwrap_or_default(), String::new())
+    };
+    let chrono = if r.is_b2b {
+        String::new()
+    } else {
+        r.duree_secondes.map(hms).unwrap_or_default()
+    };
+    let date = if r.is_b2b {
+        r.date_commande.as_deref().and_then(french_date_upper)
+    } else {
+        r.date_realisation
+            .as_deref()
+            .and_then(realisation_date)
+            .or_else(|| r.date_chrono.as_deref().and_then(french_date_upper))
+            .or_else(|| r.date_commande.as_deref().and_then(french_date_upper))
+    };
+    EngravingData {
+        nom,
+        prenom,
+        chrono,
+        date: date.unwrap_or_default(),
+        numero: r.numero.clone(),
+    }
+}
+
+/// `chronos.date_realisation` (free text, 20 chars): ISO `2024-07-14` or
+/// French `14/07/2024`.
+fn realisation_date(s: &str) -> Option<String> {
+    let s = s.trim();
+    french_date_upper(s).or_else(|| {
+        let mut it = s.split('/');
+        let (d, m, y) = (it.next()?, it.next()?, it.next()?);
+        french_date_upper(&format!("{y:0>4}-{m:0>2}-{d:0>2}"))
+    })
+}
+
+/// Generates the lot's DXF from its orders (read now: a corrected name is
+/// engraved correctly), records the file and the positions.
+pub(super) fn generate(
+    config: &Config,
+    tx: &mut Conn,
+    lot_id: u64,
+    numero: &str,
+    template: &TemplateRow,
+) -> Result<Generated> {
+    let rows = queries::engraving_rows(tx, lot_id)?;
+    let data: Vec<EngravingData> = rows.iter().map(engraving_data).collect();
+    let bytes = read_stored(config, &template.fichier_path)?;
+    let drawing = dxf_fill::load(&bytes).map_err(Error::internal)?;
+    let layout = Layout {
+        colonnes: template.colonnes,
+        espacement_x: template.espacement_x_mm,
+        espacement_y: template.espacement_y_mm,
+        largeur: template.largeur_mm,
+        hauteur: template.hauteur_mm,
+    };
+    let filled = dxf_fill::fill_lot(&drawing, &layout, &data).map_err(|e| match e {
+        dxf_fill::FillError::Write(m) => Error::internal(m),
+        dxf_fill::FillError::Invalid(m) | dxf_fill::FillError::Unusable(m) => {
+            Error::conflict("template_unusable", m)
+        }
+    })?;
+    let relative = format!("lots/{numero}-{}.dxf", tokens::random_hex(6));
+    let path = storage_file(config, &relative)?;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let tmp = path.with_extension("dxf.part");
+    std::fs::write(&tmp, &filled.bytes)?;
+    let sha = tokens::sha256_hex(&filled.bytes);
+    let fichier_id = queries::insert_file(
+        tx,
+        lot_id,
+        template.id,
+        &relative,
+        filled.bytes.len(),
+        &sha,
+        rows.len(),
+    )?;
+    for (i, (r, (x, y))) in rows.iter().zip(&filled.offsets).enumerate() {
+        queries::insert_file_order(tx, fichier_id, r.commande_id, i, *x, *y)?;
+    }
+    Ok(Generated {
+        fichier_id,
+        tmp,
+        path,
+    })
+}

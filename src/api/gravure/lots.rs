@@ -1,0 +1,541 @@
+//! Spec §5.6, §8.1 — `/api/lots`: lots of engraving-ready orders, their
+//! status (which moves the orders along), the CSV export and the DXF the
+//! server generates for them.
+
+use super::generation::{engraving_data, generate};
+use super::queries::{self, LotFilter, LotRow};
+use super::{atelier_scope, read_stored};
+use crate::api::commandes::status::{self, may_touch_atelier, Shipping, Statut};
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::http::csv::csv_response;
+use crate::http::list::Page;
+use crate::http::{Ctx, Response};
+use crate::security::jwt::Claims;
+use mysql::prelude::Queryable;
+use mysql::Conn;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+/// Most order ids one request may name (max_batch is at most 1000 too).
+const MAX_IDS: usize = 1000;
+
+/// The values of `lots.statut`.
+pub const LOT_STATUTS: &[&str] = &["cree", "en_gravure", "grave", "termine", "annule"];
+
+/// Allowed lot transitions: the laser takes the lot, engraves it, the lot is
+/// closed; a lot can be abandoned until the medals are engraved.
+pub const LOT_TRANSITIONS: &[(&str, &str)] = &[
+    ("cree", "en_gravure"),
+    ("cree", "annule"),
+    ("en_gravure", "grave"),
+    ("en_gravure", "annule"),
+    ("grave", "termine"),
+];
+
+pub(super) fn lot_not_found() -> Error {
+    Error::not_found("lot_not_found", "Lot introuvable.")
+}
+
+/// A lot the actor may see (an operator only its atelier's): else 404.
+pub(super) fn visible_lot(conn: &mut Conn, claims: &Claims, id: u64, lock: bool) -> Result<LotRow> {
+    let lot = queries::find_lot(conn, id, lock)?.ok_or_else(lot_not_found)?;
+    if !may_touch_atelier(claims, lot.atelier_id) {
+        return Err(lot_not_found());
+    }
+    Ok(lot)
+}
+
+/// Spec 5.6 `GET /api/lots`: "Liste des lots" — `?statut=`, `?atelier_id=`
+/// (admins), paginated; an operator sees its atelier's lots only.
+pub fn list_lots(ctx: &mut Ctx) -> Result<Response> {
+    let page = Page::from_query(ctx.req)?;
+    let (per_page, offset) = (page.per_page, page.offset());
+    let claims = ctx.claims()?.clone();
+    let statut = ctx.req.query_param("statut").filter(|s| !s.is_empty());
+    if let Some(s) = &statut {
+        if !LOT_STATUTS.contains(&s.as_str()) {
+            return Err(Error::invalid(format!(
+                "Statut de lot inconnu. Valeurs possibles : {}.",
+                LOT_STATUTS.join(", ")
+            )));
+        }
+    }
+    let atelier_id = match atelier_scope(&claims) {
+        Some(own) => Some(own),
+        None => match ctx.req.query_param("atelier_id").filter(|s| !s.is_empty()) {
+            Some(a) => Some(
+                a.parse()
+                    .map_err(|_| Error::invalid("« atelier_id » doit être un identifiant."))?,
+            ),
+            None => None,
+        },
+    };
+    let filter = LotFilter {
+        atelier_id,
+        statut,
+        agent_queue: false,
+    };
+    let (rows, total) = queries::list_lots(ctx.conn()?, &filter, per_page, offset)?;
+    let items: Vec<_> = rows.iter().map(LotRow::to_json).collect();
+    Ok(Response::ok(&page.wrap(items, total)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateLot {
+    template_gravure_id: u64,
+    commande_ids: Vec<u64>,
+    #[serde(default)]
+    atelier_id: Option<u64>,
+}
+
+/// Why an order cannot go in a new lot, in French, or None when it can.
+fn not_ready_reason(c: &queries::Candidate) -> Option<&'static str> {
+    if c.active_lot.is_some() {
+        return Some("déjà dans un lot en cours");
+    }
+    if c.statut != "attente_gravure" && c.statut != "en_gravure" {
+        return Some("pas en attente de gravure");
+    }
+    if !c.validation_sportif && !c.is_b2b {
+        return Some("pas encore validée par le sportif");
+    }
+    None
+}
+
+/// Spec 5.6 `POST /api/lots`: "Créer un lot" — from engraving-ready orders
+/// (rule 1.1: validated by the athlete, or B2B), one template, at most its
+/// max_batch; the lot's DXF is generated at once, in the same transaction.
+pub fn create_lot(ctx: &mut Ctx) -> Result<Response> {
+    let body: CreateLot = ctx.json()?;
+    let claims = ctx.claims()?.clone();
+    // 1. The request is sensible.
+    let mut ids = body.commande_ids.clone();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return Err(Error::invalid("Choisissez au moins une commande."));
+    }
+    if ids.len() != body.commande_ids.len() {
+        return Err(Error::invalid(
+            "Une commande figure deux fois dans la liste.",
+        ));
+    }
+    if ids.len() > MAX_IDS {
+        return Err(Error::invalid(format!(
+            "Un lot compte au plus {MAX_IDS} commandes."
+        )));
+    }
+    // 2. The atelier: an operator's own (another one does not exist for it).
+    let atelier_id = match atelier_scope(&claims) {
+        Some(own) => {
+            if body.atelier_id.is_some_and(|a| a != own) {
+                return Err(Error::not_found(
+                    "atelier_not_found",
+                    "Atelier introuvable.",
+                ));
+            }
+            Some(own)
+        }
+        None => body.atelier_id,
+    };
+    let config = ctx.config;
+    let tx = ctx.tx()?;
+    if let Some(a) = atelier_id {
+        if !queries::atelier_exists(tx, a)? {
+            return Err(Error::not_found(
+                "atelier_not_found",
+                "Atelier introuvable.",
+            ));
+        }
+    }
+    // 3. The template, active, with room for the orders.
+    let template =
+        queries::find_template(tx, body.template_gravure_id, true)?.ok_or_else(|| {
+            Error::not_found("template_not_found", "Template de gravure introuvable.")
+        })?;
+    if !template.actif {
+        return Err(Error::conflict(
+            "template_inactive",
+            "Ce template de gravure est désactivé.",
+        ));
+    }
+    if ids.len() > template.max_batch as usize {
+        return Err(Error::invalid(format!(
+            "Ce template accepte au plus {} médailles par lot ({} demandées).",
+            template.max_batch,
+            ids.len()
+        )));
+    }
+    // 4. Every order exists, is visible, ready, and of one atelier.
+    let orders = queries::lock_candidates(tx, &ids)?;
+    let visible: Vec<_> = orders
+        .iter()
+        .filter(|c| may_touch_atelier(&claims, c.atelier_id))
+        .collect();
+    if visible.len() != ids.len() {
+        return Err(status::order_not_found());
+    }
+    let mut refused = Vec::new();
+    for c in &visible {
+        if let Some(why) = not_ready_reason(c) {
+            refused.push(format!("{} ({why})", c.numero));
+        } else if template.produit_id.is_some_and(|p| p != c.produit_id) {
+            refused.push(format!("{} (autre parcours que le template)", c.numero));
+        } else if atelier_id.is_some_and(|a| c.atelier_id != Some(a)) {
+            refused.push(format!("{} (autre atelier)", c.numero));
+        }
+    }
+    if !refused.is_empty() {
+        return Err(Error::conflict(
+            "orders_not_ready",
+            format!(
+                "Ces commandes ne peuvent pas entrer dans un lot : {}.",
+                refused.join(", ")
+            ),
+        ));
+    }
+    let atelier_id = match atelier_id {
+        Some(a) => Some(a),
+        None => {
+            let first = visible[0].atelier_id;
+            if visible.iter().any(|c| c.atelier_id != first) {
+                return Err(Error::conflict(
+                    "mixed_ateliers",
+                    "Les commandes choisies relèvent de plusieurs ateliers : un lot est gravé dans un seul atelier.",
+                ));
+            }
+            first
+        }
+    };
+    // 5. The lot, its orders, its file.
+    let numero = queries::next_lot_numero(tx)?;
+    let lot_id = queries::insert_lot(
+        tx,
+        &numero,
+        template.id,
+        atelier_id,
+        ids.len(),
+        Some(claims.sub),
+    )?;
+    for (position, c) in visible.iter().enumerate() {
+        queries::attach_order(tx, lot_id, c.id, position)?;
+    }
+    let generated = generate(config, tx, lot_id, &numero, &template)?;
+    let finish = generated.finish_job();
+    ctx.after_commit(finish);
+    ctx.audit_entity("lot", lot_id);
+    ctx.audit_details(json!({
+        "numero": numero, "template_gravure_id": template.id,
+        "commandes": visible.iter().map(|c| &c.numero).collect::<Vec<_>>(),
+        "fichier_id": generated.fichier_id,
+    }));
+    let body = lot_detail(ctx.tx()?, &claims, lot_id)?;
+    Ok(Response::created(&body))
+}
+
+/// The lot with its orders and files.
+fn lot_detail(conn: &mut Conn, claims: &Claims, id: u64) -> Result<Value> {
+    let lot = visible_lot(conn, claims, id, false)?;
+    let rows = queries::engraving_rows(conn, id)?;
+    let files = queries::lot_files(conn, id)?;
+    let positions = match files.first() {
+        Some(f) => queries::file_positions(conn, f.0)?,
+        None => Vec::new(),
+    };
+    let commandes: Vec<Value> = rows
+        .iter()
+        .map(|r| {
+            let d = engraving_data(r);
+            let pos = positions.iter().find(|p| p.0 == r.commande_id);
+            json!({
+                "id": r.commande_id, "numero": r.numero, "statut": r.statut,
+                "position": r.position, "is_b2b": r.is_b2b, "parcours": r.parcours,
+                "nom": d.nom, "prenom": d.prenom, "chrono": d.chrono, "date": d.date,
+                "x_mm": pos.map(|p| p.1), "y_mm": pos.map(|p| p.2),
+            })
+        })
+        .collect();
+    let mut body = lot.to_json();
+    body["commandes"] = json!(commandes);
+    body["fichiers"] = json!(files.iter().map(|f| file_json(id, f)).collect::<Vec<_>>());
+    Ok(body)
+}
+
+/// A generated file as the API shows it (never its server path).
+pub(super) fn file_json(lot_id: u64, f: &queries::FileRow) -> Value {
+    json!({
+        "id": f.0, "taille_octets": f.2, "sha256": f.3, "nb_medailles": f.4, "created_at": f.5,
+        "url": format!("/api/agent/lot/{lot_id}/fichier?fichier_id={}", f.0),
+    })
+}
+
+/// Spec 5.6 `GET /api/lots/:id`: "Détail du lot".
+pub fn show_lot(ctx: &mut Ctx) -> Result<Response> {
+    let id = ctx.id("id")?;
+    let claims = ctx.claims()?.clone();
+    let body = lot_detail(ctx.conn()?, &claims, id)?;
+    Ok(Response::ok(&body))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatutBody {
+    statut: String,
+    #[serde(default)]
+    commentaire: Option<String>,
+}
+
+/// Spec 5.6 `PATCH /api/lots/:id/statut`: "Changer statut → push PS si
+/// en_gravure". The orders follow in the same transaction, each through the
+/// order status machine (history, audit, stock): `en_gravure` takes them to
+/// the laser, `grave` marks them engraved (one medal of stock each),
+/// `termine` sends them to packing (`attente_expedition`), `annule` releases
+/// them (back to `attente_gravure`).
+pub fn update_lot_statut(ctx: &mut Ctx) -> Result<Response> {
+    let id = ctx.id("id")?;
+    let body: StatutBody = ctx.json()?;
+    let claims = ctx.claims()?.clone();
+    let to = body.statut.trim().to_string();
+    if !LOT_STATUTS.contains(&to.as_str()) {
+        return Err(Error::invalid(format!(
+            "Statut de lot inconnu. Valeurs possibles : {}.",
+            LOT_STATUTS.join(", ")
+        )));
+    }
+    let comment = body
+        .commentaire
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(|c| c.chars().take(500).collect::<String>());
+    let tx = ctx.tx()?;
+    // 1. The lot is visible and the transition allowed.
+    let lot = visible_lot(tx, &claims, id, true)?;
+    if !LOT_TRANSITIONS.contains(&(lot.statut.as_str(), to.as_str())) {
+        return Err(Error::conflict(
+            "lot_transition_refused",
+            format!(
+                "Impossible de passer le lot {} de « {} » à « {} ».",
+                lot.numero, lot.statut, to
+            ),
+        ));
+    }
+    // 2. The orders follow.
+    let note = match &comment {
+        Some(c) => format!("Lot {} : {c}", lot.numero),
+        None => format!("Lot {}", lot.numero),
+    };
+    let rows = queries::engraving_rows(tx, id)?;
+    let mut changes = Vec::new();
+    for r in &rows {
+        let from = Statut::parse(&r.statut);
+        let target = match (to.as_str(), from) {
+            ("en_gravure", Some(Statut::AttenteGravure)) => Some(Statut::EnGravure),
+            ("grave", Some(Statut::EnGravure)) => Some(Statut::Grave),
+            ("termine", Some(Statut::Grave)) => Some(Statut::AttenteExpedition),
+            ("annule", Some(Statut::EnGravure)) => Some(Statut::AttenteGravure),
+            // Orders cancelled meanwhile stay so; orders already further
+            // along (moved one by one from the FAB screen) are left.
+            _ => None,
+        };
+        if let Some(target) = target {
+            let change = status::change_status(
+                tx,
+                r.commande_id,
+                target,
+                &claims,
+                Some(&note),
+                &Shipping::default(),
+            )?;
+            changes.push(
+                json!({ "commande_id": change.commande_id, "numero": change.numero,
+                                 "from": change.from, "to": change.to }),
+            );
+        }
+    }
+    if to == "annule" {
+        queries::release_orders(tx, id)?;
+    }
+    queries::set_lot_statut(tx, id, &to)?;
+    ctx.audit_entity("lot", id);
+    ctx.audit_details(
+        json!({ "from": lot.statut, "to": to, "commentaire": comment, "commandes": changes }),
+    );
+    let body = lot_detail(ctx.tx()?, &claims, id)?;
+    Ok(Response::ok(&body))
+}
+
+/// Spec 5.6 `GET /api/lots/:id/csv`: "Export CSV UTF-8 BOM".
+pub fn show_lot_csv(ctx: &mut Ctx) -> Result<Response> {
+    let id = ctx.id("id")?;
+    let claims = ctx.claims()?.clone();
+    let conn = ctx.conn()?;
+    let lot = visible_lot(conn, &claims, id, false)?;
+    let rows = queries::engraving_rows(conn, id)?;
+    let positions = match queries::lot_files(conn, id)?.first() {
+        Some(f) => queries::file_positions(conn, f.0)?,
+        None => Vec::new(),
+    };
+    // A decimal point: a decimal comma would be quoted, and a negative one
+    // taken for a formula by the CSV helper (which then prefixes it).
+    let fmt = |v: f64| format!("{v:.2}");
+    let lines: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            let d = engraving_data(r);
+            let pos = positions.iter().find(|p| p.0 == r.commande_id);
+            vec![
+                (r.position + 1).to_string(),
+                d.numero,
+                d.nom,
+                d.prenom,
+                d.chrono,
+                d.date,
+                r.parcours.clone().unwrap_or_default(),
+                if r.is_b2b { "oui" } else { "non" }.to_string(),
+                pos.map(|p| fmt(p.1)).unwrap_or_default(),
+                pos.map(|p| fmt(p.2)).unwrap_or_default(),
+            ]
+        })
+        .collect();
+    Ok(csv_response(
+        &format!("{}.csv", lot.numero),
+        &[
+            "position", "numero", "nom", "prenom", "chrono", "date", "parcours", "b2b", "x_mm",
+            "y_mm",
+        ],
+        &lines,
+    ))
+}
+
+/// The newest generated file of a lot (or `?fichier_id=`) as a download.
+pub(super) fn lot_file_response(ctx: &mut Ctx, id: u64) -> Result<Response> {
+    let claims = ctx.claims()?.clone();
+    let wanted = match ctx.req.query_param("fichier_id") {
+        Some(f) if !f.is_empty() => Some(
+            f.parse::<u64>()
+                .map_err(|_| Error::invalid("« fichier_id » doit être un identifiant."))?,
+        ),
+        _ => None,
+    };
+    let conn = ctx.conn()?;
+    let lot = visible_lot(conn, &claims, id, false)?;
+    let files = queries::lot_files(conn, id)?;
+    let file = match wanted {
+        Some(f) => files.iter().find(|x| x.0 == f),
+        None => files.first(),
+    }
+    .ok_or_else(|| Error::not_found("file_not_found", "Aucun fichier DXF pour ce lot."))?;
+    let bytes = read_stored(ctx.config, &file.1)?;
+    Ok(Response::file(
+        "application/dxf",
+        &format!("{}.dxf", lot.numero),
+        bytes,
+    ))
+}
+
+/// Spec 5.6: the lot's generated DXF, for the operators.
+pub fn show_lot_dxf(ctx: &mut Ctx) -> Result<Response> {
+    let id = ctx.id("id")?;
+    lot_file_response(ctx, id)
+}
+
+/// Spec 5.6, 8.1: generates the lot's DXF again (e.g. after an athlete
+/// fixed a name), as long as nothing is engraved yet.
+pub fn create_lot_regeneration(ctx: &mut Ctx) -> Result<Response> {
+    let id = ctx.id("id")?;
+    let claims = ctx.claims()?.clone();
+    let config = ctx.config;
+    let tx = ctx.tx()?;
+    let lot = visible_lot(tx, &claims, id, true)?;
+    if lot.statut != "cree" && lot.statut != "en_gravure" {
+        return Err(Error::conflict(
+            "lot_not_regenerable",
+            format!(
+                "Le lot {} est « {} » : son fichier ne peut plus être régénéré.",
+                lot.numero, lot.statut
+            ),
+        ));
+    }
+    let template = queries::find_template(tx, lot.template_gravure_id, true)?.ok_or_else(|| {
+        Error::not_found("template_not_found", "Template de gravure introuvable.")
+    })?;
+    let generated = generate(config, tx, id, &lot.numero, &template)?;
+    queries::reset_agent(tx, id)?;
+    let finish = generated.finish_job();
+    ctx.after_commit(finish);
+    ctx.audit_entity("lot", id);
+    ctx.audit_details(json!({ "regeneration": true, "fichier_id": generated.fichier_id }));
+    let body = lot_detail(ctx.tx()?, &claims, id)?;
+    Ok(Response::created(&body))
+}
+
+/// Demo: one lot of the demo orders ready to engrave (validated or B2B, in
+/// no lot, of one atelier), when there are any and no demo lot exists yet.
+pub fn seed_demo(conn: &mut Conn, config: &Config) -> Result<()> {
+    let template = conn.exec_first::<u64, _, _>(
+        "SELECT id FROM templates_gravure WHERE nom = ?",
+        (super::templates::DEMO_TEMPLATE,),
+    )?;
+    let Some(template_id) = template else {
+        return Ok(());
+    };
+    let already: Option<u64> = conn.exec_first(
+        "SELECT id FROM lots WHERE template_gravure_id = ? LIMIT 1",
+        (template_id,),
+    )?;
+    if already.is_some() {
+        return Ok(());
+    }
+    let ready: Vec<(u64, Option<u64>)> = conn.exec(
+        r"SELECT id, atelier_id FROM commandes
+          WHERE statut = 'attente_gravure' AND lot_id IS NULL AND atelier_id IS NOT NULL
+            AND (validation_sportif OR is_b2b)
+          ORDER BY id LIMIT 24",
+        (),
+    )?;
+    let Some(atelier_id) = ready.first().and_then(|r| r.1) else {
+        return Ok(());
+    };
+    let ids: Vec<u64> = ready
+        .iter()
+        .filter(|r| r.1 == Some(atelier_id))
+        .map(|r| r.0)
+        .collect();
+    let admin: Option<u64> = conn.query_first(
+        "SELECT id FROM users WHERE role IN ('admin_fab', 'super_admin') ORDER BY id LIMIT 1",
+    )?;
+    let template = queries::find_template(conn, template_id, false)?
+        .ok_or_else(|| Error::internal("demo template vanished"))?;
+    // The queries take a plain connection: the transaction is spelled out.
+    conn.query_drop("START TRANSACTION")?;
+    let result = (|| {
+        let numero = queries::next_lot_numero(conn)?;
+        let lot_id = queries::insert_lot(
+            conn,
+            &numero,
+            template_id,
+            Some(atelier_id),
+            ids.len(),
+            admin,
+        )?;
+        for (i, id) in ids.iter().enumerate() {
+            queries::attach_order(conn, lot_id, *id, i)?;
+        }
+        let generated = generate(config, conn, lot_id, &numero, &template)?;
+        Ok::<_, Error>((numero, generated))
+    })();
+    let (numero, generated) = match result {
+        Ok(v) => v,
+        Err(e) => {
+            conn.query_drop("ROLLBACK")?;
+            return Err(e);
+        }
+    };
+    conn.query_drop("COMMIT")?;
+    generated.finish_job()(config, conn)?;
+    println!("Demo lot {numero}: {} order(s)", ids.len());
+    Ok(())
+}

@@ -1,0 +1,816 @@
+//! SQL of the gravure module: templates, lots, generated files, labels.
+
+use crate::error::Result;
+use mysql::prelude::Queryable;
+use mysql::{params, Conn, Row};
+use serde_json::{json, Value};
+
+/// `?, ?, ?` for an `IN (...)` list of `n` bound values (never values
+/// themselves: they stay parameters).
+pub fn placeholders(n: usize) -> String {
+    vec!["?"; n.max(1)].join(", ")
+}
+
+// ---------------------------------------------------------------------------
+// templates_gravure
+// ---------------------------------------------------------------------------
+
+/// One `templates_gravure` row.
+#[derive(Debug, Clone)]
+pub struct TemplateRow {
+    pub id: u64,
+    pub nom: String,
+    pub fichier_path: String,
+    pub fichier_nom_original: Option<String>,
+    pub fichier_sha256: Option<String>,
+    pub placeholders: Option<String>,
+    pub espacement_x_mm: f64,
+    pub espacement_y_mm: f64,
+    pub colonnes: u32,
+    pub max_batch: u32,
+    pub largeur_mm: Option<f64>,
+    pub hauteur_mm: Option<f64>,
+    pub produit_id: Option<u64>,
+    pub actif: bool,
+    pub created_at: Option<String>,
+    pub updated_at: Option<String>,
+}
+
+impl TemplateRow {
+    /// The API shape (`placeholders` as a JSON array).
+    pub fn to_json(&self) -> Value {
+        let placeholders: Value = self
+            .placeholders
+            .as_deref()
+            .and_then(|p| serde_json::from_str(p).ok())
+            .unwrap_or_else(|| json!([]));
+        json!({
+            "id": self.id,
+            "nom": self.nom,
+            "fichier_nom_original": self.fichier_nom_original,
+            "fichier_sha256": self.fichier_sha256,
+            "placeholders": placeholders,
+            "espacement_x_mm": self.espacement_x_mm,
+            "espacement_y_mm": self.espacement_y_mm,
+            "colonnes": self.colonnes,
+            "max_batch": self.max_batch,
+            "largeur_mm": self.largeur_mm,
+            "hauteur_mm": self.hauteur_mm,
+            "produit_id": self.produit_id,
+            "actif": self.actif,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+        })
+    }
+
+    fn from_row(mut r: Row) -> Option<TemplateRow> {
+        Some(TemplateRow {
+            id: r.take("id")?,
+            nom: r.take("nom")?,
+            fichier_path: r.take("fichier_path")?,
+            fichier_nom_original: r.take("fichier_nom_original")?,
+            fichier_sha256: r.take("fichier_sha256")?,
+            placeholders: r.take("placeholders")?,
+            espacement_x_mm: r.take("espacement_x_mm")?,
+            espacement_y_mm: r.take("espacement_y_mm")?,
+            colonnes: r.take("colonnes")?,
+            max_batch: r.take("max_batch")?,
+            largeur_mm: r.take("largeur_mm")?,
+            hauteur_mm: r.take("hauteur_mm")?,
+            produit_id: r.take("produit_id")?,
+            actif: r.take("actif")?,
+            created_at: r.take("created_at")?,
+            updated_at: r.take("updated_at")?,
+        })
+    }
+}
+
+const TEMPLATE_COLUMNS: &str = "id, nom, fichier_path, fichier_nom_original, fichier_sha256, \
+     CAST(placeholders AS CHAR) AS placeholders, \
+     CAST(espacement_x_mm AS DOUBLE) AS espacement_x_mm, CAST(espacement_y_mm AS DOUBLE) AS espacement_y_mm, \
+     colonnes, max_batch, CAST(largeur_mm AS DOUBLE) AS largeur_mm, CAST(hauteur_mm AS DOUBLE) AS hauteur_mm, \
+     produit_id, actif, \
+     DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%s') AS created_at, \
+     DATE_FORMAT(updated_at, '%Y-%m-%dT%H:%i:%s') AS updated_at";
+
+/// A page of templates (all, or active only), newest first, with the total.
+pub fn list_templates(
+    conn: &mut Conn,
+    actif_only: bool,
+    limit: u64,
+    offset: u64,
+) -> Result<(Vec<TemplateRow>, u64)> {
+    let rows: Vec<Row> = conn.exec(
+        format!(
+            "SELECT {TEMPLATE_COLUMNS} FROM templates_gravure
+             WHERE (:all OR actif) ORDER BY id DESC LIMIT :limit OFFSET :offset"
+        ),
+        params! { "all" => !actif_only, "limit" => limit, "offset" => offset },
+    )?;
+    let total: Option<u64> = conn.exec_first(
+        "SELECT COUNT(*) FROM templates_gravure WHERE (:all OR actif)",
+        params! { "all" => !actif_only },
+    )?;
+    Ok((
+        rows.into_iter().filter_map(TemplateRow::from_row).collect(),
+        total.unwrap_or(0),
+    ))
+}
+
+/// One template; `lock` takes a shared lock so it cannot change under a lot.
+pub fn find_template(conn: &mut Conn, id: u64, lock: bool) -> Result<Option<TemplateRow>> {
+    let suffix = if lock { " LOCK IN SHARE MODE" } else { "" };
+    let row: Option<Row> = conn.exec_first(
+        format!("SELECT {TEMPLATE_COLUMNS} FROM templates_gravure WHERE id = ?{suffix}"),
+        (id,),
+    )?;
+    Ok(row.and_then(TemplateRow::from_row))
+}
+
+/// The values of a new or edited template.
+#[derive(Debug, Clone)]
+pub struct TemplateValues {
+    pub nom: String,
+    pub espacement_x_mm: f64,
+    pub espacement_y_mm: f64,
+    pub colonnes: u32,
+    pub max_batch: u32,
+    pub largeur_mm: Option<f64>,
+    pub hauteur_mm: Option<f64>,
+    pub produit_id: Option<u64>,
+    pub actif: bool,
+}
+
+/// Inserts a template; returns its id.
+pub fn insert_template(
+    conn: &mut Conn,
+    v: &TemplateValues,
+    path: &str,
+    original: Option<&str>,
+    sha256: &str,
+    placeholders: &Value,
+) -> Result<u64> {
+    conn.exec_drop(
+        r"INSERT INTO templates_gravure
+            (nom, fichier_path, fichier_nom_original, fichier_sha256, placeholders,
+             espacement_x_mm, espacement_y_mm, colonnes, max_batch, largeur_mm, hauteur_mm, produit_id, actif)
+          VALUES (:nom, :path, :original, :sha, :placeholders, :ex, :ey, :colonnes, :max_batch,
+                  :largeur, :hauteur, :produit_id, :actif)",
+        params! {
+            "nom" => &v.nom, "path" => path, "original" => original, "sha" => sha256,
+            "placeholders" => placeholders.to_string(),
+            "ex" => v.espacement_x_mm, "ey" => v.espacement_y_mm,
+            "colonnes" => v.colonnes, "max_batch" => v.max_batch,
+            "largeur" => v.largeur_mm, "hauteur" => v.hauteur_mm,
+            "produit_id" => v.produit_id, "actif" => v.actif,
+        },
+    )?;
+    Ok(conn.last_insert_id())
+}
+
+/// Rewrites a template's metadata.
+pub fn update_template(conn: &mut Conn, id: u64, v: &TemplateValues) -> Result<()> {
+    conn.exec_drop(
+        r"UPDATE templates_gravure SET nom = :nom, espacement_x_mm = :ex, espacement_y_mm = :ey,
+            colonnes = :colonnes, max_batch = :max_batch, largeur_mm = :largeur, hauteur_mm = :hauteur,
+            produit_id = :produit_id, actif = :actif
+          WHERE id = :id",
+        params! {
+            "nom" => &v.nom, "ex" => v.espacement_x_mm, "ey" => v.espacement_y_mm,
+            "colonnes" => v.colonnes, "max_batch" => v.max_batch,
+            "largeur" => v.largeur_mm, "hauteur" => v.hauteur_mm,
+            "produit_id" => v.produit_id, "actif" => v.actif, "id" => id,
+        },
+    )?;
+    Ok(())
+}
+
+/// Whether a course exists.
+pub fn produit_exists(conn: &mut Conn, id: u64) -> Result<bool> {
+    let found: Option<u64> = conn.exec_first("SELECT id FROM produits WHERE id = ?", (id,))?;
+    Ok(found.is_some())
+}
+
+/// Whether an atelier exists.
+pub fn atelier_exists(conn: &mut Conn, id: u64) -> Result<bool> {
+    let found: Option<u64> = conn.exec_first("SELECT id FROM ateliers WHERE id = ?", (id,))?;
+    Ok(found.is_some())
+}
+
+/// Number of lots made with a template.
+pub fn lots_using_template(conn: &mut Conn, id: u64) -> Result<u64> {
+    let n: Option<u64> = conn.exec_first(
+        "SELECT COUNT(*) FROM lots WHERE template_gravure_id = ?",
+        (id,),
+    )?;
+    Ok(n.unwrap_or(0))
+}
+
+/// Deletes a template row.
+pub fn delete_template(conn: &mut Conn, id: u64) -> Result<()> {
+    conn.exec_drop("DELETE FROM templates_gravure WHERE id = ?", (id,))?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// templates_etiquettes
+// ---------------------------------------------------------------------------
+
+/// One `templates_etiquettes` row.
+pub type LabelTemplateRow = (
+    u64,
+    String,
+    String,
+    Option<String>,
+    Option<f64>,
+    Option<f64>,
+    bool,
+    Option<String>,
+    Option<String>,
+);
+
+const LABEL_COLUMNS: &str = "id, nom, html, transporteur, CAST(largeur_mm AS DOUBLE), \
+     CAST(hauteur_mm AS DOUBLE), actif, DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%s'), \
+     DATE_FORMAT(updated_at, '%Y-%m-%dT%H:%i:%s')";
+
+/// The API shape of a label template.
+pub fn label_json(r: &LabelTemplateRow) -> Value {
+    json!({
+        "id": r.0, "nom": r.1, "html": r.2, "transporteur": r.3,
+        "largeur_mm": r.4, "hauteur_mm": r.5, "actif": r.6,
+        "created_at": r.7, "updated_at": r.8,
+    })
+}
+
+/// A page of label templates, with the total.
+pub fn list_label_templates(
+    conn: &mut Conn,
+    limit: u64,
+    offset: u64,
+) -> Result<(Vec<LabelTemplateRow>, u64)> {
+    let rows = conn.exec(
+        format!(
+            "SELECT {LABEL_COLUMNS} FROM templates_etiquettes ORDER BY id DESC LIMIT ? OFFSET ?"
+        ),
+        (limit, offset),
+    )?;
+    let total: Option<u64> = conn.query_first("SELECT COUNT(*) FROM templates_etiquettes")?;
+    Ok((rows, total.unwrap_or(0)))
+}
+
+/// One label template.
+pub fn find_label_template(conn: &mut Conn, id: u64) -> Result<Option<LabelTemplateRow>> {
+    Ok(conn.exec_first(
+        format!("SELECT {LABEL_COLUMNS} FROM templates_etiquettes WHERE id = ?"),
+        (id,),
+    )?)
+}
+
+/// The values of a label template.
+#[derive(Debug, Clone)]
+pub struct LabelValues {
+    pub nom: String,
+    pub html: String,
+    pub transporteur: Option<String>,
+    pub largeur_mm: Option<f64>,
+    pub hauteur_mm: Option<f64>,
+    pub actif: bool,
+}
+
+/// Inserts a label template; returns its id.
+pub fn insert_label_template(conn: &mut Conn, v: &LabelValues) -> Result<u64> {
+    conn.exec_drop(
+        r"INSERT INTO templates_etiquettes (nom, html, transporteur, largeur_mm, hauteur_mm, actif)
+          VALUES (?, ?, ?, ?, ?, ?)",
+        (
+            &v.nom,
+            &v.html,
+            &v.transporteur,
+            v.largeur_mm,
+            v.hauteur_mm,
+            v.actif,
+        ),
+    )?;
+    Ok(conn.last_insert_id())
+}
+
+/// Rewrites a label template.
+pub fn update_label_template(conn: &mut Conn, id: u64, v: &LabelValues) -> Result<()> {
+    conn.exec_drop(
+        r"UPDATE templates_etiquettes SET nom = ?, html = ?, transporteur = ?, largeur_mm = ?,
+            hauteur_mm = ?, actif = ? WHERE id = ?",
+        (
+            &v.nom,
+            &v.html,
+            &v.transporteur,
+            v.largeur_mm,
+            v.hauteur_mm,
+            v.actif,
+            id,
+        ),
+    )?;
+    Ok(())
+}
+
+/// Deletes a label template (orders keep their label, the FK sets NULL).
+pub fn delete_label_template(conn: &mut Conn, id: u64) -> Result<()> {
+    conn.exec_drop("DELETE FROM templates_etiquettes WHERE id = ?", (id,))?;
+    Ok(())
+}
+
+/// The label template for an order: its own, else the active one of its
+/// carrier, else the active generic one (no carrier), else any active one.
+pub fn label_template_for(
+    conn: &mut Conn,
+    own: Option<u64>,
+    transporteur: Option<&str>,
+) -> Result<Option<(u64, String)>> {
+    Ok(conn.exec_first(
+        r"SELECT id, html FROM templates_etiquettes
+          WHERE id = :own OR actif
+          ORDER BY (id = :own) DESC,
+                   (:transporteur IS NOT NULL AND LOWER(transporteur) = LOWER(:transporteur)) DESC,
+                   (transporteur IS NULL) DESC, id
+          LIMIT 1",
+        params! { "own" => own, "transporteur" => transporteur },
+    )?)
+}
+
+// ---------------------------------------------------------------------------
+// Orders as the lots see them
+// ---------------------------------------------------------------------------
+
+/// An order considered for a lot, read under a row lock.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    pub id: u64,
+    pub numero: String,
+    pub statut: String,
+    pub validation_sportif: bool,
+    pub is_b2b: bool,
+    pub atelier_id: Option<u64>,
+    pub produit_id: u64,
+    /// The current lot, when it is still active (not termine/annule).
+    pub active_lot: Option<String>,
+}
+
+/// Locks the orders `ids` and reads what lot creation checks.
+pub fn lock_candidates(tx: &mut Conn, ids: &[u64]) -> Result<Vec<Candidate>> {
+    let rows: Vec<(
+        u64,
+        String,
+        String,
+        Option<bool>,
+        Option<bool>,
+        Option<u64>,
+        u64,
+        Option<String>,
+    )> = tx.exec(
+        format!(
+            r"SELECT c.id, c.numero, c.statut, c.validation_sportif, c.is_b2b, c.atelier_id, c.produit_id,
+                     IF(l.statut IN ('cree', 'en_gravure', 'grave'), l.numero, NULL)
+              FROM commandes c LEFT JOIN lots l ON l.id = c.lot_id
+              WHERE c.id IN ({}) ORDER BY c.id FOR UPDATE",
+            placeholders(ids.len())
+        ),
+        ids.to_vec(),
+    )?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Candidate {
+            id: r.0,
+            numero: r.1,
+            statut: r.2,
+            validation_sportif: r.3.unwrap_or(false),
+            is_b2b: r.4.unwrap_or(false),
+            atelier_id: r.5,
+            produit_id: r.6,
+            active_lot: r.7,
+        })
+        .collect())
+}
+
+/// What one medal needs, read at generation time (names from `users` now,
+/// never copied into the order).
+#[derive(Debug, Clone)]
+pub struct EngravingRow {
+    pub commande_id: u64,
+    pub numero: String,
+    pub is_b2b: bool,
+    pub b2b_client_nom: Option<String>,
+    pub user_nom: Option<String>,
+    pub user_prenom: Option<String>,
+    pub has_user: bool,
+    pub duree_secondes: Option<u64>,
+    pub date_realisation: Option<String>,
+    pub date_chrono: Option<String>,
+    pub date_commande: Option<String>,
+    pub parcours: Option<String>,
+    pub statut: String,
+    pub position: u32,
+}
+
+/// The orders of a lot in plate order.
+pub fn engraving_rows(conn: &mut Conn, lot_id: u64) -> Result<Vec<EngravingRow>> {
+    let rows: Vec<Row> = conn.exec(
+        r"SELECT c.id, c.numero, COALESCE(c.is_b2b, FALSE) AS is_b2b, c.b2b_client_nom,
+                 u.nom AS user_nom, u.prenom AS user_prenom, (u.id IS NOT NULL) AS has_user,
+                 COALESCE(c.duree_secondes, ch.duree_secondes) AS duree,
+                 ch.date_realisation,
+                 DATE_FORMAT(COALESCE(ch.date_fin, ch.date_debut), '%Y-%m-%d') AS date_chrono,
+                 DATE_FORMAT(c.date_commande, '%Y-%m-%d') AS date_commande,
+                 p.nom AS parcours, c.statut, cl.position
+          FROM commande_lot cl
+          JOIN commandes c ON c.id = cl.commande_id
+          LEFT JOIN users u ON u.id = c.user_id
+          LEFT JOIN chronos ch ON ch.id = c.chrono_id
+          LEFT JOIN produits p ON p.id = c.produit_id
+          WHERE cl.lot_id = ? AND c.lot_id = cl.lot_id
+          ORDER BY cl.position, c.id",
+        (lot_id,),
+    )?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|mut r| {
+            Some(EngravingRow {
+                commande_id: r.take("id")?,
+                numero: r.take("numero")?,
+                is_b2b: r.take("is_b2b")?,
+                b2b_client_nom: r.take("b2b_client_nom")?,
+                user_nom: r.take("user_nom")?,
+                user_prenom: r.take("user_prenom")?,
+                has_user: r.take("has_user")?,
+                duree_secondes: r.take::<Option<i64>, _>("duree")?.map(|d| d.max(0) as u64),
+                date_realisation: r.take("date_realisation")?,
+                date_chrono: r.take("date_chrono")?,
+                date_commande: r.take("date_commande")?,
+                parcours: r.take("parcours")?,
+                statut: r.take("statut")?,
+                position: r.take("position")?,
+            })
+        })
+        .collect())
+}
+
+// ---------------------------------------------------------------------------
+// lots
+// ---------------------------------------------------------------------------
+
+/// The next lot number `LOT-<year>-<seq>` (sequence code 'LOT', atomic as
+/// for order numbers).
+pub fn next_lot_numero(tx: &mut Conn) -> Result<String> {
+    let year: Option<u16> = tx.query_first("SELECT YEAR(NOW())")?;
+    let year = year.unwrap_or(2026);
+    tx.exec_drop(
+        r"INSERT INTO commande_sequences (annee, code, dernier) VALUES (?, 'LOT', LAST_INSERT_ID(1))
+          ON DUPLICATE KEY UPDATE dernier = LAST_INSERT_ID(dernier + 1)",
+        (year,),
+    )?;
+    let seq: Option<u64> = tx.query_first("SELECT LAST_INSERT_ID()")?;
+    Ok(format!("LOT-{year}-{:04}", seq.unwrap_or(1)))
+}
+
+/// Inserts a lot in status `cree`, waiting for the agent.
+pub fn insert_lot(
+    tx: &mut Conn,
+    numero: &str,
+    template_id: u64,
+    atelier_id: Option<u64>,
+    nb: usize,
+    by: Option<u64>,
+) -> Result<u64> {
+    tx.exec_drop(
+        r"INSERT INTO lots (numero, template_gravure_id, atelier_id, statut, nb_commandes, cree_par, agent_statut)
+          VALUES (?, ?, ?, 'cree', ?, ?, 'en_attente')",
+        (numero, template_id, atelier_id, nb, by),
+    )?;
+    Ok(tx.last_insert_id())
+}
+
+/// Puts order `commande_id` in the lot at `position`.
+pub fn attach_order(tx: &mut Conn, lot_id: u64, commande_id: u64, position: usize) -> Result<()> {
+    tx.exec_drop(
+        "INSERT INTO commande_lot (lot_id, commande_id, position) VALUES (?, ?, ?)",
+        (lot_id, commande_id, position),
+    )?;
+    tx.exec_drop(
+        "UPDATE commandes SET lot_id = ? WHERE id = ?",
+        (lot_id, commande_id),
+    )?;
+    Ok(())
+}
+
+/// One `lots` row with its template's name.
+#[derive(Debug, Clone)]
+pub struct LotRow {
+    pub id: u64,
+    pub numero: String,
+    pub template_gravure_id: u64,
+    pub template_nom: Option<String>,
+    pub atelier_id: Option<u64>,
+    pub statut: String,
+    pub nb_commandes: u32,
+    pub cree_par: Option<u64>,
+    pub agent_statut: Option<String>,
+    pub agent_rapport: Option<String>,
+    pub date_gravure: Option<String>,
+    pub created_at: Option<String>,
+    pub updated_at: Option<String>,
+}
+
+impl LotRow {
+    /// The API shape.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "id": self.id,
+            "numero": self.numero,
+            "template_gravure_id": self.template_gravure_id,
+            "template_nom": self.template_nom,
+            "atelier_id": self.atelier_id,
+            "statut": self.statut,
+            "nb_commandes": self.nb_commandes,
+            "cree_par": self.cree_par,
+            "agent_statut": self.agent_statut,
+            "agent_rapport": self.agent_rapport.as_deref().and_then(|r| serde_json::from_str::<Value>(r).ok()),
+            "date_gravure": self.date_gravure,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+        })
+    }
+
+    fn from_row(mut r: Row) -> Option<LotRow> {
+        Some(LotRow {
+            id: r.take("id")?,
+            numero: r.take("numero")?,
+            template_gravure_id: r.take("template_gravure_id")?,
+            template_nom: r.take("template_nom")?,
+            atelier_id: r.take("atelier_id")?,
+            statut: r.take("statut")?,
+            nb_commandes: r.take("nb_commandes")?,
+            cree_par: r.take("cree_par")?,
+            agent_statut: r.take("agent_statut")?,
+            agent_rapport: r.take("agent_rapport")?,
+            date_gravure: r.take("date_gravure")?,
+            created_at: r.take("created_at")?,
+            updated_at: r.take("updated_at")?,
+        })
+    }
+}
+
+const LOT_COLUMNS: &str = "l.id, l.numero, l.template_gravure_id, t.nom AS template_nom, l.atelier_id, \
+     l.statut, l.nb_commandes, l.cree_par, l.agent_statut, CAST(l.agent_rapport AS CHAR) AS agent_rapport, \
+     DATE_FORMAT(l.date_gravure, '%Y-%m-%dT%H:%i:%s') AS date_gravure, \
+     DATE_FORMAT(l.created_at, '%Y-%m-%dT%H:%i:%s') AS created_at, \
+     DATE_FORMAT(l.updated_at, '%Y-%m-%dT%H:%i:%s') AS updated_at";
+
+/// One lot; `lock` for a status change.
+pub fn find_lot(conn: &mut Conn, id: u64, lock: bool) -> Result<Option<LotRow>> {
+    let suffix = if lock { " FOR UPDATE" } else { "" };
+    let row: Option<Row> = conn.exec_first(
+        format!(
+            "SELECT {LOT_COLUMNS} FROM lots l LEFT JOIN templates_gravure t ON t.id = l.template_gravure_id
+             WHERE l.id = ?{suffix}"
+        ),
+        (id,),
+    )?;
+    Ok(row.and_then(LotRow::from_row))
+}
+
+/// Filters of the lot list (None = no filter).
+#[derive(Debug, Default)]
+pub struct LotFilter {
+    pub atelier_id: Option<u64>,
+    pub statut: Option<String>,
+    /// Agent queue: lots `cree`/`en_gravure` whose agent status is NULL or
+    /// `en_attente`.
+    pub agent_queue: bool,
+}
+
+/// A page of lots, newest first, with the total.
+pub fn list_lots(
+    conn: &mut Conn,
+    f: &LotFilter,
+    limit: u64,
+    offset: u64,
+) -> Result<(Vec<LotRow>, u64)> {
+    let filter = r"(:atelier IS NULL OR l.atelier_id = :atelier)
+          AND (:statut IS NULL OR l.statut = :statut)
+          AND (NOT :agent OR (l.statut IN ('cree', 'en_gravure')
+                              AND (l.agent_statut IS NULL OR l.agent_statut = 'en_attente')))";
+    let p = || {
+        params! {
+            "atelier" => f.atelier_id, "statut" => f.statut.as_deref(), "agent" => f.agent_queue,
+            "limit" => limit, "offset" => offset,
+        }
+    };
+    let rows: Vec<Row> = conn.exec(
+        format!(
+            "SELECT {LOT_COLUMNS} FROM lots l LEFT JOIN templates_gravure t ON t.id = l.template_gravure_id
+             WHERE {filter} ORDER BY l.id DESC LIMIT :limit OFFSET :offset"
+        ),
+        p(),
+    )?;
+    let total: Option<u64> = conn.exec_first(
+        format!("SELECT COUNT(*) FROM lots l WHERE {filter}"),
+        params! { "atelier" => f.atelier_id, "statut" => f.statut.as_deref(), "agent" => f.agent_queue },
+    )?;
+    Ok((
+        rows.into_iter().filter_map(LotRow::from_row).collect(),
+        total.unwrap_or(0),
+    ))
+}
+
+/// Sets a lot's status (and the engraving date when it becomes `grave`).
+pub fn set_lot_statut(tx: &mut Conn, id: u64, statut: &str) -> Result<()> {
+    tx.exec_drop(
+        r"UPDATE lots SET statut = :statut,
+            date_gravure = IF(:statut = 'grave', NOW(), date_gravure)
+          WHERE id = :id",
+        params! { "statut" => statut, "id" => id },
+    )?;
+    Ok(())
+}
+
+/// Detaches every order from a cancelled lot (the pivot keeps the history).
+pub fn release_orders(tx: &mut Conn, lot_id: u64) -> Result<()> {
+    tx.exec_drop(
+        "UPDATE commandes SET lot_id = NULL WHERE lot_id = ?",
+        (lot_id,),
+    )?;
+    Ok(())
+}
+
+/// The agent's verdict on a lot.
+pub fn set_agent_report(tx: &mut Conn, id: u64, statut: &str, rapport: &Value) -> Result<()> {
+    tx.exec_drop(
+        "UPDATE lots SET agent_statut = ?, agent_rapport = ? WHERE id = ?",
+        (statut, rapport.to_string(), id),
+    )?;
+    Ok(())
+}
+
+/// A new file generation puts the lot back in the agent's queue.
+pub fn reset_agent(tx: &mut Conn, id: u64) -> Result<()> {
+    tx.exec_drop(
+        "UPDATE lots SET agent_statut = 'en_attente', agent_rapport = NULL WHERE id = ?",
+        (id,),
+    )?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// fichiers_gravure
+// ---------------------------------------------------------------------------
+
+/// Records a generated file; returns its id.
+pub fn insert_file(
+    tx: &mut Conn,
+    lot_id: u64,
+    template_id: u64,
+    path: &str,
+    size: usize,
+    sha256: &str,
+    nb: usize,
+) -> Result<u64> {
+    tx.exec_drop(
+        r"INSERT INTO fichiers_gravure (lot_id, template_gravure_id, fichier_path, taille_octets, sha256, nb_medailles, genere_par)
+          VALUES (?, ?, ?, ?, ?, ?, 'serveur')",
+        (lot_id, template_id, path, size, sha256, nb),
+    )?;
+    Ok(tx.last_insert_id())
+}
+
+/// Where order `commande_id` sits in file `fichier_id`.
+pub fn insert_file_order(
+    tx: &mut Conn,
+    fichier_id: u64,
+    commande_id: u64,
+    position: usize,
+    x: f64,
+    y: f64,
+) -> Result<()> {
+    tx.exec_drop(
+        r"INSERT INTO commande_fichier_gravure (fichier_id, commande_id, position, x_mm, y_mm)
+          VALUES (?, ?, ?, ?, ?)",
+        (fichier_id, commande_id, position, x, y),
+    )?;
+    Ok(())
+}
+
+/// One `fichiers_gravure` row: id, path, size, sha256, medals, created_at.
+pub type FileRow = (u64, String, u64, Option<String>, u32, Option<String>);
+
+/// A lot's files, newest first.
+pub fn lot_files(conn: &mut Conn, lot_id: u64) -> Result<Vec<FileRow>> {
+    Ok(conn.exec(
+        r"SELECT id, fichier_path, taille_octets, sha256, nb_medailles,
+                 DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%s')
+          FROM fichiers_gravure WHERE lot_id = ? ORDER BY id DESC",
+        (lot_id,),
+    )?)
+}
+
+/// Plate positions of the orders in a file: commande_id → (x, y).
+pub fn file_positions(conn: &mut Conn, fichier_id: u64) -> Result<Vec<(u64, f64, f64)>> {
+    Ok(conn.exec(
+        r"SELECT commande_id, CAST(x_mm AS DOUBLE), CAST(y_mm AS DOUBLE)
+          FROM commande_fichier_gravure WHERE fichier_id = ?",
+        (fichier_id,),
+    )?)
+}
+
+// ---------------------------------------------------------------------------
+// Labels
+// ---------------------------------------------------------------------------
+
+/// What a shipping label shows about an order.
+#[derive(Debug, Clone)]
+pub struct LabelOrder {
+    pub id: u64,
+    pub numero: String,
+    pub statut: String,
+    pub atelier_id: Option<u64>,
+    pub user_nom: Option<String>,
+    pub user_prenom: Option<String>,
+    pub b2b_client_nom: Option<String>,
+    pub adresse_livraison: Option<String>,
+    pub tracking: Option<String>,
+    pub transporteur: Option<String>,
+    pub parcours: Option<String>,
+    pub etiquette_template_id: Option<u64>,
+    pub etiquette_statut: Option<String>,
+}
+
+const LABEL_ORDER_SELECT: &str = r"SELECT c.id, c.numero, c.statut, c.atelier_id, u.nom AS user_nom,
+         u.prenom AS user_prenom, c.b2b_client_nom, CAST(c.adresse_livraison AS CHAR) AS adresse_livraison,
+         c.tracking, c.transporteur, p.nom AS parcours, c.etiquette_template_id, c.etiquette_statut
+  FROM commandes c
+  LEFT JOIN users u ON u.id = c.user_id
+  LEFT JOIN produits p ON p.id = c.produit_id";
+
+fn label_order(mut r: Row) -> Option<LabelOrder> {
+    Some(LabelOrder {
+        id: r.take("id")?,
+        numero: r.take("numero")?,
+        statut: r.take("statut")?,
+        atelier_id: r.take("atelier_id")?,
+        user_nom: r.take("user_nom")?,
+        user_prenom: r.take("user_prenom")?,
+        b2b_client_nom: r.take("b2b_client_nom")?,
+        adresse_livraison: r.take("adresse_livraison")?,
+        tracking: r.take("tracking")?,
+        transporteur: r.take("transporteur")?,
+        parcours: r.take("parcours")?,
+        etiquette_template_id: r.take("etiquette_template_id")?,
+        etiquette_statut: r.take("etiquette_statut")?,
+    })
+}
+
+/// One order, for its label.
+pub fn find_label_order(conn: &mut Conn, id: u64) -> Result<Option<LabelOrder>> {
+    let row: Option<Row> =
+        conn.exec_first(format!("{LABEL_ORDER_SELECT} WHERE c.id = ?"), (id,))?;
+    Ok(row.and_then(label_order))
+}
+
+/// Orders waiting for their label (spec 5.6): packed, label not yet made.
+pub fn labels_waiting(
+    conn: &mut Conn,
+    atelier_id: Option<u64>,
+    limit: u64,
+) -> Result<Vec<LabelOrder>> {
+    let rows: Vec<Row> = conn.exec(
+        format!(
+            "{LABEL_ORDER_SELECT}
+             WHERE c.statut = 'attente_expedition'
+               AND (c.etiquette_statut IS NULL OR c.etiquette_statut = 'en_attente')
+               AND (:atelier IS NULL OR c.atelier_id = :atelier)
+             ORDER BY c.id LIMIT :limit"
+        ),
+        params! { "atelier" => atelier_id, "limit" => limit },
+    )?;
+    Ok(rows.into_iter().filter_map(label_order).collect())
+}
+
+/// Marks an order's label as requested, with the template used.
+pub fn request_label(conn: &mut Conn, id: u64, template_id: Option<u64>) -> Result<()> {
+    conn.exec_drop(
+        r"UPDATE commandes SET etiquette_statut = 'en_attente',
+            etiquette_template_id = COALESCE(?, etiquette_template_id)
+          WHERE id = ?",
+        (template_id, id),
+    )?;
+    Ok(())
+}
+
+/// The agent's verdict on a label.
+pub fn set_label_result(conn: &mut Conn, id: u64, ok: bool, path: Option<&str>) -> Result<()> {
+    conn.exec_drop(
+        r"UPDATE commandes SET etiquette_statut = IF(:ok, 'generee', 'erreur'),
+            etiquette_path = IF(:ok, COALESCE(:path, etiquette_path), etiquette_path),
+            etiquette_generee_at = IF(:ok, NOW(), etiquette_generee_at)
+          WHERE id = :id",
+        params! { "ok" => ok, "path" => path, "id" => id },
+    )?;
+    Ok(())
+}

@@ -1,0 +1,139 @@
+//! What every list route shares: `page`/`per_page` from the query string, the
+//! `{items, total, page, per_page}` answer, numeric query parameters and
+//! literal text search with `LIKE`.
+
+use crate::error::{Error, Result};
+use crate::http::Request;
+use serde::Serialize;
+use serde_json::{json, Value};
+
+/// Default page size.
+pub const PER_PAGE_DEFAULT: u64 = 50;
+/// Largest page size.
+pub const PER_PAGE_MAX: u64 = 200;
+/// Largest page number (a bound, so offsets never overflow).
+const PAGE_MAX: u64 = 1_000_000;
+
+/// The page a list request asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    /// 1-based page number.
+    pub page: u64,
+    /// Items per page.
+    pub per_page: u64,
+}
+
+impl Page {
+    /// Reads `page` (default 1) and `per_page` (default 50, at most 200);
+    /// anything else is a 422 naming the parameter.
+    pub fn from_query(req: &Request) -> Result<Page> {
+        let page = query_u64(req, "page")?.unwrap_or(1);
+        let per_page = query_u64(req, "per_page")?.unwrap_or(PER_PAGE_DEFAULT);
+        if !(1..=PAGE_MAX).contains(&page) {
+            return Err(Error::invalid(
+                "Le numéro de page doit être un entier positif.",
+            ));
+        }
+        if !(1..=PER_PAGE_MAX).contains(&per_page) {
+            return Err(Error::invalid(format!(
+                "per_page doit être compris entre 1 et {PER_PAGE_MAX}."
+            )));
+        }
+        Ok(Page { page, per_page })
+    }
+
+    /// Rows to skip.
+    pub fn offset(self) -> u64 {
+        (self.page - 1) * self.per_page
+    }
+
+    /// The list answer: `{items, total, page, per_page}`.
+    pub fn wrap<T: Serialize>(self, items: T, total: u64) -> Value {
+        json!({ "items": items, "total": total, "page": self.page, "per_page": self.per_page })
+    }
+}
+
+/// A non-negative integer query parameter: absent or empty → `None`, anything
+/// but digits → 422 naming the parameter.
+pub fn query_u64(req: &Request, key: &str) -> Result<Option<u64>> {
+    match req.query_param(key) {
+        None => Ok(None),
+        Some(v) => v.trim().parse::<u64>().map(Some).map_err(|_| {
+            Error::invalid(format!(
+                "Le paramètre {key} doit être un nombre entier positif."
+            ))
+        }),
+    }
+}
+
+/// A `YYYY-MM-DD` query parameter (a real calendar day), else 422.
+pub fn query_date(req: &Request, key: &str) -> Result<Option<String>> {
+    match req.query_param(key) {
+        None => Ok(None),
+        Some(v) if crate::time::is_calendar_date(v.trim()) => Ok(Some(v.trim().to_string())),
+        Some(_) => Err(Error::invalid(format!(
+            "Le paramètre {key} doit être une date au format AAAA-MM-JJ."
+        ))),
+    }
+}
+
+/// A `LIKE` pattern matching `text` anywhere, literally: `%`, `_` and `\`
+/// are escaped (backslash is the default escape of MySQL and MariaDB).
+pub fn like_contains(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('%');
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(query: &str) -> Request {
+        Request::from_cgi(
+            [("REQUEST_URI".to_string(), format!("/api/x?{query}"))],
+            &mut &b""[..],
+            0,
+        )
+    }
+
+    #[test]
+    fn pages_and_bounds() {
+        assert_eq!(
+            Page::from_query(&req("")).unwrap(),
+            Page {
+                page: 1,
+                per_page: 50
+            }
+        );
+        let p = Page::from_query(&req("page=3&per_page=20")).unwrap();
+        assert_eq!(p.offset(), 40);
+        for bad in [
+            "page=0",
+            "per_page=0",
+            "per_page=201",
+            "page=x",
+            "per_page=-1",
+        ] {
+            assert_eq!(
+                Page::from_query(&req(bad)).unwrap_err().status(),
+                422,
+                "{bad}"
+            );
+        }
+        assert_eq!(p.wrap(vec![1, 2], 42)["total"], 42);
+    }
+
+    #[test]
+    fn like_patterns_are_literal() {
+        assert_eq!(like_contains("MKO-2026"), "%MKO-2026%");
+        assert_eq!(like_contains("50%_a\\b"), "%50\\%\\_a\\\\b%");
+    }
+}
