@@ -409,3 +409,12 @@ php_ref() {
   echo "static C CGI connecting to MariaDB + SELECT 1: 501 req/s (p50 4.9 ms)."
 } | tee "$RUN/bench-table.txt"
 cp "$RUN/bench-table.txt" "$MK_REPO_ROOT/target/bench-table.txt" 2>/dev/null || true
+
+# --- 6. workshop hot paths without HTTP (issue 4) --------------------------------
+# The 50-order lot's DXF fill and the 500-order lot's CSV, timed by
+# benches/workshop.rs (release profile). MK_BENCH_SKIP_WORKSHOP=1 to skip.
+if [[ "${MK_BENCH_SKIP_WORKSHOP:-0}" != 1 ]]; then
+  echo
+  echo "==== workshop: DXF fill and CSV (cargo bench --bench workshop) ===="
+  (cd "$MK_REPO_ROOT" && cargo bench --quiet --bench workshop 2>/dev/null) | tee -a "$RUN/bench-table.txt"
+fi
