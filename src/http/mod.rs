@@ -22,6 +22,17 @@ use serde::Serialize;
 use std::collections::HashMap;
 use std::io::Read;
 
+/// For PATCH bodies: tells a field sent as `null` (`Some(None)`: clear it)
+/// from an absent one (`None`: keep it). Use with
+/// `#[serde(default, deserialize_with = "crate::http::nullable")]`.
+pub fn nullable<'de, T, D>(d: D) -> std::result::Result<Option<Option<T>>, D::Error>
+where
+    T: serde::Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    <Option<T> as serde::Deserialize>::deserialize(d).map(Some)
+}
+
 /// HTTP methods the API knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Method {

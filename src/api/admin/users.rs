@@ -11,7 +11,7 @@ use crate::http::list::{like_contains, query_u64, Page};
 use crate::http::{Ctx, Response};
 use crate::security::{password, Role};
 use mysql::Conn;
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use serde_json::json;
 
 /// Spec 5.10 `GET /api/admin/users`: "CRUD utilisateurs" — the list, with
@@ -113,15 +113,6 @@ pub fn create_user(ctx: &mut Ctx) -> Result<Response> {
     Ok(Response::created(&user.to_json()))
 }
 
-/// Tells "absent" (`None`) from "null" (`Some(None)`) in a PATCH body.
-fn nullable<'de, D, T>(d: D) -> std::result::Result<Option<Option<T>>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(d).map(Some)
-}
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct UpdateBody {
@@ -131,9 +122,9 @@ struct UpdateBody {
     nom: Option<String>,
     #[serde(default)]
     prenom: Option<String>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "crate::http::nullable")]
     atelier_id: Option<Option<u64>>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "crate::http::nullable")]
     fabricant_id: Option<Option<u64>>,
     #[serde(default)]
     actif: Option<bool>,

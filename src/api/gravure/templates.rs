@@ -247,28 +247,16 @@ struct TemplatePatch {
     espacement_y_mm: Option<f64>,
     colonnes: Option<u32>,
     max_batch: Option<u32>,
-    #[serde(default, with = "double_option")]
+    #[serde(default, deserialize_with = "crate::http::nullable")]
     largeur_mm: Option<Option<f64>>,
-    #[serde(default, with = "double_option")]
+    #[serde(default, deserialize_with = "crate::http::nullable")]
     hauteur_mm: Option<Option<f64>>,
-    #[serde(default, with = "double_option")]
+    #[serde(default, deserialize_with = "crate::http::nullable")]
     produit_id: Option<Option<u64>>,
     actif: Option<bool>,
 }
 
 /// `null` (clear) apart from absent (keep) for nullable PATCH fields.
-mod double_option {
-    use serde::{Deserialize, Deserializer};
-
-    pub fn deserialize<'de, T, D>(d: D) -> Result<Option<Option<T>>, D::Error>
-    where
-        T: Deserialize<'de>,
-        D: Deserializer<'de>,
-    {
-        Option::<T>::deserialize(d).map(Some)
-    }
-}
-
 /// Spec 4.6–4.29 `templates_gravure`: "Templates DXF (espacement,
 /// max_batch)" — metadata only; a new drawing is a new template.
 pub fn update_template(ctx: &mut Ctx) -> Result<Response> {
@@ -356,11 +344,11 @@ pub fn show_label_template(ctx: &mut Ctx) -> Result<Response> {
 struct LabelBody {
     nom: Option<String>,
     html: Option<String>,
-    #[serde(default, with = "double_option")]
+    #[serde(default, deserialize_with = "crate::http::nullable")]
     transporteur: Option<Option<String>>,
-    #[serde(default, with = "double_option")]
+    #[serde(default, deserialize_with = "crate::http::nullable")]
     largeur_mm: Option<Option<f64>>,
-    #[serde(default, with = "double_option")]
+    #[serde(default, deserialize_with = "crate::http::nullable")]
     hauteur_mm: Option<Option<f64>>,
     actif: Option<bool>,
 }

@@ -5,7 +5,7 @@
 //! key from ENCRYPTION_KEY) and never returned: answers only say
 //! `secret_defini`.
 
-use super::model::{check_http_url, present};
+use super::model::check_http_url;
 use super::queries::{self, DestinationFields, DestinationRow};
 use crate::error::{Error, Result};
 use crate::http::list::Page;
@@ -129,9 +129,9 @@ struct DestinationInput {
     nom: Option<String>,
     url: Option<String>,
     mode_auth: Option<ModeAuth>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::http::nullable")]
     secret: Option<Option<String>>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::http::nullable")]
     headers: Option<Option<Map<String, Value>>>,
     actif: Option<bool>,
 }

@@ -4,7 +4,7 @@
 
 use super::tracking::{TrackingConfig, TrackingInput};
 use crate::error::{Error, Result};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::HashSet;
 
@@ -177,59 +177,52 @@ pub struct CourseInput {
     /// See [`Course`].
     pub categorie: Option<Categorie>,
     /// See [`Course`].
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::http::nullable")]
     pub altitude: Option<Option<i32>>,
     /// See [`Course`].
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::http::nullable")]
     pub distance_km: Option<Option<f64>>,
     /// See [`Course`].
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::http::nullable")]
     pub denivele: Option<Option<i32>>,
     /// See [`Course`].
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::http::nullable")]
     pub difficulte: Option<Option<String>>,
     /// See [`Course`].
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::http::nullable")]
     pub sous_titre: Option<Option<String>>,
     /// See [`Course`].
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::http::nullable")]
     pub description: Option<Option<String>>,
     /// See [`Course`].
     pub actif: Option<bool>,
     /// See [`Course`].
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::http::nullable")]
     pub message_desactivation: Option<Option<String>>,
     /// See [`Course`].
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::http::nullable")]
     pub sommet_lat: Option<Option<f64>>,
     /// See [`Course`].
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::http::nullable")]
     pub sommet_lng: Option<Option<f64>>,
     /// See [`Course`].
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::http::nullable")]
     pub depart_lat: Option<Option<f64>>,
     /// See [`Course`].
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::http::nullable")]
     pub depart_lng: Option<Option<f64>>,
     /// See [`Course`].
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::http::nullable")]
     pub rayon_km: Option<Option<f64>>,
     /// See [`Course`].
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::http::nullable")]
     pub strava_keywords: Option<Option<String>>,
     /// See [`Course`].
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::http::nullable")]
     pub lien_boutique: Option<Option<String>>,
     /// Tracking values to change; `null` resets them to the defaults.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::http::nullable")]
     pub tracking_config: Option<Option<TrackingInput>>,
-}
-
-/// Tells a field sent as `null` (`Some(None)`) from an absent one (`None`).
-pub(super) fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
-    d: D,
-) -> std::result::Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
 }
 
 impl CourseInput {

@@ -9,7 +9,7 @@
 //! import (group "Professionnels") must call it too.
 
 use super::queries::{self, FabricantUpdate, NewFabricant};
-use super::{double_option, optional_text, query_enum, required_text};
+use super::{optional_text, query_enum, required_text};
 use crate::api::auth::normalize_email;
 use crate::api::commandes::{self, Created, NewOrder, B2B_CLIENT_TYPES};
 use crate::error::{Error, Result, ResultExt};
@@ -314,11 +314,11 @@ struct UpdateFabricantBody {
     nom: Option<String>,
     #[serde(default)]
     code: Option<String>,
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(default, deserialize_with = "crate::http::nullable")]
     admin_user_id: Option<Option<u64>>,
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(default, deserialize_with = "crate::http::nullable")]
     contact_email: Option<Option<String>>,
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(default, deserialize_with = "crate::http::nullable")]
     contact_telephone: Option<Option<String>>,
     #[serde(default)]
     actif: Option<bool>,

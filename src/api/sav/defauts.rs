@@ -7,7 +7,7 @@
 //! who reports it; an operateur_fab only sees and edits its own atelier's.
 
 use super::queries::{self, Catalog, DefautFilters, DefautUpdate, NewDefaut};
-use super::{atelier_scope, double_option, optional_text, query_enum, required_text};
+use super::{atelier_scope, optional_text, query_enum, required_text};
 use crate::api::commandes::status::{may_touch_atelier, order_not_found};
 use crate::error::{Error, Result, ResultExt};
 use crate::http::list::{query_date, query_u64, Page};
@@ -201,9 +201,9 @@ struct UpdateDefautBody {
     gravite: Option<String>,
     #[serde(default)]
     type_id: Option<u64>,
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(default, deserialize_with = "crate::http::nullable")]
     cause_id: Option<Option<u64>>,
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(default, deserialize_with = "crate::http::nullable")]
     description: Option<Option<String>>,
 }
 

@@ -26,7 +26,6 @@ use crate::http::{Ctx, Method};
 use crate::security::jwt::Claims;
 use crate::security::{roles, Role};
 use mysql::Conn;
-use serde::{Deserialize, Deserializer};
 
 /// Routes of this module.
 pub const ROUTES: &[Route] = &[
@@ -238,15 +237,6 @@ fn optional_text(raw: Option<&str>, field: &str, max: usize) -> Result<Option<St
 /// only; an operator without atelier sees nothing (no atelier has id 0).
 fn atelier_scope(claims: &Claims) -> Option<u64> {
     (claims.role == Role::OperateurFab).then(|| claims.atelier_id.unwrap_or(0))
-}
-
-/// For PATCH bodies: tells "absent" (`None`) from "null" (`Some(None)`).
-fn double_option<'de, T, D>(d: D) -> std::result::Result<Option<Option<T>>, D::Error>
-where
-    T: Deserialize<'de>,
-    D: Deserializer<'de>,
-{
-    Option::<T>::deserialize(d).map(Some)
 }
 
 /// Demo data: the Queyras manufacturer, a B2B order "Mairie de Lyon ×10", and

@@ -4,7 +4,7 @@
 
 use super::express::{Geste, Motif, DESCRIPTION_MAX};
 use super::queries::{self, NewTicket, TicketFilters};
-use super::{atelier_scope, double_option, optional_text};
+use super::{atelier_scope, optional_text};
 use crate::api::commandes::status::{may_touch_atelier, order_not_found};
 use crate::error::{Error, Result};
 use crate::http::list::{like_contains, query_u64, Page};
@@ -166,9 +166,9 @@ fn check_assignee(conn: &mut Conn, user_id: u64) -> Result<()> {
 struct UpdateTicketBody {
     #[serde(default)]
     statut: Option<String>,
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(default, deserialize_with = "crate::http::nullable")]
     assigne_a: Option<Option<u64>>,
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(default, deserialize_with = "crate::http::nullable")]
     description: Option<Option<String>>,
 }
 

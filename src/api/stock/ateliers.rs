@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 use crate::http::list::Page;
 use crate::http::{Ctx, Response};
 use mysql::Conn;
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use serde_json::json;
 
 /// Spec 4.6 `ateliers`: "Sites de production (code, nom, couleur UI)".
@@ -76,15 +76,6 @@ pub fn create_atelier(ctx: &mut Ctx) -> Result<Response> {
     Ok(Response::created(&atelier))
 }
 
-/// `Some(None)` when the field is sent as `null`, `None` when absent.
-fn nullable<'de, D, T>(d: D) -> std::result::Result<Option<Option<T>>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(d).map(Some)
-}
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct UpdateBody {
@@ -94,9 +85,9 @@ struct UpdateBody {
     nom: Option<String>,
     #[serde(default)]
     couleur: Option<String>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "crate::http::nullable")]
     responsable_id: Option<Option<u64>>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "crate::http::nullable")]
     adresse: Option<Option<String>>,
     #[serde(default)]
     actif: Option<bool>,
