@@ -19,6 +19,9 @@ pub struct Error {
     message: Cow<'static, str>,
     detail: Option<String>,
     retry_after: Option<u64>,
+    /// InnoDB rolled the transaction back to break a deadlock (or a lock
+    /// wait timed out): running the request again is the normal remedy.
+    transient: bool,
     location: &'static Location<'static>,
 }
 
@@ -39,6 +42,7 @@ impl Error {
             message: message.into(),
             detail: None,
             retry_after: None,
+            transient: false,
             location: Location::caller(),
         }
     }
@@ -157,6 +161,12 @@ impl Error {
         }
     }
 
+    /// Whether the failed transaction may simply be run again (deadlock
+    /// victim, lock wait timeout).
+    pub fn is_transient(&self) -> bool {
+        self.transient
+    }
+
     /// Whether this error is our fault (and thus worth a log line).
     pub fn is_server_error(&self) -> bool {
         self.status >= 500
@@ -171,12 +181,21 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+/// MySQL error codes after which the transaction can be retried as a whole:
+/// ER_LOCK_WAIT_TIMEOUT and ER_LOCK_DEADLOCK.
+const TRANSIENT_CODES: [u16; 2] = [1205, 1213];
+
 impl From<mysql::Error> for Error {
     #[track_caller]
     fn from(e: mysql::Error) -> Self {
         match e {
             mysql::Error::IoError(_) | mysql::Error::DriverError(_) => {
                 Error::database_unavailable(e)
+            }
+            mysql::Error::MySqlError(ref m) if TRANSIENT_CODES.contains(&m.code) => {
+                let mut err = Error::internal(&e);
+                err.transient = true;
+                err
             }
             _ => Error::internal(e),
         }
@@ -237,6 +256,21 @@ mod tests {
         assert_eq!(e.status(), 429);
         assert_eq!(e.retry_after(), Some(1));
         assert_eq!(e.code(), "rate_limited");
+    }
+
+    #[test]
+    fn deadlocks_and_lock_timeouts_are_transient() {
+        let server = |code| {
+            Error::from(mysql::Error::MySqlError(mysql::MySqlError {
+                state: "40001".into(),
+                message: "Deadlock found when trying to get lock".into(),
+                code,
+            }))
+        };
+        assert!(server(1213).is_transient());
+        assert!(server(1205).is_transient());
+        assert!(!server(1062).is_transient());
+        assert_eq!(server(1213).status(), 500);
     }
 
     #[test]

@@ -67,6 +67,11 @@ impl Db {
         Ok(())
     }
 
+    /// Whether this request started a transaction.
+    pub fn in_transaction(&self) -> bool {
+        self.in_tx
+    }
+
     /// Whether a connection is open.
     pub fn is_connected(&self) -> bool {
         self.conn.is_some()

@@ -19,6 +19,9 @@ use crate::security::{jwt, Role};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Instant;
 
+/// How many times a request whose transaction was a deadlock victim is run.
+const TRANSACTION_ATTEMPTS: u32 = 3;
+
 /// A handler: takes the context, returns a response or an error.
 pub type Handler = fn(&mut Ctx) -> Result<Response>;
 
@@ -222,30 +225,43 @@ fn dispatch(
     *claims_out = claims.clone();
     guard::maintenance(config, route, claims.as_ref())?;
     guard::rate_limit(db, route, req, claims.as_ref())?;
-    let mut ctx = Ctx {
-        req,
-        config,
-        db,
-        params,
-        user: claims,
-        account,
-        audit: AuditNote::default(),
-        after_commit: Vec::new(),
-    };
-    let result = (route.handler)(&mut ctx);
-    *audit = std::mem::take(&mut ctx.audit);
-    let jobs = std::mem::take(&mut ctx.after_commit);
-    let committed = db.finish(result.is_ok());
-    match (result, committed) {
-        (Ok(response), Ok(())) => {
-            for job in jobs {
-                if let Err(e) = db.conn().and_then(|conn| job(config, conn)) {
-                    guard::log_error(config, req, &e);
-                }
-            }
-            Ok(response)
+    // A transaction InnoDB picked as a deadlock victim is rolled back whole:
+    // running the handler again is the standard remedy, and it is safe because
+    // nothing of the failed attempt was committed.
+    let mut attempt = 1;
+    loop {
+        let mut ctx = Ctx {
+            req,
+            config,
+            db,
+            params: params.clone(),
+            user: claims.clone(),
+            account: account.clone(),
+            audit: AuditNote::default(),
+            after_commit: Vec::new(),
+        };
+        let result = (route.handler)(&mut ctx);
+        *audit = std::mem::take(&mut ctx.audit);
+        let jobs = std::mem::take(&mut ctx.after_commit);
+        let retry = attempt < TRANSACTION_ATTEMPTS
+            && db.in_transaction()
+            && result.as_ref().is_err_and(Error::is_transient);
+        let committed = db.finish(result.is_ok());
+        if retry {
+            attempt += 1;
+            continue;
         }
-        (Ok(_), Err(e)) | (Err(e), _) => Err(e),
+        return match (result, committed) {
+            (Ok(response), Ok(())) => {
+                for job in jobs {
+                    if let Err(e) = db.conn().and_then(|conn| job(config, conn)) {
+                        guard::log_error(config, req, &e);
+                    }
+                }
+                Ok(response)
+            }
+            (Ok(_), Err(e)) | (Err(e), _) => Err(e),
+        };
     }
 }
 
