@@ -2,9 +2,11 @@
 //! log.
 
 use crate::error::Result;
+use crate::security::account::{self, Account};
 use crate::security::Role;
 use mysql::prelude::Queryable;
 use mysql::{Conn, Row, Value};
+use serde::Serialize;
 use serde_json::json;
 
 /// A WHERE clause assembled from fixed SQL fragments. The fragments are
@@ -42,55 +44,23 @@ impl Where {
 // Users
 // ---------------------------------------------------------------------------
 
-/// A user as the admin screens show it (never the password hash).
-#[derive(Debug, Clone)]
+/// A user as the admin screens show it: the [`Account`] every route sees,
+/// plus what only admins manage (never the password hash).
+#[derive(Debug, Clone, Serialize)]
 pub struct AdminUser {
-    pub id: u64,
-    pub email: String,
-    pub role: Role,
-    pub nom: Option<String>,
-    pub prenom: Option<String>,
-    pub atelier_id: Option<u64>,
+    #[serde(flatten)]
+    pub account: Account,
     pub atelier_nom: Option<String>,
     pub fabricant_id: Option<u64>,
-    pub actif: bool,
-    pub strava_connected: bool,
-    pub derniere_connexion: Option<String>,
     pub created_at: Option<String>,
 }
 
 impl AdminUser {
-    /// The JSON of the admin API.
-    pub fn to_json(&self) -> serde_json::Value {
-        json!({
-            "id": self.id,
-            "email": self.email,
-            "role": self.role,
-            "nom": self.nom,
-            "prenom": self.prenom,
-            "atelier_id": self.atelier_id,
-            "atelier_nom": self.atelier_nom,
-            "fabricant_id": self.fabricant_id,
-            "actif": self.actif,
-            "strava_connected": self.strava_connected,
-            "derniere_connexion": self.derniere_connexion,
-            "created_at": self.created_at,
-        })
-    }
-
     fn from_row(mut row: Row) -> Option<AdminUser> {
         Some(AdminUser {
-            id: row.take("id")?,
-            email: row.take("email")?,
-            role: Role::parse(&row.take::<String, _>("role")?)?,
-            nom: row.take("nom")?,
-            prenom: row.take("prenom")?,
-            atelier_id: row.take("atelier_id")?,
+            account: account::from_row(&mut row)?,
             atelier_nom: row.take("atelier_nom")?,
             fabricant_id: row.take("fabricant_id")?,
-            actif: row.take("actif")?,
-            strava_connected: row.take("strava_connected")?,
-            derniere_connexion: row.take("derniere_connexion")?,
             created_at: row.take("created_at")?,
         })
     }

@@ -4,7 +4,7 @@
 //! "deleted" user is deactivated, never removed, because orders, chronos and
 //! the audit log reference it.
 
-use super::queries::{self, AdminUser, UserUpdate, Where};
+use super::queries::{self, UserUpdate, Where};
 use crate::api::auth;
 use crate::error::{Error, Result};
 use crate::http::list::{like_contains, query_u64, Page};
@@ -50,7 +50,7 @@ pub fn list_users(ctx: &mut Ctx) -> Result<Response> {
         filter.and("u.atelier_id = ?", [atelier_id.into()]);
     }
     let (users, total) = queries::list_users(ctx.conn()?, &filter, page.per_page, page.offset())?;
-    let items: Vec<_> = users.iter().map(AdminUser::to_json).collect();
+    let items: Vec<_> = users.iter().map(|u| json!(u)).collect();
     Ok(Response::ok(&page.wrap(items, total)))
 }
 
@@ -58,7 +58,7 @@ pub fn list_users(ctx: &mut Ctx) -> Result<Response> {
 pub fn show_user(ctx: &mut Ctx) -> Result<Response> {
     let id = ctx.id("id")?;
     let user = queries::find_user(ctx.conn()?, id, false)?.ok_or_else(user_not_found)?;
-    Ok(Response::ok(&user.to_json()))
+    Ok(Response::ok(&user))
 }
 
 #[derive(Deserialize)]
@@ -109,8 +109,8 @@ pub fn create_user(ctx: &mut Ctx) -> Result<Response> {
     let user = queries::find_user(tx, id, false)?
         .ok_or_else(|| Error::internal("user vanished right after insert"))?;
     ctx.audit_entity("user", id);
-    ctx.audit_details(json!({ "action": "create", "email": user.email, "role": role }));
-    Ok(Response::created(&user.to_json()))
+    ctx.audit_details(json!({ "action": "create", "email": user.account.email, "role": role }));
+    Ok(Response::created(&user))
 }
 
 #[derive(Deserialize)]
@@ -161,17 +161,17 @@ pub fn update_user(ctx: &mut Ctx) -> Result<Response> {
     let current = queries::find_user(tx, id, true)?.ok_or_else(user_not_found)?;
     // 3. Both the account as it is and the role it would get must be within
     //    the actor's reach: an admin_fab can neither edit an admin nor make one.
-    if !auth::may_manage(actor, current.role)
+    if !auth::may_manage(actor, current.account.role)
         || new_role.is_some_and(|r| !auth::may_manage(actor, r))
     {
         return Err(Error::forbidden());
     }
     // 4. The merged account must be consistent.
-    let role = new_role.unwrap_or(current.role);
-    let atelier_id = body.atelier_id.unwrap_or(current.atelier_id);
+    let role = new_role.unwrap_or(current.account.role);
+    let atelier_id = body.atelier_id.unwrap_or(current.account.atelier_id);
     let fabricant_id = body.fabricant_id.unwrap_or(current.fabricant_id);
-    let actif = body.actif.unwrap_or(current.actif);
-    if body.atelier_id.is_some() || role != current.role {
+    let actif = body.actif.unwrap_or(current.account.actif);
+    if body.atelier_id.is_some() || role != current.account.role {
         check_atelier(tx, role, atelier_id)?;
     }
     if body.fabricant_id.is_some() {
@@ -179,12 +179,15 @@ pub fn update_user(ctx: &mut Ctx) -> Result<Response> {
     }
     let mut changes = Vec::new();
     for (field, changed) in [
-        ("role", role != current.role),
-        ("nom", nom.is_some() && nom != current.nom),
-        ("prenom", prenom.is_some() && prenom != current.prenom),
-        ("atelier_id", atelier_id != current.atelier_id),
+        ("role", role != current.account.role),
+        ("nom", nom.is_some() && nom != current.account.nom),
+        (
+            "prenom",
+            prenom.is_some() && prenom != current.account.prenom,
+        ),
+        ("atelier_id", atelier_id != current.account.atelier_id),
         ("fabricant_id", fabricant_id != current.fabricant_id),
-        ("actif", actif != current.actif),
+        ("actif", actif != current.account.actif),
         ("password", new_hash.is_some()),
     ] {
         if changed {
@@ -197,8 +200,8 @@ pub fn update_user(ctx: &mut Ctx) -> Result<Response> {
         id,
         &UserUpdate {
             role,
-            nom: nom.as_deref().or(current.nom.as_deref()),
-            prenom: prenom.as_deref().or(current.prenom.as_deref()),
+            nom: nom.as_deref().or(current.account.nom.as_deref()),
+            prenom: prenom.as_deref().or(current.account.prenom.as_deref()),
             atelier_id,
             fabricant_id,
             actif,
@@ -222,11 +225,11 @@ pub fn update_user(ctx: &mut Ctx) -> Result<Response> {
     ctx.audit_details(json!({
         "action": "update",
         "changes": changes,
-        "role": { "avant": current.role, "apres": role },
+        "role": { "avant": current.account.role, "apres": role },
         "actif": actif,
         "sessions_revoked": sessions_revoked,
     }));
-    let mut answer = user.to_json();
+    let mut answer = json!(user);
     answer["sessions_revoked"] = json!(sessions_revoked);
     Ok(Response::ok(&answer))
 }
@@ -243,7 +246,7 @@ pub fn delete_user(ctx: &mut Ctx) -> Result<Response> {
     let tx = ctx.tx()?;
     let current = queries::find_user(tx, id, true)?.ok_or_else(user_not_found)?;
     // 2. Within the actor's reach.
-    if !auth::may_manage(actor, current.role) {
+    if !auth::may_manage(actor, current.account.role) {
         return Err(Error::forbidden());
     }
     // 3. Deactivate and log out everywhere.
@@ -253,10 +256,10 @@ pub fn delete_user(ctx: &mut Ctx) -> Result<Response> {
     ctx.audit_entity("user", id);
     ctx.audit_details(json!({
         "action": "deactivate",
-        "etait_actif": current.actif,
+        "etait_actif": current.account.actif,
         "sessions_revoked": sessions_revoked,
     }));
-    let mut answer = user.to_json();
+    let mut answer = json!(user);
     answer["sessions_revoked"] = json!(sessions_revoked);
     Ok(Response::ok(&answer))
 }
