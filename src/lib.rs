@@ -10,12 +10,14 @@
 //!   embedded migrations of `sql/`.
 //! - [`security`] has JWTs, password hashing, random tokens and roles.
 //! - [`error`] is the one error type, rendered as the uniform JSON error.
+//! - [`cron`] is the hourly run of every periodic duty (`mk-admin cron hourly`).
 //! - [`config`] reads `.env`; [`mail`] sends email over SMTP; [`time`] formats
 //!   dates and durations the French way.
 
 pub mod api;
 pub mod cli;
 pub mod config;
+pub mod cron;
 pub mod db;
 pub mod demo;
 pub mod error;

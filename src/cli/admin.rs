@@ -44,6 +44,11 @@ enum Command {
     Routes,
     /// Insert demo data (users of each role, courses, orders…); safe to run again.
     SeedDemo,
+    /// Periodic duties, for the host's cron panel: `mk-admin cron hourly`.
+    Cron {
+        #[command(subcommand)]
+        schedule: CronSchedule,
+    },
     /// Insert benchmark volumes (courses, athletes, chronos, rankings, orders)
     /// with set-based SQL; refused on a database that already has them and
     /// with APP_ENV=production.
@@ -61,6 +66,13 @@ enum Command {
         #[arg(long, default_value_t = 50_000)]
         orders: u64,
     },
+}
+
+#[derive(Subcommand, Debug)]
+enum CronSchedule {
+    /// Every task that is due (imports, retries, reminders, purges, backups);
+    /// one summary line per task; exit status 1 when a task failed.
+    Hourly,
 }
 
 /// Runs the CLI; the exit code tells cron and scripts whether it worked.
@@ -149,7 +161,42 @@ fn run(cli: Cli) -> Result<(), String> {
                 bench_seed::Refusal::Db(e) => e.log_line(),
             })
         }
+        Command::Cron {
+            schedule: CronSchedule::Hourly,
+        } => run_cron(&config, &mut conn, crate::cron::HOURLY),
         Command::Routes => unreachable!("handled before connecting"),
+    }
+}
+
+/// Prints one line per task (`cron <task>: ok|FAILED (<ms> ms) <summary>`);
+/// fails when a task failed, so the host's cron mail reports it.
+fn run_cron(
+    config: &Config,
+    conn: &mut mysql::Conn,
+    tasks: &[crate::cron::Task],
+) -> Result<(), String> {
+    let outcomes = match crate::cron::run(config, conn, tasks) {
+        Ok(outcomes) => outcomes,
+        Err(crate::cron::Skipped::AlreadyRunning) => {
+            println!("cron: another run is in progress, nothing done");
+            return Ok(());
+        }
+        Err(crate::cron::Skipped::Db(e)) => return Err(e.log_line()),
+    };
+    let mut failed = 0;
+    for o in &outcomes {
+        match &o.result {
+            Ok(summary) => println!("cron {}: ok ({} ms) {summary}", o.name, o.millis),
+            Err(e) => {
+                failed += 1;
+                println!("cron {}: FAILED ({} ms) {e}", o.name, o.millis);
+            }
+        }
+    }
+    if failed == 0 {
+        Ok(())
+    } else {
+        Err(format!("{failed} cron task(s) failed"))
     }
 }
 
