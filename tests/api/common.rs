@@ -285,10 +285,22 @@ pub fn user_in(role: Role, atelier_id: Option<u64>) -> TestUser {
     }
 }
 
-/// Mints an access token as the server would.
+/// Mints an access token as the server would at login: a live session row
+/// (refresh-token family) first, then a token bound to it.
 pub fn token_for(id: u64, role: Role, atelier_id: Option<u64>) -> String {
     let c = config();
-    jwt::issue(&c.jwt_secret, c.jwt_expiry, id, role, atelier_id).expect("token")
+    let family = mykollector::security::tokens::random_hex(16);
+    db().exec_drop(
+        r"INSERT INTO sessions (user_id, token_hash, family_id, expires_at)
+          VALUES (?, ?, ?, NOW() + INTERVAL 1 DAY)",
+        (
+            id,
+            mykollector::security::tokens::random_hex(32),
+            &family,
+        ),
+    )
+    .expect("insert session");
+    jwt::issue(&c.jwt_secret, c.jwt_expiry, id, role, atelier_id, &family).expect("token")
 }
 
 /// Creates an atelier; returns its id.
