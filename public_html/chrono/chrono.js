@@ -16,7 +16,7 @@ function renderValidation(items) {
   $("nb-valider").textContent = items.length;
   $("bloc-valider").classList.toggle("hidden", items.length === 0);
   $("a-valider").innerHTML = items.map((o) => `
-    <div class="row validation" data-id="${o.commande_id}" style="padding:8px 0;border-bottom:1px solid var(--line)">
+    <div class="row validation" data-id="${o.commande_id}">
       <div><strong>${esc(o.parcours.code)}</strong> · ${esc(o.date)} · ${esc(o.chrono)}<br>
         <span class="muted">Commande ${esc(o.numero)} — gravure :</span>
         <input name="prenom" value="${esc(o.gravure.prenom)}" aria-label="Prénom" size="12">

@@ -76,9 +76,7 @@ pub fn load(conn: &mut Conn, id: u64) -> Result<Option<Account>> {
 /// when the account is gone or disabled, or the session was closed.
 pub fn load_active(conn: &mut Conn, id: u64, sid: &str) -> Result<Account> {
     let mut row: Option<Row> = conn.exec_first(SELECT_ACCOUNT_IN_SESSION, (sid, id))?;
-    let session_live = row
-        .as_mut()
-        .and_then(|r| r.take::<bool, _>("session_live"));
+    let session_live = row.as_mut().and_then(|r| r.take::<bool, _>("session_live"));
     let account = row.as_mut().and_then(from_row).filter(|a| a.actif);
     match (account, session_live) {
         (Some(account), Some(true)) => Ok(account),

@@ -131,7 +131,15 @@ mod tests {
 
     #[test]
     fn wrong_secret_and_tampering_refused() {
-        let t = issue(SECRET, Duration::from_secs(60), 7, Role::Sportif, None, "f00d").unwrap();
+        let t = issue(
+            SECRET,
+            Duration::from_secs(60),
+            7,
+            Role::Sportif,
+            None,
+            "f00d",
+        )
+        .unwrap();
         assert_eq!(
             verify("another-secret-another-secret-xx", &t)
                 .unwrap_err()

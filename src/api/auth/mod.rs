@@ -310,11 +310,8 @@ fn logout(ctx: &mut Ctx) -> Result<Response> {
     let tx = ctx.tx()?;
     let revoked = match body.refresh_token {
         Some(token) => {
-            queries::revoke_user_session(
-                tx,
-                user_id,
-                &tokens::sha256_hex(token.trim().as_bytes()),
-            )? + queries::revoke_family(tx, &own_session)?
+            queries::revoke_user_session(tx, user_id, &tokens::sha256_hex(token.trim().as_bytes()))?
+                + queries::revoke_family(tx, &own_session)?
         }
         None => queries::revoke_user_sessions(tx, user_id)?,
     };
