@@ -210,7 +210,7 @@ impl Config {
             },
             max_body_bytes: r.parsed("MAX_BODY_BYTES", 6 * 1024 * 1024)?,
             login_max_attempts: r.parsed("LOGIN_MAX_ATTEMPTS", 5)?,
-            login_max_attempts_per_ip: r.parsed("LOGIN_MAX_ATTEMPTS_PER_IP", 20)?,
+            login_max_attempts_per_ip: r.parsed("LOGIN_MAX_ATTEMPTS_PER_IP", 100)?,
             vars: vars.clone(),
         };
         Ok(config)

@@ -6,7 +6,7 @@
 
 use crate::config::{Config, SmtpTls};
 use crate::error::{Error, Result};
-use crate::http::guard::app_log;
+use crate::applog::app_log;
 use lettre::message::{header::ContentType, Mailbox};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
