@@ -3,9 +3,9 @@
 
 use super::bench_seed;
 use crate::api::auth;
+use crate::api::routes;
 use crate::config::{AppEnv, Config};
 use crate::db::{self, migrate};
-use crate::api::routes;
 use crate::http::router::Access;
 use crate::security::Role;
 use clap::{Parser, Subcommand};

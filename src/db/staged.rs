@@ -137,7 +137,9 @@ pub fn sweep(config: &Config, conn: &mut Conn) -> Result<String> {
             }
         }
     }
-    Ok(format!("{parts} fichier(s) .part et {orphans} orphelin(s) supprimés"))
+    Ok(format!(
+        "{parts} fichier(s) .part et {orphans} orphelin(s) supprimés"
+    ))
 }
 
 fn is_stale(entry: &std::fs::DirEntry) -> bool {

@@ -59,16 +59,11 @@ pub fn serve_forever(table: Table) {
     let mut state: State = None;
     for stream in listener.incoming() {
         let Ok(mut stream) = stream else { continue };
-        loop {
-            match protocol::read_request(&mut stream) {
-                Ok(Some(request)) => {
-                    let keep = request.keep_conn;
-                    serve_request(table, &mut state, &mut stream, request);
-                    if !keep {
-                        break;
-                    }
-                }
-                Ok(None) | Err(_) => break,
+        while let Ok(Some(request)) = protocol::read_request(&mut stream) {
+            let keep = request.keep_conn;
+            serve_request(table, &mut state, &mut stream, request);
+            if !keep {
+                break;
             }
         }
     }

@@ -2,15 +2,15 @@
 //! mode, rate limits (counted in MySQL, spec 10.4), the audit log and the
 //! application log file.
 
+use crate::applog::app_log;
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::http::context::AuditNote;
 use crate::http::router::Route;
 use crate::http::{Method, Request, Response};
-use crate::security::jwt::Claims;
-use crate::applog::app_log;
 use crate::ratelimit;
+use crate::security::jwt::Claims;
 use mysql::params;
 use mysql::prelude::Queryable;
 use std::time::Instant;
@@ -76,10 +76,7 @@ pub const MAINTENANCE_MESSAGE_MAX_CHARS: usize = 500;
 /// super_admin wrote into the flag file if there is one.
 pub fn maintenance(config: &Config, route: &Route, claims: Option<&Claims>) -> Result<()> {
     let flag = config.maintenance_flag();
-    if route.open_in_maintenance
-        || claims.is_some_and(|c| c.role.is_admin())
-        || !flag.exists()
-    {
+    if route.open_in_maintenance || claims.is_some_and(|c| c.role.is_admin()) || !flag.exists() {
         return Ok(());
     }
     let message = maintenance_message(&flag).unwrap_or_else(|| {

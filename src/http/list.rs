@@ -98,7 +98,10 @@ mod tests {
 
     fn req(query: &str) -> Request {
         Request::from_cgi(
-            vec![(b"REQUEST_URI".to_vec(), format!("/api/x?{query}").into_bytes())],
+            vec![(
+                b"REQUEST_URI".to_vec(),
+                format!("/api/x?{query}").into_bytes(),
+            )],
             &mut &b""[..],
             &|_, _| 0,
         )

@@ -195,7 +195,10 @@ impl Request {
             .to_string();
         let (raw_path, query) = match uri.split_once('?') {
             Some((p, q)) => (p.to_string(), q.to_string()),
-            None => (uri.clone(), env.var("QUERY_STRING").unwrap_or_default().to_string()),
+            None => (
+                uri.clone(),
+                env.var("QUERY_STRING").unwrap_or_default().to_string(),
+            ),
         };
         let path = percent_decode_checked(&raw_path).unwrap_or_else(|lossy| {
             env.malformed.get_or_insert("chemin");
@@ -400,7 +403,9 @@ fn reason(status: u16) -> &'static str {
 /// Reads the body: `CONTENT_LENGTH` bytes, or until end-of-file for a
 /// chunked request; returns it and whether it was over `limit`.
 fn read_body(env: &Env, body: &mut dyn Read, limit: usize) -> (Vec<u8>, bool) {
-    let declared: Option<usize> = env.var("CONTENT_LENGTH").and_then(|v| v.trim().parse().ok());
+    let declared: Option<usize> = env
+        .var("CONTENT_LENGTH")
+        .and_then(|v| v.trim().parse().ok());
     let chunked = env
         .headers
         .get("transfer-encoding")
@@ -501,7 +506,10 @@ mod tests {
         let r = cgi(
             &[
                 ("REQUEST_METHOD", b"POST"),
-                ("REQUEST_URI", b"/api/parcours/slug/col-d%27izoard?x=1&y=a+b"),
+                (
+                    "REQUEST_URI",
+                    b"/api/parcours/slug/col-d%27izoard?x=1&y=a+b",
+                ),
                 ("CONTENT_LENGTH", b"2"),
                 ("CONTENT_TYPE", b"application/json"),
                 ("HTTP_X_FORWARDED_FOR", b"1.2.3.4"),
@@ -532,24 +540,55 @@ mod tests {
     #[test]
     fn bytes_that_are_not_utf8_are_flagged_not_panicked_on() {
         let r = cgi(
-            &[("REQUEST_METHOD", b"GET"), ("REQUEST_URI", b"/api/health"), ("HTTP_USER_AGENT", b"a\xffb")],
+            &[
+                ("REQUEST_METHOD", b"GET"),
+                ("REQUEST_URI", b"/api/health"),
+                ("HTTP_USER_AGENT", b"a\xffb"),
+            ],
             b"",
         );
         assert_eq!(r.malformed, Some("en-têtes"));
         assert_eq!(r.header("user-agent"), Some("a\u{fffd}b"));
-        let r = cgi(&[("REQUEST_METHOD", b"GET"), ("REQUEST_URI", b"/api/parcours/%ff")], b"");
+        let r = cgi(
+            &[
+                ("REQUEST_METHOD", b"GET"),
+                ("REQUEST_URI", b"/api/parcours/%ff"),
+            ],
+            b"",
+        );
         assert_eq!(r.malformed, Some("chemin"));
-        let r = cgi(&[("REQUEST_METHOD", b"GET"), ("REQUEST_URI", b"/api/x?q=%C3%A9&r=%fe")], b"");
+        let r = cgi(
+            &[
+                ("REQUEST_METHOD", b"GET"),
+                ("REQUEST_URI", b"/api/x?q=%C3%A9&r=%fe"),
+            ],
+            b"",
+        );
         assert_eq!(r.malformed, Some("paramètres de l'adresse"));
-        let r = cgi(&[("REQUEST_METHOD", b"GET"), ("REQUEST_URI", b"/api/x?q=%C3%A9")], b"");
-        assert_eq!((r.malformed, r.query_param("q").as_deref()), (None, Some("é")));
+        let r = cgi(
+            &[
+                ("REQUEST_METHOD", b"GET"),
+                ("REQUEST_URI", b"/api/x?q=%C3%A9"),
+            ],
+            b"",
+        );
+        assert_eq!(
+            (r.malformed, r.query_param("q").as_deref()),
+            (None, Some("é"))
+        );
     }
 
     #[test]
     fn chunked_bodies_are_read_to_the_end_within_the_limit() {
-        let te: &[(&str, &[u8])] = &[("REQUEST_METHOD", b"POST"), ("HTTP_TRANSFER_ENCODING", b"chunked")];
+        let te: &[(&str, &[u8])] = &[
+            ("REQUEST_METHOD", b"POST"),
+            ("HTTP_TRANSFER_ENCODING", b"chunked"),
+        ];
         let r = cgi(te, b"{\"a\":1}");
-        assert_eq!((r.body.as_slice(), r.body_too_large), (&b"{\"a\":1}"[..], false));
+        assert_eq!(
+            (r.body.as_slice(), r.body_too_large),
+            (&b"{\"a\":1}"[..], false)
+        );
         let r = cgi(te, &[b' '; 1025]);
         assert!(r.body_too_large && r.body.is_empty());
         let r = cgi(te, &[b' '; 1024]);

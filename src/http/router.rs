@@ -564,7 +564,10 @@ mod tests {
         for r in routes() {
             assert!(r.body_limit <= UPLOAD_BODY_LIMIT, "{r:?}");
         }
-        assert_eq!(payload_too_large(DEFAULT_BODY_LIMIT).message(), "Le corps de la requête dépasse la taille maximale autorisée (256 Ko).");
+        assert_eq!(
+            payload_too_large(DEFAULT_BODY_LIMIT).message(),
+            "Le corps de la requête dépasse la taille maximale autorisée (256 Ko)."
+        );
     }
 
     #[test]

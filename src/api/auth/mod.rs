@@ -160,7 +160,10 @@ fn login(ctx: &mut Ctx) -> Result<Response> {
     let email = body.email.trim().to_lowercase();
     ctx.audit.email = Some(email.chars().take(255).collect());
     let keys = [
-        (format!("login:email:{email}"), ctx.config.login_max_attempts),
+        (
+            format!("login:email:{email}"),
+            ctx.config.login_max_attempts,
+        ),
         (
             format!("login:ip:{}", ctx.req.remote_addr),
             ctx.config.login_max_attempts_per_ip,
@@ -265,7 +268,9 @@ struct RefreshBody {
 fn refresh(ctx: &mut Ctx) -> Result<Response> {
     let body: RefreshBody = ctx.json()?;
     let hash = tokens::sha256_hex(body.refresh_token.trim().as_bytes());
-    let conn = ctx.conn()?;
+    // Read outside the transaction: a reuse revokes the family for good,
+    // although the request then fails (and rolls back).
+    let conn = ctx.autocommit()?;
     let invalid = || {
         Error::unauthorized(
             "refresh_token_invalid",
@@ -274,7 +279,6 @@ fn refresh(ctx: &mut Ctx) -> Result<Response> {
     };
     let session = queries::find_session(conn, &hash)?.ok_or_else(invalid)?;
     if session.revoked {
-        // Autocommit: the family stays revoked although the request fails.
         queries::revoke_family(conn, &session.family_id)?;
         ctx.audit.user_id = Some(session.user_id);
         ctx.audit_details(json!({ "event": "refresh_token_reuse" }));

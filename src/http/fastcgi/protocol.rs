@@ -33,7 +33,10 @@ fn read_record(r: &mut impl Read) -> io::Result<Record> {
     let mut header = [0u8; 8];
     r.read_exact(&mut header)?;
     if header[0] != VERSION {
-        return Err(io::Error::new(io::ErrorKind::InvalidData, "FastCGI version"));
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "FastCGI version",
+        ));
     }
     let id = u16::from_be_bytes([header[2], header[3]]);
     let length = usize::from(u16::from_be_bytes([header[4], header[5]]));
@@ -87,7 +90,9 @@ pub fn read_request(stream: &mut UnixStream) -> io::Result<Option<BegunRequest>>
                 break (record.id, record.content[2] & KEEP_CONN != 0);
             }
             GET_VALUES => write_record(stream, GET_VALUES_RESULT, 0, &values_result())?,
-            kind if record.id == 0 => write_record(stream, UNKNOWN_TYPE, 0, &[kind, 0, 0, 0, 0, 0, 0, 0])?,
+            kind if record.id == 0 => {
+                write_record(stream, UNKNOWN_TYPE, 0, &[kind, 0, 0, 0, 0, 0, 0, 0])?
+            }
             _ => {}
         }
     };
@@ -218,7 +223,12 @@ pub fn respond(stream: &mut UnixStream, id: u16, bytes: &[u8]) -> io::Result<()>
 }
 
 fn end_request(stream: &mut UnixStream, id: u16, protocol_status: u8) -> io::Result<()> {
-    write_record(stream, END_REQUEST, id, &[0, 0, 0, 0, protocol_status, 0, 0, 0])
+    write_record(
+        stream,
+        END_REQUEST,
+        id,
+        &[0, 0, 0, 0, protocol_status, 0, 0, 0],
+    )
 }
 
 #[cfg(test)]
@@ -249,6 +259,9 @@ mod tests {
         wire[6] = 5;
         wire.extend_from_slice(&[0; 5]);
         let r = read_record(&mut &wire[..]).unwrap();
-        assert_eq!((r.kind, r.id, r.content.as_slice()), (STDIN, 7, &b"abc"[..]));
+        assert_eq!(
+            (r.kind, r.id, r.content.as_slice()),
+            (STDIN, 7, &b"abc"[..])
+        );
     }
 }
