@@ -140,9 +140,13 @@ impl Config {
                 .map_err(|e| ConfigError(format!("cannot read {}: {e}", path.display())))?;
             vars = parse_dotenv(&text);
         }
-        for (k, v) in std::env::vars() {
-            if is_config_key(&k) {
-                vars.insert(k, v);
+        // vars_os: under CGI the environment also holds the request's
+        // headers, which may be any bytes (`vars()` would panic on them).
+        for (k, v) in std::env::vars_os() {
+            if let (Ok(k), Ok(v)) = (k.into_string(), v.into_string()) {
+                if is_config_key(&k) {
+                    vars.insert(k, v);
+                }
             }
         }
         Self::from_vars(vars)

@@ -208,7 +208,7 @@ fn user(password: &str) -> (u64, String) {
     let hash = mykollector::security::password::hash(password).unwrap();
     let mut conn = mykollector::db::connect(&config().db).unwrap();
     conn.exec_drop(
-        "INSERT INTO users (email, password_hash, role, nom, prenom, actif) VALUES (?, ?, 'sportif', 'Cgi', 'Test', TRUE)",
+        "INSERT INTO users (email, password, role, nom, prenom, actif) VALUES (?, ?, 'sportif', 'Cgi', 'Test', TRUE)",
         (&email, &hash),
     )
     .unwrap();
