@@ -260,15 +260,20 @@ pub fn handle(table: Table, req: &Request, config: &Config, db: &mut Db) -> Hand
     let origin = guard::cors_origin(req, config);
     db.begin_request();
     db.set_crash_point(crash_point(req, config));
+    let allowed = origin.is_some();
     let mut outcome = Outcome::default();
-    let mut result = run_caught(table, req, config, db, &mut outcome, origin.is_some());
+    let mut result = run_caught(db, |db| {
+        dispatch(table, req, config, db, &mut outcome, allowed)
+    });
     if connection_was_lost(&result, db) {
         // A warm FastCGI process whose connection died since its last
         // request (server restart, wait_timeout, KILL): nothing of this
         // attempt reached the database, so it runs again on a new one.
         db.close();
         outcome = Outcome::default();
-        result = run_caught(table, req, config, db, &mut outcome, origin.is_some());
+        result = run_caught(db, |db| {
+            dispatch(table, req, config, db, &mut outcome, allowed)
+        });
     }
     let mut response = match result {
         Ok(r) => r,
@@ -328,18 +333,9 @@ fn connection_was_lost(result: &Result<Response>, db: &mut Db) -> bool {
     result.as_ref().is_err_and(Error::is_server_error) && db.reused() && !db.is_alive()
 }
 
-fn run_caught(
-    table: Table,
-    req: &Request,
-    config: &Config,
-    db: &mut Db,
-    outcome: &mut Outcome,
-    origin_allowed: bool,
-) -> Result<Response> {
-    let run = catch_unwind(AssertUnwindSafe(|| {
-        dispatch(table, req, config, db, outcome, origin_allowed)
-    }));
-    run.unwrap_or_else(|panic| {
+/// Runs `run`; a panic inside is answered as a 500 and drops the connection.
+fn run_caught(db: &mut Db, run: impl FnOnce(&mut Db) -> Result<Response>) -> Result<Response> {
+    catch_unwind(AssertUnwindSafe(|| run(&mut *db))).unwrap_or_else(|panic| {
         db.close();
         let what = panic
             .downcast_ref::<&str>()

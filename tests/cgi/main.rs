@@ -233,24 +233,13 @@ fn login_then_me_with_the_token_and_refusals() {
     assert_eq!(ok.status, 200, "{}", String::from_utf8_lossy(&ok.body));
     let token = ok.json()["token"].as_str().unwrap().to_string();
     let bearer = format!("Bearer {token}");
-    let me = cgi(
-        &[
-            ("REQUEST_METHOD", b"GET"),
-            ("REQUEST_URI", b"/api/auth/me"),
-            ("HTTP_AUTHORIZATION", bearer.as_bytes()),
-        ],
-        b"",
-    );
+    let me = get_with("/api/auth/me", &[("HTTP_AUTHORIZATION", bearer.as_bytes())]);
     assert_eq!(me.status, 200);
     assert_eq!(me.json()["id"], id);
     get("/api/auth/me").assert_error(401, "token_missing");
-    let forged = cgi(
-        &[
-            ("REQUEST_METHOD", b"GET"),
-            ("REQUEST_URI", b"/api/auth/me"),
-            ("REDIRECT_HTTP_AUTHORIZATION", b"Bearer pas.un.jwt"),
-        ],
-        b"",
+    let forged = get_with(
+        "/api/auth/me",
+        &[("REDIRECT_HTTP_AUTHORIZATION", b"Bearer pas.un.jwt")],
     );
     forged.assert_error(401, "token_invalid");
 }
