@@ -10,7 +10,7 @@ use std::process::ExitCode;
 static ALLOCATOR: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
 
 fn main() -> ExitCode {
-    if mykollector::http::serve() {
+    if mykollector::http::serve(mykollector::api::MODULES) {
         return ExitCode::SUCCESS;
     }
     eprintln!(

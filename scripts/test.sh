@@ -214,9 +214,9 @@ cargo test --lib --bins 2>&1 | tee "$RUN/unit-tests.log" || rc=$?
 step_end "$rc" "$(test_counts "$RUN/unit-tests.log")"
 
 # --- 3. build ------------------------------------------------------------------
-step_begin "cargo build --bins + api test binary"
+step_begin "cargo build --bins + api and cgi test binaries"
 rc=0
-cargo build --bins && cargo test --test api --no-run || rc=$?
+cargo build --bins && cargo test --test api --test cgi --no-run || rc=$?
 step_end "$rc"
 if [[ "$rc" != 0 ]]; then
   mk_warn "build failed: no HTTP suite can run"
@@ -294,6 +294,15 @@ run_suite() {
     mk_apache_error_log "$rundir"
   fi
   step_end "$rc"
+
+  if [[ "$mode" == cgid ]]; then
+    # The fast tier: the binary as a CGI process, no Apache (same database).
+    step_begin "[$mode] CGI tier (cargo test --test cgi, no Apache)"
+    local cgi_rc=0
+    MK_TEST_ENV_FILE="$ENV_FILE" cargo test --test cgi 2>&1 |
+      tee "$RUN/$mode/cgi-tests.log" || cgi_rc=$?
+    step_end "$cgi_rc" "$(test_counts "$RUN/$mode/cgi-tests.log")"
+  fi
 
   if [[ "$rc" == 0 ]]; then
     step_begin "[$mode] cargo test --test api (--test-threads=$THREADS)"

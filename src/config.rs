@@ -140,9 +140,13 @@ impl Config {
                 .map_err(|e| ConfigError(format!("cannot read {}: {e}", path.display())))?;
             vars = parse_dotenv(&text);
         }
-        for (k, v) in std::env::vars() {
-            if is_config_key(&k) {
-                vars.insert(k, v);
+        // vars_os: under CGI the environment also holds the request's
+        // headers, which may be any bytes (`vars()` would panic on them).
+        for (k, v) in std::env::vars_os() {
+            if let (Ok(k), Ok(v)) = (k.into_string(), v.into_string()) {
+                if is_config_key(&k) {
+                    vars.insert(k, v);
+                }
             }
         }
         Self::from_vars(vars)
@@ -210,7 +214,7 @@ impl Config {
             },
             max_body_bytes: r.parsed("MAX_BODY_BYTES", 6 * 1024 * 1024)?,
             login_max_attempts: r.parsed("LOGIN_MAX_ATTEMPTS", 5)?,
-            login_max_attempts_per_ip: r.parsed("LOGIN_MAX_ATTEMPTS_PER_IP", 20)?,
+            login_max_attempts_per_ip: r.parsed("LOGIN_MAX_ATTEMPTS_PER_IP", 100)?,
             vars: vars.clone(),
         };
         Ok(config)

@@ -4,9 +4,9 @@
 //! Mail is sent after the request's data is committed; a failure is logged
 //! and reported to the caller, which decides whether the user must know.
 
+use crate::applog::app_log;
 use crate::config::{Config, SmtpTls};
 use crate::error::{Error, Result};
-use crate::http::guard::app_log;
 use lettre::message::{header::ContentType, Mailbox};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};

@@ -43,6 +43,11 @@ pub const MODULES: &[&[Route]] = &[
     sav::ROUTES,
 ];
 
+/// Every route of the API.
+pub fn routes() -> impl Iterator<Item = &'static Route> {
+    crate::http::router::routes(MODULES)
+}
+
 /// Every module's OpenAPI fragment.
 const OPENAPI_PARTS: &[&str] = &[
     include_str!("health/openapi.json"),

@@ -57,7 +57,8 @@ pub fn document() -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::http::router::{routes, Access};
+    use crate::api::routes;
+    use crate::http::router::Access;
     use std::collections::BTreeSet;
 
     #[test]

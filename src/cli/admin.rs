@@ -3,9 +3,10 @@
 
 use super::bench_seed;
 use crate::api::auth;
+use crate::api::routes;
 use crate::config::{AppEnv, Config};
 use crate::db::{self, migrate};
-use crate::http::router::{routes, Access};
+use crate::http::router::Access;
 use crate::security::Role;
 use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};

@@ -4,27 +4,10 @@
 pub mod admin;
 pub mod bench_seed;
 
-use std::io::{BufRead, Write};
-
 /// Reads a secret from `env_var`, else from the terminal without echo.
 pub fn read_secret(prompt: &str, env_var: &str) -> std::io::Result<String> {
     if let Ok(v) = std::env::var(env_var) {
         return Ok(v);
     }
-    let stdin = std::io::stdin();
-    eprint!("{prompt}");
-    std::io::stderr().flush()?;
-    let saved = rustix::termios::tcgetattr(&stdin).ok();
-    if let Some(mut t) = saved.clone() {
-        t.local_modes.remove(rustix::termios::LocalModes::ECHO);
-        let _ = rustix::termios::tcsetattr(&stdin, rustix::termios::OptionalActions::Now, &t);
-    }
-    let mut line = String::new();
-    let read = stdin.lock().read_line(&mut line);
-    if let Some(t) = saved {
-        let _ = rustix::termios::tcsetattr(&stdin, rustix::termios::OptionalActions::Now, &t);
-        eprintln!();
-    }
-    read?;
-    Ok(line.trim_end_matches(['\r', '\n']).to_string())
+    rpassword::prompt_password(prompt)
 }

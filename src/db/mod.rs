@@ -1,21 +1,32 @@
-//! Database access: one lazily opened MySQL connection per process, and the
-//! per-request transaction.
+//! Database access: one lazily opened MySQL connection per process, the
+//! per-request transaction, and the files a request writes alongside it.
 //!
 //! Under CGI every request is a new process, so the connection is opened only
 //! when a handler first needs it (`/api/health` without DB work, CORS
 //! preflights and refused requests never pay for it). Under FastCGI the same
-//! connection serves the process's successive requests.
+//! connection serves the process's successive requests; when it broke in
+//! between (server restart, `wait_timeout`, a KILL), the dispatcher drops it
+//! and runs the request once more on a fresh one ([`Db::reused`]), so no
+//! round trip is added to check it beforehand.
 //!
-//! Transactions are explicit: a handler that writes several rows calls
-//! [`Db::tx`]; the dispatcher commits when the handler returns `Ok` and rolls
-//! back otherwise, so nothing is ever half-written.
+//! Transactions belong to the dispatcher (rouille's model): a write route
+//! (POST/PUT/PATCH/DELETE) runs inside one transaction, started on the
+//! handler's first statement ([`Db::begin_on_first_use`]) and committed only
+//! when the handler returns `Ok`. Files the request writes are staged
+//! ([`staged`]) and follow the same fate.
 
 pub mod migrate;
+pub mod staged;
 
 use crate::config::DbConfig;
 use crate::error::{Error, Result};
 use mysql::prelude::Queryable;
 use mysql::{Conn, OptsBuilder};
+use staged::Staged;
+
+/// Points where a test can make the process die (`APP_ENV=test` only, see
+/// [`Db::set_crash_point`]): the crash tests of the file/row consistency.
+pub const CRASH_POINTS: &[&str] = &["before_rename", "before_commit", "after_commit"];
 
 /// The process's connection and the state of the current request's
 /// transaction.
@@ -23,6 +34,10 @@ pub struct Db {
     config: DbConfig,
     conn: Option<Conn>,
     in_tx: bool,
+    tx_pending: bool,
+    reused: bool,
+    staged: Staged,
+    crash_at: Option<String>,
 }
 
 impl Db {
@@ -32,38 +47,122 @@ impl Db {
             config,
             conn: None,
             in_tx: false,
+            tx_pending: false,
+            reused: false,
+            staged: Staged::default(),
+            crash_at: None,
         }
     }
 
-    /// The connection (autocommit unless [`Db::tx`] was called in this request).
+    /// Marks the start of a request: whether its connection comes from an
+    /// earlier request (and so may have died since).
+    pub fn begin_request(&mut self) {
+        self.reused = self.conn.is_some();
+        self.in_tx = false;
+        self.tx_pending = false;
+    }
+
+    /// Whether this request runs on a connection opened by an earlier one.
+    pub fn reused(&self) -> bool {
+        self.reused
+    }
+
+    /// The connection; inside a write route, the transaction's (started here
+    /// on first use).
     pub fn conn(&mut self) -> Result<&mut Conn> {
+        if std::mem::take(&mut self.tx_pending) {
+            return self.tx();
+        }
+        self.raw_conn()
+    }
+
+    fn raw_conn(&mut self) -> Result<&mut Conn> {
         if self.conn.is_none() {
             self.conn = Some(connect(&self.config).map_err(Error::database_unavailable)?);
         }
         Ok(self.conn.as_mut().expect("connection opened above"))
     }
 
-    /// The connection inside this request's transaction, started on first call.
-    pub fn tx(&mut self) -> Result<&mut Conn> {
-        if !self.in_tx {
-            self.conn()?.query_drop("START TRANSACTION")?;
-            self.in_tx = true;
+    /// The connection outside the request's transaction, for the counters
+    /// that must outlive a rollback (failed logins). Only before the
+    /// transaction's first statement: afterwards it is a programming error.
+    pub fn autocommit(&mut self) -> Result<&mut Conn> {
+        if self.in_tx {
+            return Err(Error::internal(
+                "autocommit() called after the request's transaction started",
+            ));
         }
-        self.conn()
+        self.raw_conn()
     }
 
-    /// Ends the request's transaction, if one was started: commit on success,
-    /// rollback otherwise.
+    /// The connection inside this request's transaction, started on first call.
+    pub fn tx(&mut self) -> Result<&mut Conn> {
+        self.tx_pending = false;
+        if !self.in_tx {
+            self.raw_conn()?.query_drop("START TRANSACTION")?;
+            self.in_tx = true;
+        }
+        self.raw_conn()
+    }
+
+    /// Makes the next use of the connection start the request's transaction
+    /// (the dispatcher calls it before a write route's handler). Started on
+    /// first use rather than at once, so a request refused before touching
+    /// the database costs no round trip.
+    pub fn begin_on_first_use(&mut self) {
+        self.tx_pending = true;
+    }
+
+    /// Writes `bytes` to `path` as part of the request: under a `.part` name
+    /// now, renamed into place just before the commit, removed on rollback.
+    pub fn stage_file(&mut self, path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+        self.staged.write(path, bytes)
+    }
+
+    /// Test hook: the process aborts at `point` (one of [`CRASH_POINTS`]).
+    pub fn set_crash_point(&mut self, point: Option<String>) {
+        self.crash_at = point;
+    }
+
+    fn crash_point(&self, point: &str) {
+        if self.crash_at.as_deref() == Some(point) {
+            eprintln!("mykollector: test crash at {point}");
+            std::process::abort();
+        }
+    }
+
+    /// Ends the request's transaction, if one was started: on success the
+    /// staged files are renamed into place, then the transaction commits
+    /// (a crash between the two leaves a file without a row, which the
+    /// hourly sweep removes, never a row without its file); otherwise
+    /// everything is rolled back and the staged files removed.
     pub fn finish(&mut self, success: bool) -> Result<()> {
-        if !std::mem::take(&mut self.in_tx) {
+        self.tx_pending = false;
+        let in_tx = std::mem::take(&mut self.in_tx);
+        if !success {
+            self.staged.discard();
+            if in_tx {
+                self.raw_conn()?.query_drop("ROLLBACK")?;
+            }
             return Ok(());
         }
-        let conn = self.conn()?;
-        if success {
-            conn.query_drop("COMMIT")?;
-        } else {
-            conn.query_drop("ROLLBACK")?;
+        self.crash_point("before_rename");
+        if let Err(e) = self.staged.publish() {
+            self.staged.discard();
+            if in_tx {
+                self.raw_conn()?.query_drop("ROLLBACK")?;
+            }
+            return Err(e);
         }
+        self.crash_point("before_commit");
+        if in_tx {
+            if let Err(e) = self.raw_conn().and_then(|c| Ok(c.query_drop("COMMIT")?)) {
+                self.staged.unpublish();
+                return Err(e);
+            }
+        }
+        self.staged.forget();
+        self.crash_point("after_commit");
         Ok(())
     }
 
@@ -72,15 +171,24 @@ impl Db {
         self.in_tx
     }
 
+    /// Whether the open connection still answers (one ping; only asked
+    /// after a request failed on a reused connection).
+    pub fn is_alive(&mut self) -> bool {
+        self.conn.as_mut().is_some_and(|c| c.ping().is_ok())
+    }
+
     /// Whether a connection is open.
     pub fn is_connected(&self) -> bool {
         self.conn.is_some()
     }
 
-    /// Drops the connection (after a panic, or to send `COM_QUIT` before the
-    /// CGI process writes its answer and exits).
+    /// Drops the connection (after a panic, a dead connection, or to send
+    /// `COM_QUIT` before the CGI process writes its answer and exits).
     pub fn close(&mut self) {
         self.in_tx = false;
+        self.tx_pending = false;
+        self.reused = false;
+        self.staged.discard();
         self.conn = None;
     }
 }

@@ -7,30 +7,65 @@
 //! `write(2)` on fd 1, and the process exits at once, leaving the kernel to
 //! close stdout as part of the exit: Apache sees end-of-file only once the
 //! process is tearing itself down, as late as the program can make it.
+//!
+//! A request with after-commit jobs is the exception: the answer is written,
+//! then fds 0–2 are pointed at `/dev/null` so Apache sees end-of-file and
+//! finishes the request at once, and the jobs run after. Apache then sends
+//! SIGTERM and, 3 s later, SIGKILL: SIGTERM is ignored meanwhile, so a job has
+//! up to 3 s (anything that must happen for sure is an outbox row the cron
+//! retries).
 
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::Error;
-use crate::http::{router, Request, Response};
+use crate::http::router::{self, Table};
+use crate::http::{Request, Response};
+use std::os::unix::ffi::OsStringExt;
 
 /// Serves the one request of this process, then exits.
-pub fn serve_one() -> ! {
-    let response = match Config::load().and_then(|c| c.check_secrets().map(|()| c)) {
-        Ok(config) => {
-            let request = Request::from_cgi(
-                std::env::vars(),
-                &mut std::io::stdin().lock(),
-                config.max_body_bytes,
-            );
-            let mut db = Db::new(config.db.clone());
-            let response = router::handle(&request, &config, &mut db);
-            db.close();
-            response
+pub fn serve_one(table: Table) -> ! {
+    let config = match Config::load().and_then(|c| c.check_secrets().map(|()| c)) {
+        Ok(config) => config,
+        Err(e) => {
+            write_all_raw(&config_error_response(&e).to_cgi_bytes());
+            std::process::exit(0)
         }
-        Err(e) => config_error_response(&e),
     };
-    write_all_raw(&response.to_cgi_bytes());
+    let vars = std::env::vars_os()
+        .map(|(k, v)| (k.into_vec(), v.into_vec()))
+        .collect();
+    let request = Request::from_cgi(vars, &mut std::io::stdin().lock(), &|method, path| {
+        router::body_limit(table, method, path, &config)
+    });
+    let mut db = Db::new(config.db.clone());
+    let handled = router::handle(table, &request, &config, &mut db);
+    if handled.jobs.is_empty() {
+        db.close();
+        write_all_raw(&handled.response.to_cgi_bytes());
+        std::process::exit(0)
+    }
+    write_all_raw(&handled.response.to_cgi_bytes());
+    detach_from_apache();
+    router::run_jobs(&config, &mut db, &request, handled.jobs);
+    db.close();
     std::process::exit(0)
+}
+
+/// Lets Apache end the request while this process goes on: fds 0–2 (under
+/// mod_cgid, 0 and 1 are the same socket) now point at `/dev/null`, and the
+/// SIGTERM Apache sends once the request is over is ignored.
+fn detach_from_apache() {
+    let ignore = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let _ = signal_hook::flag::register(signal_hook::consts::SIGTERM, ignore);
+    if let Ok(null) = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/null")
+    {
+        let _ = rustix::stdio::dup2_stdout(&null);
+        let _ = rustix::stdio::dup2_stdin(&null);
+        let _ = rustix::stdio::dup2_stderr(&null);
+    }
 }
 
 /// Writes the whole answer straight to fd 1. `std::io::Stdout` is

@@ -26,7 +26,8 @@ pub struct AuditNote {
 }
 
 /// Work to do once the request's transaction is committed (emails, calls to
-/// other services): it must never run for a change that was rolled back.
+/// other services): it must never run for a change that was rolled back, and
+/// it runs after the answer has been sent.
 pub type AfterCommit = Box<dyn FnOnce(&Config, &mut Conn) -> Result<()>>;
 
 /// The per-request context handed to every handler.
@@ -90,15 +91,32 @@ impl Ctx<'_> {
         self.req.json()
     }
 
-    /// The connection, autocommit.
+    /// The connection. In a write route (POST/PUT/PATCH/DELETE) it is the
+    /// request's transaction, which the dispatcher opened for the handler and
+    /// commits only when it returns `Ok`; in a read route, autocommit.
     pub fn conn(&mut self) -> Result<&mut Conn> {
         self.db.conn()
     }
 
-    /// The connection inside the request's transaction (committed when the
-    /// handler returns `Ok`, rolled back otherwise).
+    /// The connection inside the request's transaction (the same as
+    /// [`Ctx::conn`] in a write route; a read route that needs a consistent
+    /// view or a locking read gets one this way).
     pub fn tx(&mut self) -> Result<&mut Conn> {
         self.db.tx()
+    }
+
+    /// The connection outside the transaction, for counters that must
+    /// outlive a rollback (failed logins). Only before the handler's first
+    /// use of [`Ctx::conn`]/[`Ctx::tx`].
+    pub fn autocommit(&mut self) -> Result<&mut Conn> {
+        self.db.autocommit()
+    }
+
+    /// Writes a file as part of the request: it appears at `path` only if
+    /// the transaction commits, and a committed row always finds it, even if
+    /// the process dies (see [`crate::db::staged`]).
+    pub fn stage_file(&mut self, path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+        self.db.stage_file(path, bytes)
     }
 
     /// Records the entity the request acted on, for the audit log.
@@ -107,9 +125,11 @@ impl Ctx<'_> {
         self.audit.entity_id = Some(id);
     }
 
-    /// Runs `job` after the transaction commits (never if it rolls back). A
-    /// failing job is logged; the answer stays a success, since the data is
-    /// committed.
+    /// Runs `job` after the transaction commits (never if it rolls back),
+    /// once the answer has been sent to the client. A failing job is logged;
+    /// the answer was a success, since the data is committed. Under CGI,
+    /// Apache stops the process 3 s after the answer: a job must be short,
+    /// and anything that must happen for sure goes through an outbox row.
     pub fn after_commit(&mut self, job: impl FnOnce(&Config, &mut Conn) -> Result<()> + 'static) {
         self.after_commit.push(Box::new(job));
     }

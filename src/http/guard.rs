@@ -2,17 +2,17 @@
 //! mode, rate limits (counted in MySQL, spec 10.4), the audit log and the
 //! application log file.
 
+use crate::applog::app_log;
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::http::context::AuditNote;
 use crate::http::router::Route;
 use crate::http::{Method, Request, Response};
+use crate::ratelimit;
 use crate::security::jwt::Claims;
-use crate::time;
+use mysql::params;
 use mysql::prelude::Queryable;
-use mysql::{params, Conn};
-use std::io::Write;
 use std::time::Instant;
 
 /// The request's `Origin` if configuration allows it.
@@ -87,16 +87,6 @@ pub fn add_common_headers(response: &mut Response, origin: Option<&str>) {
     }
 }
 
-/// Routes that stay open in maintenance mode, so admins can still log in and
-/// monitoring keeps working.
-const OPEN_DURING_MAINTENANCE: &[&str] = &[
-    "/api/health",
-    "/api/auth/login",
-    "/api/auth/refresh",
-    "/api/auth/me",
-    "/api/openapi.json",
-];
-
 /// Longest maintenance message shown to users (the admin API refuses more).
 pub const MAINTENANCE_MESSAGE_MAX_CHARS: usize = 500;
 
@@ -104,10 +94,7 @@ pub const MAINTENANCE_MESSAGE_MAX_CHARS: usize = 500;
 /// super_admin wrote into the flag file if there is one.
 pub fn maintenance(config: &Config, route: &Route, claims: Option<&Claims>) -> Result<()> {
     let flag = config.maintenance_flag();
-    if !flag.exists()
-        || OPEN_DURING_MAINTENANCE.contains(&route.path)
-        || claims.is_some_and(|c| c.role.is_admin())
-    {
+    if route.open_in_maintenance || claims.is_some_and(|c| c.role.is_admin()) || !flag.exists() {
         return Ok(());
     }
     let message = maintenance_message(&flag).unwrap_or_else(|| {
@@ -125,102 +112,34 @@ pub fn maintenance_message(flag: &std::path::Path) -> Option<String> {
     (!text.is_empty()).then(|| text.chars().take(MAINTENANCE_MESSAGE_MAX_CHARS).collect())
 }
 
-/// A fixed-window limit from spec 10.4.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limit {
-    /// Requests allowed in the window.
-    pub max: u32,
-    /// Window length in seconds.
-    pub window_secs: u32,
-}
-
-/// The limit that applies to a route, if any (login is handled by the auth
-/// module itself: only failed attempts count there).
-pub fn limit_for(route: &Route) -> Option<Limit> {
-    match (route.method, route.path) {
-        (Method::Post, "/api/chrono/start") => Some(Limit {
-            max: 10,
-            window_secs: 60,
-        }),
-        (Method::Post, "/api/lots") => Some(Limit {
-            max: 20,
-            window_secs: 3600,
-        }),
-        (_, p) if p.starts_with("/api/admin/") => Some(Limit {
-            max: 30,
-            window_secs: 60,
-        }),
-        _ => None,
-    }
-}
-
-/// Counts the request against its route's limit; 429 once it is exceeded.
+/// Counts the request against the limit its route declares; 429 once it is
+/// exceeded. Routes of one bucket share a counter per caller.
 pub fn rate_limit(
     db: &mut Db,
     route: &Route,
     req: &Request,
     claims: Option<&Claims>,
 ) -> Result<()> {
-    let Some(limit) = limit_for(route) else {
+    let Some(limit) = route.limit else {
         return Ok(());
     };
     let who = claims.map_or_else(
         || format!("ip:{}", req.remote_addr),
         |c| format!("u:{}", c.sub),
     );
-    let key = format!("route:{}:{}:{who}", route.method.as_str(), route.path);
+    let key = match limit.bucket {
+        Some(bucket) => format!("bucket:{bucket}:{who}"),
+        None => format!("route:{}:{}:{who}", route.method.as_str(), route.path),
+    };
     let conn = db.conn()?;
-    let count = hit(conn, &key, limit.window_secs)?;
+    let count = ratelimit::hit(conn, &key, limit.window_secs)?;
     if count > limit.max {
-        return Err(Error::too_many_requests(retry_after(
+        return Err(Error::too_many_requests(ratelimit::retry_after(
             conn,
             &key,
             limit.window_secs,
         )?));
     }
-    Ok(())
-}
-
-/// Adds one to `key`'s counter in its current window (a new window starts
-/// when the last one is over) and returns the count, in one round trip:
-/// `LAST_INSERT_ID(expr)` hands the updated value back in the OK packet.
-pub fn hit(conn: &mut Conn, key: &str, window_secs: u32) -> Result<u32> {
-    conn.exec_drop(
-        r"INSERT INTO rate_limits (cle, compteur, fenetre_debut) VALUES (?, 1, NOW())
-          ON DUPLICATE KEY UPDATE
-            compteur = LAST_INSERT_ID(IF(fenetre_debut <= NOW() - INTERVAL ? SECOND, 1, compteur + 1)),
-            fenetre_debut = IF(compteur = 1, NOW(), fenetre_debut)",
-        (key, window_secs),
-    )?;
-    // A fresh row reports one affected row and no insert id.
-    Ok(if conn.affected_rows() == 1 {
-        1
-    } else {
-        u32::try_from(conn.last_insert_id()).unwrap_or(u32::MAX)
-    })
-}
-
-/// The count of `key` in its current window, without adding to it.
-pub fn count(conn: &mut Conn, key: &str, window_secs: u32) -> Result<u32> {
-    let n: Option<u32> = conn.exec_first(
-        "SELECT compteur FROM rate_limits WHERE cle = ? AND fenetre_debut > NOW() - INTERVAL ? SECOND",
-        (key, window_secs),
-    )?;
-    Ok(n.unwrap_or(0))
-}
-
-/// Seconds until `key`'s window ends.
-pub fn retry_after(conn: &mut Conn, key: &str, window_secs: u32) -> Result<u64> {
-    let secs: Option<i64> = conn.exec_first(
-        "SELECT TIMESTAMPDIFF(SECOND, NOW(), fenetre_debut + INTERVAL ? SECOND) FROM rate_limits WHERE cle = ?",
-        (window_secs, key),
-    )?;
-    Ok(secs.unwrap_or(1).max(1).unsigned_abs())
-}
-
-/// Forgets `key`'s counter.
-pub fn reset(conn: &mut Conn, key: &str) -> Result<()> {
-    conn.exec_drop("DELETE FROM rate_limits WHERE cle = ?", (key,))?;
     Ok(())
 }
 
@@ -305,21 +224,4 @@ pub fn log_error(config: &Config, req: &Request, e: &Error) {
     // stderr is Apache's error log under CGI and mod_fcgid.
     eprintln!("mykollector: {line}");
     app_log(config, "ERROR", &line);
-}
-
-/// Appends one line to `LOG_PATH/app.log`.
-pub fn app_log(config: &Config, level: &str, message: &str) {
-    let line = format!(
-        "{} {level} {}\n",
-        time::now_iso_utc(),
-        message.replace('\n', " | ")
-    );
-    let written = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(config.log_path.join("app.log"))
-        .and_then(|mut f| f.write_all(line.as_bytes()));
-    if written.is_err() {
-        eprint!("mykollector: (log file not writable) {line}");
-    }
 }

@@ -98,9 +98,12 @@ mod tests {
 
     fn req(query: &str) -> Request {
         Request::from_cgi(
-            [("REQUEST_URI".to_string(), format!("/api/x?{query}"))],
+            vec![(
+                b"REQUEST_URI".to_vec(),
+                format!("/api/x?{query}").into_bytes(),
+            )],
             &mut &b""[..],
-            0,
+            &|_, _| 0,
         )
     }
 

@@ -81,7 +81,7 @@ impl Method {
     }
 
     /// Whether the method changes state (and is therefore audited).
-    pub fn is_write(self) -> bool {
+    pub const fn is_write(self) -> bool {
         matches!(
             self,
             Method::Post | Method::Put | Method::Patch | Method::Delete
@@ -104,82 +104,122 @@ pub struct Request {
     pub query: String,
     /// Headers, names in lower case with `-`.
     pub headers: HashMap<String, String>,
-    /// Body bytes (at most the configured limit).
+    /// Body bytes (at most the route's limit).
     pub body: Vec<u8>,
     /// Client address.
     pub remote_addr: String,
     /// Set when the body was larger than allowed; answered 413.
     pub body_too_large: bool,
+    /// The body limit that applied to this request.
+    pub body_limit: usize,
+    /// Which part held bytes that are not UTF-8 (answered 400); the fields
+    /// above then hold a lossy copy, good enough for the audit row.
+    pub malformed: Option<&'static str>,
+}
+
+/// The CGI meta-variables of one request, as the gateway read them (bytes:
+/// nothing guarantees they are UTF-8).
+pub type CgiVars = Vec<(Vec<u8>, Vec<u8>)>;
+
+/// Meta-variables turned into text, remembering what was not UTF-8.
+#[derive(Default)]
+struct Env {
+    headers: HashMap<String, String>,
+    vars: HashMap<String, String>,
+    malformed: Option<&'static str>,
+}
+
+impl Env {
+    fn read(vars: CgiVars) -> Env {
+        let mut env = Env::default();
+        for (k, v) in vars {
+            let key = String::from_utf8_lossy(&k).into_owned();
+            let value = String::from_utf8(v).unwrap_or_else(|e| {
+                env.malformed.get_or_insert(part_of(&key));
+                String::from_utf8_lossy(e.as_bytes()).into_owned()
+            });
+            if let Some(name) = key.strip_prefix("HTTP_") {
+                env.headers
+                    .insert(name.to_ascii_lowercase().replace('_', "-"), value);
+            } else {
+                env.vars.insert(key, value);
+            }
+        }
+        env
+    }
+
+    fn var(&self, key: &str) -> Option<&str> {
+        self.vars.get(key).map(String::as_str)
+    }
+}
+
+/// The part of the request a meta-variable comes from, for the 400 message.
+fn part_of(key: &str) -> &'static str {
+    match key {
+        "REQUEST_URI" | "PATH_INFO" | "SCRIPT_URL" | "REDIRECT_URL" => "chemin",
+        "QUERY_STRING" | "REDIRECT_QUERY_STRING" => "paramètres de l'adresse",
+        k if k.starts_with("HTTP_") || k.starts_with("REDIRECT_HTTP_") => "en-têtes",
+        _ => "variables de la requête",
+    }
 }
 
 impl Request {
     /// Builds a request from CGI meta-variables and the body stream.
     ///
-    /// The body is read only up to `max_body` bytes: a larger declared
-    /// `CONTENT_LENGTH` is flagged and answered 413 without being read.
+    /// The body is read only up to the limit `body_limit` gives for the
+    /// method and path: a larger declared `CONTENT_LENGTH` is flagged and
+    /// answered 413 without being kept. A chunked body (no `CONTENT_LENGTH`;
+    /// Apache de-chunks it and sends it until end-of-file) is read to the end
+    /// within the same limit.
     pub fn from_cgi(
-        vars: impl IntoIterator<Item = (String, String)>,
+        vars: CgiVars,
         body: &mut dyn Read,
-        max_body: usize,
+        body_limit: &dyn Fn(Option<Method>, &str) -> usize,
     ) -> Request {
-        let mut headers = HashMap::new();
-        let mut env = HashMap::new();
-        for (k, v) in vars {
-            if let Some(name) = k.strip_prefix("HTTP_") {
-                headers.insert(name.to_ascii_lowercase().replace('_', "-"), v);
-            } else {
-                env.insert(k, v);
-            }
-        }
+        let mut env = Env::read(vars);
         // Apache strips Authorization unless .htaccess copies it into the
         // environment; after the front-controller rewrite it arrives with a
         // REDIRECT_ prefix.
-        if !headers.contains_key("authorization") {
-            if let Some(v) = env.get("REDIRECT_HTTP_AUTHORIZATION") {
-                headers.insert("authorization".into(), v.clone());
+        if !env.headers.contains_key("authorization") {
+            if let Some(v) = env.var("REDIRECT_HTTP_AUTHORIZATION").map(str::to_string) {
+                env.headers.insert("authorization".into(), v);
             }
         }
-        if let Some(ct) = env.get("CONTENT_TYPE") {
-            headers.insert("content-type".into(), ct.clone());
+        if let Some(ct) = env.var("CONTENT_TYPE").map(str::to_string) {
+            env.headers.insert("content-type".into(), ct);
         }
         let uri = env
-            .get("REQUEST_URI")
-            .cloned()
-            .or_else(|| env.get("PATH_INFO").cloned())
-            .unwrap_or_else(|| "/".into());
+            .var("REQUEST_URI")
+            .or_else(|| env.var("PATH_INFO"))
+            .unwrap_or("/")
+            .to_string();
         let (raw_path, query) = match uri.split_once('?') {
             Some((p, q)) => (p.to_string(), q.to_string()),
             None => (
                 uri.clone(),
-                env.get("QUERY_STRING").cloned().unwrap_or_default(),
+                env.var("QUERY_STRING").unwrap_or_default().to_string(),
             ),
         };
-        let length: usize = env
-            .get("CONTENT_LENGTH")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
-        let body_too_large = length > max_body;
-        let mut bytes = Vec::new();
-        if body_too_large {
-            // Apache (mod_cgid) is still writing the body: drain it so the
-            // 413 reaches the client instead of a reset connection.
-            let _ = std::io::copy(
-                &mut body.take(length.min(DRAIN_CAP) as u64),
-                &mut std::io::sink(),
-            );
-        } else if length > 0 {
-            bytes.reserve(length);
-            // A short read leaves a truncated body; JSON parsing then refuses it.
-            let _ = body.take(length as u64).read_to_end(&mut bytes);
+        let path = percent_decode_checked(&raw_path).unwrap_or_else(|lossy| {
+            env.malformed.get_or_insert("chemin");
+            lossy
+        });
+        if !form_is_utf8(&query) {
+            env.malformed.get_or_insert("paramètres de l'adresse");
         }
+        let method = env.var("REQUEST_METHOD").and_then(Method::parse);
+        let limit = body_limit(method, &path);
+        let (bytes, body_too_large) = read_body(&env, body, limit);
         Request {
-            method: env.get("REQUEST_METHOD").and_then(|m| Method::parse(m)),
-            path: percent_decode(&raw_path),
+            method,
+            path,
             query,
-            headers,
+            remote_addr: env.var("REMOTE_ADDR").unwrap_or_default().to_string(),
+            headers: env.headers,
             body: bytes,
-            remote_addr: env.get("REMOTE_ADDR").cloned().unwrap_or_default(),
             body_too_large,
+            body_limit: limit,
+            malformed: env.malformed,
         }
     }
 
@@ -360,57 +400,88 @@ fn reason(status: u16) -> &'static str {
     }
 }
 
-/// Decodes `%XX` escapes (invalid escapes are kept as they are).
-pub fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                out.push(h * 16 + l);
-                i += 3;
-                continue;
-            }
+/// Reads the body: `CONTENT_LENGTH` bytes, or until end-of-file for a
+/// chunked request; returns it and whether it was over `limit`.
+fn read_body(env: &Env, body: &mut dyn Read, limit: usize) -> (Vec<u8>, bool) {
+    let declared: Option<usize> = env
+        .var("CONTENT_LENGTH")
+        .and_then(|v| v.trim().parse().ok());
+    let chunked = env
+        .headers
+        .get("transfer-encoding")
+        .is_some_and(|te| te.to_ascii_lowercase().contains("chunked"));
+    let mut bytes = Vec::new();
+    match declared {
+        Some(length) if length > limit => {
+            // Apache (mod_cgid) is still writing the body: drain it so the
+            // 413 reaches the client instead of a reset connection.
+            drain(body, length.min(DRAIN_CAP));
+            (bytes, true)
         }
-        out.push(bytes[i]);
-        i += 1;
+        Some(length) => {
+            bytes.reserve(length);
+            // A short read leaves a truncated body; JSON parsing then refuses it.
+            let _ = body.take(length as u64).read_to_end(&mut bytes);
+            (bytes, false)
+        }
+        None if chunked => {
+            let _ = body.take(limit as u64 + 1).read_to_end(&mut bytes);
+            if bytes.len() > limit {
+                drain(body, DRAIN_CAP);
+                return (Vec::new(), true);
+            }
+            (bytes, false)
+        }
+        None => (bytes, false),
     }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
-fn hex(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
+fn drain(body: &mut dyn Read, cap: usize) {
+    let _ = std::io::copy(&mut body.take(cap as u64), &mut std::io::sink());
+}
+
+/// Decodes `%XX` escapes (invalid escapes are kept as they are); bytes that
+/// are not UTF-8 once decoded give `Err` with a lossy copy.
+fn percent_decode_checked(s: &str) -> std::result::Result<String, String> {
+    let decoded = percent_encoding::percent_decode_str(s);
+    match decoded.clone().decode_utf8() {
+        Ok(text) => Ok(text.into_owned()),
+        Err(_) => Err(decoded.decode_utf8_lossy().into_owned()),
     }
+}
+
+/// Decodes `%XX` escapes (invalid escapes are kept as they are; bytes that
+/// are not UTF-8 become U+FFFD).
+pub fn percent_decode(s: &str) -> String {
+    percent_decode_checked(s).unwrap_or_else(|lossy| lossy)
+}
+
+/// Whether every name and value of a form decodes to UTF-8.
+fn form_is_utf8(s: &str) -> bool {
+    s.split('&').all(|pair| {
+        percent_encoding::percent_decode_str(&pair.replace('+', " "))
+            .decode_utf8()
+            .is_ok()
+    })
 }
 
 /// Parses `application/x-www-form-urlencoded` text (also query strings).
 pub fn parse_form(s: &str) -> Vec<(String, String)> {
-    s.split('&')
-        .filter(|p| !p.is_empty())
-        .map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (
-                percent_decode(&k.replace('+', " ")),
-                percent_decode(&v.replace('+', " ")),
-            )
-        })
+    form_urlencoded::parse(s.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect()
 }
 
-/// Entry point of the API binary: FastCGI when Apache passed a listening
-/// socket on fd 0 (mod_fcgid), CGI when the CGI environment is set. Returns
-/// `false` when started any other way (from a shell).
-pub fn serve() -> bool {
+/// Entry point of the API binary, given the route table: FastCGI when Apache
+/// passed a listening socket on fd 0 (mod_fcgid), CGI when the CGI
+/// environment is set. Returns `false` when started any other way (from a
+/// shell).
+pub fn serve(table: router::Table) -> bool {
     if fastcgi::stdin_is_listening_socket() {
-        fastcgi::serve_forever();
+        fastcgi::serve_forever(table);
         true
     } else if std::env::var_os("GATEWAY_INTERFACE").is_some() {
-        cgi::serve_one()
+        cgi::serve_one(table)
     } else {
         false
     }
@@ -420,11 +491,13 @@ pub fn serve() -> bool {
 mod tests {
     use super::*;
 
-    fn cgi(vars: &[(&str, &str)], body: &[u8]) -> Request {
+    fn cgi(vars: &[(&str, &[u8])], body: &[u8]) -> Request {
         Request::from_cgi(
-            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())),
+            vars.iter()
+                .map(|(k, v)| (k.as_bytes().to_vec(), v.to_vec()))
+                .collect(),
             &mut &body[..],
-            1024,
+            &|_, _| 1024,
         )
     }
 
@@ -432,13 +505,16 @@ mod tests {
     fn request_from_cgi_variables() {
         let r = cgi(
             &[
-                ("REQUEST_METHOD", "POST"),
-                ("REQUEST_URI", "/api/parcours/slug/col-d%27izoard?x=1&y=a+b"),
-                ("CONTENT_LENGTH", "2"),
-                ("CONTENT_TYPE", "application/json"),
-                ("HTTP_X_FORWARDED_FOR", "1.2.3.4"),
-                ("REDIRECT_HTTP_AUTHORIZATION", "Bearer abc"),
-                ("REMOTE_ADDR", "127.0.0.1"),
+                ("REQUEST_METHOD", b"POST"),
+                (
+                    "REQUEST_URI",
+                    b"/api/parcours/slug/col-d%27izoard?x=1&y=a+b",
+                ),
+                ("CONTENT_LENGTH", b"2"),
+                ("CONTENT_TYPE", b"application/json"),
+                ("HTTP_X_FORWARDED_FOR", b"1.2.3.4"),
+                ("REDIRECT_HTTP_AUTHORIZATION", b"Bearer abc"),
+                ("REMOTE_ADDR", b"127.0.0.1"),
             ],
             b"{}",
         );
@@ -454,7 +530,7 @@ mod tests {
     #[test]
     fn oversized_body_is_flagged_not_read() {
         let r = cgi(
-            &[("REQUEST_METHOD", "POST"), ("CONTENT_LENGTH", "5000")],
+            &[("REQUEST_METHOD", b"POST"), ("CONTENT_LENGTH", b"5000")],
             b"xx",
         );
         assert!(r.body_too_large);
@@ -462,8 +538,67 @@ mod tests {
     }
 
     #[test]
+    fn bytes_that_are_not_utf8_are_flagged_not_panicked_on() {
+        let r = cgi(
+            &[
+                ("REQUEST_METHOD", b"GET"),
+                ("REQUEST_URI", b"/api/health"),
+                ("HTTP_USER_AGENT", b"a\xffb"),
+            ],
+            b"",
+        );
+        assert_eq!(r.malformed, Some("en-têtes"));
+        assert_eq!(r.header("user-agent"), Some("a\u{fffd}b"));
+        let r = cgi(
+            &[
+                ("REQUEST_METHOD", b"GET"),
+                ("REQUEST_URI", b"/api/parcours/%ff"),
+            ],
+            b"",
+        );
+        assert_eq!(r.malformed, Some("chemin"));
+        let r = cgi(
+            &[
+                ("REQUEST_METHOD", b"GET"),
+                ("REQUEST_URI", b"/api/x?q=%C3%A9&r=%fe"),
+            ],
+            b"",
+        );
+        assert_eq!(r.malformed, Some("paramètres de l'adresse"));
+        let r = cgi(
+            &[
+                ("REQUEST_METHOD", b"GET"),
+                ("REQUEST_URI", b"/api/x?q=%C3%A9"),
+            ],
+            b"",
+        );
+        assert_eq!(
+            (r.malformed, r.query_param("q").as_deref()),
+            (None, Some("é"))
+        );
+    }
+
+    #[test]
+    fn chunked_bodies_are_read_to_the_end_within_the_limit() {
+        let te: &[(&str, &[u8])] = &[
+            ("REQUEST_METHOD", b"POST"),
+            ("HTTP_TRANSFER_ENCODING", b"chunked"),
+        ];
+        let r = cgi(te, b"{\"a\":1}");
+        assert_eq!(
+            (r.body.as_slice(), r.body_too_large),
+            (&b"{\"a\":1}"[..], false)
+        );
+        let r = cgi(te, &[b' '; 1025]);
+        assert!(r.body_too_large && r.body.is_empty());
+        let r = cgi(te, &[b' '; 1024]);
+        assert!(!r.body_too_large);
+    }
+
+    #[test]
     fn percent_decoding_edges() {
         assert_eq!(percent_decode("a%20b%zz%4"), "a b%zz%4");
+        assert_eq!(percent_decode("%ff"), "\u{fffd}");
         assert_eq!(percent_decode("%C3%A9"), "é");
     }
 

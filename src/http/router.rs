@@ -1,19 +1,27 @@
 //! The route table and the dispatcher.
 //!
 //! Every route is one [`Route`] value in its domain module's `ROUTES` slice;
-//! [`crate::api::MODULES`] lists the slices, so the whole table is data that
-//! tests can check (no overlaps, every route documented in OpenAPI) and
-//! `mk-admin routes` can print.
+//! the API binary hands the list of slices ([`Table`]) to
+//! [`crate::http::serve`], so the whole table is data that tests can check (no
+//! overlaps, every route documented in OpenAPI) and `mk-admin routes` can
+//! print, and this layer never imports the domain modules.
 //!
-//! [`handle`] runs the guards in a fixed order — CORS, body limit, routing,
-//! authentication and roles, maintenance, rate limits — then the handler,
-//! then commits or rolls back, then writes the audit log.
+//! A route carries its own policy (rate limit, maintenance exemption, body
+//! limit, audit), declared with const builder methods beside its path:
+//! `route(...).limit(20, 3600).open_in_maintenance().body_limit(bytes)`.
+//!
+//! [`handle`] runs the guards in a fixed order — CORS, encoding, body limit,
+//! routing, authentication and roles, maintenance, rate limits — then the
+//! handler inside the request's transaction (write routes), then commits or
+//! rolls back, then writes the audit log. The after-commit jobs are handed
+//! back to the gateway, which runs them once the answer is sent.
 
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::{Error, Result};
-use crate::http::context::{AuditNote, Ctx};
+use crate::http::context::{AfterCommit, AuditNote, Ctx};
 use crate::http::{guard, Method, Request, Response};
+use crate::ratelimit::Limit;
 use crate::security::account::{self, Account};
 use crate::security::{jwt, Role};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -22,8 +30,22 @@ use std::time::Instant;
 /// How many times a request whose transaction was a deadlock victim is run.
 const TRANSACTION_ATTEMPTS: u32 = 3;
 
+/// Body limit of a route that declares none: JSON bodies are small.
+pub const DEFAULT_BODY_LIMIT: usize = 256 * 1024;
+
+/// The body limit of upload routes (a 5 MB file plus the multipart envelope);
+/// `MAX_BODY_BYTES` stays the ceiling.
+pub const UPLOAD_BODY_LIMIT: usize = 6 * 1024 * 1024;
+
+/// The counter every `/api/admin/*` route shares (spec 10.4: 30 requests
+/// per minute and user for the admin API as a whole).
+pub const ADMIN_BUCKET: &str = "admin";
+
 /// A handler: takes the context, returns a response or an error.
 pub type Handler = fn(&mut Ctx) -> Result<Response>;
+
+/// The whole route table: one slice per domain module.
+pub type Table = &'static [&'static [Route]];
 
 /// Who may call a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,6 +71,14 @@ pub struct Route {
     pub handler: Handler,
     /// One line for the OpenAPI document and `mk-admin routes`.
     pub summary: &'static str,
+    /// Requests allowed per caller and window, if limited.
+    pub limit: Option<Limit>,
+    /// Served in maintenance mode too (health, login…).
+    pub open_in_maintenance: bool,
+    /// Largest body accepted (`MAX_BODY_BYTES` stays the ceiling).
+    pub body_limit: usize,
+    /// Whether the request leaves an audit row (writes, by default).
+    pub audit: bool,
 }
 
 impl std::fmt::Debug for Route {
@@ -71,12 +101,72 @@ pub const fn route(
         access,
         handler,
         summary,
+        limit: None,
+        open_in_maintenance: false,
+        body_limit: DEFAULT_BODY_LIMIT,
+        audit: method.is_write(),
     }
 }
 
-/// Every route of the API.
-pub fn routes() -> impl Iterator<Item = &'static Route> {
-    crate::api::MODULES.iter().flat_map(|m| m.iter())
+impl Route {
+    /// At most `max` requests per caller (user, else IP) in `window_secs`.
+    #[must_use]
+    pub const fn limit(mut self, max: u32, window_secs: u32) -> Route {
+        self.limit = Some(Limit {
+            max,
+            window_secs,
+            bucket: None,
+        });
+        self
+    }
+
+    /// At most `max` requests per caller in `window_secs`, counted together
+    /// with every route of `bucket`.
+    #[must_use]
+    pub const fn limit_shared(mut self, bucket: &'static str, max: u32, window_secs: u32) -> Route {
+        self.limit = Some(Limit {
+            max,
+            window_secs,
+            bucket: Some(bucket),
+        });
+        self
+    }
+
+    /// Served in maintenance mode too.
+    #[must_use]
+    pub const fn open_in_maintenance(mut self) -> Route {
+        self.open_in_maintenance = true;
+        self
+    }
+
+    /// Accepts bodies up to `bytes` (capped by `MAX_BODY_BYTES`).
+    #[must_use]
+    pub const fn body_limit(mut self, bytes: usize) -> Route {
+        self.body_limit = bytes;
+        self
+    }
+
+    /// Leaves no audit row.
+    #[must_use]
+    pub const fn no_audit(mut self) -> Route {
+        self.audit = false;
+        self
+    }
+}
+
+/// Every route of `table`.
+pub fn routes(table: Table) -> impl Iterator<Item = &'static Route> {
+    table.iter().flat_map(|m| m.iter())
+}
+
+/// The body limit for a request, known before its body is read: the matched
+/// route's, else the default, never above `MAX_BODY_BYTES`.
+pub fn body_limit(table: Table, method: Option<Method>, path: &str, config: &Config) -> usize {
+    let declared = match method.map(|m| lookup(table, m, path)) {
+        Some(Lookup::Found(route, _)) => route.body_limit,
+        _ => DEFAULT_BODY_LIMIT,
+    };
+    declared.min(config.max_body_bytes)
 }
 
 /// Matches `path` against `pattern`; returns the `{name}` values and the
@@ -117,7 +207,7 @@ enum Lookup {
     NotFound,
 }
 
-fn lookup(method: Method, path: &str) -> Lookup {
+fn lookup(table: Table, method: Method, path: &str) -> Lookup {
     let path = if path.len() > 1 {
         path.trim_end_matches('/')
     } else {
@@ -125,7 +215,7 @@ fn lookup(method: Method, path: &str) -> Lookup {
     };
     let mut best: Option<(&'static Route, PathParams, usize)> = None;
     let mut allowed = Vec::new();
-    for route in routes() {
+    for route in routes(table) {
         let Some((params, literals)) = match_path(route.path, path) else {
             continue;
         };
@@ -144,28 +234,47 @@ fn lookup(method: Method, path: &str) -> Lookup {
     }
 }
 
+/// What the dispatcher hands back to the gateway: the answer, and the jobs
+/// to run once it has been sent (never before: a slow mail server must not
+/// delay the answer, nor tell by its delay that an address exists).
+pub struct Handled {
+    /// The answer.
+    pub response: Response,
+    /// Work left for after the answer (the request's transaction committed).
+    pub jobs: Vec<AfterCommit>,
+}
+
+/// What one run of the dispatcher learnt, for the audit row and the jobs.
+#[derive(Default)]
+struct Outcome {
+    claims: Option<jwt::Claims>,
+    audit: AuditNote,
+    audited: Option<bool>,
+    jobs: Vec<AfterCommit>,
+}
+
 /// Answers one request. Never panics: a panicking handler is answered with the
 /// uniform JSON 500 and its connection is dropped.
-pub fn handle(req: &Request, config: &Config, db: &mut Db) -> Response {
+pub fn handle(table: Table, req: &Request, config: &Config, db: &mut Db) -> Handled {
     let started = Instant::now();
     let origin = guard::cors_origin(req, config);
-    let mut audit = AuditNote::default();
-    let mut claims = None;
-    let outcome = catch_unwind(AssertUnwindSafe(|| {
-        dispatch(req, config, db, &mut claims, &mut audit, origin.is_some())
-    }));
-    let result = match outcome {
-        Ok(r) => r,
-        Err(panic) => {
-            db.close();
-            let what = panic
-                .downcast_ref::<&str>()
-                .map(ToString::to_string)
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_default();
-            Err(Error::internal(format!("handler panicked: {what}")))
-        }
-    };
+    db.begin_request();
+    db.set_crash_point(crash_point(req, config));
+    let allowed = origin.is_some();
+    let mut outcome = Outcome::default();
+    let mut result = run_caught(db, |db| {
+        dispatch(table, req, config, db, &mut outcome, allowed)
+    });
+    if connection_was_lost(&result, db) {
+        // A warm FastCGI process whose connection died since its last
+        // request (server restart, wait_timeout, KILL): nothing of this
+        // attempt reached the database, so it runs again on a new one.
+        db.close();
+        outcome = Outcome::default();
+        result = run_caught(db, |db| {
+            dispatch(table, req, config, db, &mut outcome, allowed)
+        });
+    }
     let mut response = match result {
         Ok(r) => r,
         Err(e) => {
@@ -175,21 +284,82 @@ pub fn handle(req: &Request, config: &Config, db: &mut Db) -> Response {
             Response::from_error(&e)
         }
     };
-    if req.method.is_some_and(Method::is_write) {
-        guard::audit(config, db, req, claims.as_ref(), &audit, &response, started);
+    let audited = outcome
+        .audited
+        .unwrap_or_else(|| req.malformed.is_some() || req.method.is_some_and(Method::is_write));
+    if audited {
+        let claims = outcome.claims.as_ref();
+        guard::audit(config, db, req, claims, &outcome.audit, &response, started);
     }
     guard::add_common_headers(&mut response, origin.as_deref());
-    response
+    Handled {
+        response,
+        jobs: outcome.jobs,
+    }
+}
+
+/// Runs the jobs of a request whose answer is already sent. A failing job
+/// is logged; the answer was a success, since the data is committed.
+pub fn run_jobs(config: &Config, db: &mut Db, req: &Request, jobs: Vec<AfterCommit>) {
+    for job in jobs {
+        let run = catch_unwind(AssertUnwindSafe(|| {
+            db.conn().and_then(|conn| job(config, conn))
+        }));
+        match run {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => guard::log_error(config, req, &e),
+            Err(_) => {
+                db.close();
+                guard::log_error(config, req, &Error::internal("after-commit job panicked"));
+            }
+        }
+    }
+}
+
+/// The test hook of the crash tests: the `X-MK-Crash-At` header names the
+/// point where the process aborts, honoured only when `APP_ENV=test`.
+fn crash_point(req: &Request, config: &Config) -> Option<String> {
+    if config.app_env != crate::config::AppEnv::Test {
+        return None;
+    }
+    req.header("x-mk-crash-at")
+        .filter(|p| crate::db::CRASH_POINTS.contains(p))
+        .map(str::to_string)
+}
+
+/// Whether the request failed because its reused connection is dead: checked
+/// only after a failure (a ping), so a healthy request pays no round trip.
+fn connection_was_lost(result: &Result<Response>, db: &mut Db) -> bool {
+    result.as_ref().is_err_and(Error::is_server_error) && db.reused() && !db.is_alive()
+}
+
+/// Runs `run`; a panic inside is answered as a 500 and drops the connection.
+fn run_caught(db: &mut Db, run: impl FnOnce(&mut Db) -> Result<Response>) -> Result<Response> {
+    catch_unwind(AssertUnwindSafe(|| run(&mut *db))).unwrap_or_else(|panic| {
+        db.close();
+        let what = panic
+            .downcast_ref::<&str>()
+            .map(ToString::to_string)
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        Err(Error::internal(format!("handler panicked: {what}")))
+    })
 }
 
 fn dispatch(
+    table: Table,
     req: &Request,
     config: &Config,
     db: &mut Db,
-    claims_out: &mut Option<jwt::Claims>,
-    audit: &mut AuditNote,
+    outcome: &mut Outcome,
     origin_allowed: bool,
 ) -> Result<Response> {
+    if let Some(part) = req.malformed {
+        return Err(Error::bad_request(
+            "invalid_encoding",
+            format!("La requête contient des octets qui ne sont pas de l'UTF-8 valide ({part})."),
+        ));
+    }
     let Some(method) = req.method else {
         return Err(method_not_allowed());
     };
@@ -197,16 +367,9 @@ fn dispatch(
         return guard::preflight(req, origin_allowed);
     }
     if req.body_too_large {
-        return Err(Error::new(
-            413,
-            "payload_too_large",
-            format!(
-                "Le corps de la requête dépasse la taille maximale autorisée ({} Mo).",
-                config.max_body_bytes / (1024 * 1024)
-            ),
-        ));
+        return Err(payload_too_large(req.body_limit));
     }
-    let (route, params) = match lookup(method, &req.path) {
+    let (route, params) = match lookup(table, method, &req.path) {
         Lookup::Found(route, params) => (route, params),
         Lookup::WrongMethod(allowed) => {
             let allow: Vec<_> = allowed.iter().map(|m| m.as_str()).collect();
@@ -221,27 +384,57 @@ fn dispatch(
             ))
         }
     };
+    outcome.audited = Some(route.audit);
     let (claims, account) = authenticate(req, config, db, route.access)?;
-    *claims_out = claims.clone();
+    outcome.claims.clone_from(&claims);
     guard::maintenance(config, route, claims.as_ref())?;
     guard::rate_limit(db, route, req, claims.as_ref())?;
-    // A transaction InnoDB picked as a deadlock victim is rolled back whole:
-    // running the handler again is the standard remedy, and it is safe because
-    // nothing of the failed attempt was committed.
+    let session = Session {
+        route,
+        params,
+        claims,
+        account,
+    };
+    run_in_transaction(req, config, db, &session, outcome)
+}
+
+/// Who calls which route: what every attempt of the handler starts from.
+struct Session {
+    route: &'static Route,
+    params: PathParams,
+    claims: Option<jwt::Claims>,
+    account: Option<Account>,
+}
+
+/// Runs the handler; a write route inside one transaction, committed only
+/// when the handler returns `Ok`. A transaction InnoDB picked as a deadlock
+/// victim is rolled back whole: running the handler again is the standard
+/// remedy, and it is safe because nothing of the failed attempt was
+/// committed.
+fn run_in_transaction(
+    req: &Request,
+    config: &Config,
+    db: &mut Db,
+    session: &Session,
+    outcome: &mut Outcome,
+) -> Result<Response> {
     let mut attempt = 1;
     loop {
+        if session.route.method.is_write() {
+            db.begin_on_first_use();
+        }
         let mut ctx = Ctx {
             req,
             config,
             db,
-            params: params.clone(),
-            user: claims.clone(),
-            account: account.clone(),
+            params: session.params.clone(),
+            user: session.claims.clone(),
+            account: session.account.clone(),
             audit: AuditNote::default(),
             after_commit: Vec::new(),
         };
-        let result = (route.handler)(&mut ctx);
-        *audit = std::mem::take(&mut ctx.audit);
+        let result = (session.route.handler)(&mut ctx);
+        outcome.audit = std::mem::take(&mut ctx.audit);
         let jobs = std::mem::take(&mut ctx.after_commit);
         let retry = attempt < TRANSACTION_ATTEMPTS
             && db.in_transaction()
@@ -253,16 +446,26 @@ fn dispatch(
         }
         return match (result, committed) {
             (Ok(response), Ok(())) => {
-                for job in jobs {
-                    if let Err(e) = db.conn().and_then(|conn| job(config, conn)) {
-                        guard::log_error(config, req, &e);
-                    }
-                }
+                outcome.jobs = jobs;
                 Ok(response)
             }
             (Ok(_), Err(e)) | (Err(e), _) => Err(e),
         };
     }
+}
+
+/// 413 with the limit that applied, in the unit a reader expects.
+fn payload_too_large(limit: usize) -> Error {
+    let size = if limit >= 1024 * 1024 {
+        format!("{} Mo", limit / (1024 * 1024))
+    } else {
+        format!("{} Ko", limit / 1024)
+    };
+    Error::new(
+        413,
+        "payload_too_large",
+        format!("Le corps de la requête dépasse la taille maximale autorisée ({size})."),
+    )
 }
 
 fn method_not_allowed() -> Error {
@@ -317,12 +520,58 @@ fn live_claims(db: &mut Db, mut claims: jwt::Claims) -> Result<(jwt::Claims, Acc
 mod tests {
     use super::*;
 
+    const TABLE: Table = crate::api::MODULES;
+
+    fn lookup(method: Method, path: &str) -> Lookup {
+        super::lookup(TABLE, method, path)
+    }
+
+    fn routes() -> impl Iterator<Item = &'static Route> {
+        super::routes(TABLE)
+    }
+
     #[test]
     fn literal_segments_win_over_parameters() {
-        match lookup(Method::Get, "/api/health") {
-            Lookup::Found(r, _) => assert_eq!(r.path, "/api/health"),
-            _ => panic!("health not found"),
+        // Both patterns match `/api/parcours/nearby`; the literal must win
+        // whichever order the table lists them in.
+        assert!(match_path("/api/parcours/{id}", "/api/parcours/nearby").is_some());
+        match lookup(Method::Get, "/api/parcours/nearby") {
+            Lookup::Found(r, p) => {
+                assert_eq!(r.path, "/api/parcours/nearby");
+                assert!(p.is_empty());
+            }
+            _ => panic!("/api/parcours/nearby not found"),
         }
+        match lookup(Method::Get, "/api/parcours/12") {
+            Lookup::Found(r, p) => {
+                assert_eq!(r.path, "/api/parcours/{id}");
+                assert_eq!(p, vec![("id", "12".to_string())]);
+            }
+            _ => panic!("/api/parcours/{{id}} not found"),
+        }
+    }
+
+    #[test]
+    fn every_admin_route_shares_the_admin_limit() {
+        for r in routes().filter(|r| r.path.starts_with("/api/admin/")) {
+            let limit = r.limit.unwrap_or_else(|| panic!("{r:?} has no limit"));
+            assert_eq!(
+                (limit.bucket, limit.max, limit.window_secs),
+                (Some("admin"), 30, 60),
+                "{r:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn body_limits_stay_under_the_ceiling() {
+        for r in routes() {
+            assert!(r.body_limit <= UPLOAD_BODY_LIMIT, "{r:?}");
+        }
+        assert_eq!(
+            payload_too_large(DEFAULT_BODY_LIMIT).message(),
+            "Le corps de la requête dépasse la taille maximale autorisée (256 Ko)."
+        );
     }
 
     #[test]

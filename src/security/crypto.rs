@@ -7,20 +7,18 @@
 //! hex of `nonce || ciphertext+tag`: the column stays plain text, and a
 //! database dump alone reveals nothing.
 //!
-//! HMAC-SHA256 (RFC 2104) is written out here over `sha2` rather than pulled
-//! from the `hmac` crate, whose published versions do not share `sha2`'s
-//! `digest` version.
+//! HMAC-SHA256 (RFC 2104) comes from the `hmac` crate (0.13 shares `sha2`'s
+//! `digest` 0.11).
 
 use crate::error::{Error, Result};
 use crate::security::tokens::to_hex;
 use aes_gcm::aead::{Aead, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce};
+use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
 /// Length of the random nonce prefixed to every ciphertext.
 const NONCE_LEN: usize = 12;
-/// SHA-256 block size, for HMAC.
-const SHA256_BLOCK: usize = 64;
 
 fn cipher(encryption_key: &str) -> Aes256Gcm {
     let key: [u8; 32] = Sha256::digest(encryption_key.as_bytes()).into();
@@ -60,22 +58,10 @@ pub fn decrypt(encryption_key: &str, stored: &str) -> Result<String> {
 
 /// HMAC-SHA256 of `data` under `key` (RFC 2104).
 pub fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
-    let mut block = [0u8; SHA256_BLOCK];
-    if key.len() > SHA256_BLOCK {
-        block[..32].copy_from_slice(&Sha256::digest(key));
-    } else {
-        block[..key.len()].copy_from_slice(key);
-    }
-    let pad = |byte: u8| block.map(|b| b ^ byte);
-    let inner = Sha256::new()
-        .chain_update(pad(0x36))
-        .chain_update(data)
-        .finalize();
-    Sha256::new()
-        .chain_update(pad(0x5c))
-        .chain_update(inner)
-        .finalize()
-        .into()
+    let mut mac = <Hmac<Sha256> as hmac::KeyInit>::new_from_slice(key)
+        .expect("HMAC takes keys of any length");
+    mac.update(data);
+    mac.finalize().into_bytes().into()
 }
 
 /// HMAC-SHA256 as lower-case hex.

@@ -9,10 +9,10 @@
 mod queries;
 
 use crate::error::{Error, Result, ResultExt};
-use crate::http::guard;
 use crate::http::router::{route, Access, Route};
 use crate::http::{Ctx, Method, Response};
 use crate::mail;
+use crate::ratelimit;
 use crate::security::account::Account;
 use crate::security::{jwt, password, roles, tokens, Role};
 use serde::Deserialize;
@@ -40,7 +40,8 @@ pub const ROUTES: &[Route] = &[
         Access::Public,
         login,
         "Connexion : JWT + refresh token",
-    ),
+    )
+    .open_in_maintenance(),
     route(
         Method::Post,
         "/api/auth/logout",
@@ -54,14 +55,16 @@ pub const ROUTES: &[Route] = &[
         Access::Authenticated,
         show_me,
         "Utilisateur courant",
-    ),
+    )
+    .open_in_maintenance(),
     route(
         Method::Post,
         "/api/auth/refresh",
         Access::Public,
         refresh,
         "Nouveau JWT contre un refresh token (rotation)",
-    ),
+    )
+    .open_in_maintenance(),
     route(
         Method::Post,
         "/api/auth/forgot-password",
@@ -146,28 +149,28 @@ struct LoginBody {
 
 /// Spec 5.1 `POST /api/auth/login`: "Login → JWT + refresh token".
 ///
-/// Only failed attempts count against the limits (per account and per IP),
-/// so a user who logs in successfully never uses up the budget.
+/// Spec 10.4 limits failed attempts: per account (5 per 15 min) and per
+/// client address (`LOGIN_MAX_ATTEMPTS_PER_IP`, see README). Each attempt is
+/// counted first, in one atomic statement outside the request's transaction,
+/// and handed back when the password was right: concurrent attempts can
+/// never all read a count under the limit (a burst of 200 wrong passwords
+/// lets exactly 5 through), yet a successful login uses up nothing.
 fn login(ctx: &mut Ctx) -> Result<Response> {
     let body: LoginBody = ctx.json()?;
     let email = body.email.trim().to_lowercase();
     ctx.audit.email = Some(email.chars().take(255).collect());
-    let account_key = format!("login:email:{email}");
-    let ip_key = format!("login:ip:{}", ctx.req.remote_addr);
-    let (max_account, max_ip) = (
-        ctx.config.login_max_attempts,
-        ctx.config.login_max_attempts_per_ip,
-    );
+    let keys = [
+        (
+            format!("login:email:{email}"),
+            ctx.config.login_max_attempts,
+        ),
+        (
+            format!("login:ip:{}", ctx.req.remote_addr),
+            ctx.config.login_max_attempts_per_ip,
+        ),
+    ];
+    take_attempt(ctx.autocommit()?, &keys)?;
     let conn = ctx.conn()?;
-    for (key, max) in [(&account_key, max_account), (&ip_key, max_ip)] {
-        if guard::count(conn, key, LOGIN_WINDOW_SECS)? >= max {
-            return Err(Error::too_many_requests(guard::retry_after(
-                conn,
-                key,
-                LOGIN_WINDOW_SECS,
-            )?));
-        }
-    }
     let user = queries::find_user_by_email(conn, &email)?;
     let verified = match &user {
         Some(u) => u.account.actif && password::verify(&body.password, &u.password_hash),
@@ -177,21 +180,34 @@ fn login(ctx: &mut Ctx) -> Result<Response> {
         }
     };
     let Some(user) = user.filter(|_| verified) else {
-        // Autocommit writes: the failure must be counted although the
-        // request fails.
-        guard::hit(conn, &account_key, LOGIN_WINDOW_SECS)?;
-        guard::hit(conn, &ip_key, LOGIN_WINDOW_SECS)?;
         return Err(Error::unauthorized(
             "invalid_credentials",
             "Email ou mot de passe incorrect.",
         ));
     };
-    guard::reset(conn, &account_key)?;
+    // Committed with the session: a right password costs no attempt.
+    for (key, _) in &keys {
+        ratelimit::give_back(conn, key)?;
+    }
+    queries::touch_last_login(conn, user.account.id)?;
     ctx.audit.user_id = Some(user.account.id);
-    let tx = ctx.tx()?;
-    queries::touch_last_login(tx, user.account.id)?;
     let (session, _) = start_session(ctx, &user.account, None)?;
     Ok(Response::ok(&session))
+}
+
+/// Counts one login attempt against each `(key, max)`; 429 (and the count
+/// handed back) when one is over its limit.
+fn take_attempt(conn: &mut mysql::Conn, keys: &[(String, u32)]) -> Result<()> {
+    for (i, (key, max)) in keys.iter().enumerate() {
+        if ratelimit::hit(conn, key, LOGIN_WINDOW_SECS)? > *max {
+            let retry = ratelimit::retry_after(conn, key, LOGIN_WINDOW_SECS)?;
+            for (taken, _) in &keys[..=i] {
+                ratelimit::give_back(conn, taken)?;
+            }
+            return Err(Error::too_many_requests(retry));
+        }
+    }
+    Ok(())
 }
 
 /// Issues an access token and a new refresh token (in `family`, or a new
@@ -253,7 +269,9 @@ struct RefreshBody {
 fn refresh(ctx: &mut Ctx) -> Result<Response> {
     let body: RefreshBody = ctx.json()?;
     let hash = tokens::sha256_hex(body.refresh_token.trim().as_bytes());
-    let conn = ctx.conn()?;
+    // Read outside the transaction: a reuse revokes the family for good,
+    // although the request then fails (and rolls back).
+    let conn = ctx.autocommit()?;
     let invalid = || {
         Error::unauthorized(
             "refresh_token_invalid",
@@ -262,7 +280,6 @@ fn refresh(ctx: &mut Ctx) -> Result<Response> {
     };
     let session = queries::find_session(conn, &hash)?.ok_or_else(invalid)?;
     if session.revoked {
-        // Autocommit: the family stays revoked although the request fails.
         queries::revoke_family(conn, &session.family_id)?;
         ctx.audit.user_id = Some(session.user_id);
         ctx.audit_details(json!({ "event": "refresh_token_reuse" }));
@@ -348,7 +365,7 @@ fn forgot_password(ctx: &mut Ctx) -> Result<Response> {
     else {
         return Ok(answer);
     };
-    if guard::hit(conn, &format!("forgot:{email}"), 3600)? > RESET_MAILS_PER_HOUR {
+    if ratelimit::hit(conn, &format!("forgot:{email}"), 3600)? > RESET_MAILS_PER_HOUR {
         return Ok(answer);
     }
     let token = tokens::random_token();

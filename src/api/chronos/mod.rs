@@ -30,7 +30,7 @@ pub use demo::seed_demo;
 
 use crate::error::{Error, Result};
 use crate::http::list::Page;
-use crate::http::router::{route, Access, Route};
+use crate::http::router::{route, Access, Route, ADMIN_BUCKET, UPLOAD_BODY_LIMIT};
 use crate::http::{Ctx, Method, Response};
 use crate::security::roles;
 use crate::time;
@@ -46,7 +46,8 @@ pub const ROUTES: &[Route] = &[
         Access::Roles(roles::SPORTIF),
         create_chrono_start,
         "Démarre un chrono (heure du serveur)",
-    ),
+    )
+    .limit(10, 60),
     route(
         Method::Post,
         "/api/chrono/stop",
@@ -67,14 +68,16 @@ pub const ROUTES: &[Route] = &[
         Access::Roles(roles::SPORTIF),
         entries::create_chrono_manuel,
         "Saisie manuelle (durée, date, preuve facultative)",
-    ),
+    )
+    .body_limit(UPLOAD_BODY_LIMIT),
     route(
         Method::Post,
         "/api/chrono/gpx",
         Access::Roles(roles::SPORTIF),
         entries::create_chrono_gpx,
         "Chrono calculé depuis une trace GPX",
-    ),
+    )
+    .body_limit(UPLOAD_BODY_LIMIT),
     route(
         Method::Get,
         "/api/chrono/history",
@@ -102,21 +105,24 @@ pub const ROUTES: &[Route] = &[
         Access::Roles(roles::CHRONO_VALIDATORS),
         admin::list_pending_chronos,
         "Chronos en attente de validation",
-    ),
+    )
+    .limit_shared(ADMIN_BUCKET, 30, 60),
     route(
         Method::Patch,
         "/api/admin/chronos/{id}",
         Access::Roles(roles::CHRONO_VALIDATORS),
         admin::update_chrono_decision,
         "Valide ou rejette un chrono",
-    ),
+    )
+    .limit_shared(ADMIN_BUCKET, 30, 60),
     route(
         Method::Get,
         "/api/admin/chronos/{id}/preuve",
         Access::Roles(roles::CHRONO_VALIDATORS),
         admin::show_chrono_preuve,
         "Télécharge la preuve jointe à un chrono",
-    ),
+    )
+    .limit_shared(ADMIN_BUCKET, 30, 60),
 ];
 
 /// Longest accepted duration: 99:59:59.

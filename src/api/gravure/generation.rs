@@ -11,24 +11,12 @@ use crate::error::{Error, Result};
 use crate::security::tokens;
 use crate::time::{french_date_upper, hms};
 use mysql::Conn;
+use std::path::PathBuf;
 
-/// A file written under a temporary name and renamed once the transaction
-/// committed: a rolled-back lot leaves at most a stray `.part`, never a file
-/// the database does not know.
+/// The generated file's row (its bytes are staged with the request's
+/// transaction: renamed into place just before the commit).
 pub(super) struct Generated {
     pub fichier_id: u64,
-    tmp: std::path::PathBuf,
-    path: std::path::PathBuf,
-}
-
-impl Generated {
-    pub(super) fn finish_job(&self) -> impl FnOnce(&Config, &mut Conn) -> Result<()> + 'static {
-        let (tmp, path) = (self.tmp.clone(), self.path.clone());
-        move |_, _| {
-            std::fs::rename(&tmp, &path)
-                .map_err(|e| Error::internal(format!("rename {}: {e}", tmp.display())))
-        }
-    }
 }
 
 /// What goes on a medal (spec 8.1), from the rows read at generation time.
@@ -76,14 +64,15 @@ fn realisation_date(s: &str) -> Option<String> {
 }
 
 /// Generates the lot's DXF from its orders (read now: a corrected name is
-/// engraved correctly), records the file and the positions.
+/// engraved correctly), records the file and the positions; returns the row,
+/// and the path and bytes the caller stages with its transaction.
 pub(super) fn generate(
     config: &Config,
     tx: &mut Conn,
     lot_id: u64,
     numero: &str,
     template: &TemplateRow,
-) -> Result<Generated> {
+) -> Result<(Generated, PathBuf, Vec<u8>)> {
     let rows = queries::engraving_rows(tx, lot_id)?;
     let data: Vec<EngravingData> = rows.iter().map(engraving_data).collect();
     let bytes = read_stored(config, &template.fichier_path)?;
@@ -103,11 +92,6 @@ pub(super) fn generate(
     })?;
     let relative = format!("lots/{numero}-{}.dxf", tokens::random_hex(6));
     let path = storage_file(config, &relative)?;
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let tmp = path.with_extension("dxf.part");
-    std::fs::write(&tmp, &filled.bytes)?;
     let sha = tokens::sha256_hex(&filled.bytes);
     let fichier_id = queries::insert_file(
         tx,
@@ -121,9 +105,5 @@ pub(super) fn generate(
     for (i, (r, (x, y))) in rows.iter().zip(&filled.offsets).enumerate() {
         queries::insert_file_order(tx, fichier_id, r.commande_id, i, *x, *y)?;
     }
-    Ok(Generated {
-        fichier_id,
-        tmp,
-        path,
-    })
+    Ok((Generated { fichier_id }, path, filled.bytes))
 }

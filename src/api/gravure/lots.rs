@@ -222,9 +222,8 @@ pub fn create_lot(ctx: &mut Ctx) -> Result<Response> {
     for (position, c) in visible.iter().enumerate() {
         queries::attach_order(tx, lot_id, c.id, position)?;
     }
-    let generated = generate(config, tx, lot_id, &numero, &template)?;
-    let finish = generated.finish_job();
-    ctx.after_commit(finish);
+    let (generated, path, bytes) = generate(config, tx, lot_id, &numero, &template)?;
+    ctx.stage_file(&path, &bytes)?;
     ctx.audit_entity("lot", lot_id);
     ctx.audit_details(json!({
         "numero": numero, "template_gravure_id": template.id,
@@ -462,10 +461,9 @@ pub fn create_lot_regeneration(ctx: &mut Ctx) -> Result<Response> {
     let template = queries::find_template(tx, lot.template_gravure_id, true)?.ok_or_else(|| {
         Error::not_found("template_not_found", "Template de gravure introuvable.")
     })?;
-    let generated = generate(config, tx, id, &lot.numero, &template)?;
+    let (generated, path, bytes) = generate(config, tx, id, &lot.numero, &template)?;
     queries::reset_agent(tx, id)?;
-    let finish = generated.finish_job();
-    ctx.after_commit(finish);
+    ctx.stage_file(&path, &bytes)?;
     ctx.audit_entity("lot", id);
     ctx.audit_details(json!({ "regeneration": true, "fichier_id": generated.fichier_id }));
     let body = lot_detail(ctx.tx()?, &claims, id)?;
@@ -527,15 +525,19 @@ pub fn seed_demo(conn: &mut Conn, config: &Config) -> Result<()> {
         let generated = generate(config, conn, lot_id, &numero, &template)?;
         Ok::<_, Error>((numero, generated))
     })();
-    let (numero, generated) = match result {
+    let (numero, (_, path, bytes)) = match result {
         Ok(v) => v,
         Err(e) => {
             conn.query_drop("ROLLBACK")?;
             return Err(e);
         }
     };
+    // Same order as a request's: the file in place, then the commit.
+    let mut file = crate::db::staged::Staged::default();
+    file.write(&path, &bytes)?;
+    file.publish()?;
     conn.query_drop("COMMIT")?;
-    generated.finish_job()(config, conn)?;
+    file.forget();
     println!("Demo lot {numero}: {} order(s)", ids.len());
     Ok(())
 }

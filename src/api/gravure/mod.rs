@@ -19,7 +19,7 @@ pub mod templates;
 
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::http::router::{route, Access, Route};
+use crate::http::router::{route, Access, Route, UPLOAD_BODY_LIMIT};
 use crate::http::Method;
 use crate::security::jwt::Claims;
 use crate::security::roles::{ADMIN_PLUS, OPERATEUR_PLUS};
@@ -42,7 +42,8 @@ pub const ROUTES: &[Route] = &[
         Access::Roles(ADMIN_PLUS),
         templates::create_template,
         "Dépose un template DXF (multipart) et liste ses placeholders",
-    ),
+    )
+    .body_limit(UPLOAD_BODY_LIMIT),
     route(
         Method::Get,
         "/api/templates-gravure/{id}",
@@ -121,7 +122,8 @@ pub const ROUTES: &[Route] = &[
         Access::Roles(OPERATEUR_PLUS),
         lots::create_lot,
         "Crée un lot et génère son DXF",
-    ),
+    )
+    .limit(20, 3600),
     route(
         Method::Get,
         "/api/lots/{id}",

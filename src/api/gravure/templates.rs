@@ -216,10 +216,7 @@ pub fn create_template(ctx: &mut Ctx) -> Result<Response> {
     let sha = tokens::sha256_hex(&file.data);
     let relative = format!("templates_dxf/{}.dxf", tokens::random_hex(16));
     let path = super::storage_file(ctx.config, &relative)?;
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    std::fs::write(&path, &file.data)?;
+    ctx.stage_file(&path, &file.data)?;
     let placeholders = json!(analysis.placeholders);
     let id = queries::insert_template(
         ctx.conn()?,

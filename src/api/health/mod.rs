@@ -18,14 +18,16 @@ pub const ROUTES: &[Route] = &[
         Access::Public,
         show_health,
         "État du service : base de données, disque, dernière sauvegarde, modules",
-    ),
+    )
+    .open_in_maintenance(),
     route(
         Method::Get,
         "/api/openapi.json",
         Access::Public,
         show_openapi,
         "Document OpenAPI 3 de toutes les routes",
-    ),
+    )
+    .open_in_maintenance(),
 ];
 
 /// Spec §10.4: "Health check : GET /api/health → DB, disque, backup, modules".

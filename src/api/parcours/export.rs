@@ -290,8 +290,8 @@ pub fn create_export(ctx: &mut Ctx) -> Result<Response> {
             })
             .collect()
     });
-    // 5. Log each attempt. Autocommit on purpose: each row records a call
-    //    that already happened and must survive whatever follows.
+    // 5. Log each attempt: every path from here answers Ok, so the rows are
+    //    committed with the request whatever the calls gave.
     let conn = ctx.conn()?;
     let mut resultats = Vec::new();
     let (mut ok, mut failed) = (0u32, 0u32);

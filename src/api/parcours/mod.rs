@@ -32,7 +32,7 @@ pub use tracking::TrackingConfig;
 
 use crate::error::{Error, Result};
 use crate::http::list::Page;
-use crate::http::router::{route, Access, Route};
+use crate::http::router::{route, Access, Route, ADMIN_BUCKET};
 use crate::http::{Ctx, Method, Response};
 use crate::security::roles;
 use model::{qr_url, Course, CourseInput, StoredCourse};
@@ -111,35 +111,40 @@ pub const ROUTES: &[Route] = &[
         Access::Roles(roles::SUPER_ADMIN),
         destinations::list_export_destinations,
         "Destinations d'export (webhooks)",
-    ),
+    )
+    .limit_shared(ADMIN_BUCKET, 30, 60),
     route(
         Method::Post,
         "/api/admin/export-destinations",
         Access::Roles(roles::SUPER_ADMIN),
         destinations::create_export_destination,
         "Créer une destination d'export",
-    ),
+    )
+    .limit_shared(ADMIN_BUCKET, 30, 60),
     route(
         Method::Get,
         "/api/admin/export-destinations/{id}",
         Access::Roles(roles::SUPER_ADMIN),
         destinations::show_export_destination,
         "Détail d'une destination d'export et ses derniers envois",
-    ),
+    )
+    .limit_shared(ADMIN_BUCKET, 30, 60),
     route(
         Method::Patch,
         "/api/admin/export-destinations/{id}",
         Access::Roles(roles::SUPER_ADMIN),
         destinations::update_export_destination,
         "Modifier une destination d'export",
-    ),
+    )
+    .limit_shared(ADMIN_BUCKET, 30, 60),
     route(
         Method::Delete,
         "/api/admin/export-destinations/{id}",
         Access::Roles(roles::SUPER_ADMIN),
         destinations::delete_export_destination,
         "Supprimer une destination d'export",
-    ),
+    )
+    .limit_shared(ADMIN_BUCKET, 30, 60),
 ];
 
 /// Default and largest `nearby` radius (km).
