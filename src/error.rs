@@ -128,6 +128,12 @@ impl Error {
         self
     }
 
+    /// Moves the place the error is reported at (for helpers that run a
+    /// query on behalf of their caller).
+    pub fn set_location(&mut self, at: &'static Location<'static>) {
+        self.location = at;
+    }
+
     /// HTTP status code.
     pub fn status(&self) -> u16 {
         self.status

@@ -11,6 +11,7 @@
 //! back otherwise, so nothing is ever half-written.
 
 pub mod migrate;
+pub mod rows;
 
 use crate::config::DbConfig;
 use crate::error::{Error, Result};

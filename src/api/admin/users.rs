@@ -4,10 +4,11 @@
 //! "deleted" user is deactivated, never removed, because orders, chronos and
 //! the audit log reference it.
 
-use super::queries::{self, UserUpdate, Where};
+use super::queries::{self, UserUpdate};
 use crate::api::auth;
+use crate::db::rows;
 use crate::error::{Error, Result};
-use crate::http::list::{like_contains, query_u64, Page};
+use crate::http::list::{like_contains, query_u64, Page, Where};
 use crate::http::{Ctx, Response};
 use crate::security::{password, Role};
 use mysql::Conn;
@@ -49,7 +50,7 @@ pub fn list_users(ctx: &mut Ctx) -> Result<Response> {
     if let Some(atelier_id) = query_u64(ctx.req, "atelier_id")? {
         filter.and("u.atelier_id = ?", [atelier_id.into()]);
     }
-    let (users, total) = queries::list_users(ctx.conn()?, &filter, page.per_page, page.offset())?;
+    let (users, total) = queries::list_users(ctx.conn()?, &filter, &page)?;
     let items: Vec<_> = users.iter().map(|u| json!(u)).collect();
     Ok(Response::ok(&page.wrap(items, total)))
 }
@@ -296,14 +297,14 @@ fn check_atelier(conn: &mut Conn, role: Role, atelier_id: Option<u64>) -> Result
             "Un opérateur de fabrication doit être rattaché à un atelier (atelier_id).",
         )),
         None => Ok(()),
-        Some(id) if queries::atelier_exists(conn, id)? => Ok(()),
+        Some(id) if rows::exists(conn, "ateliers", id)? => Ok(()),
         Some(_) => Err(Error::invalid("Cet atelier n'existe pas.")),
     }
 }
 
 fn check_fabricant(conn: &mut Conn, fabricant_id: Option<u64>) -> Result<()> {
     match fabricant_id {
-        Some(id) if !queries::fabricant_exists(conn, id)? => {
+        Some(id) if !rows::exists(conn, "fabricants", id)? => {
             Err(Error::invalid("Ce fabricant n'existe pas."))
         }
         _ => Ok(()),

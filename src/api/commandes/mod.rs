@@ -96,20 +96,11 @@ pub const ROUTES: &[Route] = &[
 ];
 
 /// The next order number for a course code: `MKO-<year>-<code>-<seq>`, the
-/// sequence restarting each year. Unique under concurrency: the counter row
-/// is incremented atomically and `LAST_INSERT_ID(expr)` hands this
-/// connection its own value.
+/// sequence (per course code) restarting each year.
 pub fn next_numero(conn: &mut Conn, code: &str) -> Result<String> {
-    let year: Option<u16> = conn.query_first("SELECT YEAR(NOW())")?;
-    let year = year.unwrap_or(2026);
     let code = code.to_uppercase();
-    conn.exec_drop(
-        r"INSERT INTO commande_sequences (annee, code, dernier) VALUES (?, ?, LAST_INSERT_ID(1))
-          ON DUPLICATE KEY UPDATE dernier = LAST_INSERT_ID(dernier + 1)",
-        (year, &code),
-    )?;
-    let seq: Option<u64> = conn.query_first("SELECT LAST_INSERT_ID()")?;
-    Ok(format_numero(year, &code, seq.unwrap_or(1)))
+    let (year, seq) = crate::db::rows::next_in_sequence(conn, &code)?;
+    Ok(format_numero(year, &code, seq))
 }
 
 /// B2B client kinds (`commandes.b2b_client_type`).

@@ -108,7 +108,7 @@ pub fn list_commandes(ctx: &mut Ctx) -> Result<Response> {
         Some(id) => stock::queries::find_atelier(conn, id)?,
         None => None,
     };
-    let mut filter = stock::queries::Where::new();
+    let mut filter = crate::http::list::Where::new();
     filter
         .bind_opt("c.atelier_id = ?", scope)
         .bind_opt("c.statut = ?", statut.map(Statut::as_str))

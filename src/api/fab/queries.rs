@@ -1,9 +1,11 @@
 //! SQL of the FAB module: the per-course counters of wireframe 11.3, the
 //! atelier's order list and the locked reads of engraving and shipping.
 
-use crate::api::stock::queries::{col, count, Where};
+use crate::api::stock::queries::count;
+use crate::db::rows::col;
 use crate::error::Result;
 use crate::http::list::Page;
+use crate::http::list::Where;
 use mysql::prelude::Queryable;
 use mysql::{Conn, Row};
 use serde_json::{json, Value};

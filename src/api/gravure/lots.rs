@@ -143,7 +143,7 @@ pub fn create_lot(ctx: &mut Ctx) -> Result<Response> {
     let config = ctx.config;
     let tx = ctx.tx()?;
     if let Some(a) = atelier_id {
-        if !queries::atelier_exists(tx, a)? {
+        if !crate::db::rows::exists(tx, "ateliers", a)? {
             return Err(Error::not_found(
                 "atelier_not_found",
                 "Atelier introuvable.",

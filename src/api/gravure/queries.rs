@@ -185,18 +185,6 @@ pub fn update_template(conn: &mut Conn, id: u64, v: &TemplateValues) -> Result<(
     Ok(())
 }
 
-/// Whether a course exists.
-pub fn produit_exists(conn: &mut Conn, id: u64) -> Result<bool> {
-    let found: Option<u64> = conn.exec_first("SELECT id FROM produits WHERE id = ?", (id,))?;
-    Ok(found.is_some())
-}
-
-/// Whether an atelier exists.
-pub fn atelier_exists(conn: &mut Conn, id: u64) -> Result<bool> {
-    let found: Option<u64> = conn.exec_first("SELECT id FROM ateliers WHERE id = ?", (id,))?;
-    Ok(found.is_some())
-}
-
 /// Number of lots made with a template.
 pub fn lots_using_template(conn: &mut Conn, id: u64) -> Result<u64> {
     let n: Option<u64> = conn.exec_first(
@@ -459,15 +447,8 @@ pub fn engraving_rows(conn: &mut Conn, lot_id: u64) -> Result<Vec<EngravingRow>>
 /// The next lot number `LOT-<year>-<seq>` (sequence code 'LOT', atomic as
 /// for order numbers).
 pub fn next_lot_numero(tx: &mut Conn) -> Result<String> {
-    let year: Option<u16> = tx.query_first("SELECT YEAR(NOW())")?;
-    let year = year.unwrap_or(2026);
-    tx.exec_drop(
-        r"INSERT INTO commande_sequences (annee, code, dernier) VALUES (?, 'LOT', LAST_INSERT_ID(1))
-          ON DUPLICATE KEY UPDATE dernier = LAST_INSERT_ID(dernier + 1)",
-        (year,),
-    )?;
-    let seq: Option<u64> = tx.query_first("SELECT LAST_INSERT_ID()")?;
-    Ok(format!("LOT-{year}-{:04}", seq.unwrap_or(1)))
+    let (year, seq) = crate::db::rows::next_in_sequence(tx, "LOT")?;
+    Ok(format!("LOT-{year}-{seq:04}"))
 }
 
 /// Inserts a lot in status `cree`, waiting for the agent.

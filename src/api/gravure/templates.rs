@@ -126,7 +126,7 @@ fn check_nom(nom: &str) -> Result<String> {
 
 fn check_produit(ctx: &mut Ctx, produit_id: Option<u64>) -> Result<()> {
     if let Some(p) = produit_id {
-        if !queries::produit_exists(ctx.conn()?, p)? {
+        if !crate::db::rows::exists(ctx.conn()?, "produits", p)? {
             return Err(Error::invalid("Ce parcours n'existe pas."));
         }
     }

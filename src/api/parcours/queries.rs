@@ -3,8 +3,9 @@
 
 use super::model::{Categorie, Course, StoredCourse};
 use super::tracking::TrackingConfig;
+use crate::db::rows::col;
 use crate::error::{Error, Result, ResultExt};
-use mysql::prelude::{FromValue, Queryable};
+use mysql::prelude::Queryable;
 use mysql::{params, Conn, Row};
 use std::collections::HashSet;
 
@@ -30,14 +31,6 @@ const HAVERSINE_KM: &str = r"(2 * 6371.0 * ASIN(LEAST(1, SQRT(
         POW(SIN(RADIANS(p.depart_lat - :lat) / 2), 2)
         + COS(RADIANS(:lat)) * COS(RADIANS(p.depart_lat))
           * POW(SIN(RADIANS(p.depart_lng - :lng) / 2), 2)))))";
-
-fn col<T: FromValue>(row: &mut Row, name: &str) -> Result<T> {
-    match row.take_opt(name) {
-        Some(Ok(v)) => Ok(v),
-        Some(Err(e)) => Err(Error::internal(format!("column {name}: {e}"))),
-        None => Err(Error::internal(format!("column {name} missing"))),
-    }
-}
 
 fn course_from_row(mut row: Row) -> Result<StoredCourse> {
     let r = &mut row;

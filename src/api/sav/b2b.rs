@@ -73,7 +73,7 @@ pub fn insert_b2b_order(tx: &mut Conn, input: &B2bInput, actor: Option<u64>) -> 
         .as_deref()
         .map(normalize_email)
         .transpose()?;
-    if !queries::produit_exists(tx, input.produit_id)? {
+    if !crate::db::rows::exists(tx, "produits", input.produit_id)? {
         return Err(Error::invalid("Ce parcours n'existe pas."));
     }
     if let Some(atelier_id) = input.atelier_id {

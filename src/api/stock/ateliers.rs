@@ -1,10 +1,11 @@
 //! Spec §4.6 — `/api/ateliers`: CRUD of the production sites ("gestion
 //! ateliers" is an admin_fab right, 10.5).
 
-use super::queries::{self, AtelierValues, Where};
+use super::queries::{self, AtelierValues};
 use super::{atelier_not_found, query_bool, scope_atelier};
 use crate::error::{Error, Result};
 use crate::http::list::Page;
+use crate::http::list::Where;
 use crate::http::{Ctx, Response};
 use mysql::Conn;
 use serde::Deserialize;

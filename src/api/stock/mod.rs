@@ -156,7 +156,7 @@ pub fn scope_atelier(
         };
     }
     match requested {
-        Some(id) if !queries::atelier_exists(conn, id)? => Err(atelier_not_found()),
+        Some(id) if !crate::db::rows::exists(conn, "ateliers", id)? => Err(atelier_not_found()),
         other => Ok(other),
     }
 }

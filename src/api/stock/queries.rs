@@ -1,82 +1,13 @@
 //! SQL of the stock module: ateliers, stock lines, the movement journal and
-//! the low-stock alerts. Also the small WHERE-clause builder the FAB module
-//! shares ([`Where`]).
+//! the low-stock alerts.
 
 use super::alert_message;
-use crate::error::{Error, Result};
-use crate::http::list::Page;
-use mysql::prelude::{FromValue, Queryable};
+use crate::db::rows::col;
+use crate::error::Result;
+use crate::http::list::{Page, Where};
+use mysql::prelude::Queryable;
 use mysql::{params, Conn, Row};
 use serde_json::{json, Value};
-
-/// A list filter built from fixed SQL fragments, each with its bound value:
-/// only these literal fragments ever reach the SQL text, never user input.
-#[derive(Debug, Default)]
-pub struct Where {
-    clauses: Vec<&'static str>,
-    params: Vec<mysql::Value>,
-}
-
-impl Where {
-    /// An empty filter.
-    pub fn new() -> Where {
-        Where::default()
-    }
-
-    /// Adds `clause` (with one `?`) bound to `value`.
-    pub fn bind(&mut self, clause: &'static str, value: impl Into<mysql::Value>) -> &mut Self {
-        self.clauses.push(clause);
-        self.params.push(value.into());
-        self
-    }
-
-    /// Adds `clause` bound to `value` when there is one.
-    pub fn bind_opt<T: Into<mysql::Value>>(
-        &mut self,
-        clause: &'static str,
-        value: Option<T>,
-    ) -> &mut Self {
-        if let Some(v) = value {
-            self.bind(clause, v);
-        }
-        self
-    }
-
-    /// Adds a clause without parameter.
-    pub fn fixed(&mut self, clause: &'static str) -> &mut Self {
-        self.clauses.push(clause);
-        self
-    }
-
-    /// ` WHERE a AND b`, or nothing.
-    pub fn sql(&self) -> String {
-        if self.clauses.is_empty() {
-            String::new()
-        } else {
-            format!(" WHERE {}", self.clauses.join(" AND "))
-        }
-    }
-
-    /// The bound values, in clause order.
-    pub fn params(&self) -> Vec<mysql::Value> {
-        self.params.clone()
-    }
-
-    /// The bound values followed by LIMIT and OFFSET of `page`.
-    pub fn params_paged(&self, page: &Page) -> Vec<mysql::Value> {
-        let mut p = self.params.clone();
-        p.push(page.per_page.into());
-        p.push(page.offset().into());
-        p
-    }
-}
-
-/// A column of `row` by name; a missing column is our bug.
-pub fn col<T: FromValue>(row: &mut Row, name: &str) -> Result<T> {
-    row.take_opt(name)
-        .ok_or_else(|| Error::internal(format!("column {name} missing")))?
-        .map_err(|e| Error::internal(format!("column {name}: {e}")))
-}
 
 /// Counts the rows of `from_where` (a fixed `FROM ... WHERE ...` text).
 pub fn count(conn: &mut Conn, from_where: &str, params: Vec<mysql::Value>) -> Result<u64> {
@@ -85,12 +16,6 @@ pub fn count(conn: &mut Conn, from_where: &str, params: Vec<mysql::Value>) -> Re
 }
 
 // --- ateliers -----------------------------------------------------------
-
-/// Whether atelier `id` exists.
-pub fn atelier_exists(conn: &mut Conn, id: u64) -> Result<bool> {
-    let found: Option<u64> = conn.exec_first("SELECT id FROM ateliers WHERE id = ?", (id,))?;
-    Ok(found.is_some())
-}
 
 /// An atelier's id by its code.
 pub fn atelier_id_by_code(conn: &mut Conn, code: &str) -> Result<Option<u64>> {
@@ -255,12 +180,6 @@ pub fn delete_atelier(tx: &mut Conn, id: u64) -> Result<()> {
 }
 
 // --- stock lines ----------------------------------------------------------
-
-/// Whether course `id` exists.
-pub fn produit_exists(conn: &mut Conn, id: u64) -> Result<bool> {
-    let found: Option<u64> = conn.exec_first("SELECT id FROM produits WHERE id = ?", (id,))?;
-    Ok(found.is_some())
-}
 
 const STOCK_COLUMNS: &str = "s.id, s.produit_id, p.nom AS produit_nom, p.code AS produit_code, \
      s.atelier_id, a.code AS atelier_code, a.nom AS atelier_nom, s.quantite, s.seuil_alerte, \

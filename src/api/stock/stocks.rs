@@ -1,8 +1,10 @@
 //! Spec §4.28 — `/api/stocks`: stock lines, movements and alerts.
 
-use super::queries::{self, Movement, Where};
+use super::queries::{self, Movement};
 use super::{query_bool, scope_atelier};
+use crate::db::rows;
 use crate::error::{Error, Result};
+use crate::http::list::{query_date, Where};
 use crate::http::list::{query_u64, Page};
 use crate::http::{Ctx, Response};
 use serde::Deserialize;
@@ -106,8 +108,8 @@ pub fn list_mouvements(ctx: &mut Ctx) -> Result<Response> {
             ));
         }
     }
-    let du = query_date(ctx, "du")?;
-    let au = query_date(ctx, "au")?;
+    let du = query_date(ctx.req, "du")?;
+    let au = query_date(ctx.req, "au")?;
     let claims = ctx.claims()?.clone();
     let conn = ctx.conn()?;
     // 1. An operator is confined to its atelier.
@@ -123,28 +125,6 @@ pub fn list_mouvements(ctx: &mut Ctx) -> Result<Response> {
         .bind_opt("m.created_at < ? + INTERVAL 1 DAY", au);
     let (items, total) = queries::list_movements(conn, &filter, &page)?;
     Ok(Response::ok(&page.wrap(items, total)))
-}
-
-/// A `YYYY-MM-DD` query parameter.
-fn query_date(ctx: &Ctx, name: &str) -> Result<Option<String>> {
-    let Some(v) = ctx.req.query_param(name) else {
-        return Ok(None);
-    };
-    let parts: Vec<u32> = v
-        .split('-')
-        .filter(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
-        .filter_map(|p| p.parse().ok())
-        .collect();
-    match parts.as_slice() {
-        [y, m, d]
-            if v.len() == 10 && *y >= 2000 && (1..=12).contains(m) && (1..=31).contains(d) =>
-        {
-            Ok(Some(v))
-        }
-        _ => Err(Error::invalid(format!(
-            "Le paramètre « {name} » doit être une date AAAA-MM-JJ."
-        ))),
-    }
 }
 
 #[derive(Deserialize)]
@@ -203,7 +183,7 @@ pub fn create_mouvement(ctx: &mut Ctx) -> Result<Response> {
     let tx = ctx.tx()?;
     // 2. An operator moves the stock of its own atelier only.
     scope_atelier(tx, &claims, Some(body.atelier_id))?;
-    if !queries::produit_exists(tx, body.produit_id)? {
+    if !rows::exists(tx, "produits", body.produit_id)? {
         return Err(Error::invalid("Ce parcours n'existe pas."));
     }
     // 3. The line, locked: concurrent movements apply one after the other.
