@@ -19,6 +19,7 @@ mod validation;
 
 pub use seed::seed_demo;
 
+use crate::api::scope;
 use crate::error::{Error, Result};
 use crate::http::list::Page;
 use crate::http::router::{route, Access, Route};
@@ -31,7 +32,7 @@ use queries::OrderRow;
 use render::{chrono_for_order, gravure_json, order_json};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use status::{may_touch_atelier, order_not_found, Shipping, Statut};
+use status::{order_not_found, Shipping, Statut};
 use validation::create_validation_gravure;
 
 /// Athletes (their own orders) and the workshop (its atelier's orders).
@@ -315,7 +316,7 @@ fn show_commande(ctx: &mut Ctx) -> Result<Response> {
     let visible = if claims.role == Role::Sportif {
         order.user_id == Some(claims.sub)
     } else {
-        may_touch_atelier(&claims, order.atelier_id)
+        scope::may_touch(&claims, order.atelier_id)
     };
     if !visible {
         return Err(order_not_found());

@@ -7,10 +7,10 @@
 //! comment}` to `historique`, writes an audit row, and consumes one medal of
 //! stock when the order becomes `grave` — all inside the caller's transaction.
 
+use crate::api::scope;
 use crate::api::stock;
 use crate::error::{Error, Result};
 use crate::security::jwt::Claims;
-use crate::security::Role;
 use mysql::prelude::Queryable;
 use mysql::{params, Conn};
 use serde::{Deserialize, Serialize};
@@ -174,13 +174,6 @@ pub fn order_not_found() -> Error {
     Error::not_found("order_not_found", "Commande introuvable.")
 }
 
-/// Whether `actor` may act on an order of `atelier_id` (an operateur_fab only
-/// on its own atelier; admins everywhere).
-pub fn may_touch_atelier(actor: &Claims, atelier_id: Option<u64>) -> bool {
-    actor.role != Role::OperateurFab
-        || (actor.atelier_id.is_some() && actor.atelier_id == atelier_id)
-}
-
 /// Moves order `id` to `to` inside the caller's transaction.
 pub fn change_status(
     tx: &mut Conn,
@@ -192,7 +185,7 @@ pub fn change_status(
 ) -> Result<Change> {
     // 1. The order exists and the actor may touch it.
     let order = lock_order(tx, id)?.ok_or_else(order_not_found)?;
-    if !may_touch_atelier(actor, order.atelier_id) {
+    if !scope::may_touch(actor, order.atelier_id) {
         return Err(order_not_found());
     }
     // 2. The transition is in the table.
@@ -315,25 +308,5 @@ mod tests {
         for s in Statut::ALL {
             assert_eq!(Statut::parse(s.as_str()), Some(s));
         }
-    }
-
-    #[test]
-    fn operators_are_bound_to_their_atelier() {
-        let op = Claims {
-            sub: 1,
-            role: Role::OperateurFab,
-            atelier_id: Some(2),
-            iat: 0,
-            exp: 0,
-        };
-        assert!(may_touch_atelier(&op, Some(2)));
-        assert!(!may_touch_atelier(&op, Some(3)));
-        assert!(!may_touch_atelier(&op, None));
-        let admin = Claims {
-            role: Role::AdminFab,
-            atelier_id: None,
-            ..op
-        };
-        assert!(may_touch_atelier(&admin, Some(3)));
     }
 }

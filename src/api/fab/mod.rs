@@ -9,7 +9,7 @@
 //!
 //! Unassigned orders (`atelier_id` NULL) belong to no atelier: operators
 //! neither see nor take them (the rule of
-//! [`crate::api::commandes::status::may_touch_atelier`]). An admin takes
+//! [`crate::api::scope::may_touch`]). An admin takes
 //! one into engraving only by naming the atelier that engraves it
 //! (`atelier_id` of `prendre`), which assigns it in the same transaction —
 //! so every order that reaches the laser has an atelier whose stock it uses.
@@ -21,7 +21,8 @@
 mod queries;
 
 use crate::api::commandes::status::{self, order_not_found, Shipping, Statut};
-use crate::api::stock::{self, query_bool, scope_atelier};
+use crate::api::scope;
+use crate::api::stock::{self, query_bool};
 use crate::error::{Error, Result};
 use crate::http::guard;
 use crate::http::list::{query_u64, Page};
@@ -103,7 +104,7 @@ pub fn list_commandes(ctx: &mut Ctx) -> Result<Response> {
     let claims = ctx.claims()?.clone();
     let conn = ctx.conn()?;
     // 1. An operator sees its own atelier only.
-    let scope = scope_atelier(conn, &claims, atelier_id)?;
+    let scope = scope::resolve_atelier(conn, &claims, atelier_id)?;
     let atelier = match scope {
         Some(id) => stock::queries::find_atelier(conn, id)?,
         None => None,
@@ -155,7 +156,7 @@ pub fn create_prise(ctx: &mut Ctx) -> Result<Response> {
     let (config, req) = (ctx.config, ctx.req);
     let tx = ctx.tx()?;
     // 2. The atelier: an operator's own; an admin's choice, or all.
-    let scope = scope_atelier(tx, &claims, body.atelier_id)?;
+    let scope = scope::resolve_atelier(tx, &claims, body.atelier_id)?;
     // 3. Each order on its own, inside a savepoint: a refused order leaves
     //    nothing behind and never blocks the others.
     let mut prises = Vec::new();
@@ -182,7 +183,7 @@ pub fn create_prise(ctx: &mut Ctx) -> Result<Response> {
 fn take_one(tx: &mut Conn, id: u64, scope: Option<u64>, claims: &Claims) -> Result<status::Change> {
     let order = queries::lock_for_take(tx, id)?.ok_or_else(order_not_found)?;
     // Outside the requested atelier, or another operator's: not there.
-    if !status::may_touch_atelier(claims, order.atelier_id) {
+    if !scope::may_touch(claims, order.atelier_id) {
         return Err(order_not_found());
     }
     match (order.atelier_id, scope) {

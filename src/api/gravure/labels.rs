@@ -4,7 +4,8 @@
 //! a server-side PDF is a later goal (DECISIONS.md).
 
 use super::queries::{self, LabelOrder};
-use crate::api::commandes::status::{may_touch_atelier, order_not_found};
+use crate::api::commandes::status::order_not_found;
+use crate::api::scope;
 use crate::error::{Error, Result};
 use crate::http::{Ctx, Response};
 use mysql::Conn;
@@ -157,7 +158,7 @@ pub fn create_label(ctx: &mut Ctx) -> Result<Response> {
     let conn = ctx.conn()?;
     // 1. The order is the operator's.
     let mut o = queries::find_label_order(conn, id)?.ok_or_else(order_not_found)?;
-    if !may_touch_atelier(&claims, o.atelier_id) {
+    if !scope::may_touch(&claims, o.atelier_id) {
         return Err(order_not_found());
     }
     // 2. A label exists only for an engraved medal.

@@ -4,8 +4,9 @@
 
 use super::generation::{engraving_data, generate};
 use super::queries::{self, LotFilter, LotRow};
-use super::{atelier_scope, read_stored};
-use crate::api::commandes::status::{self, may_touch_atelier, Shipping, Statut};
+use super::read_stored;
+use crate::api::commandes::status::{self, Shipping, Statut};
+use crate::api::scope;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::http::csv::csv_response;
@@ -40,7 +41,7 @@ pub(super) fn lot_not_found() -> Error {
 /// A lot the actor may see (an operator only its atelier's): else 404.
 pub(super) fn visible_lot(conn: &mut Conn, claims: &Claims, id: u64, lock: bool) -> Result<LotRow> {
     let lot = queries::find_lot(conn, id, lock)?.ok_or_else(lot_not_found)?;
-    if !may_touch_atelier(claims, lot.atelier_id) {
+    if !scope::may_touch(claims, lot.atelier_id) {
         return Err(lot_not_found());
     }
     Ok(lot)
@@ -61,7 +62,7 @@ pub fn list_lots(ctx: &mut Ctx) -> Result<Response> {
             )));
         }
     }
-    let atelier_id = match atelier_scope(&claims) {
+    let atelier_id = match scope::atelier_filter(&claims) {
         Some(own) => Some(own),
         None => match ctx.req.query_param("atelier_id").filter(|s| !s.is_empty()) {
             Some(a) => Some(
@@ -128,7 +129,7 @@ pub fn create_lot(ctx: &mut Ctx) -> Result<Response> {
         )));
     }
     // 2. The atelier: an operator's own (another one does not exist for it).
-    let atelier_id = match atelier_scope(&claims) {
+    let atelier_id = match scope::atelier_filter(&claims) {
         Some(own) => {
             if body.atelier_id.is_some_and(|a| a != own) {
                 return Err(Error::not_found(
@@ -172,7 +173,7 @@ pub fn create_lot(ctx: &mut Ctx) -> Result<Response> {
     let orders = queries::lock_candidates(tx, &ids)?;
     let visible: Vec<_> = orders
         .iter()
-        .filter(|c| may_touch_atelier(&claims, c.atelier_id))
+        .filter(|c| scope::may_touch(&claims, c.atelier_id))
         .collect();
     if visible.len() != ids.len() {
         return Err(status::order_not_found());

@@ -7,8 +7,9 @@
 //! who reports it; an operateur_fab only sees and edits its own atelier's.
 
 use super::queries::{self, Catalog, DefautFilters, DefautUpdate, NewDefaut};
-use super::{atelier_scope, optional_text, query_enum, required_text};
-use crate::api::commandes::status::{may_touch_atelier, order_not_found};
+use super::{optional_text, query_enum, required_text};
+use crate::api::commandes::status::order_not_found;
+use crate::api::scope;
 use crate::error::{Error, Result, ResultExt};
 use crate::http::list::{query_date, query_u64, Page};
 use crate::http::{Ctx, Response};
@@ -89,7 +90,7 @@ pub fn create_defaut(ctx: &mut Ctx) -> Result<Response> {
     let order_atelier = match body.commande_id {
         Some(id) => {
             let atelier = queries::order_atelier(conn, id)?.ok_or_else(order_not_found)?;
-            if !may_touch_atelier(&claims, atelier) {
+            if !scope::may_touch(&claims, atelier) {
                 return Err(order_not_found());
             }
             Some(atelier)
@@ -100,7 +101,7 @@ pub fn create_defaut(ctx: &mut Ctx) -> Result<Response> {
     let lot_atelier = match body.lot_id {
         Some(id) => {
             let atelier = queries::lot_atelier(conn, id)?.ok_or_else(lot_not_found)?;
-            if !may_touch_atelier(&claims, atelier) {
+            if !scope::may_touch(&claims, atelier) {
                 return Err(lot_not_found());
             }
             Some(atelier)
@@ -161,7 +162,7 @@ fn operator_atelier(claims: &Claims) -> Option<u64> {
 /// paginated. An operateur_fab only sees its atelier.
 pub fn list_defauts(ctx: &mut Ctx) -> Result<Response> {
     // 1. The operator's atelier bounds the list.
-    let scope = atelier_scope(ctx.claims()?);
+    let scope = scope::atelier_filter(ctx.claims()?);
     let page = Page::from_query(ctx.req)?;
     let filters = DefautFilters {
         scope,
@@ -187,7 +188,7 @@ pub fn show_defaut(ctx: &mut Ctx) -> Result<Response> {
     let claims = ctx.claims()?.clone();
     // 1. The defect exists and belongs to the operator's atelier.
     let defaut = queries::find_defaut(ctx.conn()?, id)?
-        .filter(|d| may_touch_atelier(&claims, d.atelier_id))
+        .filter(|d| scope::may_touch(&claims, d.atelier_id))
         .ok_or_else(defaut_not_found)?;
     Ok(Response::ok(&defaut))
 }
@@ -216,7 +217,7 @@ pub fn update_defaut(ctx: &mut Ctx) -> Result<Response> {
     let tx = ctx.tx()?;
     // 1. The defect exists and belongs to the operator's atelier.
     let current = queries::lock_defaut(tx, id)?
-        .filter(|(_, atelier)| may_touch_atelier(&claims, *atelier))
+        .filter(|(_, atelier)| scope::may_touch(&claims, *atelier))
         .ok_or_else(defaut_not_found)?;
     let from = current.0;
     // 2. The status change is allowed.

@@ -8,10 +8,11 @@
 //! replacement order is created, linked both ways. If any step is refused
 //! nothing is written.
 
+use super::optional_text;
 use super::queries::{self, NewTicket};
-use super::{atelier_scope, optional_text};
-use crate::api::commandes::status::{self, may_touch_atelier, order_not_found, Statut};
+use crate::api::commandes::status::{self, order_not_found, Statut};
 use crate::api::commandes::{self, NewOrder};
+use crate::api::scope;
 use crate::error::{Error, Result};
 use crate::http::list::like_contains;
 use crate::http::{Ctx, Response};
@@ -155,7 +156,7 @@ pub(super) const DESCRIPTION_MAX: usize = 5000;
 /// operateur_fab only finds its atelier's orders.
 pub fn list_recherche_sav(ctx: &mut Ctx) -> Result<Response> {
     // 1. The operator's atelier bounds the search.
-    let scope = atelier_scope(ctx.claims()?);
+    let scope = scope::atelier_filter(ctx.claims()?);
     let q = ctx.req.query_param("q").unwrap_or_default();
     let q = q.trim();
     if q.chars().count() < 2 {
@@ -196,7 +197,7 @@ pub fn create_sav_express(ctx: &mut Ctx) -> Result<Response> {
     let tx = ctx.tx()?;
     // 1. The order exists and is the operator's (others: 404).
     let original = queries::lock_order_for_sav(tx, body.commande_id)?
-        .filter(|o| may_touch_atelier(&claims, o.atelier_id))
+        .filter(|o| scope::may_touch(&claims, o.atelier_id))
         .ok_or_else(order_not_found)?;
     // 2. After-sales starts once a medal exists (grave → livre).
     let statut = Statut::parse(&original.statut)

@@ -1,7 +1,8 @@
 //! Spec §4.28 — `/api/stocks`: stock lines, movements and alerts.
 
 use super::queries::{self, Movement};
-use super::{query_bool, scope_atelier};
+use super::query_bool;
+use crate::api::scope;
 use crate::db::rows;
 use crate::error::{Error, Result};
 use crate::http::list::{query_date, Where};
@@ -34,7 +35,7 @@ pub fn list_stocks(ctx: &mut Ctx) -> Result<Response> {
     let claims = ctx.claims()?.clone();
     let conn = ctx.conn()?;
     // 1. An operator is confined to its atelier.
-    let scope = scope_atelier(conn, &claims, atelier_id)?;
+    let scope = scope::resolve_atelier(conn, &claims, atelier_id)?;
     let mut filter = Where::new();
     filter
         .bind_opt("s.atelier_id = ?", scope)
@@ -80,7 +81,7 @@ pub fn list_alertes(ctx: &mut Ctx) -> Result<Response> {
     let claims = ctx.claims()?.clone();
     let conn = ctx.conn()?;
     // 1. An operator is confined to its atelier.
-    let scope = scope_atelier(conn, &claims, atelier_id)?;
+    let scope = scope::resolve_atelier(conn, &claims, atelier_id)?;
     let all = queries::alerts(conn, scope)?;
     let total = all.len() as u64;
     let items: Vec<_> = all
@@ -113,7 +114,7 @@ pub fn list_mouvements(ctx: &mut Ctx) -> Result<Response> {
     let claims = ctx.claims()?.clone();
     let conn = ctx.conn()?;
     // 1. An operator is confined to its atelier.
-    let scope = scope_atelier(conn, &claims, atelier_id)?;
+    let scope = scope::resolve_atelier(conn, &claims, atelier_id)?;
     let mut filter = Where::new();
     filter
         .bind_opt("s.atelier_id = ?", scope)
@@ -182,7 +183,7 @@ pub fn create_mouvement(ctx: &mut Ctx) -> Result<Response> {
     let claims = ctx.claims()?.clone();
     let tx = ctx.tx()?;
     // 2. An operator moves the stock of its own atelier only.
-    scope_atelier(tx, &claims, Some(body.atelier_id))?;
+    scope::resolve_atelier(tx, &claims, Some(body.atelier_id))?;
     if !rows::exists(tx, "produits", body.produit_id)? {
         return Err(Error::invalid("Ce parcours n'existe pas."));
     }
