@@ -24,6 +24,7 @@ pub mod error;
 pub mod http;
 pub mod mail;
 pub mod security;
+pub mod text;
 pub mod time;
 
 pub use error::{Error, Result};

@@ -110,6 +110,16 @@ struct SetupBody {
 fn create_setup(ctx: &mut Ctx) -> Result<Response> {
     let body: SetupBody = ctx.json()?;
     let email = normalize_email(&body.email)?;
+    let nom = body
+        .nom
+        .as_deref()
+        .map(|n| clean_name(n, "nom"))
+        .transpose()?;
+    let prenom = body
+        .prenom
+        .as_deref()
+        .map(|n| clean_name(n, "prénom"))
+        .transpose()?;
     let hash = password::hash(&body.password)?;
     let tx = ctx.tx()?;
     // The locking read serialises concurrent setups: the second one waits,
@@ -126,8 +136,8 @@ fn create_setup(ctx: &mut Ctx) -> Result<Response> {
             email: &email,
             password_hash: &hash,
             role: Role::SuperAdmin,
-            nom: body.nom.as_deref(),
-            prenom: body.prenom.as_deref(),
+            nom: nom.as_deref(),
+            prenom: prenom.as_deref(),
             atelier_id: None,
         },
     )?;
@@ -449,8 +459,11 @@ fn update_profile(ctx: &mut Ctx) -> Result<Response> {
 }
 
 /// Trims and checks a person's name for engraving: 1–100 characters, letters,
-/// spaces, hyphens and apostrophes (what a laser font can draw).
+/// spaces, hyphens and apostrophes (what a laser font can draw). An invisible
+/// character (control, bidi, zero-width) gets its own message rather than
+/// being folded into a space.
 pub fn clean_name(raw: &str, field: &str) -> Result<String> {
+    crate::text::check_engravable(raw, field)?;
     let name = raw.split_whitespace().collect::<Vec<_>>().join(" ");
     let ok_chars = name
         .chars()

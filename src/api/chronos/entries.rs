@@ -1,7 +1,8 @@
 //! Chronos that arrive finished: manual entries (spec 5.3 `POST
 //! /api/chrono/manuel`, with an optional proof file) and GPX tracks
-//! (`POST /api/chrono/gpx`, the `gpx` source of spec 4.4). Both await
-//! validation like a stopped QR chrono.
+//! (`POST /api/chrono/gpx`, the `gpx` source of spec 4.4). Both wait for
+//! an admin_chrono's check before they are ranked
+//! ([`super::queries::needs_moderation`]).
 
 use super::{active_course, gpx, queries, reload, upload, MAX_DUREE_SECS};
 use super::{DEFAULT_FINISH_RADIUS_KM, DEFAULT_START_RADIUS_M};
@@ -105,8 +106,9 @@ fn read_manual_entry(ctx: &Ctx) -> Result<ManualEntry> {
 
 /// Spec 5.3 `POST /api/chrono/manuel`: "Saisie manuelle". JSON, or
 /// multipart with an optional `preuve` file (JPG, PNG, PDF or GPX, 5 MB),
-/// stored under `storage/preuves/`. The entry awaits validation like the
-/// others (by the athlete, or by an admin_chrono who can see the proof).
+/// stored under `storage/preuves/`. The entry waits for an admin_chrono,
+/// who can see the proof, before it is ranked; the athlete cannot validate
+/// it.
 pub fn create_chrono_manuel(ctx: &mut Ctx) -> Result<Response> {
     let user_id = ctx.user_id()?;
     let entry = read_manual_entry(ctx)?;

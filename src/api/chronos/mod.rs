@@ -5,7 +5,9 @@
 //!
 //! Life of a chrono (`chronos.statut`): `en_cours` (QR only, one per athlete
 //! and course) → `attente_validation` (stopped, entered by hand, or found in
-//! a GPX track) → `valide` (by the athlete, or by an admin_chrono) or
+//! a GPX track) → `valide` (by the athlete for a QR chrono; only by an
+//! admin_chrono or the super admin for a manual entry or a GPX track, which
+//! the athlete sees as "en attente de vérification") or
 //! `annule` (rejected by an admin_chrono, with a reason; a validated chrono
 //! can still be annulled and the ranking is rebuilt).
 //!
@@ -324,8 +326,15 @@ fn update_chrono_validation(ctx: &mut Ctx) -> Result<Response> {
     let locked = queries::lock_chrono(tx, id)?
         .filter(|c| c.user_id == user_id)
         .ok_or_else(chrono_not_found)?;
-    // 2. Only a pending chrono.
+    // 2. Only a pending chrono the athlete may validate itself: a manual
+    //    entry or a GPX track waits for admin_chrono (spec 10.5).
     ensure_pending(locked.statut)?;
+    if locked.moderated {
+        return Err(Error::conflict(
+            "chrono_awaits_verification",
+            "Ce chrono est en attente de vérification : un administrateur le validera avant qu'il entre au classement.",
+        ));
+    }
     // 3. The final time: measured + (new or kept) adjustment, positive.
     let measured = locked.duree_secondes.unwrap_or(0) - locked.ajustement_sec;
     let ajustement = body.ajustement_sec.unwrap_or(locked.ajustement_sec);

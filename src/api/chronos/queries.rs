@@ -54,6 +54,28 @@ pub fn find_course(conn: &mut Conn, id: u64) -> Result<Option<Course>> {
     }))
 }
 
+/// Spec 10.5 gives the validation of manual entries to admin_chrono: a time
+/// the athlete typed, or a GPX track the athlete recorded and chose to send,
+/// is checked by a person before it is ranked. The athlete's own validation
+/// only applies to a time the server measured (QR start/stop) or found on
+/// Strava.
+pub fn needs_moderation(source: &str) -> bool {
+    matches!(source, "manuel" | "gpx")
+}
+
+/// What the athlete reads about the check of a chrono it cannot validate
+/// itself; `None` for chronos it validates.
+fn verification_label(source: &str, statut: &str) -> Option<&'static str> {
+    if !needs_moderation(source) {
+        return None;
+    }
+    Some(match statut {
+        "valide" => "vérifié",
+        "annule" => "refusé",
+        _ => "en attente de vérification",
+    })
+}
+
 /// A chrono as the API shows it.
 #[derive(Debug, Clone, Default)]
 pub struct ChronoRow {
@@ -142,6 +164,7 @@ impl ChronoRow {
             "valide_at": self.valide_at,
             "created_at": self.created_at,
             "gpx_meta": self.gpx_meta.as_deref().and_then(|m| serde_json::from_str::<Value>(m).ok()),
+            "verification": verification_label(&self.source, &self.statut),
         });
         if let Some(secs) = self.ecoule_secondes {
             v["ecoule_secondes"] = json!(secs);
@@ -175,18 +198,20 @@ pub struct Locked {
     pub ajustement_sec: i64,
     /// Seconds since `date_debut`, by the database clock.
     pub ecoule_secondes: Option<i64>,
+    /// Entered by the athlete (manual, GPX): only admin_chrono validates it.
+    pub moderated: bool,
 }
 
 /// Locks chrono `id` and reads its state.
 pub fn lock_chrono(tx: &mut Conn, id: u64) -> Result<Option<Locked>> {
-    let row: Option<(u64, u64, String, Option<i64>, i64, Option<i64>)> = tx.exec_first(
+    let row: Option<(u64, u64, String, Option<i64>, i64, Option<i64>, String)> = tx.exec_first(
         r"SELECT user_id, produit_id, statut, duree_secondes, COALESCE(ajustement_sec, 0),
-                 TIMESTAMPDIFF(SECOND, date_debut, NOW())
+                 TIMESTAMPDIFF(SECOND, date_debut, NOW()), COALESCE(source, 'qr')
           FROM chronos WHERE id = ? FOR UPDATE",
         (id,),
     )?;
     Ok(row.map(
-        |(user_id, produit_id, statut, duree, ajustement, ecoule)| Locked {
+        |(user_id, produit_id, statut, duree, ajustement, ecoule, source)| Locked {
             user_id,
             produit_id,
             statut: match statut.as_str() {
@@ -198,6 +223,7 @@ pub fn lock_chrono(tx: &mut Conn, id: u64) -> Result<Option<Locked>> {
             duree_secondes: duree,
             ajustement_sec: ajustement,
             ecoule_secondes: ecoule,
+            moderated: needs_moderation(&source),
         },
     ))
 }

@@ -9,6 +9,7 @@ use super::{read_stored, storage_file};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::security::tokens;
+use crate::text::strip_invisible;
 use crate::time::{french_date_upper, hms};
 use mysql::Conn;
 
@@ -32,6 +33,9 @@ impl Generated {
 }
 
 /// What goes on a medal (spec 8.1), from the rows read at generation time.
+/// A B2B order engraves the name given with it, its client's name only when
+/// none was given. Invisible characters a row from before their refusal
+/// might still hold are dropped (issue 13 item 10).
 pub fn engraving_data(r: &EngravingRow) -> EngravingData {
     let (nom, prenom) = if r.has_user {
         (
@@ -39,8 +43,14 @@ pub fn engraving_data(r: &EngravingRow) -> EngravingData {
             r.user_prenom.clone().unwrap_or_default(),
         )
     } else {
-        (r.b2b_client_nom.clone().unwrap_or_default(), String::new())
+        let given = r.gravure_nom.as_deref().filter(|n| !n.trim().is_empty());
+        let nom = given.or(r.b2b_client_nom.as_deref()).unwrap_or_default();
+        (nom.to_string(), String::new())
     };
+    let (nom, prenom) = (
+        strip_invisible(&nom).into_owned(),
+        strip_invisible(&prenom).into_owned(),
+    );
     let chrono = if r.is_b2b {
         String::new()
     } else {

@@ -1,5 +1,6 @@
 //! SQL of the gravure module: templates, lots, generated files, labels.
 
+use crate::db::rows::{self, FromRow};
 use crate::error::Result;
 use mysql::prelude::Queryable;
 use mysql::{params, Conn, Row};
@@ -380,12 +381,15 @@ pub fn lock_candidates(tx: &mut Conn, ids: &[u64]) -> Result<Vec<Candidate>> {
 
 /// What one medal needs, read at generation time (names from `users` now,
 /// never copied into the order).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, FromRow)]
 pub struct EngravingRow {
+    #[mysql(rename = "id")]
     pub commande_id: u64,
     pub numero: String,
     pub is_b2b: bool,
     pub b2b_client_nom: Option<String>,
+    /// The name to engrave given with a B2B order (`gravure_texte.nom`).
+    pub gravure_nom: Option<String>,
     pub user_nom: Option<String>,
     pub user_prenom: Option<String>,
     pub has_user: bool,
@@ -400,10 +404,12 @@ pub struct EngravingRow {
 
 /// The orders of a lot in plate order.
 pub fn engraving_rows(conn: &mut Conn, lot_id: u64) -> Result<Vec<EngravingRow>> {
-    let rows: Vec<Row> = conn.exec(
+    rows::all(
+        conn,
         r"SELECT c.id, c.numero, COALESCE(c.is_b2b, FALSE) AS is_b2b, c.b2b_client_nom,
+                 JSON_UNQUOTE(JSON_EXTRACT(c.gravure_texte, '$.nom')) AS gravure_nom,
                  u.nom AS user_nom, u.prenom AS user_prenom, (u.id IS NOT NULL) AS has_user,
-                 COALESCE(c.duree_secondes, ch.duree_secondes) AS duree,
+                 GREATEST(COALESCE(c.duree_secondes, ch.duree_secondes), 0) AS duree_secondes,
                  ch.date_realisation,
                  DATE_FORMAT(COALESCE(ch.date_fin, ch.date_debut), '%Y-%m-%d') AS date_chrono,
                  DATE_FORMAT(c.date_commande, '%Y-%m-%d') AS date_commande,
@@ -416,28 +422,7 @@ pub fn engraving_rows(conn: &mut Conn, lot_id: u64) -> Result<Vec<EngravingRow>>
           WHERE cl.lot_id = ? AND c.lot_id = cl.lot_id
           ORDER BY cl.position, c.id",
         (lot_id,),
-    )?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|mut r| {
-            Some(EngravingRow {
-                commande_id: r.take("id")?,
-                numero: r.take("numero")?,
-                is_b2b: r.take("is_b2b")?,
-                b2b_client_nom: r.take("b2b_client_nom")?,
-                user_nom: r.take("user_nom")?,
-                user_prenom: r.take("user_prenom")?,
-                has_user: r.take("has_user")?,
-                duree_secondes: r.take::<Option<i64>, _>("duree")?.map(|d| d.max(0) as u64),
-                date_realisation: r.take("date_realisation")?,
-                date_chrono: r.take("date_chrono")?,
-                date_commande: r.take("date_commande")?,
-                parcours: r.take("parcours")?,
-                statut: r.take("statut")?,
-                position: r.take("position")?,
-            })
-        })
-        .collect())
+    )
 }
 
 // ---------------------------------------------------------------------------

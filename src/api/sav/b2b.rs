@@ -15,6 +15,7 @@ use crate::api::commandes::{self, Created, NewOrder, B2B_CLIENT_TYPES};
 use crate::error::{Error, Result, ResultExt};
 use crate::http::list::Page;
 use crate::http::{Ctx, Response};
+use crate::text::check_engravable;
 use crate::time;
 use mysql::prelude::Queryable;
 use mysql::Conn;
@@ -54,6 +55,7 @@ pub struct B2bInput {
 /// transaction; every refusal is a French 422.
 pub fn insert_b2b_order(tx: &mut Conn, input: &B2bInput, actor: Option<u64>) -> Result<Created> {
     let client_nom = required_text(&input.client_nom, "b2b_client_nom", 200)?;
+    check_engravable(&client_nom, "b2b_client_nom")?;
     if !B2B_CLIENT_TYPES.contains(&input.client_type.as_str()) {
         return Err(Error::invalid(
             "Type de client B2B inconnu : mairie, boutique, association ou autre.",
@@ -68,6 +70,7 @@ pub fn insert_b2b_order(tx: &mut Conn, input: &B2bInput, actor: Option<u64>) -> 
         Some(n) => required_text(n, "nom à graver", 100)?,
         None => client_nom.chars().take(100).collect(),
     };
+    check_engravable(&gravure_nom, "nom à graver")?;
     let email = input
         .email_client
         .as_deref()
