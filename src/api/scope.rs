@@ -8,6 +8,7 @@
 //! atelier answers 404, never 403: the operator must not learn it exists.
 
 use crate::db::rows;
+use crate::error::catalog;
 use crate::error::{Error, Result};
 use crate::security::jwt::Claims;
 use crate::security::Role;
@@ -40,11 +41,7 @@ pub fn resolve_atelier(
     requested: Option<u64>,
 ) -> Result<Option<u64>> {
     match atelier_filter(claims) {
-        Some(0) => Err(Error::new(
-            403,
-            "no_atelier",
-            "Aucun atelier n'est associé à votre compte : contactez un administrateur.",
-        )),
+        Some(0) => Err(catalog::NO_ATELIER.err()),
         Some(own) => match requested {
             Some(id) if id != own => Err(atelier_not_found()),
             _ => Ok(Some(own)),
@@ -58,7 +55,7 @@ pub fn resolve_atelier(
 
 /// 404 for an atelier the caller may not see (or that does not exist).
 pub fn atelier_not_found() -> Error {
-    Error::not_found("atelier_not_found", "Atelier introuvable.")
+    catalog::ATELIER_NOT_FOUND.err()
 }
 
 #[cfg(test)]

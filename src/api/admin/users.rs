@@ -7,6 +7,7 @@
 use super::queries::{self, UserUpdate};
 use crate::api::auth;
 use crate::db::rows;
+use crate::error::catalog;
 use crate::error::{Error, Result};
 use crate::http::list::{like_contains, query_u64, Page, Where};
 use crate::http::{Ctx, Response};
@@ -148,10 +149,7 @@ pub fn update_user(ctx: &mut Ctx) -> Result<Response> {
             return Err(cannot_deactivate_self());
         }
         if new_role.is_some_and(|r| r != actor) {
-            return Err(Error::conflict(
-                "cannot_change_own_role",
-                "Vous ne pouvez pas modifier votre propre rôle.",
-            ));
+            return Err(catalog::CANNOT_CHANGE_OWN_ROLE.err());
         }
     }
     // 2. Values, before any lock is taken.
@@ -266,14 +264,11 @@ pub fn delete_user(ctx: &mut Ctx) -> Result<Response> {
 }
 
 fn user_not_found() -> Error {
-    Error::not_found("user_not_found", "Utilisateur introuvable.")
+    catalog::USER_NOT_FOUND.err()
 }
 
 fn cannot_deactivate_self() -> Error {
-    Error::conflict(
-        "cannot_deactivate_self",
-        "Vous ne pouvez pas désactiver votre propre compte.",
-    )
+    catalog::CANNOT_DEACTIVATE_SELF.err()
 }
 
 /// A role name of the API (`sportif`, `operateur_fab`…).

@@ -8,6 +8,7 @@
 
 mod queries;
 
+use crate::error::catalog;
 use crate::error::{Error, Result, ResultExt};
 use crate::http::guard;
 use crate::http::router::{route, Access, Route};
@@ -125,10 +126,7 @@ fn create_setup(ctx: &mut Ctx) -> Result<Response> {
     // The locking read serialises concurrent setups: the second one waits,
     // then sees the first one's super_admin.
     if queries::super_admin_exists(tx, true)? {
-        return Err(Error::conflict(
-            "setup_already_done",
-            "L'installation est déjà faite : un super administrateur existe.",
-        ));
+        return Err(catalog::SETUP_ALREADY_DONE.err());
     }
     let id = queries::insert_user(
         tx,
@@ -191,10 +189,7 @@ fn login(ctx: &mut Ctx) -> Result<Response> {
         // request fails.
         guard::hit(conn, &account_key, LOGIN_WINDOW_SECS)?;
         guard::hit(conn, &ip_key, LOGIN_WINDOW_SECS)?;
-        return Err(Error::unauthorized(
-            "invalid_credentials",
-            "Email ou mot de passe incorrect.",
-        ));
+        return Err(catalog::INVALID_CREDENTIALS.err());
     };
     guard::reset(conn, &account_key)?;
     ctx.audit.user_id = Some(user.account.id);
@@ -263,22 +258,14 @@ fn refresh(ctx: &mut Ctx) -> Result<Response> {
     let body: RefreshBody = ctx.json()?;
     let hash = tokens::sha256_hex(body.refresh_token.trim().as_bytes());
     let conn = ctx.conn()?;
-    let invalid = || {
-        Error::unauthorized(
-            "refresh_token_invalid",
-            "Session expirée ou invalide. Merci de vous reconnecter.",
-        )
-    };
+    let invalid = || catalog::REFRESH_TOKEN_INVALID.err();
     let session = queries::find_session(conn, &hash)?.ok_or_else(invalid)?;
     if session.revoked {
         // Autocommit: the family stays revoked although the request fails.
         queries::revoke_family(conn, &session.family_id)?;
         ctx.audit.user_id = Some(session.user_id);
         ctx.audit_details(json!({ "event": "refresh_token_reuse" }));
-        return Err(Error::unauthorized(
-            "refresh_token_reused",
-            "Ce jeton de session a déjà été utilisé : toutes vos sessions ont été fermées par sécurité. Merci de vous reconnecter.",
-        ));
+        return Err(catalog::REFRESH_TOKEN_REUSED.err());
     }
     if session.expired {
         return Err(invalid());
@@ -386,12 +373,7 @@ fn reset_password(ctx: &mut Ctx) -> Result<Response> {
     let tx = ctx.tx()?;
     let user_id =
         queries::consume_reset_token(tx, &tokens::sha256_hex(body.token.trim().as_bytes()))?
-            .ok_or_else(|| {
-                Error::bad_request(
-            "reset_token_invalid",
-            "Ce lien de réinitialisation est invalide ou a expiré. Merci d'en demander un nouveau.",
-        )
-            })?;
+            .ok_or_else(|| catalog::RESET_TOKEN_INVALID.err())?;
     queries::set_password(tx, user_id, &hash)?;
     queries::revoke_user_sessions(tx, user_id)?;
     ctx.audit.user_id = Some(user_id);
@@ -439,11 +421,7 @@ fn update_profile(ctx: &mut Ctx) -> Result<Response> {
         (Some(current), Some(new)) => {
             let user = queries::find_user_by_id(ctx.conn()?, id)?.ok_or_else(Error::forbidden)?;
             if !password::verify(current, &user.password_hash) {
-                return Err(Error::new(
-                    422,
-                    "wrong_password",
-                    "Le mot de passe actuel est incorrect.",
-                ));
+                return Err(catalog::WRONG_PASSWORD.err());
             }
             Some(password::hash(new)?)
         }
@@ -521,7 +499,7 @@ pub fn create_user(
     )
     .on_duplicate(
         "uk_users_email",
-        "email_taken",
+        &catalog::EMAIL_TAKEN,
         "Un compte existe déjà avec cette adresse email.",
     )
 }

@@ -6,6 +6,7 @@
 
 use super::{active_course, gpx, queries, reload, upload, MAX_DUREE_SECS};
 use super::{DEFAULT_FINISH_RADIUS_KM, DEFAULT_START_RADIUS_M};
+use crate::error::catalog;
 use crate::error::{Error, Result};
 use crate::http::multipart::Form;
 use crate::http::{Ctx, Response};
@@ -163,32 +164,16 @@ pub fn create_chrono_manuel(ctx: &mut Ctx) -> Result<Response> {
 
 fn gpx_error(e: gpx::GpxError, zones: &gpx::Zones) -> Error {
     match e {
-        gpx::GpxError::Invalid(_) => Error::new(
-            422,
-            "gpx_invalid",
-            "Ce fichier n'est pas une trace GPX lisible.",
-        ),
-        gpx::GpxError::NoTimestamps => Error::new(
-            422,
-            "gpx_no_timestamps",
-            "La trace GPX ne contient aucun point horodaté : impossible de calculer un temps.",
-        ),
-        gpx::GpxError::NeverStarted => Error::new(
-            422,
-            "gpx_never_started",
-            format!(
+        gpx::GpxError::Invalid(_) => catalog::GPX_INVALID.err(),
+        gpx::GpxError::NoTimestamps => catalog::GPX_NO_TIMESTAMPS.err(),
+        gpx::GpxError::NeverStarted => catalog::GPX_NEVER_STARTED.msg(format!(
                 "La trace ne passe jamais à moins de {:.0} m du départ du parcours.",
                 zones.start_radius_m
-            ),
-        ),
-        gpx::GpxError::NeverFinished => Error::new(
-            422,
-            "gpx_never_finished",
-            format!(
+            )),
+        gpx::GpxError::NeverFinished => catalog::GPX_NEVER_FINISHED.msg(format!(
                 "La trace part bien du départ mais n'atteint jamais l'arrivée (à moins de {:.0} m du sommet).",
                 zones.finish_radius_m
-            ),
-        ),
+            )),
     }
 }
 
@@ -211,11 +196,7 @@ pub fn create_chrono_gpx(ctx: &mut Ctx) -> Result<Response> {
     // 2. The course exists, is open, and has its start and summit.
     let course = active_course(ctx, produit_id)?;
     let (Some(depart), Some(sommet)) = (course.depart, course.sommet) else {
-        return Err(Error::new(
-            422,
-            "course_without_coordinates",
-            "Ce parcours n'a pas de coordonnées de départ et d'arrivée : import GPX impossible.",
-        ));
+        return Err(catalog::COURSE_WITHOUT_COORDINATES.err());
     };
     let zones = gpx::Zones {
         depart,
@@ -245,10 +226,7 @@ pub fn create_chrono_gpx(ctx: &mut Ctx) -> Result<Response> {
         return Err(Error::invalid("La trace GPX est datée dans le futur."));
     }
     if queries::gpx_already_imported(conn, user_id, course.id, effort.start.t, duree)? {
-        return Err(Error::conflict(
-            "gpx_already_imported",
-            "Cette trace a déjà été importée pour ce parcours.",
-        ));
+        return Err(catalog::GPX_ALREADY_IMPORTED.err());
     }
     let meta = json!({
         "points": track.total_points,

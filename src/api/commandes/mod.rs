@@ -20,6 +20,7 @@ mod validation;
 pub use seed::seed_demo;
 
 use crate::api::scope;
+use crate::error::catalog;
 use crate::error::{Error, Result};
 use crate::http::list::Page;
 use crate::http::router::{route, Access, Route};
@@ -238,8 +239,7 @@ fn create_commande(ctx: &mut Ctx) -> Result<Response> {
     let course = queries::find_course(tx, body.produit_id)?
         .ok_or_else(|| Error::invalid("Ce parcours n'existe pas."))?;
     if !course.actif {
-        return Err(Error::conflict(
-            "course_inactive",
+        return Err(catalog::COURSE_INACTIVE.msg(
             course
                 .message_desactivation
                 .filter(|m| !m.trim().is_empty())

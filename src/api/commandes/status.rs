@@ -9,6 +9,7 @@
 
 use crate::api::scope;
 use crate::api::stock;
+use crate::error::catalog;
 use crate::error::{Error, Result};
 use crate::security::jwt::Claims;
 use mysql::prelude::Queryable;
@@ -171,7 +172,7 @@ fn lock_order(tx: &mut Conn, id: u64) -> Result<Option<Locked>> {
 /// 404 for an order the actor may not see: an operator of another atelier
 /// must not even learn that it exists.
 pub fn order_not_found() -> Error {
-    Error::not_found("order_not_found", "Commande introuvable.")
+    catalog::ORDER_NOT_FOUND.err()
 }
 
 /// Moves order `id` to `to` inside the caller's transaction.
@@ -190,25 +191,19 @@ pub fn change_status(
     }
     // 2. The transition is in the table.
     if !is_allowed(order.statut, to) {
-        return Err(Error::conflict(
-            "transition_refused",
-            format!(
-                "Impossible de passer la commande {} de « {} » à « {} ».",
-                order.numero,
-                order.statut.label(),
-                to.label()
-            ),
-        ));
+        return Err(catalog::TRANSITION_REFUSED.msg(format!(
+            "Impossible de passer la commande {} de « {} » à « {} ».",
+            order.numero,
+            order.statut.label(),
+            to.label()
+        )));
     }
     // 3. Rule 1.1: engraving only after the athlete validated (B2B excepted).
     if to == Statut::EnGravure && !order.validation_sportif && !order.is_b2b {
-        return Err(Error::conflict(
-            "engraving_not_validated",
-            format!(
+        return Err(catalog::ENGRAVING_NOT_VALIDATED.msg(format!(
                 "La commande {} n'a pas encore été validée par le sportif : elle ne peut pas partir en gravure.",
                 order.numero
-            ),
-        ));
+            )));
     }
     // 4. Shipping needs a tracking number.
     let tracking = shipping

@@ -23,6 +23,7 @@ mod queries;
 use crate::api::commandes::status::{self, order_not_found, Shipping, Statut};
 use crate::api::scope;
 use crate::api::stock::{self, query_bool};
+use crate::error::catalog;
 use crate::error::{Error, Result};
 use crate::http::guard;
 use crate::http::list::{query_u64, Page};
@@ -189,33 +190,25 @@ fn take_one(tx: &mut Conn, id: u64, scope: Option<u64>, claims: &Claims) -> Resu
     match (order.atelier_id, scope) {
         (Some(a), Some(s)) if a != s => return Err(order_not_found()),
         (None, None) => {
-            return Err(Error::conflict(
-                "no_atelier",
-                format!(
+            return Err(catalog::NO_ATELIER.msg(format!(
                 "La commande {} n'est affectée à aucun atelier : indiquez l'atelier qui la grave.",
                 order.numero
-            ),
-            ))
+            )))
         }
         _ => {}
     }
     match order.statut.as_str() {
         "attente_gravure" => {}
         "en_gravure" => {
-            return Err(Error::conflict(
-                "already_taken",
-                format!("La commande {} est déjà en gravure.", order.numero),
-            ))
+            return Err(catalog::ALREADY_TAKEN
+                .msg(format!("La commande {} est déjà en gravure.", order.numero)))
         }
         other => {
             let label = Statut::parse(other).map_or("dans un état inconnu", Statut::label);
-            return Err(Error::conflict(
-                "transition_refused",
-                format!(
-                    "La commande {} est {label} : elle ne peut pas être prise en gravure.",
-                    order.numero
-                ),
-            ));
+            return Err(catalog::TRANSITION_REFUSED.msg(format!(
+                "La commande {} est {label} : elle ne peut pas être prise en gravure.",
+                order.numero
+            )));
         }
     }
     if let (None, Some(s)) = (order.atelier_id, scope) {

@@ -9,6 +9,7 @@ use super::lots::{file_json, lot_file_response, visible_lot};
 use super::queries::{self, LotFilter};
 use crate::api::commandes::status::order_not_found;
 use crate::api::scope;
+use crate::error::catalog;
 use crate::error::{Error, Result};
 use crate::http::list::Page;
 use crate::http::{Ctx, Response};
@@ -102,10 +103,7 @@ pub fn create_agent_lot_report(ctx: &mut Ctx) -> Result<Response> {
     // 2. The lot is the agent's atelier's.
     let lot = visible_lot(tx, &claims, id, true)?;
     if lot.statut == "annule" {
-        return Err(Error::conflict(
-            "lot_cancelled",
-            format!("Le lot {} est annulé.", lot.numero),
-        ));
+        return Err(catalog::LOT_CANCELLED.msg(format!("Le lot {} est annulé.", lot.numero)));
     }
     let statut = if body.succes { "genere" } else { "erreur" };
     let rapport = json!({

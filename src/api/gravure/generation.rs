@@ -7,6 +7,7 @@ use super::dxf_fill::{self, EngravingData, Layout};
 use super::queries::{self, EngravingRow, TemplateRow};
 use super::{read_stored, storage_file};
 use crate::config::Config;
+use crate::error::catalog;
 use crate::error::{Error, Result};
 use crate::security::tokens;
 use crate::text::strip_invisible;
@@ -108,7 +109,7 @@ pub(super) fn generate(
     let filled = dxf_fill::fill_lot(&drawing, &layout, &data).map_err(|e| match e {
         dxf_fill::FillError::Write(m) => Error::internal(m),
         dxf_fill::FillError::Invalid(m) | dxf_fill::FillError::Unusable(m) => {
-            Error::conflict("template_unusable", m)
+            catalog::TEMPLATE_UNUSABLE.msg(m)
         }
     })?;
     let relative = format!("lots/{numero}-{}.dxf", tokens::random_hex(6));

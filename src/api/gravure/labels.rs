@@ -6,7 +6,8 @@
 use super::queries::{self, LabelOrder};
 use crate::api::commandes::status::order_not_found;
 use crate::api::scope;
-use crate::error::{Error, Result};
+use crate::error::catalog;
+use crate::error::Result;
 use crate::http::{Ctx, Response};
 use mysql::Conn;
 use serde_json::{json, Value};
@@ -132,10 +133,7 @@ pub fn render(html: &str, o: &LabelOrder) -> String {
 pub(super) fn label_for(conn: &mut Conn, o: &LabelOrder) -> Result<(Option<u64>, String)> {
     match queries::label_template_for(conn, o.etiquette_template_id, o.transporteur.as_deref())? {
         Some((id, html)) => Ok((Some(id), render(&html, o))),
-        None => Err(Error::conflict(
-            "no_label_template",
-            "Aucun template d'étiquette actif : créez-en un dans le back-office.",
-        )),
+        None => Err(catalog::NO_LABEL_TEMPLATE.err()),
     }
 }
 
@@ -166,13 +164,10 @@ pub fn create_label(ctx: &mut Ctx) -> Result<Response> {
         o.statut.as_str(),
         "attente_gravure" | "en_gravure" | "annule"
     ) {
-        return Err(Error::conflict(
-            "label_too_early",
-            format!(
-                "La commande {} n'est pas encore gravée : pas d'étiquette d'expédition.",
-                o.numero
-            ),
-        ));
+        return Err(catalog::LABEL_TOO_EARLY.msg(format!(
+            "La commande {} n'est pas encore gravée : pas d'étiquette d'expédition.",
+            o.numero
+        )));
     }
     let (template_id, html) = label_for(conn, &o)?;
     queries::request_label(conn, id, template_id)?;

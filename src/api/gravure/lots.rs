@@ -8,6 +8,7 @@ use super::read_stored;
 use crate::api::commandes::status::{self, Shipping, Statut};
 use crate::api::scope;
 use crate::config::Config;
+use crate::error::catalog;
 use crate::error::{Error, Result};
 use crate::http::csv::csv_response;
 use crate::http::list::Page;
@@ -35,7 +36,7 @@ pub const LOT_TRANSITIONS: &[(&str, &str)] = &[
 ];
 
 pub(super) fn lot_not_found() -> Error {
-    Error::not_found("lot_not_found", "Lot introuvable.")
+    catalog::LOT_NOT_FOUND.err()
 }
 
 /// A lot the actor may see (an operator only its atelier's): else 404.
@@ -132,10 +133,7 @@ pub fn create_lot(ctx: &mut Ctx) -> Result<Response> {
     let atelier_id = match scope::atelier_filter(&claims) {
         Some(own) => {
             if body.atelier_id.is_some_and(|a| a != own) {
-                return Err(Error::not_found(
-                    "atelier_not_found",
-                    "Atelier introuvable.",
-                ));
+                return Err(catalog::ATELIER_NOT_FOUND.err());
             }
             Some(own)
         }
@@ -145,22 +143,14 @@ pub fn create_lot(ctx: &mut Ctx) -> Result<Response> {
     let tx = ctx.tx()?;
     if let Some(a) = atelier_id {
         if !crate::db::rows::exists(tx, "ateliers", a)? {
-            return Err(Error::not_found(
-                "atelier_not_found",
-                "Atelier introuvable.",
-            ));
+            return Err(catalog::ATELIER_NOT_FOUND.err());
         }
     }
     // 3. The template, active, with room for the orders.
-    let template =
-        queries::find_template(tx, body.template_gravure_id, true)?.ok_or_else(|| {
-            Error::not_found("template_not_found", "Template de gravure introuvable.")
-        })?;
+    let template = queries::find_template(tx, body.template_gravure_id, true)?
+        .ok_or_else(|| catalog::TEMPLATE_NOT_FOUND.err())?;
     if !template.actif {
-        return Err(Error::conflict(
-            "template_inactive",
-            "Ce template de gravure est désactivé.",
-        ));
+        return Err(catalog::TEMPLATE_INACTIVE.err());
     }
     if ids.len() > template.max_batch as usize {
         return Err(Error::invalid(format!(
@@ -189,23 +179,17 @@ pub fn create_lot(ctx: &mut Ctx) -> Result<Response> {
         }
     }
     if !refused.is_empty() {
-        return Err(Error::conflict(
-            "orders_not_ready",
-            format!(
-                "Ces commandes ne peuvent pas entrer dans un lot : {}.",
-                refused.join(", ")
-            ),
-        ));
+        return Err(catalog::ORDERS_NOT_READY.msg(format!(
+            "Ces commandes ne peuvent pas entrer dans un lot : {}.",
+            refused.join(", ")
+        )));
     }
     let atelier_id = match atelier_id {
         Some(a) => Some(a),
         None => {
             let first = visible[0].atelier_id;
             if visible.iter().any(|c| c.atelier_id != first) {
-                return Err(Error::conflict(
-                    "mixed_ateliers",
-                    "Les commandes choisies relèvent de plusieurs ateliers : un lot est gravé dans un seul atelier.",
-                ));
+                return Err(catalog::MIXED_ATELIERS.err());
             }
             first
         }
@@ -315,13 +299,10 @@ pub fn update_lot_statut(ctx: &mut Ctx) -> Result<Response> {
     // 1. The lot is visible and the transition allowed.
     let lot = visible_lot(tx, &claims, id, true)?;
     if !LOT_TRANSITIONS.contains(&(lot.statut.as_str(), to.as_str())) {
-        return Err(Error::conflict(
-            "lot_transition_refused",
-            format!(
-                "Impossible de passer le lot {} de « {} » à « {} ».",
-                lot.numero, lot.statut, to
-            ),
-        ));
+        return Err(catalog::LOT_TRANSITION_REFUSED.msg(format!(
+            "Impossible de passer le lot {} de « {} » à « {} ».",
+            lot.numero, lot.statut, to
+        )));
     }
     // 2. The orders follow.
     let note = match &comment {
@@ -428,7 +409,7 @@ pub(super) fn lot_file_response(ctx: &mut Ctx, id: u64) -> Result<Response> {
         Some(f) => files.iter().find(|x| x.0 == f),
         None => files.first(),
     }
-    .ok_or_else(|| Error::not_found("file_not_found", "Aucun fichier DXF pour ce lot."))?;
+    .ok_or_else(|| catalog::FILE_NOT_FOUND.err())?;
     let bytes = read_stored(ctx.config, &file.1)?;
     Ok(Response::file(
         "application/dxf",
@@ -452,17 +433,13 @@ pub fn create_lot_regeneration(ctx: &mut Ctx) -> Result<Response> {
     let tx = ctx.tx()?;
     let lot = visible_lot(tx, &claims, id, true)?;
     if lot.statut != "cree" && lot.statut != "en_gravure" {
-        return Err(Error::conflict(
-            "lot_not_regenerable",
-            format!(
-                "Le lot {} est « {} » : son fichier ne peut plus être régénéré.",
-                lot.numero, lot.statut
-            ),
-        ));
+        return Err(catalog::LOT_NOT_REGENERABLE.msg(format!(
+            "Le lot {} est « {} » : son fichier ne peut plus être régénéré.",
+            lot.numero, lot.statut
+        )));
     }
-    let template = queries::find_template(tx, lot.template_gravure_id, true)?.ok_or_else(|| {
-        Error::not_found("template_not_found", "Template de gravure introuvable.")
-    })?;
+    let template = queries::find_template(tx, lot.template_gravure_id, true)?
+        .ok_or_else(|| catalog::TEMPLATE_NOT_FOUND.err())?;
     let generated = generate(config, tx, id, &lot.numero, &template)?;
     queries::reset_agent(tx, id)?;
     let finish = generated.finish_job();

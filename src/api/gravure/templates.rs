@@ -6,6 +6,7 @@ use super::dxf_fill;
 use super::queries::{self, LabelValues, TemplateValues};
 use super::read_stored;
 use crate::config::Config;
+use crate::error::catalog;
 use crate::error::{Error, Result};
 use crate::http::list::Page;
 use crate::http::multipart::Form;
@@ -25,14 +26,11 @@ const MAX_COLONNES: u32 = 100;
 const MAX_BATCH: u32 = 1000;
 
 fn template_not_found() -> Error {
-    Error::not_found("template_not_found", "Template de gravure introuvable.")
+    catalog::TEMPLATE_NOT_FOUND.err()
 }
 
 fn label_template_not_found() -> Error {
-    Error::not_found(
-        "label_template_not_found",
-        "Template d'étiquette introuvable.",
-    )
+    catalog::LABEL_TEMPLATE_NOT_FOUND.err()
 }
 
 /// Spec 4.6–4.29 `templates_gravure`: "Templates DXF (espacement,
@@ -143,14 +141,10 @@ pub fn create_template(ctx: &mut Ctx) -> Result<Response> {
     let form = Form::parse(ctx.req)?;
     let file = form.file("fichier")?;
     if file.data.len() > MAX_TEMPLATE_BYTES {
-        return Err(Error::new(
-            413,
-            "payload_too_large",
-            format!(
-                "Le fichier DXF dépasse la taille maximale ({} Mo).",
-                MAX_TEMPLATE_BYTES / (1024 * 1024)
-            ),
-        ));
+        return Err(catalog::PAYLOAD_TOO_LARGE.msg(format!(
+            "Le fichier DXF dépasse la taille maximale ({} Mo).",
+            MAX_TEMPLATE_BYTES / (1024 * 1024)
+        )));
     }
     let original = file
         .filename
@@ -181,29 +175,25 @@ pub fn create_template(ctx: &mut Ctx) -> Result<Response> {
     let analysis = match dxf_fill::load(&file.data) {
         Ok(d) => dxf_fill::analyze_bytes(&d, &file.data),
         Err(dxf_fill::FillError::Invalid(m) | dxf_fill::FillError::Unusable(m)) => {
-            return Err(Error::new(422, "dxf_invalid", m))
+            return Err(catalog::DXF_INVALID.msg(m))
         }
         Err(e) => return Err(Error::internal(e)),
     };
     if !analysis.inconnus.is_empty() {
-        return Err(Error::new(
-            422,
-            "dxf_unknown_placeholder",
-            format!(
-                "Placeholder(s) inconnu(s) dans le DXF : {}. Placeholders possibles : {}.",
-                analysis
-                    .inconnus
-                    .iter()
-                    .map(|p| format!("{{{{{p}}}}}"))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                dxf_fill::PLACEHOLDERS
-                    .iter()
-                    .map(|p| format!("{{{{{p}}}}}"))
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            ),
-        ));
+        return Err(catalog::DXF_UNKNOWN_PLACEHOLDER.msg(format!(
+            "Placeholder(s) inconnu(s) dans le DXF : {}. Placeholders possibles : {}.",
+            analysis
+                .inconnus
+                .iter()
+                .map(|p| format!("{{{{{p}}}}}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            dxf_fill::PLACEHOLDERS
+                .iter()
+                .map(|p| format!("{{{{{p}}}}}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        )));
     }
     let mut avertissements = analysis.avertissements.clone();
     if analysis.placeholders.is_empty() {
@@ -302,10 +292,7 @@ pub fn delete_template(ctx: &mut Ctx) -> Result<Response> {
     let tx = ctx.tx()?;
     let t = queries::find_template(tx, id, true)?.ok_or_else(template_not_found)?;
     if queries::lots_using_template(tx, id)? > 0 {
-        return Err(Error::conflict(
-            "template_in_use",
-            "Ce template a servi à des lots : il ne peut pas être supprimé. Désactivez-le plutôt (actif = false).",
-        ));
+        return Err(catalog::TEMPLATE_IN_USE.err());
     }
     queries::delete_template(tx, id)?;
     let path = super::storage_file(ctx.config, &t.fichier_path)?;

@@ -12,6 +12,7 @@ use super::queries::{self, FabricantUpdate, NewFabricant};
 use super::{optional_text, query_enum, required_text};
 use crate::api::auth::normalize_email;
 use crate::api::commandes::{self, Created, NewOrder, B2B_CLIENT_TYPES};
+use crate::error::catalog;
 use crate::error::{Error, Result, ResultExt};
 use crate::http::list::Page;
 use crate::http::{Ctx, Response};
@@ -196,7 +197,7 @@ pub fn create_commande_b2b(ctx: &mut Ctx) -> Result<Response> {
 // ---------------------------------------------------------------------------
 
 fn fabricant_not_found() -> Error {
-    Error::not_found("fabricant_not_found", "Fabricant introuvable.")
+    catalog::FABRICANT_NOT_FOUND.err()
 }
 
 /// Manufacturer codes (also PrestaShop's `mko_fabricant_id` feature value):
@@ -252,7 +253,7 @@ fn check_admin_user(conn: &mut Conn, id: u64) -> Result<()> {
 fn code_taken(r: std::result::Result<u64, mysql::Error>) -> Result<u64> {
     r.on_duplicate(
         "uk_fabricants_code",
-        "code_taken",
+        &catalog::CODE_TAKEN,
         "Un fabricant existe déjà avec ce code.",
     )
 }

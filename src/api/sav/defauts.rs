@@ -10,6 +10,7 @@ use super::queries::{self, Catalog, DefautFilters, DefautUpdate, NewDefaut};
 use super::{optional_text, query_enum, required_text};
 use crate::api::commandes::status::order_not_found;
 use crate::api::scope;
+use crate::error::catalog;
 use crate::error::{Error, Result, ResultExt};
 use crate::http::list::{query_date, query_u64, Page};
 use crate::http::{Ctx, Response};
@@ -35,11 +36,11 @@ const TRANSITIONS: &[(&str, &str)] = &[
 const DESCRIPTION_MAX: usize = 5000;
 
 fn defaut_not_found() -> Error {
-    Error::not_found("defaut_not_found", "Défaut introuvable.")
+    catalog::DEFAUT_NOT_FOUND.err()
 }
 
 fn lot_not_found() -> Error {
-    Error::not_found("lot_not_found", "Lot introuvable.")
+    catalog::LOT_NOT_FOUND.err()
 }
 
 fn parse_gravite(s: &str) -> Result<&'static str> {
@@ -229,10 +230,9 @@ pub fn update_defaut(ctx: &mut Ctx) -> Result<Response> {
         Some(s) if s == from => None,
         Some(s) if TRANSITIONS.contains(&(from.as_str(), s)) => Some(s),
         Some(s) => {
-            return Err(Error::conflict(
-                "defaut_transition_refused",
-                format!("Ce défaut ne peut pas passer de « {from} » à « {s} »."),
-            ))
+            return Err(catalog::DEFAUT_TRANSITION_REFUSED.msg(format!(
+                "Ce défaut ne peut pas passer de « {from} » à « {s} »."
+            )))
         }
     };
     // 3. Values are valid.
@@ -338,12 +338,12 @@ fn duplicate_code(r: std::result::Result<u64, mysql::Error>, catalog: Catalog) -
     match catalog {
         Catalog::Types => r.on_duplicate(
             "uk_types_defauts_code",
-            "code_taken",
+            &catalog::CODE_TAKEN,
             "Un type de défaut existe déjà avec ce code.",
         ),
         Catalog::Causes => r.on_duplicate(
             "uk_causes_defauts_code",
-            "code_taken",
+            &catalog::CODE_TAKEN,
             "Une cause de défaut existe déjà avec ce code.",
         ),
     }
@@ -386,12 +386,7 @@ fn update_catalog(ctx: &mut Ctx, catalog: Catalog) -> Result<Response> {
         .map(|l| required_text(l, "libellé", 200))
         .transpose()?;
     let conn = ctx.conn()?;
-    let not_found = || {
-        Error::not_found(
-            "catalog_entry_not_found",
-            "Entrée de catalogue introuvable.",
-        )
-    };
+    let not_found = || catalog::CATALOG_ENTRY_NOT_FOUND.err();
     queries::find_catalog(conn, catalog, id)?.ok_or_else(not_found)?;
     duplicate_code(
         queries::update_catalog(

@@ -13,6 +13,7 @@ use super::queries::{self, NewTicket};
 use crate::api::commandes::status::{self, order_not_found, Statut};
 use crate::api::commandes::{self, NewOrder};
 use crate::api::scope;
+use crate::error::catalog;
 use crate::error::{Error, Result};
 use crate::http::list::like_contains;
 use crate::http::{Ctx, Response};
@@ -203,23 +204,17 @@ pub fn create_sav_express(ctx: &mut Ctx) -> Result<Response> {
     let statut = Statut::parse(&original.statut)
         .ok_or_else(|| Error::internal(format!("unknown order status {}", original.statut)))?;
     if statut == Statut::Sav {
-        return Err(Error::conflict(
-            "order_already_in_sav",
-            format!(
-                "La commande {} est déjà en SAV : complétez son ticket existant.",
-                original.numero
-            ),
-        ));
+        return Err(catalog::ORDER_ALREADY_IN_SAV.msg(format!(
+            "La commande {} est déjà en SAV : complétez son ticket existant.",
+            original.numero
+        )));
     }
     if !status::is_allowed(statut, Statut::Sav) {
-        return Err(Error::conflict(
-            "sav_not_allowed",
-            format!(
+        return Err(catalog::SAV_NOT_ALLOWED.msg(format!(
                 "La commande {} est {} : le SAV n'est possible qu'une fois la médaille gravée (gravée, à expédier, expédiée ou livrée).",
                 original.numero,
                 statut.label()
-            ),
-        ));
+            )));
     }
     // 3. A B2B re-make may cover part of the batch only.
     let quantite = match (body.b2b_quantite, original.b2b_quantite) {

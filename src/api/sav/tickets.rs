@@ -7,6 +7,7 @@ use super::optional_text;
 use super::queries::{self, NewTicket, TicketFilters};
 use crate::api::commandes::status::order_not_found;
 use crate::api::scope;
+use crate::error::catalog;
 use crate::error::{Error, Result};
 use crate::http::list::{like_contains, query_u64, Page};
 use crate::http::{Ctx, Response};
@@ -79,7 +80,7 @@ pub fn show_sav_ticket(ctx: &mut Ctx) -> Result<Response> {
 }
 
 fn ticket_not_found() -> Error {
-    Error::not_found("sav_ticket_not_found", "Ticket SAV introuvable.")
+    catalog::SAV_TICKET_NOT_FOUND.err()
 }
 
 /// A ticket the actor may see (an operator: its atelier's orders only).
@@ -197,13 +198,10 @@ pub fn update_sav_ticket(ctx: &mut Ctx) -> Result<Response> {
         Some(s) if s == ticket.statut => None,
         Some(s) if TICKET_TRANSITIONS.contains(&(ticket.statut.as_str(), s)) => Some(s),
         Some(s) => {
-            return Err(Error::conflict(
-                "ticket_transition_refused",
-                format!(
-                    "Le ticket {} ne peut pas passer de « {} » à « {s} ».",
-                    ticket.numero, ticket.statut
-                ),
-            ))
+            return Err(catalog::TICKET_TRANSITION_REFUSED.msg(format!(
+                "Le ticket {} ne peut pas passer de « {} » à « {s} ».",
+                ticket.numero, ticket.statut
+            )))
         }
     };
     // 3. The assignee is workshop staff.

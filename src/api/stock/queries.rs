@@ -3,6 +3,7 @@
 
 use super::alert_message;
 use crate::db::rows::col;
+use crate::error::catalog;
 use crate::error::Result;
 use crate::http::list::{Page, Where};
 use mysql::prelude::Queryable;
@@ -107,7 +108,7 @@ pub fn insert_atelier(conn: &mut Conn, v: &AtelierValues) -> Result<u64> {
             "actif" => v.actif,
         },
     )
-    .on_duplicate("uk_ateliers_code", "atelier_code_taken", CODE_TAKEN)?;
+    .on_duplicate("uk_ateliers_code", &catalog::ATELIER_CODE_TAKEN, CODE_TAKEN)?;
     Ok(conn.last_insert_id())
 }
 
@@ -148,7 +149,7 @@ pub fn update_atelier(tx: &mut Conn, id: u64, v: &AtelierValues) -> Result<()> {
             "id" => id,
         },
     )
-    .on_duplicate("uk_ateliers_code", "atelier_code_taken", CODE_TAKEN)?;
+    .on_duplicate("uk_ateliers_code", &catalog::ATELIER_CODE_TAKEN, CODE_TAKEN)?;
     Ok(())
 }
 

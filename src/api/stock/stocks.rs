@@ -4,6 +4,7 @@ use super::queries::{self, Movement};
 use super::query_bool;
 use crate::api::scope;
 use crate::db::rows;
+use crate::error::catalog;
 use crate::error::{Error, Result};
 use crate::http::list::{query_date, Where};
 use crate::http::list::{query_u64, Page};
@@ -21,7 +22,7 @@ const ALL_TYPES: &[&str] = &["entree", "sortie", "ajustement", "gravure", "retou
 const MAX_QUANTITE: i64 = 100_000;
 
 fn stock_not_found() -> Error {
-    Error::not_found("stock_not_found", "Ligne de stock introuvable.")
+    catalog::STOCK_NOT_FOUND.err()
 }
 
 /// Spec 4.28 `stocks`: "Stock médailles par produit/atelier". Filters
@@ -199,14 +200,11 @@ pub fn create_mouvement(ctx: &mut Ctx) -> Result<Response> {
         _ => (body.quantite, level + body.quantite),
     };
     if after < 0 {
-        return Err(Error::conflict(
-            "stock_insufficient",
-            format!(
-                "Stock insuffisant : {} médaille(s) en stock, sortie de {} refusée.",
-                level.max(0),
-                body.quantite
-            ),
-        ));
+        return Err(catalog::STOCK_INSUFFICIENT.msg(format!(
+            "Stock insuffisant : {} médaille(s) en stock, sortie de {} refusée.",
+            level.max(0),
+            body.quantite
+        )));
     }
     // 4. Level and journal together.
     queries::set_quantite(tx, stock_id, after)?;
