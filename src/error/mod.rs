@@ -240,7 +240,7 @@ mod tests {
         let e = Error::internal("SQL syntax error near 'secret'");
         assert!(!e.to_json().to_string().contains("secret"));
         assert!(e.log_line().contains("secret"));
-        assert!(e.log_line().contains("error.rs"));
+        assert!(e.log_line().contains("error/mod.rs"));
     }
 
     #[test]

@@ -83,7 +83,7 @@ pub fn query_date(req: &Request, key: &str) -> Result<Option<String>> {
 /// text; it only ever travels as bound parameters.
 #[derive(Debug, Default)]
 pub struct Where {
-    clauses: Vec<&'static str>,
+    clauses: Vec<std::borrow::Cow<'static, str>>,
     params: Vec<mysql::Value>,
 }
 
@@ -99,8 +99,26 @@ impl Where {
         clause: &'static str,
         values: impl IntoIterator<Item = mysql::Value>,
     ) -> &mut Self {
-        self.clauses.push(clause);
+        self.clauses.push(clause.into());
         self.params.extend(values);
+        self
+    }
+
+    /// Adds `column IN (?, ?, …)`, one placeholder per value; an empty list
+    /// matches nothing.
+    pub fn and_in(
+        &mut self,
+        column: &'static str,
+        values: impl IntoIterator<Item = mysql::Value>,
+    ) -> &mut Self {
+        let before = self.params.len();
+        self.params.extend(values);
+        let n = self.params.len() - before;
+        self.clauses.push(if n == 0 {
+            "1 = 0".into()
+        } else {
+            format!("{column} IN ({})", vec!["?"; n].join(", ")).into()
+        });
         self
     }
 
@@ -244,5 +262,13 @@ mod tests {
             per_page: 10,
         };
         assert_eq!(w.params_paged(&page).len(), 5);
+        w.and_in("c.statut", ["a".into(), "b".into()])
+            .and_in("c.id", []);
+        assert!(
+            w.sql().ends_with(" AND c.statut IN (?, ?) AND 1 = 0"),
+            "{}",
+            w.sql()
+        );
+        assert_eq!(w.params().len(), 5);
     }
 }

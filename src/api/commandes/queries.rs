@@ -1,10 +1,11 @@
 //! SQL of the commandes module: order rows with their course and athlete,
 //! the athlete's validated chronos, rankings.
 
-use crate::db::rows::FromRow;
+use crate::db::rows::{self, FromRow};
 use crate::error::Result;
+use crate::http::list::{Page, Where};
 use mysql::prelude::Queryable;
-use mysql::{params, Conn, Row, Value};
+use mysql::{params, Conn, Row};
 
 /// One order with its course and athlete, as every answer of this module
 /// shows it.
@@ -96,29 +97,21 @@ pub fn orders_of_user(conn: &mut Conn, user_id: u64) -> Result<Vec<OrderRow>> {
 /// `args` are its bound values, `order_by` a whitelisted clause.
 pub fn list_orders(
     conn: &mut Conn,
-    where_sql: &str,
-    args: Vec<Value>,
+    filter: &Where,
     order_by: &str,
-    limit: u64,
-    offset: u64,
+    page: &Page,
 ) -> Result<(Vec<OrderRow>, u64)> {
+    let where_sql = filter.sql();
     let total: Option<u64> = conn.exec_first(
-        format!("SELECT COUNT(*) {ORDER_FROM} WHERE {where_sql}"),
-        args.clone(),
+        format!("SELECT COUNT(*) {ORDER_FROM}{where_sql}"),
+        filter.params(),
     )?;
-    let mut page_args = args;
-    page_args.push(limit.into());
-    page_args.push(offset.into());
-    let rows: Vec<Row> = conn.exec(
-        format!("{ORDER_SELECT} WHERE {where_sql} ORDER BY {order_by} LIMIT ? OFFSET ?"),
-        page_args,
+    let orders = rows::all(
+        conn,
+        format!("{ORDER_SELECT}{where_sql} ORDER BY {order_by} LIMIT ? OFFSET ?"),
+        filter.params_paged(page),
     )?;
-    Ok((
-        rows.into_iter()
-            .map(crate::db::rows::convert)
-            .collect::<Result<_>>()?,
-        total.unwrap_or(0),
-    ))
+    Ok((orders, total.unwrap_or(0)))
 }
 
 /// The facts of an athlete's order that the engraving validation needs,

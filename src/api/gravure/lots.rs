@@ -113,30 +113,13 @@ pub fn create_lot(ctx: &mut Ctx) -> Result<Response> {
     let body: CreateLot = ctx.json()?;
     let claims = ctx.claims()?.clone();
     // 1. The request is sensible.
-    let mut ids = body.commande_ids.clone();
-    ids.sort_unstable();
-    ids.dedup();
-    if ids.is_empty() {
-        return Err(Error::invalid("Choisissez au moins une commande."));
-    }
-    if ids.len() != body.commande_ids.len() {
-        return Err(Error::invalid(
-            "Une commande figure deux fois dans la liste.",
-        ));
-    }
-    if ids.len() > MAX_IDS {
-        return Err(Error::invalid(format!(
-            "Un lot compte au plus {MAX_IDS} commandes."
-        )));
-    }
+    let ids = requested_orders(&body.commande_ids)?;
     // 2. The atelier: an operator's own (another one does not exist for it).
     let atelier_id = match scope::atelier_filter(&claims) {
-        Some(own) => {
-            if body.atelier_id.is_some_and(|a| a != own) {
-                return Err(catalog::ATELIER_NOT_FOUND.err());
-            }
-            Some(own)
+        Some(own) if body.atelier_id.is_some_and(|a| a != own) => {
+            return Err(catalog::ATELIER_NOT_FOUND.err())
         }
+        Some(own) => Some(own),
         None => body.atelier_id,
     };
     let config = ctx.config;
@@ -147,53 +130,9 @@ pub fn create_lot(ctx: &mut Ctx) -> Result<Response> {
         }
     }
     // 3. The template, active, with room for the orders.
-    let template = queries::find_template(tx, body.template_gravure_id, true)?
-        .ok_or_else(|| catalog::TEMPLATE_NOT_FOUND.err())?;
-    if !template.actif {
-        return Err(catalog::TEMPLATE_INACTIVE.err());
-    }
-    if ids.len() > template.max_batch as usize {
-        return Err(Error::invalid(format!(
-            "Ce template accepte au plus {} médailles par lot ({} demandées).",
-            template.max_batch,
-            ids.len()
-        )));
-    }
+    let template = usable_template(tx, body.template_gravure_id, ids.len())?;
     // 4. Every order exists, is visible, ready, and of one atelier.
-    let orders = queries::lock_candidates(tx, &ids)?;
-    let visible: Vec<_> = orders
-        .iter()
-        .filter(|c| scope::may_touch(&claims, c.atelier_id))
-        .collect();
-    if visible.len() != ids.len() {
-        return Err(status::order_not_found());
-    }
-    let mut refused = Vec::new();
-    for c in &visible {
-        if let Some(why) = not_ready_reason(c) {
-            refused.push(format!("{} ({why})", c.numero));
-        } else if template.produit_id.is_some_and(|p| p != c.produit_id) {
-            refused.push(format!("{} (autre parcours que le template)", c.numero));
-        } else if atelier_id.is_some_and(|a| c.atelier_id != Some(a)) {
-            refused.push(format!("{} (autre atelier)", c.numero));
-        }
-    }
-    if !refused.is_empty() {
-        return Err(catalog::ORDERS_NOT_READY.msg(format!(
-            "Ces commandes ne peuvent pas entrer dans un lot : {}.",
-            refused.join(", ")
-        )));
-    }
-    let atelier_id = match atelier_id {
-        Some(a) => Some(a),
-        None => {
-            let first = visible[0].atelier_id;
-            if visible.iter().any(|c| c.atelier_id != first) {
-                return Err(catalog::MIXED_ATELIERS.err());
-            }
-            first
-        }
-    };
+    let (visible, atelier_id) = ready_orders(tx, &claims, &ids, &template, atelier_id)?;
     // 5. The lot, its orders, its file.
     let numero = queries::next_lot_numero(tx)?;
     let lot_id = queries::insert_lot(
@@ -218,6 +157,87 @@ pub fn create_lot(ctx: &mut Ctx) -> Result<Response> {
     }));
     let body = lot_detail(ctx.tx()?, &claims, lot_id)?;
     Ok(Response::created(&body))
+}
+
+/// The order ids of a lot request: at least one, none twice, at most
+/// [`MAX_IDS`]; sorted.
+fn requested_orders(requested: &[u64]) -> Result<Vec<u64>> {
+    let mut ids = requested.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return Err(Error::invalid("Choisissez au moins une commande."));
+    }
+    if ids.len() != requested.len() {
+        return Err(Error::invalid(
+            "Une commande figure deux fois dans la liste.",
+        ));
+    }
+    if ids.len() > MAX_IDS {
+        return Err(Error::invalid(format!(
+            "Un lot compte au plus {MAX_IDS} commandes."
+        )));
+    }
+    Ok(ids)
+}
+
+/// The lot's template, locked: it exists, is active and takes `n` medals.
+fn usable_template(tx: &mut Conn, id: u64, n: usize) -> Result<queries::TemplateRow> {
+    let template =
+        queries::find_template(tx, id, true)?.ok_or_else(|| catalog::TEMPLATE_NOT_FOUND.err())?;
+    if !template.actif {
+        return Err(catalog::TEMPLATE_INACTIVE.err());
+    }
+    if n > template.max_batch as usize {
+        return Err(Error::invalid(format!(
+            "Ce template accepte au plus {} médailles par lot ({n} demandées).",
+            template.max_batch
+        )));
+    }
+    Ok(template)
+}
+
+/// The orders `ids`, locked, each visible to the actor, ready for engraving,
+/// of the template's course and of one atelier (the requested one, or the
+/// one they share); returns them with that atelier.
+fn ready_orders(
+    tx: &mut Conn,
+    claims: &Claims,
+    ids: &[u64],
+    template: &queries::TemplateRow,
+    atelier_id: Option<u64>,
+) -> Result<(Vec<queries::Candidate>, Option<u64>)> {
+    let visible: Vec<_> = queries::lock_candidates(tx, ids)?
+        .into_iter()
+        .filter(|c| scope::may_touch(claims, c.atelier_id))
+        .collect();
+    if visible.len() != ids.len() {
+        return Err(status::order_not_found());
+    }
+    let mut refused = Vec::new();
+    for c in &visible {
+        if let Some(why) = not_ready_reason(c) {
+            refused.push(format!("{} ({why})", c.numero));
+        } else if template.produit_id.is_some_and(|p| p != c.produit_id) {
+            refused.push(format!("{} (autre parcours que le template)", c.numero));
+        } else if atelier_id.is_some_and(|a| c.atelier_id != Some(a)) {
+            refused.push(format!("{} (autre atelier)", c.numero));
+        }
+    }
+    if !refused.is_empty() {
+        return Err(catalog::ORDERS_NOT_READY.msg(format!(
+            "Ces commandes ne peuvent pas entrer dans un lot : {}.",
+            refused.join(", ")
+        )));
+    }
+    if atelier_id.is_some() {
+        return Ok((visible, atelier_id));
+    }
+    let first = visible[0].atelier_id;
+    if visible.iter().any(|c| c.atelier_id != first) {
+        return Err(catalog::MIXED_ATELIERS.err());
+    }
+    Ok((visible, first))
 }
 
 /// The lot with its orders and files.
