@@ -4,7 +4,7 @@
 //! "deleted" user is deactivated, never removed, because orders, chronos and
 //! the audit log reference it.
 
-use super::queries::{self, UserUpdate};
+use super::queries::{self, AdminUser, UserUpdate};
 use crate::api::auth;
 use crate::db::rows;
 use crate::error::catalog;
@@ -145,12 +145,7 @@ pub fn update_user(ctx: &mut Ctx) -> Result<Response> {
     // 1. Nobody locks themselves out or demotes themselves (another admin
     //    must do it, so there is always someone left to undo it).
     if id == actor_id {
-        if body.actif == Some(false) {
-            return Err(cannot_deactivate_self());
-        }
-        if new_role.is_some_and(|r| r != actor) {
-            return Err(catalog::CANNOT_CHANGE_OWN_ROLE.err());
-        }
+        refuse_own_lockout(actor, &body, new_role)?;
     }
     // 2. Values, before any lock is taken.
     let nom = clean_opt_name(body.nom.as_deref(), "nom")?;
@@ -176,36 +171,17 @@ pub fn update_user(ctx: &mut Ctx) -> Result<Response> {
     if body.fabricant_id.is_some() {
         check_fabricant(tx, fabricant_id)?;
     }
-    let mut changes = Vec::new();
-    for (field, changed) in [
-        ("role", role != current.account.role),
-        ("nom", nom.is_some() && nom != current.account.nom),
-        (
-            "prenom",
-            prenom.is_some() && prenom != current.account.prenom,
-        ),
-        ("atelier_id", atelier_id != current.account.atelier_id),
-        ("fabricant_id", fabricant_id != current.fabricant_id),
-        ("actif", actif != current.account.actif),
-        ("password", new_hash.is_some()),
-    ] {
-        if changed {
-            changes.push(field);
-        }
-    }
+    let update = UserUpdate {
+        role,
+        nom: nom.as_deref().or(current.account.nom.as_deref()),
+        prenom: prenom.as_deref().or(current.account.prenom.as_deref()),
+        atelier_id,
+        fabricant_id,
+        actif,
+    };
+    let changes = changed_fields(&current, &update, new_hash.is_some());
     // 5. Write.
-    queries::update_user(
-        tx,
-        id,
-        &UserUpdate {
-            role,
-            nom: nom.as_deref().or(current.account.nom.as_deref()),
-            prenom: prenom.as_deref().or(current.account.prenom.as_deref()),
-            atelier_id,
-            fabricant_id,
-            actif,
-        },
-    )?;
+    queries::update_user(tx, id, &update)?;
     if let Some(hash) = &new_hash {
         queries::set_password(tx, id, hash)?;
     }
@@ -231,6 +207,35 @@ pub fn update_user(ctx: &mut Ctx) -> Result<Response> {
     let mut answer = json!(user);
     answer["sessions_revoked"] = json!(sessions_revoked);
     Ok(Response::ok(&answer))
+}
+
+/// An admin editing its own account may neither deactivate it nor change
+/// its role.
+fn refuse_own_lockout(actor: Role, body: &UpdateBody, new_role: Option<Role>) -> Result<()> {
+    if body.actif == Some(false) {
+        return Err(cannot_deactivate_self());
+    }
+    if new_role.is_some_and(|r| r != actor) {
+        return Err(catalog::CANNOT_CHANGE_OWN_ROLE.err());
+    }
+    Ok(())
+}
+
+/// The fields an update changes, for the audit log and session revocation.
+fn changed_fields(current: &AdminUser, new: &UserUpdate, password: bool) -> Vec<&'static str> {
+    let account = &current.account;
+    [
+        ("role", new.role != account.role),
+        ("nom", new.nom != account.nom.as_deref()),
+        ("prenom", new.prenom != account.prenom.as_deref()),
+        ("atelier_id", new.atelier_id != account.atelier_id),
+        ("fabricant_id", new.fabricant_id != current.fabricant_id),
+        ("actif", new.actif != account.actif),
+        ("password", password),
+    ]
+    .into_iter()
+    .filter_map(|(field, changed)| changed.then_some(field))
+    .collect()
 }
 
 /// Spec 5.10 `DELETE /api/admin/users/{id}`: "CRUD utilisateurs" — the

@@ -206,17 +206,41 @@ pub fn change_status(
             )));
     }
     // 4. Shipping needs a tracking number.
-    let tracking = shipping
-        .tracking
-        .as_deref()
-        .map(str::trim)
-        .filter(|t| !t.is_empty());
+    let tracking = tracking_of(shipping);
     if to == Statut::Expedie && tracking.is_none() {
         return Err(Error::invalid(
             "Le numéro de suivi est obligatoire pour expédier une commande.",
         ));
     }
     // 5. Apply, with the history entry.
+    apply_change(tx, &order, id, to, actor, comment, shipping)?;
+    // 6. An engraved medal leaves the stock of its atelier.
+    if to == Statut::Grave {
+        if let Some(atelier_id) = order.atelier_id {
+            stock::consume_for_engraving(tx, order.produit_id, atelier_id, id, actor.sub)?;
+        }
+    }
+    Ok(Change {
+        commande_id: id,
+        numero: order.numero,
+        from: order.statut,
+        to,
+        user_id: order.user_id,
+    })
+}
+
+/// Writes the new status with its dates, tracking and history entry, and
+/// its line in the audit log.
+fn apply_change(
+    tx: &mut Conn,
+    order: &Locked,
+    id: u64,
+    to: Statut,
+    actor: &Claims,
+    comment: Option<&str>,
+    shipping: &Shipping,
+) -> Result<()> {
+    let tracking = tracking_of(shipping);
     tx.exec_drop(
         r"UPDATE commandes SET
             statut = :to,
@@ -252,19 +276,16 @@ pub fn change_status(
                 .to_string(),
         ),
     )?;
-    // 6. An engraved medal leaves the stock of its atelier.
-    if to == Statut::Grave {
-        if let Some(atelier_id) = order.atelier_id {
-            stock::consume_for_engraving(tx, order.produit_id, atelier_id, id, actor.sub)?;
-        }
-    }
-    Ok(Change {
-        commande_id: id,
-        numero: order.numero,
-        from: order.statut,
-        to,
-        user_id: order.user_id,
-    })
+    Ok(())
+}
+
+/// The tracking number given, trimmed, if any.
+fn tracking_of(shipping: &Shipping) -> Option<&str> {
+    shipping
+        .tracking
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
 }
 
 #[cfg(test)]

@@ -201,36 +201,9 @@ pub fn create_sav_express(ctx: &mut Ctx) -> Result<Response> {
         .filter(|o| scope::may_touch(&claims, o.atelier_id))
         .ok_or_else(order_not_found)?;
     // 2. After-sales starts once a medal exists (grave → livre).
-    let statut = Statut::parse(&original.statut)
-        .ok_or_else(|| Error::internal(format!("unknown order status {}", original.statut)))?;
-    if statut == Statut::Sav {
-        return Err(catalog::ORDER_ALREADY_IN_SAV.msg(format!(
-            "La commande {} est déjà en SAV : complétez son ticket existant.",
-            original.numero
-        )));
-    }
-    if !status::is_allowed(statut, Statut::Sav) {
-        return Err(catalog::SAV_NOT_ALLOWED.msg(format!(
-                "La commande {} est {} : le SAV n'est possible qu'une fois la médaille gravée (gravée, à expédier, expédiée ou livrée).",
-                original.numero,
-                statut.label()
-            )));
-    }
+    ensure_sav_possible(&original)?;
     // 3. A B2B re-make may cover part of the batch only.
-    let quantite = match (body.b2b_quantite, original.b2b_quantite) {
-        (None, q) => q,
-        (Some(n), Some(max)) if original.is_b2b && (1..=max).contains(&n) => Some(n),
-        (Some(_), Some(max)) if original.is_b2b => {
-            return Err(Error::invalid(format!(
-                "La quantité à refaire doit être comprise entre 1 et {max}."
-            )))
-        }
-        (Some(_), _) => {
-            return Err(Error::invalid(
-                "La quantité à refaire ne concerne que les commandes B2B.",
-            ))
-        }
-    };
+    let quantite = remake_quantity(body.b2b_quantite, &original)?;
     // 4. Ticket number, then the original order goes to `sav` (history,
     //    audit row) through the one status machine.
     let numero = queries::next_ticket_numero(tx)?;
@@ -282,6 +255,45 @@ pub fn create_sav_express(ctx: &mut Ctx) -> Result<Response> {
     Ok(Response::created(
         &json!({ "ticket": ticket, "commande_sav": commande_sav }),
     ))
+}
+
+/// After-sales starts once a medal exists (grave → livre), once per order.
+fn ensure_sav_possible(original: &queries::OrderForSav) -> Result<()> {
+    let statut = Statut::parse(&original.statut)
+        .ok_or_else(|| Error::internal(format!("unknown order status {}", original.statut)))?;
+    if statut == Statut::Sav {
+        return Err(catalog::ORDER_ALREADY_IN_SAV.msg(format!(
+            "La commande {} est déjà en SAV : complétez son ticket existant.",
+            original.numero
+        )));
+    }
+    if !status::is_allowed(statut, Statut::Sav) {
+        return Err(catalog::SAV_NOT_ALLOWED.msg(format!(
+                "La commande {} est {} : le SAV n'est possible qu'une fois la médaille gravée (gravée, à expédier, expédiée ou livrée).",
+                original.numero,
+                statut.label()
+            )));
+    }
+    Ok(())
+}
+
+/// How many medals of a B2B batch to make again (all by default).
+fn remake_quantity(requested: Option<u32>, original: &queries::OrderForSav) -> Result<Option<u32>> {
+    let quantite = match (requested, original.b2b_quantite) {
+        (None, q) => q,
+        (Some(n), Some(max)) if original.is_b2b && (1..=max).contains(&n) => Some(n),
+        (Some(_), Some(max)) if original.is_b2b => {
+            return Err(Error::invalid(format!(
+                "La quantité à refaire doit être comprise entre 1 et {max}."
+            )))
+        }
+        (Some(_), _) => {
+            return Err(Error::invalid(
+                "La quantité à refaire ne concerne que les commandes B2B.",
+            ))
+        }
+    };
+    Ok(quantite)
 }
 
 /// Creates the replacement of `original` with [`commandes::insert_order`]:
