@@ -90,8 +90,8 @@ pub fn create_user(ctx: &mut Ctx) -> Result<Response> {
         return Err(Error::forbidden());
     }
     // 2. Values.
-    let nom = clean_opt_name(body.nom.as_deref(), "nom")?;
-    let prenom = clean_opt_name(body.prenom.as_deref(), "prénom")?;
+    let nom = auth::clean_opt_name(body.nom.as_deref(), "nom")?;
+    let prenom = auth::clean_opt_name(body.prenom.as_deref(), "prénom")?;
     let tx = ctx.tx()?;
     check_atelier(tx, role, body.atelier_id)?;
     check_fabricant(tx, body.fabricant_id)?;
@@ -148,8 +148,8 @@ pub fn update_user(ctx: &mut Ctx) -> Result<Response> {
         refuse_own_lockout(actor, &body, new_role)?;
     }
     // 2. Values, before any lock is taken.
-    let nom = clean_opt_name(body.nom.as_deref(), "nom")?;
-    let prenom = clean_opt_name(body.prenom.as_deref(), "prénom")?;
+    let nom = auth::clean_opt_name(body.nom.as_deref(), "nom")?;
+    let prenom = auth::clean_opt_name(body.prenom.as_deref(), "prénom")?;
     let new_hash = body.password.as_deref().map(password::hash).transpose()?;
     let tx = ctx.tx()?;
     let current = queries::find_user(tx, id, true)?.ok_or_else(user_not_found)?;
@@ -283,10 +283,6 @@ fn parse_role(raw: &str) -> Result<Role> {
             "Rôle inconnu : choisir parmi sportif, operateur_fab, admin_fab, admin_chrono, super_admin.",
         )
     })
-}
-
-fn clean_opt_name(raw: Option<&str>, field: &str) -> Result<Option<String>> {
-    raw.map(|n| auth::clean_name(n, field)).transpose()
 }
 
 /// An operateur_fab works for one atelier (spec 10.5 "atelier assigné"): it

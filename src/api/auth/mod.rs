@@ -111,16 +111,8 @@ struct SetupBody {
 fn create_setup(ctx: &mut Ctx) -> Result<Response> {
     let body: SetupBody = ctx.json()?;
     let email = normalize_email(&body.email)?;
-    let nom = body
-        .nom
-        .as_deref()
-        .map(|n| clean_name(n, "nom"))
-        .transpose()?;
-    let prenom = body
-        .prenom
-        .as_deref()
-        .map(|n| clean_name(n, "prénom"))
-        .transpose()?;
+    let nom = clean_opt_name(body.nom.as_deref(), "nom")?;
+    let prenom = clean_opt_name(body.prenom.as_deref(), "prénom")?;
     let hash = password::hash(&body.password)?;
     let tx = ctx.tx()?;
     // The locking read serialises concurrent setups: the second one waits,
@@ -401,16 +393,8 @@ struct ProfileBody {
 fn update_profile(ctx: &mut Ctx) -> Result<Response> {
     let body: ProfileBody = ctx.json()?;
     let id = ctx.user_id()?;
-    let nom = body
-        .nom
-        .as_deref()
-        .map(|n| clean_name(n, "nom"))
-        .transpose()?;
-    let prenom = body
-        .prenom
-        .as_deref()
-        .map(|n| clean_name(n, "prénom"))
-        .transpose()?;
+    let nom = clean_opt_name(body.nom.as_deref(), "nom")?;
+    let prenom = clean_opt_name(body.prenom.as_deref(), "prénom")?;
     let new_hash = match (&body.mot_de_passe_actuel, &body.nouveau_mot_de_passe) {
         (_, None) => None,
         (None, Some(_)) => {
@@ -452,6 +436,11 @@ pub fn clean_name(raw: &str, field: &str) -> Result<String> {
         )));
     }
     Ok(name)
+}
+
+/// [`clean_name`] for an optional field.
+pub fn clean_opt_name(raw: Option<&str>, field: &str) -> Result<Option<String>> {
+    raw.map(|n| clean_name(n, field)).transpose()
 }
 
 /// Lower-cases and checks an email address.
