@@ -4,6 +4,7 @@
 //! an admin_chrono's check before they are ranked
 //! ([`super::queries::needs_moderation`]).
 
+use super::queries::Course;
 use super::{active_course, gpx, queries, reload, upload, MAX_DUREE_SECS};
 use super::{DEFAULT_FINISH_RADIUS_KM, DEFAULT_START_RADIUS_M};
 use crate::error::catalog;
@@ -198,19 +199,7 @@ pub fn create_chrono_gpx(ctx: &mut Ctx) -> Result<Response> {
     let (Some(depart), Some(sommet)) = (course.depart, course.sommet) else {
         return Err(catalog::COURSE_WITHOUT_COORDINATES.err());
     };
-    let zones = gpx::Zones {
-        depart,
-        start_radius_m: course
-            .start_radius_m
-            .filter(|r| *r > 0)
-            .map_or(DEFAULT_START_RADIUS_M, |r| r as f64),
-        sommet,
-        finish_radius_m: course
-            .rayon_km
-            .filter(|r| *r > 0.0)
-            .unwrap_or(DEFAULT_FINISH_RADIUS_KM)
-            * 1000.0,
-    };
+    let zones = course_zones(&course, depart, sommet);
     // 3. The effort in the track.
     let track = gpx::parse(&file.data).map_err(|e| gpx_error(e, &zones))?;
     let effort = gpx::analyse(&track.points, &zones).map_err(|e| gpx_error(e, &zones))?;
@@ -228,18 +217,7 @@ pub fn create_chrono_gpx(ctx: &mut Ctx) -> Result<Response> {
     if queries::gpx_already_imported(conn, user_id, course.id, effort.start.t, duree)? {
         return Err(catalog::GPX_ALREADY_IMPORTED.err());
     }
-    let meta = json!({
-        "points": track.total_points,
-        "points_horodates": track.points.len(),
-        "distance_km": round2(gpx::length_km(&track.points)),
-        "distance_effort_km": round2(effort.effort_km),
-        "debut": time::iso_utc(effort.start.t.unsigned_abs()),
-        "fin": time::iso_utc(effort.finish.t.unsigned_abs()),
-        "ecart_depart_m": effort.start_distance_m.round(),
-        "ecart_arrivee_m": effort.finish_distance_m.round(),
-        "rayon_depart_m": zones.start_radius_m,
-        "rayon_arrivee_m": zones.finish_radius_m,
-    });
+    let meta = gpx_meta(&track, &effort, &zones);
     let gps = format!("{:.7},{:.7}", effort.finish.lat, effort.finish.lng);
     let proof = upload::new_relative_path("gpx");
     let tx = ctx.tx()?;
@@ -263,6 +241,40 @@ pub fn create_chrono_gpx(ctx: &mut Ctx) -> Result<Response> {
     ctx.audit_entity("chrono", id);
     ctx.audit_details(json!({ "action": "gpx", "duree_secondes": duree, "gpx": meta }));
     Ok(Response::created(&chrono.to_json()))
+}
+
+/// The start and finish zones of a course, with the default radii where
+/// none is set.
+fn course_zones(course: &Course, depart: (f64, f64), sommet: (f64, f64)) -> gpx::Zones {
+    gpx::Zones {
+        depart,
+        start_radius_m: course
+            .start_radius_m
+            .filter(|r| *r > 0)
+            .map_or(DEFAULT_START_RADIUS_M, |r| r as f64),
+        sommet,
+        finish_radius_m: course
+            .rayon_km
+            .filter(|r| *r > 0.0)
+            .unwrap_or(DEFAULT_FINISH_RADIUS_KM)
+            * 1000.0,
+    }
+}
+
+/// What the admin_chrono sees of the track beside the chrono.
+fn gpx_meta(track: &gpx::Track, effort: &gpx::Effort, zones: &gpx::Zones) -> serde_json::Value {
+    json!({
+        "points": track.total_points,
+        "points_horodates": track.points.len(),
+        "distance_km": round2(gpx::length_km(&track.points)),
+        "distance_effort_km": round2(effort.effort_km),
+        "debut": time::iso_utc(effort.start.t.unsigned_abs()),
+        "fin": time::iso_utc(effort.finish.t.unsigned_abs()),
+        "ecart_depart_m": effort.start_distance_m.round(),
+        "ecart_arrivee_m": effort.finish_distance_m.round(),
+        "rayon_depart_m": zones.start_radius_m,
+        "rayon_arrivee_m": zones.finish_radius_m,
+    })
 }
 
 fn round2(x: f64) -> f64 {

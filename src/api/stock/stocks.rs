@@ -141,6 +141,41 @@ struct MovementBody {
     motif: Option<String>,
 }
 
+/// Checks a manual movement: a known type, a quantity in range (the new
+/// count for an `ajustement`), a motif of at most 500 characters, required
+/// for `sortie` and `ajustement`; returns the trimmed motif.
+fn check_movement<'a>(
+    kind: &str,
+    quantite: i64,
+    motif: Option<&'a str>,
+) -> Result<Option<&'a str>> {
+    if !MANUAL_TYPES.contains(&kind) {
+        return Err(Error::invalid(
+            "Type de mouvement invalide : entree, sortie, ajustement ou retour (la consommation par gravure est automatique).",
+        ));
+    }
+    let min = if kind == "ajustement" { 0 } else { 1 };
+    if !(min..=MAX_QUANTITE).contains(&quantite) {
+        return Err(Error::invalid(if kind == "ajustement" {
+            format!("Pour un ajustement, la quantité est le nouveau stock compté : entre 0 et {MAX_QUANTITE}.")
+        } else {
+            format!("La quantité doit être un nombre entier entre 1 et {MAX_QUANTITE}.")
+        }));
+    }
+    let motif = motif.map(str::trim).filter(|m| !m.is_empty());
+    if motif.is_some_and(|m| m.chars().count() > 500) {
+        return Err(Error::invalid(
+            "Le motif ne peut pas dépasser 500 caractères.",
+        ));
+    }
+    if motif.is_none() && matches!(kind, "sortie" | "ajustement") {
+        return Err(Error::invalid(
+            "Le motif est obligatoire pour une sortie ou un ajustement de stock.",
+        ));
+    }
+    Ok(motif)
+}
+
 /// Spec 4.28 / issue: "mouvements (entrée, sortie, ajustement, retour — qui,
 /// quand, pourquoi)".
 ///
@@ -153,34 +188,7 @@ pub fn create_mouvement(ctx: &mut Ctx) -> Result<Response> {
     let body: MovementBody = ctx.json()?;
     // 1. The values.
     let kind = body.kind.trim();
-    if !MANUAL_TYPES.contains(&kind) {
-        return Err(Error::invalid(
-            "Type de mouvement invalide : entree, sortie, ajustement ou retour (la consommation par gravure est automatique).",
-        ));
-    }
-    let min = if kind == "ajustement" { 0 } else { 1 };
-    if !(min..=MAX_QUANTITE).contains(&body.quantite) {
-        return Err(Error::invalid(if kind == "ajustement" {
-            format!("Pour un ajustement, la quantité est le nouveau stock compté : entre 0 et {MAX_QUANTITE}.")
-        } else {
-            format!("La quantité doit être un nombre entier entre 1 et {MAX_QUANTITE}.")
-        }));
-    }
-    let motif = body
-        .motif
-        .as_deref()
-        .map(str::trim)
-        .filter(|m| !m.is_empty());
-    if motif.is_some_and(|m| m.chars().count() > 500) {
-        return Err(Error::invalid(
-            "Le motif ne peut pas dépasser 500 caractères.",
-        ));
-    }
-    if motif.is_none() && matches!(kind, "sortie" | "ajustement") {
-        return Err(Error::invalid(
-            "Le motif est obligatoire pour une sortie ou un ajustement de stock.",
-        ));
-    }
+    let motif = check_movement(kind, body.quantite, body.motif.as_deref())?;
     let claims = ctx.claims()?.clone();
     let tx = ctx.tx()?;
     // 2. An operator moves the stock of its own atelier only.
