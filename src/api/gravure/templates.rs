@@ -172,8 +172,39 @@ pub fn create_template(ctx: &mut Ctx) -> Result<Response> {
     };
     check_produit(ctx, produit_id)?;
     // 3. A DXF, with only known placeholders.
-    let analysis = match dxf_fill::load(&file.data) {
-        Ok(d) => dxf_fill::analyze_bytes(&d, &file.data),
+    let (analysis, avertissements) = analyse_template(&file.data)?;
+    // 4. Stored under a random name, then the row.
+    let sha = tokens::sha256_hex(&file.data);
+    let relative = format!("templates_dxf/{}.dxf", tokens::random_hex(16));
+    let path = super::storage_file(ctx.config, &relative)?;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(&path, &file.data)?;
+    let placeholders = json!(analysis.placeholders);
+    let id = queries::insert_template(
+        ctx.conn()?,
+        &values,
+        &relative,
+        original.as_deref(),
+        &sha,
+        &placeholders,
+    )?;
+    ctx.audit_entity("template_gravure", id);
+    ctx.audit_details(json!({ "nom": values.nom, "sha256": sha, "placeholders": placeholders }));
+    let t = queries::find_template(ctx.conn()?, id, false)?.ok_or_else(template_not_found)?;
+    let mut body = t.to_json();
+    body["avertissements"] = json!(avertissements);
+    body["emprise_mm"] = json!(analysis.emprise);
+    body["nb_entites"] = json!(analysis.nb_entites);
+    Ok(Response::created(&body))
+}
+
+/// Parses an uploaded DXF: refused when unreadable or when it uses an
+/// unknown placeholder; returns its analysis and the warnings to show.
+fn analyse_template(data: &[u8]) -> Result<(dxf_fill::Analysis, Vec<String>)> {
+    let analysis = match dxf_fill::load(data) {
+        Ok(d) => dxf_fill::analyze_bytes(&d, data),
         Err(dxf_fill::FillError::Invalid(m) | dxf_fill::FillError::Unusable(m)) => {
             return Err(catalog::DXF_INVALID.msg(m))
         }
@@ -202,31 +233,7 @@ pub fn create_template(ctx: &mut Ctx) -> Result<Response> {
                 .into(),
         );
     }
-    // 4. Stored under a random name, then the row.
-    let sha = tokens::sha256_hex(&file.data);
-    let relative = format!("templates_dxf/{}.dxf", tokens::random_hex(16));
-    let path = super::storage_file(ctx.config, &relative)?;
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    std::fs::write(&path, &file.data)?;
-    let placeholders = json!(analysis.placeholders);
-    let id = queries::insert_template(
-        ctx.conn()?,
-        &values,
-        &relative,
-        original.as_deref(),
-        &sha,
-        &placeholders,
-    )?;
-    ctx.audit_entity("template_gravure", id);
-    ctx.audit_details(json!({ "nom": values.nom, "sha256": sha, "placeholders": placeholders }));
-    let t = queries::find_template(ctx.conn()?, id, false)?.ok_or_else(template_not_found)?;
-    let mut body = t.to_json();
-    body["avertissements"] = json!(avertissements);
-    body["emprise_mm"] = json!(analysis.emprise);
-    body["nb_entites"] = json!(analysis.nb_entites);
-    Ok(Response::created(&body))
+    Ok((analysis, avertissements))
 }
 
 #[derive(Deserialize)]
