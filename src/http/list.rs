@@ -5,6 +5,7 @@
 
 use crate::error::{Error, Result};
 use crate::http::Request;
+use mysql::prelude::Queryable;
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -156,6 +157,29 @@ impl Where {
     /// The bound values, in clause order.
     pub fn params(&self) -> Vec<mysql::Value> {
         self.params.clone()
+    }
+
+    /// One page of `SELECT {columns} {from}` filtered by these clauses and
+    /// ordered by `order_by` (fixed SQL written in our code), each row
+    /// turned into an item by `item`, with the total count.
+    pub fn page_of<T>(
+        &self,
+        conn: &mut impl Queryable,
+        columns: &str,
+        from: &str,
+        order_by: &str,
+        page: &Page,
+        item: impl FnMut(mysql::Row) -> Result<T>,
+    ) -> Result<(Vec<T>, u64)> {
+        let from_where = format!("{from}{}", self.sql());
+        let total: Option<u64> =
+            conn.exec_first(format!("SELECT COUNT(*) {from_where}"), self.params())?;
+        let rows: Vec<mysql::Row> = conn.exec(
+            format!("SELECT {columns} {from_where} ORDER BY {order_by} LIMIT ? OFFSET ?"),
+            self.params_paged(page),
+        )?;
+        let items = rows.into_iter().map(item).collect::<Result<_>>()?;
+        Ok((items, total.unwrap_or(0)))
     }
 
     /// The bound values followed by LIMIT and OFFSET of `page`.

@@ -10,12 +10,6 @@ use mysql::prelude::Queryable;
 use mysql::{params, Conn, Row};
 use serde_json::{json, Value};
 
-/// Counts the rows of `from_where` (a fixed `FROM ... WHERE ...` text).
-pub fn count(conn: &mut Conn, from_where: &str, params: Vec<mysql::Value>) -> Result<u64> {
-    let n: Option<u64> = conn.exec_first(format!("SELECT COUNT(*) {from_where}"), params)?;
-    Ok(n.unwrap_or(0))
-}
-
 // --- ateliers -----------------------------------------------------------
 
 /// An atelier's id by its code.
@@ -46,14 +40,14 @@ fn atelier_json(mut row: Row) -> Result<Value> {
 
 /// One page of ateliers matching `filter`, by code.
 pub fn list_ateliers(conn: &mut Conn, filter: &Where, page: &Page) -> Result<(Vec<Value>, u64)> {
-    let from_where = format!("{ATELIER_FROM}{}", filter.sql());
-    let total = count(conn, &from_where, filter.params())?;
-    let rows: Vec<Row> = conn.exec(
-        format!("SELECT {ATELIER_COLUMNS} {from_where} ORDER BY a.code LIMIT ? OFFSET ?"),
-        filter.params_paged(page),
-    )?;
-    let items = rows.into_iter().map(atelier_json).collect::<Result<_>>()?;
-    Ok((items, total))
+    filter.page_of(
+        conn,
+        ATELIER_COLUMNS,
+        ATELIER_FROM,
+        "a.code",
+        page,
+        atelier_json,
+    )
 }
 
 /// One atelier as JSON.
@@ -209,16 +203,8 @@ fn stock_json(mut row: Row) -> Result<Value> {
 
 /// One page of stock lines matching `filter`, by course name then atelier.
 pub fn list_stocks(conn: &mut Conn, filter: &Where, page: &Page) -> Result<(Vec<Value>, u64)> {
-    let from_where = format!("{STOCK_FROM}{}", filter.sql());
-    let total = count(conn, &from_where, filter.params())?;
-    let rows: Vec<Row> = conn.exec(
-        format!(
-            "SELECT {STOCK_COLUMNS} {from_where} ORDER BY p.nom, a.code, s.id LIMIT ? OFFSET ?"
-        ),
-        filter.params_paged(page),
-    )?;
-    let items = rows.into_iter().map(stock_json).collect::<Result<_>>()?;
-    Ok((items, total))
+    let order = "p.nom, a.code, s.id";
+    filter.page_of(conn, STOCK_COLUMNS, STOCK_FROM, order, page, stock_json)
 }
 
 /// One stock line as JSON.
@@ -347,14 +333,14 @@ fn movement_json(mut row: Row) -> Result<Value> {
 
 /// One page of the journal matching `filter`, newest first.
 pub fn list_movements(conn: &mut Conn, filter: &Where, page: &Page) -> Result<(Vec<Value>, u64)> {
-    let from_where = format!("{MOVEMENT_FROM}{}", filter.sql());
-    let total = count(conn, &from_where, filter.params())?;
-    let rows: Vec<Row> = conn.exec(
-        format!("SELECT {MOVEMENT_COLUMNS} {from_where} ORDER BY m.id DESC LIMIT ? OFFSET ?"),
-        filter.params_paged(page),
-    )?;
-    let items = rows.into_iter().map(movement_json).collect::<Result<_>>()?;
-    Ok((items, total))
+    filter.page_of(
+        conn,
+        MOVEMENT_COLUMNS,
+        MOVEMENT_FROM,
+        "m.id DESC",
+        page,
+        movement_json,
+    )
 }
 
 /// One journal row as JSON.
