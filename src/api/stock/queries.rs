@@ -2,12 +2,13 @@
 //! the low-stock alerts.
 
 use super::alert_message;
-use crate::db::rows::col;
+use crate::db::rows::{self, FromRow};
 use crate::error::catalog;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::http::list::{Page, Where};
 use mysql::prelude::Queryable;
 use mysql::{params, Conn, Row};
+use serde::Serialize;
 use serde_json::{json, Value};
 
 // --- ateliers -----------------------------------------------------------
@@ -23,19 +24,23 @@ const ATELIER_COLUMNS: &str = "a.id, a.code, a.nom, a.couleur, a.responsable_id,
      DATE_FORMAT(a.updated_at, '%Y-%m-%dT%H:%i:%s') AS updated_at";
 const ATELIER_FROM: &str = "FROM ateliers a LEFT JOIN users u ON u.id = a.responsable_id";
 
-fn atelier_json(mut row: Row) -> Result<Value> {
-    Ok(json!({
-        "id": col::<u64>(&mut row, "id")?,
-        "code": col::<String>(&mut row, "code")?,
-        "nom": col::<String>(&mut row, "nom")?,
-        "couleur": col::<String>(&mut row, "couleur")?,
-        "responsable_id": col::<Option<u64>>(&mut row, "responsable_id")?,
-        "responsable_nom": col::<Option<String>>(&mut row, "responsable_nom")?,
-        "adresse": col::<Option<String>>(&mut row, "adresse")?,
-        "actif": col::<bool>(&mut row, "actif")?,
-        "created_at": col::<String>(&mut row, "created_at")?,
-        "updated_at": col::<String>(&mut row, "updated_at")?,
-    }))
+/// An atelier as the API shows it.
+#[derive(Debug, FromRow, Serialize)]
+struct AtelierOut {
+    id: u64,
+    code: String,
+    nom: String,
+    couleur: String,
+    responsable_id: Option<u64>,
+    responsable_nom: Option<String>,
+    adresse: Option<String>,
+    actif: bool,
+    created_at: String,
+    updated_at: String,
+}
+
+fn atelier_json(row: Row) -> Result<Value> {
+    serde_json::to_value(rows::convert::<AtelierOut>(row)?).map_err(Error::internal)
 }
 
 /// One page of ateliers matching `filter`, by code.
@@ -178,27 +183,29 @@ pub fn delete_atelier(tx: &mut Conn, id: u64) -> Result<()> {
 
 const STOCK_COLUMNS: &str = "s.id, s.produit_id, p.nom AS produit_nom, p.code AS produit_code, \
      s.atelier_id, a.code AS atelier_code, a.nom AS atelier_nom, s.quantite, s.seuil_alerte, \
-     DATE_FORMAT(s.updated_at, '%Y-%m-%dT%H:%i:%s') AS updated_at";
+     (s.quantite <= s.seuil_alerte) AS alerte, DATE_FORMAT(s.updated_at, '%Y-%m-%dT%H:%i:%s') AS updated_at";
 /// The joins every stock query reads from.
 pub const STOCK_FROM: &str =
     "FROM stocks s JOIN produits p ON p.id = s.produit_id JOIN ateliers a ON a.id = s.atelier_id";
 
-fn stock_json(mut row: Row) -> Result<Value> {
-    let quantite: i64 = col(&mut row, "quantite")?;
-    let seuil: i64 = col(&mut row, "seuil_alerte")?;
-    Ok(json!({
-        "id": col::<u64>(&mut row, "id")?,
-        "produit_id": col::<u64>(&mut row, "produit_id")?,
-        "produit_nom": col::<String>(&mut row, "produit_nom")?,
-        "produit_code": col::<String>(&mut row, "produit_code")?,
-        "atelier_id": col::<u64>(&mut row, "atelier_id")?,
-        "atelier_code": col::<String>(&mut row, "atelier_code")?,
-        "atelier_nom": col::<String>(&mut row, "atelier_nom")?,
-        "quantite": quantite,
-        "seuil_alerte": seuil,
-        "alerte": quantite <= seuil,
-        "updated_at": col::<String>(&mut row, "updated_at")?,
-    }))
+/// A stock line as the API shows it (`alerte`: at or under its threshold).
+#[derive(Debug, FromRow, Serialize)]
+struct StockLine {
+    id: u64,
+    produit_id: u64,
+    produit_nom: String,
+    produit_code: String,
+    atelier_id: u64,
+    atelier_code: String,
+    atelier_nom: String,
+    quantite: i64,
+    seuil_alerte: i64,
+    alerte: bool,
+    updated_at: String,
+}
+
+fn stock_json(row: Row) -> Result<Value> {
+    serde_json::to_value(rows::convert::<StockLine>(row)?).map_err(Error::internal)
 }
 
 /// One page of stock lines matching `filter`, by course name then atelier.
@@ -311,24 +318,30 @@ pub const MOVEMENT_FROM: &str = "FROM stock_mouvements m \
      LEFT JOIN commandes c ON c.id = m.commande_id \
      LEFT JOIN users us ON us.id = m.user_id";
 
-fn movement_json(mut row: Row) -> Result<Value> {
-    Ok(json!({
-        "id": col::<u64>(&mut row, "id")?,
-        "stock_id": col::<u64>(&mut row, "stock_id")?,
-        "produit_id": col::<u64>(&mut row, "produit_id")?,
-        "produit_nom": col::<String>(&mut row, "produit_nom")?,
-        "atelier_id": col::<u64>(&mut row, "atelier_id")?,
-        "atelier_code": col::<String>(&mut row, "atelier_code")?,
-        "type": col::<String>(&mut row, "type")?,
-        "quantite": col::<i64>(&mut row, "quantite")?,
-        "quantite_apres": col::<i64>(&mut row, "quantite_apres")?,
-        "motif": col::<Option<String>>(&mut row, "motif")?,
-        "commande_id": col::<Option<u64>>(&mut row, "commande_id")?,
-        "commande_numero": col::<Option<String>>(&mut row, "commande_numero")?,
-        "user_id": col::<Option<u64>>(&mut row, "user_id")?,
-        "user_nom": col::<Option<String>>(&mut row, "user_nom")?,
-        "created_at": col::<String>(&mut row, "created_at")?,
-    }))
+/// A journal row as the API shows it.
+#[derive(Debug, FromRow, Serialize)]
+struct MovementOut {
+    id: u64,
+    stock_id: u64,
+    produit_id: u64,
+    produit_nom: String,
+    atelier_id: u64,
+    atelier_code: String,
+    #[serde(rename = "type")]
+    #[mysql(rename = "type")]
+    kind: String,
+    quantite: i64,
+    quantite_apres: i64,
+    motif: Option<String>,
+    commande_id: Option<u64>,
+    commande_numero: Option<String>,
+    user_id: Option<u64>,
+    user_nom: Option<String>,
+    created_at: String,
+}
+
+fn movement_json(row: Row) -> Result<Value> {
+    serde_json::to_value(rows::convert::<MovementOut>(row)?).map_err(Error::internal)
 }
 
 /// One page of the journal matching `filter`, newest first.
