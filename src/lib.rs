@@ -28,6 +28,7 @@ pub mod http;
 pub mod mail;
 pub mod ratelimit;
 pub mod security;
+pub mod text;
 pub mod time;
 
 pub use error::{Error, Result};

@@ -96,7 +96,7 @@ async function manualEntry(ev) {
       duree: $("saisie-duree").value,
       date_realisation: $("saisie-date").value,
     });
-    $("saisie-msg").textContent = "Temps enregistré, à valider.";
+    $("saisie-msg").textContent = "Temps enregistré : en attente de vérification.";
     $("saisie-msg").className = "notice";
   } catch (e) {
     $("saisie-msg").textContent = e.message;

@@ -27,6 +27,7 @@ pub mod health;
 pub mod openapi;
 pub mod parcours;
 pub mod sav;
+pub mod scope;
 pub mod stock;
 
 /// Every module's route table.

@@ -5,6 +5,7 @@
 //! into one document. A test checks that the document and the route table
 //! list exactly the same operations, so neither can drift from the other.
 
+use crate::error::catalog;
 use serde_json::{json, Map, Value};
 
 /// The merged document.
@@ -16,7 +17,11 @@ pub fn document() -> Value {
         "required": ["error", "code", "message"],
         "properties": {
             "error": { "type": "boolean", "const": true },
-            "code": { "type": "string", "description": "Code stable, en anglais (snake_case)" },
+            "code": {
+                "type": "string",
+                "description": "Code stable, en anglais (snake_case) : voir x-error-codes",
+                "enum": catalog::ALL.iter().map(|c| c.code).collect::<Vec<_>>()
+            },
             "message": { "type": "string", "description": "Message pour l'utilisateur, en français" }
         }
     }));
@@ -44,6 +49,7 @@ pub fn document() -> Value {
             "description": "API REST de MyKollector. Toutes les erreurs ont la forme {\"error\": true, \"code\": \"...\", \"message\": \"...\"}."
         },
         "servers": [{ "url": "/" }],
+        "x-error-codes": error_codes(),
         "components": {
             "securitySchemes": {
                 "bearer": { "type": "http", "scheme": "bearer", "bearerFormat": "JWT" }
@@ -52,6 +58,14 @@ pub fn document() -> Value {
         },
         "paths": paths
     })
+}
+
+/// The error catalogue: each code with its HTTP status and default message.
+fn error_codes() -> Value {
+    catalog::ALL
+        .iter()
+        .map(|c| json!({ "code": c.code, "status": c.status, "message": c.message }))
+        .collect()
 }
 
 #[cfg(test)]
@@ -110,5 +124,20 @@ mod tests {
                 r.path
             );
         }
+    }
+
+    #[test]
+    fn document_lists_the_error_catalogue() {
+        let doc = document();
+        let codes = doc["x-error-codes"].as_array().unwrap();
+        assert_eq!(codes.len(), catalog::ALL.len());
+        assert!(codes
+            .iter()
+            .any(|c| c["code"] == "order_not_found" && c["status"] == 404));
+        let listed = &doc["components"]["schemas"]["Error"]["properties"]["code"]["enum"];
+        assert!(listed
+            .as_array()
+            .unwrap()
+            .contains(&json!("validation_error")));
     }
 }

@@ -17,6 +17,7 @@
 
 pub mod migrate;
 pub mod staged;
+pub mod rows;
 
 use crate::config::DbConfig;
 use crate::error::{Error, Result};

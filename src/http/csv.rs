@@ -1,6 +1,7 @@
 //! CSV downloads for spreadsheet users (audit logs, lots): UTF-8 with a BOM so
 //! Excel detects the encoding, `;` as separator as French Excel expects, and
-//! RFC 4180 quoting.
+//! RFC 4180 quoting. Cells never carry control, bidi or zero-width
+//! characters ([`crate::text::is_invisible`]): they are dropped.
 
 use crate::http::Response;
 
@@ -28,6 +29,7 @@ fn push_row<'a>(out: &mut String, cells: impl Iterator<Item = &'a str>) {
 /// starting with `=`, `+`, `-` or `@` is prefixed with `'` so a spreadsheet
 /// never runs it as a formula (CSV injection).
 pub fn escape(cell: &str) -> String {
+    let cell = crate::text::strip_invisible(cell);
     let cell = if cell.starts_with(['=', '+', '-', '@']) && cell.parse::<f64>().is_err() {
         format!("'{cell}")
     } else {

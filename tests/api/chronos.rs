@@ -129,16 +129,23 @@ fn manual(u: &TestUser, produit_id: u64, secs: u64) -> u64 {
     id_of(&c)
 }
 
-/// A validated time, through the API.
+/// A validated time, through the API: a manual entry checked by an
+/// admin_chrono (issue 13 item 11: the athlete cannot validate it).
 fn validated(u: &TestUser, produit_id: u64, secs: u64) -> u64 {
     let id = manual(u, produit_id, secs);
-    patch(
-        &format!("/api/chrono/{id}/valider"),
-        Some(&u.token),
-        &json!({}),
-    )
-    .expect(200);
+    moderate(id, "valider");
     id
+}
+
+/// An admin_chrono's decision on a chrono.
+fn moderate(id: u64, decision: &str) -> Value {
+    let admin = user(Role::AdminChrono);
+    patch(
+        &format!("/api/admin/chronos/{id}"),
+        Some(&admin.token),
+        &json!({ "decision": decision }),
+    )
+    .expect(200)
 }
 
 fn statut(id: u64) -> String {
@@ -618,13 +625,15 @@ fn manual_entry_with_proof_file() {
     )
     .assert_error(404, "preuve_not_found");
 
-    // The athlete validates its manual entry like any other.
+    // The athlete cannot validate its manual entry: the admin_chrono does.
     patch(
         &format!("/api/chrono/{id}/valider"),
         Some(&u.token),
         &json!({}),
     )
-    .expect(200);
+    .assert_error(409, "chrono_awaits_verification");
+    assert_eq!(best(c, u.id), None);
+    moderate(id, "valider");
     assert_eq!(best(c, u.id), Some((5025, id)));
 }
 
@@ -835,14 +844,18 @@ fn gpx_track_gives_a_pending_chrono() {
     upload_gpx(&u, c, doc).assert_error(409, "gpx_already_imported");
     assert_eq!(chrono_count(u.id), 1);
 
-    // The athlete validates it; it ranks.
-    let v = patch(
+    // The athlete's track waits for an admin_chrono; then it ranks.
+    assert_eq!(r["verification"], "en attente de vérification");
+    patch(
         &format!("/api/chrono/{id}/valider"),
         Some(&u.token),
         &json!({}),
     )
-    .expect(200);
+    .assert_error(409, "chrono_awaits_verification");
+    assert_eq!(best(c, u.id), None);
+    let v = moderate(id, "valider");
     assert_eq!(v["statut"], "valide");
+    assert_eq!(v["verification"], "vérifié");
     assert_eq!(best(c, u.id), Some((5400, id)));
 }
 
@@ -1075,4 +1088,82 @@ fn rank_stays_an_index_count_on_a_big_course() {
         .unwrap();
     let key: Option<String> = plan[0].get("key").flatten();
     assert_eq!(key.as_deref(), Some("idx_classements_rang"), "{plan:?}");
+}
+
+// Issue 13 item 11: an athlete validated its own manual entry and went
+// straight to rank 1 of the public ranking.
+#[test]
+fn manual_chrono_is_not_ranked_until_moderated() {
+    let c = course();
+    let honest = athlete("Anne", "Girard");
+    validated(&honest, c, 4000);
+    let cheat = athlete("Paul", "Rapide");
+    let r = post(
+        "/api/chrono/manuel",
+        Some(&cheat.token),
+        &json!({ "produit_id": c, "duree": "00:10:00", "date_realisation": "2025-07-14" }),
+    )
+    .expect(201);
+    let id = id_of(&r);
+    assert_eq!(r["statut"], "attente_validation");
+    assert_eq!(r["verification"], "en attente de vérification");
+
+    // Its own validation is refused, in any form, and nothing is ranked.
+    for body in [json!({}), json!({ "ajustement_sec": -10 })] {
+        patch(
+            &format!("/api/chrono/{id}/valider"),
+            Some(&cheat.token),
+            &body,
+        )
+        .assert_error(409, "chrono_awaits_verification");
+    }
+    assert_eq!(statut(id), "attente_validation");
+    assert_eq!(best(c, cheat.id), None);
+    let ranking = classement(c, None, "");
+    assert_eq!(ranking["total"], 1);
+    assert_eq!(ranking["items"][0]["nom_affiche"], "Anne G.");
+    let history = get("/api/chrono/history", Some(&cheat.token)).expect(200);
+    assert_eq!(
+        history["items"][0]["verification"],
+        "en attente de vérification"
+    );
+
+    // It shows in the admin_chrono queue; once validated there, it ranks.
+    let admin = user(Role::AdminChrono);
+    let queue = get(
+        &format!("/api/admin/chronos/en-attente?produit_id={c}"),
+        Some(&admin.token),
+    )
+    .expect(200);
+    let queued: Vec<u64> = queue["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_u64().unwrap())
+        .collect();
+    assert_eq!(queued, vec![id]);
+    let v = moderate(id, "valider");
+    assert_eq!(v["verification"], "vérifié");
+    assert_eq!(best(c, cheat.id), Some((600, id)));
+    assert_eq!(
+        classement(c, None, "")["items"][0]["nom_affiche"],
+        "Paul R."
+    );
+
+    // A QR chrono keeps the athlete's own validation, with no check shown.
+    let qr = id_of(&start(&cheat, c).expect(201));
+    backdate(qr, 3000);
+    let stopped = post(
+        "/api/chrono/stop",
+        Some(&cheat.token),
+        &json!({ "chrono_id": qr }),
+    )
+    .expect(200);
+    assert!(stopped["verification"].is_null());
+    patch(
+        &format!("/api/chrono/{qr}/valider"),
+        Some(&cheat.token),
+        &json!({}),
+    )
+    .expect(200);
 }

@@ -1167,3 +1167,89 @@ fn a_crash_at_any_point_of_a_lot_creation_leaves_no_lot_or_a_downloadable_one() 
         assert!(config().storage_path.join(path).exists(), "{path} swept");
     }
 }
+
+// Issue 13 item 10: a B2B client name with BEL/ESC/RTL override reached the
+// lot CSV raw, and the engraving text given with a B2B order was ignored.
+#[test]
+fn engraved_text_refuses_invisible_characters() {
+    let at = atelier();
+    let p = produit();
+    let admin = user(Role::AdminFab);
+    let client = unique("Mairie de Gap ");
+    let b2b_body = |nom: &str, gravure: Option<&str>| {
+        let mut b = json!({ "b2b_client_nom": nom, "b2b_client_type": "mairie",
+                            "b2b_quantite": 3, "produit_id": p, "atelier_id": at });
+        if let Some(g) = gravure {
+            b["gravure"] = json!({ "nom": g });
+        }
+        b
+    };
+    for (nom, gravure) in [
+        (format!("{client}\u{7}"), None),
+        (format!("\u{1b}[31m{client}"), None),
+        (format!("{client}\u{202E}paG"), None),
+        (format!("{client}\u{200B}"), None),
+        (client.clone(), Some("TOUR\u{2067} DU QUEYRAS")),
+        (client.clone(), Some("TOUR\tDU QUEYRAS")),
+    ] {
+        let r = post(
+            "/api/commandes/b2b",
+            Some(&admin.token),
+            &b2b_body(&nom, gravure),
+        );
+        r.assert_error(422, "validation_error");
+        let message = r.json()["message"].as_str().unwrap().to_string();
+        assert!(message.contains("caractère invisible"), "{message}");
+    }
+    let written: u64 = db()
+        .exec_first(
+            "SELECT COUNT(*) FROM commandes WHERE b2b_client_nom LIKE ?",
+            (format!("{client}%"),),
+        )
+        .unwrap()
+        .unwrap();
+    assert_eq!(written, 0);
+
+    // Athlete names: on the profile, at user creation, at order validation.
+    let u = user(Role::Sportif);
+    for bad in ["Dupont\u{202E}", "Du\u{0}pont", "Zéro\u{200D}", "A\nB"] {
+        patch("/api/user/profil", Some(&u.token), &json!({ "nom": bad }))
+            .assert_error(422, "validation_error");
+    }
+    post(
+        "/api/admin/users",
+        Some(&user(Role::SuperAdmin).token),
+        &json!({ "email": format!("{}@test.mykollector.fr", unique("rlo")), "password": "motdepasse-1",
+                 "role": "sportif", "prenom": "Jean\u{202E}" }),
+    )
+    .assert_error(422, "validation_error");
+
+    // The engraving text given is engraved, not the client's name; a row
+    // written before the check lost its invisible characters in the CSV.
+    let given = post(
+        "/api/commandes/b2b",
+        Some(&admin.token),
+        &b2b_body(&client, Some("TOUR DU QUEYRAS")),
+    )
+    .expect(201)["id"]
+        .as_u64()
+        .unwrap();
+    let (legacy, _) = order(p, Some(at), &b2b("Mairie\u{7} de\u{202E} Gap"));
+    let t = upload_template(&admin, &[("colonnes", "1")])["id"]
+        .as_u64()
+        .unwrap();
+    let op = user_in(Role::OperateurFab, Some(at));
+    let lot = create_lot(&op.token, t, &[given, legacy]).expect(201)["id"]
+        .as_u64()
+        .unwrap();
+    let csv = get(&format!("/api/lots/{lot}/csv"), Some(&op.token)).text();
+    let lines: Vec<&str> = csv.trim_start_matches('\u{feff}').lines().collect();
+    assert!(lines[1].contains(";TOUR DU QUEYRAS;"), "{}", lines[1]);
+    assert!(!csv.contains(client.trim()), "client name engraved: {csv}");
+    assert!(lines[2].contains(";Mairie de Gap;"), "{}", lines[2]);
+    let cells = csv.trim_start_matches('\u{feff}').replace("\r\n", "");
+    assert!(
+        !cells.chars().any(mykollector::text::is_invisible),
+        "{csv:?}"
+    );
+}

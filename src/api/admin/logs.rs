@@ -1,10 +1,10 @@
 //! Spec §5.10 `GET /api/admin/logs` — "Journal d'audit" (admin+), and §14
 //! "Logs": "Filtrer par type, utilisateur, date, niveau. Export CSV."
 
-use super::queries::{self, LogRow, Where};
+use super::queries::{self, LogRow};
 use crate::error::{Error, Result};
 use crate::http::csv::csv_response;
-use crate::http::list::{like_contains, query_u64, Page};
+use crate::http::list::{like_contains, query_date, query_u64, Page, Where};
 use crate::http::{Ctx, Method, Response};
 
 /// Rows in one CSV export: a year of a busy site's writes is far more, and a
@@ -27,7 +27,14 @@ pub fn list_logs(ctx: &mut Ctx) -> Result<Response> {
         }
     };
     if csv {
-        let rows = queries::list_logs(ctx.conn()?, &filter, CSV_MAX_ROWS, 0)?;
+        let rows = queries::list_logs(
+            ctx.conn()?,
+            &filter,
+            &Page {
+                page: 1,
+                per_page: CSV_MAX_ROWS,
+            },
+        )?;
         let name = format!(
             "journal-audit-{}.csv",
             crate::time::now_iso_utc().get(..10).unwrap_or("export")
@@ -38,7 +45,7 @@ pub fn list_logs(ctx: &mut Ctx) -> Result<Response> {
     let page = Page::from_query(ctx.req)?;
     let conn = ctx.conn()?;
     let total = queries::count_logs(conn, &filter)?;
-    let rows = queries::list_logs(conn, &filter, page.per_page, page.offset())?;
+    let rows = queries::list_logs(conn, &filter, &page)?;
     let items: Vec<_> = rows.iter().map(LogRow::to_json).collect();
     Ok(Response::ok(&page.wrap(items, total)))
 }
@@ -75,8 +82,8 @@ fn log_filter(ctx: &Ctx) -> Result<Where> {
         }
         w.and("l.statut_http = ?", [status.into()]);
     }
-    let from = date_param(ctx, "from")?;
-    let to = date_param(ctx, "to")?;
+    let from = query_date(ctx.req, "from")?;
+    let to = query_date(ctx.req, "to")?;
     if let (Some(f), Some(t)) = (&from, &to) {
         // ISO dates compare as text.
         if f > t {
@@ -99,21 +106,6 @@ fn log_filter(ctx: &Ctx) -> Result<Where> {
         w.and("l.route LIKE ?", [like_contains(q.trim()).into()]);
     }
     Ok(w)
-}
-
-/// A `YYYY-MM-DD` query parameter that names a real day.
-fn date_param(ctx: &Ctx, key: &str) -> Result<Option<String>> {
-    let Some(raw) = ctx.req.query_param(key) else {
-        return Ok(None);
-    };
-    let raw = raw.trim();
-    if crate::time::is_calendar_date(raw) {
-        Ok(Some(raw.to_string()))
-    } else {
-        Err(Error::invalid(format!(
-            "Le paramètre {key} doit être une date au format AAAA-MM-JJ."
-        )))
-    }
 }
 
 const CSV_HEADER: &[&str] = &[

@@ -1,44 +1,15 @@
 //! SQL of the admin module: users as administrators see them, and the audit
 //! log.
 
+use crate::db::rows::{self, FromRow};
 use crate::error::Result;
+use crate::http::list::{Page, Where};
 use crate::security::account::{self, Account};
 use crate::security::Role;
 use mysql::prelude::Queryable;
-use mysql::{Conn, Row, Value};
+use mysql::{Conn, Row};
 use serde::Serialize;
 use serde_json::json;
-
-/// A WHERE clause assembled from fixed SQL fragments. The fragments are
-/// `&'static str`, so user text cannot reach the SQL: it only ever travels
-/// as bound parameters.
-#[derive(Debug, Default)]
-pub struct Where {
-    clauses: Vec<&'static str>,
-    params: Vec<Value>,
-}
-
-impl Where {
-    /// Adds `clause` (with one `?` per value) joined by AND.
-    pub fn and(&mut self, clause: &'static str, values: impl IntoIterator<Item = Value>) {
-        self.clauses.push(clause);
-        self.params.extend(values);
-    }
-
-    fn sql(&self) -> String {
-        if self.clauses.is_empty() {
-            String::new()
-        } else {
-            format!(" WHERE {}", self.clauses.join(" AND "))
-        }
-    }
-
-    fn params_with(&self, extra: &[u64]) -> Vec<Value> {
-        let mut p = self.params.clone();
-        p.extend(extra.iter().map(|v| Value::from(*v)));
-        p
-    }
-}
 
 // ---------------------------------------------------------------------------
 // Users
@@ -55,13 +26,26 @@ pub struct AdminUser {
     pub created_at: Option<String>,
 }
 
-impl AdminUser {
-    fn from_row(mut row: Row) -> Option<AdminUser> {
-        Some(AdminUser {
-            account: account::from_row(&mut row)?,
-            atelier_nom: row.take("atelier_nom")?,
-            fabricant_id: row.take("fabricant_id")?,
-            created_at: row.take("created_at")?,
+/// The admin-only columns of a user row; the account part is read by the
+/// shared `account::from_row`.
+#[derive(FromRow)]
+struct AdminColumns {
+    atelier_nom: Option<String>,
+    fabricant_id: Option<u64>,
+    created_at: Option<String>,
+}
+
+impl FromRow for AdminUser {
+    fn from_row_opt(mut row: Row) -> std::result::Result<Self, mysql::FromRowError> {
+        let extra = AdminColumns::from_row_opt(row.clone())?;
+        let Some(account) = account::from_row(&mut row) else {
+            return Err(mysql::FromRowError(row));
+        };
+        Ok(AdminUser {
+            account,
+            atelier_nom: extra.atelier_nom,
+            fabricant_id: extra.fabricant_id,
+            created_at: extra.created_at,
         })
     }
 }
@@ -75,48 +59,29 @@ const USER_SELECT: &str = r"SELECT u.id, u.email, u.role, u.nom, u.prenom, u.ate
 
 /// One page of users matching `filter` (anonymised accounts are never
 /// listed), newest first, and the total count.
-pub fn list_users(
-    conn: &mut Conn,
-    filter: &Where,
-    limit: u64,
-    offset: u64,
-) -> Result<(Vec<AdminUser>, u64)> {
+pub fn list_users(conn: &mut Conn, filter: &Where, page: &Page) -> Result<(Vec<AdminUser>, u64)> {
     let where_sql = filter.sql();
     let total: Option<u64> = conn.exec_first(
         format!("SELECT COUNT(*) FROM users u{where_sql}"),
-        filter.params_with(&[]),
+        filter.params(),
     )?;
-    let rows: Vec<Row> = conn.exec(
+    let users = rows::all(
+        conn,
         format!("{USER_SELECT}{where_sql} ORDER BY u.id DESC LIMIT ? OFFSET ?"),
-        filter.params_with(&[limit, offset]),
+        filter.params_paged(page),
     )?;
-    Ok((
-        rows.into_iter().filter_map(AdminUser::from_row).collect(),
-        total.unwrap_or(0),
-    ))
+    Ok((users, total.unwrap_or(0)))
 }
 
 /// A user by id (anonymised accounts count as gone); `lock` takes a locking
 /// read, for updates inside the request's transaction.
 pub fn find_user(conn: &mut Conn, id: u64, lock: bool) -> Result<Option<AdminUser>> {
     let lock_sql = if lock { " FOR UPDATE" } else { "" };
-    let row: Option<Row> = conn.exec_first(
+    rows::first(
+        conn,
         format!("{USER_SELECT} WHERE u.id = ? AND u.anonymized_at IS NULL{lock_sql}"),
         (id,),
-    )?;
-    Ok(row.and_then(AdminUser::from_row))
-}
-
-/// Whether an atelier exists.
-pub fn atelier_exists(conn: &mut Conn, id: u64) -> Result<bool> {
-    let n: Option<u64> = conn.exec_first("SELECT COUNT(*) FROM ateliers WHERE id = ?", (id,))?;
-    Ok(n.unwrap_or(0) > 0)
-}
-
-/// Whether a fabricant exists.
-pub fn fabricant_exists(conn: &mut Conn, id: u64) -> Result<bool> {
-    let n: Option<u64> = conn.exec_first("SELECT COUNT(*) FROM fabricants WHERE id = ?", (id,))?;
-    Ok(n.unwrap_or(0) > 0)
+    )
 }
 
 /// Sets the fabricant of a user just created (`auth::create_user` does not
@@ -190,7 +155,7 @@ pub fn revoke_sessions(conn: &mut Conn, user_id: u64) -> Result<u64> {
 // ---------------------------------------------------------------------------
 
 /// One row of `logs_audit`, with the acting user's current email.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, FromRow)]
 pub struct LogRow {
     pub id: u64,
     pub created_at: String,
@@ -201,6 +166,7 @@ pub struct LogRow {
     pub route: Option<String>,
     pub statut_http: Option<u16>,
     pub niveau: String,
+    #[mysql(rename = "type")]
     pub kind: String,
     pub entite: Option<String>,
     pub entite_id: Option<u64>,
@@ -236,27 +202,6 @@ impl LogRow {
             "duree_ms": self.duree_ms,
         })
     }
-
-    fn from_row(mut row: Row) -> Option<LogRow> {
-        Some(LogRow {
-            id: row.take("id")?,
-            created_at: row.take("created_at")?,
-            user_id: row.take("user_id")?,
-            user_email: row.take("user_email")?,
-            role: row.take("role")?,
-            methode: row.take("methode")?,
-            route: row.take("route")?,
-            statut_http: row.take("statut_http")?,
-            niveau: row.take("niveau")?,
-            kind: row.take("type")?,
-            entite: row.take("entite")?,
-            entite_id: row.take("entite_id")?,
-            details: row.take("details")?,
-            ip: row.take("ip")?,
-            user_agent: row.take("user_agent")?,
-            duree_ms: row.take("duree_ms")?,
-        })
-    }
 }
 
 // The user's current email wins; `l.user_email` keeps the address typed at a
@@ -268,22 +213,22 @@ const LOG_SELECT: &str = r"SELECT l.id, DATE_FORMAT(l.created_at, '%Y-%m-%dT%H:%
   FROM logs_audit l LEFT JOIN users u ON u.id = l.user_id";
 
 /// Audit rows matching `filter`, newest first.
-pub fn list_logs(conn: &mut Conn, filter: &Where, limit: u64, offset: u64) -> Result<Vec<LogRow>> {
-    let rows: Vec<Row> = conn.exec(
+pub fn list_logs(conn: &mut Conn, filter: &Where, page: &Page) -> Result<Vec<LogRow>> {
+    rows::all(
+        conn,
         format!(
             "{LOG_SELECT}{} ORDER BY l.created_at DESC, l.id DESC LIMIT ? OFFSET ?",
             filter.sql()
         ),
-        filter.params_with(&[limit, offset]),
-    )?;
-    Ok(rows.into_iter().filter_map(LogRow::from_row).collect())
+        filter.params_paged(page),
+    )
 }
 
 /// How many audit rows match `filter` (every filter is on `logs_audit`).
 pub fn count_logs(conn: &mut Conn, filter: &Where) -> Result<u64> {
     let n: Option<u64> = conn.exec_first(
         format!("SELECT COUNT(*) FROM logs_audit l{}", filter.sql()),
-        filter.params_with(&[]),
+        filter.params(),
     )?;
     Ok(n.unwrap_or(0))
 }

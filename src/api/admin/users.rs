@@ -4,10 +4,12 @@
 //! "deleted" user is deactivated, never removed, because orders, chronos and
 //! the audit log reference it.
 
-use super::queries::{self, UserUpdate, Where};
+use super::queries::{self, AdminUser, UserUpdate};
 use crate::api::auth;
+use crate::db::rows;
+use crate::error::catalog;
 use crate::error::{Error, Result};
-use crate::http::list::{like_contains, query_u64, Page};
+use crate::http::list::{like_contains, query_u64, Page, Where};
 use crate::http::{Ctx, Response};
 use crate::security::{password, Role};
 use mysql::Conn;
@@ -49,7 +51,7 @@ pub fn list_users(ctx: &mut Ctx) -> Result<Response> {
     if let Some(atelier_id) = query_u64(ctx.req, "atelier_id")? {
         filter.and("u.atelier_id = ?", [atelier_id.into()]);
     }
-    let (users, total) = queries::list_users(ctx.conn()?, &filter, page.per_page, page.offset())?;
+    let (users, total) = queries::list_users(ctx.conn()?, &filter, &page)?;
     let items: Vec<_> = users.iter().map(|u| json!(u)).collect();
     Ok(Response::ok(&page.wrap(items, total)))
 }
@@ -88,8 +90,8 @@ pub fn create_user(ctx: &mut Ctx) -> Result<Response> {
         return Err(Error::forbidden());
     }
     // 2. Values.
-    let nom = clean_opt_name(body.nom.as_deref(), "nom")?;
-    let prenom = clean_opt_name(body.prenom.as_deref(), "prénom")?;
+    let nom = auth::clean_opt_name(body.nom.as_deref(), "nom")?;
+    let prenom = auth::clean_opt_name(body.prenom.as_deref(), "prénom")?;
     let tx = ctx.tx()?;
     check_atelier(tx, role, body.atelier_id)?;
     check_fabricant(tx, body.fabricant_id)?;
@@ -143,19 +145,11 @@ pub fn update_user(ctx: &mut Ctx) -> Result<Response> {
     // 1. Nobody locks themselves out or demotes themselves (another admin
     //    must do it, so there is always someone left to undo it).
     if id == actor_id {
-        if body.actif == Some(false) {
-            return Err(cannot_deactivate_self());
-        }
-        if new_role.is_some_and(|r| r != actor) {
-            return Err(Error::conflict(
-                "cannot_change_own_role",
-                "Vous ne pouvez pas modifier votre propre rôle.",
-            ));
-        }
+        refuse_own_lockout(actor, &body, new_role)?;
     }
     // 2. Values, before any lock is taken.
-    let nom = clean_opt_name(body.nom.as_deref(), "nom")?;
-    let prenom = clean_opt_name(body.prenom.as_deref(), "prénom")?;
+    let nom = auth::clean_opt_name(body.nom.as_deref(), "nom")?;
+    let prenom = auth::clean_opt_name(body.prenom.as_deref(), "prénom")?;
     let new_hash = body.password.as_deref().map(password::hash).transpose()?;
     let tx = ctx.tx()?;
     let current = queries::find_user(tx, id, true)?.ok_or_else(user_not_found)?;
@@ -177,36 +171,17 @@ pub fn update_user(ctx: &mut Ctx) -> Result<Response> {
     if body.fabricant_id.is_some() {
         check_fabricant(tx, fabricant_id)?;
     }
-    let mut changes = Vec::new();
-    for (field, changed) in [
-        ("role", role != current.account.role),
-        ("nom", nom.is_some() && nom != current.account.nom),
-        (
-            "prenom",
-            prenom.is_some() && prenom != current.account.prenom,
-        ),
-        ("atelier_id", atelier_id != current.account.atelier_id),
-        ("fabricant_id", fabricant_id != current.fabricant_id),
-        ("actif", actif != current.account.actif),
-        ("password", new_hash.is_some()),
-    ] {
-        if changed {
-            changes.push(field);
-        }
-    }
+    let update = UserUpdate {
+        role,
+        nom: nom.as_deref().or(current.account.nom.as_deref()),
+        prenom: prenom.as_deref().or(current.account.prenom.as_deref()),
+        atelier_id,
+        fabricant_id,
+        actif,
+    };
+    let changes = changed_fields(&current, &update, new_hash.is_some());
     // 5. Write.
-    queries::update_user(
-        tx,
-        id,
-        &UserUpdate {
-            role,
-            nom: nom.as_deref().or(current.account.nom.as_deref()),
-            prenom: prenom.as_deref().or(current.account.prenom.as_deref()),
-            atelier_id,
-            fabricant_id,
-            actif,
-        },
-    )?;
+    queries::update_user(tx, id, &update)?;
     if let Some(hash) = &new_hash {
         queries::set_password(tx, id, hash)?;
     }
@@ -232,6 +207,35 @@ pub fn update_user(ctx: &mut Ctx) -> Result<Response> {
     let mut answer = json!(user);
     answer["sessions_revoked"] = json!(sessions_revoked);
     Ok(Response::ok(&answer))
+}
+
+/// An admin editing its own account may neither deactivate it nor change
+/// its role.
+fn refuse_own_lockout(actor: Role, body: &UpdateBody, new_role: Option<Role>) -> Result<()> {
+    if body.actif == Some(false) {
+        return Err(cannot_deactivate_self());
+    }
+    if new_role.is_some_and(|r| r != actor) {
+        return Err(catalog::CANNOT_CHANGE_OWN_ROLE.err());
+    }
+    Ok(())
+}
+
+/// The fields an update changes, for the audit log and session revocation.
+fn changed_fields(current: &AdminUser, new: &UserUpdate, password: bool) -> Vec<&'static str> {
+    let account = &current.account;
+    [
+        ("role", new.role != account.role),
+        ("nom", new.nom != account.nom.as_deref()),
+        ("prenom", new.prenom != account.prenom.as_deref()),
+        ("atelier_id", new.atelier_id != account.atelier_id),
+        ("fabricant_id", new.fabricant_id != current.fabricant_id),
+        ("actif", new.actif != account.actif),
+        ("password", password),
+    ]
+    .into_iter()
+    .filter_map(|(field, changed)| changed.then_some(field))
+    .collect()
 }
 
 /// Spec 5.10 `DELETE /api/admin/users/{id}`: "CRUD utilisateurs" — the
@@ -265,14 +269,11 @@ pub fn delete_user(ctx: &mut Ctx) -> Result<Response> {
 }
 
 fn user_not_found() -> Error {
-    Error::not_found("user_not_found", "Utilisateur introuvable.")
+    catalog::USER_NOT_FOUND.err()
 }
 
 fn cannot_deactivate_self() -> Error {
-    Error::conflict(
-        "cannot_deactivate_self",
-        "Vous ne pouvez pas désactiver votre propre compte.",
-    )
+    catalog::CANNOT_DEACTIVATE_SELF.err()
 }
 
 /// A role name of the API (`sportif`, `operateur_fab`…).
@@ -284,10 +285,6 @@ fn parse_role(raw: &str) -> Result<Role> {
     })
 }
 
-fn clean_opt_name(raw: Option<&str>, field: &str) -> Result<Option<String>> {
-    raw.map(|n| auth::clean_name(n, field)).transpose()
-}
-
 /// An operateur_fab works for one atelier (spec 10.5 "atelier assigné"): it
 /// must be given and exist. Other roles may name an existing atelier or none.
 fn check_atelier(conn: &mut Conn, role: Role, atelier_id: Option<u64>) -> Result<()> {
@@ -296,14 +293,14 @@ fn check_atelier(conn: &mut Conn, role: Role, atelier_id: Option<u64>) -> Result
             "Un opérateur de fabrication doit être rattaché à un atelier (atelier_id).",
         )),
         None => Ok(()),
-        Some(id) if queries::atelier_exists(conn, id)? => Ok(()),
+        Some(id) if rows::exists(conn, "ateliers", id)? => Ok(()),
         Some(_) => Err(Error::invalid("Cet atelier n'existe pas.")),
     }
 }
 
 fn check_fabricant(conn: &mut Conn, fabricant_id: Option<u64>) -> Result<()> {
     match fabricant_id {
-        Some(id) if !queries::fabricant_exists(conn, id)? => {
+        Some(id) if !rows::exists(conn, "fabricants", id)? => {
             Err(Error::invalid("Ce fabricant n'existe pas."))
         }
         _ => Ok(()),

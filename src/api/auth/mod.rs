@@ -8,6 +8,7 @@
 
 mod queries;
 
+use crate::error::catalog;
 use crate::error::{Error, Result, ResultExt};
 use crate::http::router::{route, Access, Route};
 use crate::http::{Ctx, Method, Response};
@@ -113,15 +114,14 @@ struct SetupBody {
 fn create_setup(ctx: &mut Ctx) -> Result<Response> {
     let body: SetupBody = ctx.json()?;
     let email = normalize_email(&body.email)?;
+    let nom = clean_opt_name(body.nom.as_deref(), "nom")?;
+    let prenom = clean_opt_name(body.prenom.as_deref(), "prénom")?;
     let hash = password::hash(&body.password)?;
     let tx = ctx.tx()?;
     // The locking read serialises concurrent setups: the second one waits,
     // then sees the first one's super_admin.
     if queries::super_admin_exists(tx, true)? {
-        return Err(Error::conflict(
-            "setup_already_done",
-            "L'installation est déjà faite : un super administrateur existe.",
-        ));
+        return Err(catalog::SETUP_ALREADY_DONE.err());
     }
     let id = queries::insert_user(
         tx,
@@ -129,8 +129,8 @@ fn create_setup(ctx: &mut Ctx) -> Result<Response> {
             email: &email,
             password_hash: &hash,
             role: Role::SuperAdmin,
-            nom: body.nom.as_deref(),
-            prenom: body.prenom.as_deref(),
+            nom: nom.as_deref(),
+            prenom: prenom.as_deref(),
             atelier_id: None,
         },
     )?;
@@ -180,10 +180,7 @@ fn login(ctx: &mut Ctx) -> Result<Response> {
         }
     };
     let Some(user) = user.filter(|_| verified) else {
-        return Err(Error::unauthorized(
-            "invalid_credentials",
-            "Email ou mot de passe incorrect.",
-        ));
+        return Err(catalog::INVALID_CREDENTIALS.err());
     };
     // Committed with the session: a right password costs no attempt.
     for (key, _) in &keys {
@@ -272,21 +269,13 @@ fn refresh(ctx: &mut Ctx) -> Result<Response> {
     // Read outside the transaction: a reuse revokes the family for good,
     // although the request then fails (and rolls back).
     let conn = ctx.autocommit()?;
-    let invalid = || {
-        Error::unauthorized(
-            "refresh_token_invalid",
-            "Session expirée ou invalide. Merci de vous reconnecter.",
-        )
-    };
+    let invalid = || catalog::REFRESH_TOKEN_INVALID.err();
     let session = queries::find_session(conn, &hash)?.ok_or_else(invalid)?;
     if session.revoked {
         queries::revoke_family(conn, &session.family_id)?;
         ctx.audit.user_id = Some(session.user_id);
         ctx.audit_details(json!({ "event": "refresh_token_reuse" }));
-        return Err(Error::unauthorized(
-            "refresh_token_reused",
-            "Ce jeton de session a déjà été utilisé : toutes vos sessions ont été fermées par sécurité. Merci de vous reconnecter.",
-        ));
+        return Err(catalog::REFRESH_TOKEN_REUSED.err());
     }
     if session.expired {
         return Err(invalid());
@@ -396,12 +385,7 @@ fn reset_password(ctx: &mut Ctx) -> Result<Response> {
     let tx = ctx.tx()?;
     let user_id =
         queries::consume_reset_token(tx, &tokens::sha256_hex(body.token.trim().as_bytes()))?
-            .ok_or_else(|| {
-                Error::bad_request(
-            "reset_token_invalid",
-            "Ce lien de réinitialisation est invalide ou a expiré. Merci d'en demander un nouveau.",
-        )
-            })?;
+            .ok_or_else(|| catalog::RESET_TOKEN_INVALID.err())?;
     queries::set_password(tx, user_id, &hash)?;
     queries::revoke_user_sessions(tx, user_id)?;
     ctx.audit.user_id = Some(user_id);
@@ -429,16 +413,8 @@ struct ProfileBody {
 fn update_profile(ctx: &mut Ctx) -> Result<Response> {
     let body: ProfileBody = ctx.json()?;
     let id = ctx.user_id()?;
-    let nom = body
-        .nom
-        .as_deref()
-        .map(|n| clean_name(n, "nom"))
-        .transpose()?;
-    let prenom = body
-        .prenom
-        .as_deref()
-        .map(|n| clean_name(n, "prénom"))
-        .transpose()?;
+    let nom = clean_opt_name(body.nom.as_deref(), "nom")?;
+    let prenom = clean_opt_name(body.prenom.as_deref(), "prénom")?;
     let new_hash = match (&body.mot_de_passe_actuel, &body.nouveau_mot_de_passe) {
         (_, None) => None,
         (None, Some(_)) => {
@@ -449,11 +425,7 @@ fn update_profile(ctx: &mut Ctx) -> Result<Response> {
         (Some(current), Some(new)) => {
             let user = queries::find_user_by_id(ctx.conn()?, id)?.ok_or_else(Error::forbidden)?;
             if !password::verify(current, &user.password_hash) {
-                return Err(Error::new(
-                    422,
-                    "wrong_password",
-                    "Le mot de passe actuel est incorrect.",
-                ));
+                return Err(catalog::WRONG_PASSWORD.err());
             }
             Some(password::hash(new)?)
         }
@@ -469,8 +441,11 @@ fn update_profile(ctx: &mut Ctx) -> Result<Response> {
 }
 
 /// Trims and checks a person's name for engraving: 1–100 characters, letters,
-/// spaces, hyphens and apostrophes (what a laser font can draw).
+/// spaces, hyphens and apostrophes (what a laser font can draw). An invisible
+/// character (control, bidi, zero-width) gets its own message rather than
+/// being folded into a space.
 pub fn clean_name(raw: &str, field: &str) -> Result<String> {
+    crate::text::check_engravable(raw, field)?;
     let name = raw.split_whitespace().collect::<Vec<_>>().join(" ");
     let ok_chars = name
         .chars()
@@ -481,6 +456,11 @@ pub fn clean_name(raw: &str, field: &str) -> Result<String> {
         )));
     }
     Ok(name)
+}
+
+/// [`clean_name`] for an optional field.
+pub fn clean_opt_name(raw: Option<&str>, field: &str) -> Result<Option<String>> {
+    raw.map(|n| clean_name(n, field)).transpose()
 }
 
 /// Lower-cases and checks an email address.
@@ -528,7 +508,7 @@ pub fn create_user(
     )
     .on_duplicate(
         "uk_users_email",
-        "email_taken",
+        &catalog::EMAIL_TAKEN,
         "Un compte existe déjà avec cette adresse email.",
     )
 }

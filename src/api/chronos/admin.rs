@@ -2,6 +2,7 @@
 //! "may only validate or reject chronos by hand"; the super admin may too).
 
 use super::{chrono_not_found, classement, ensure_pending, page_json, queries, upload};
+use crate::error::catalog;
 use crate::error::{Error, Result};
 use crate::http::list::Page;
 use crate::http::{Ctx, Response};
@@ -81,14 +82,13 @@ pub fn update_chrono_decision(ctx: &mut Ctx) -> Result<Response> {
         }
         "rejeter" => {
             if !matches!(locked.statut, "attente_validation" | "valide") {
-                return Err(Error::conflict(
-                    "chrono_not_pending",
-                    if locked.statut == "en_cours" {
+                return Err(
+                    catalog::CHRONO_NOT_PENDING.msg(if locked.statut == "en_cours" {
                         "Ce chrono est encore en cours : il ne peut pas être rejeté."
                     } else {
                         "Ce chrono est déjà annulé."
-                    },
-                ));
+                    }),
+                );
             }
             queries::reject(tx, id, admin_id, motif.as_deref())?;
             if locked.statut == "valide" {
@@ -119,7 +119,7 @@ pub fn update_chrono_decision(ctx: &mut Ctx) -> Result<Response> {
 pub fn show_chrono_preuve(ctx: &mut Ctx) -> Result<Response> {
     let id = ctx.id("id")?;
     let path = queries::proof_path(ctx.conn()?, id)?.ok_or_else(chrono_not_found)?;
-    let missing = || Error::not_found("preuve_not_found", "Aucune preuve jointe à ce chrono.");
+    let missing = || catalog::PREUVE_NOT_FOUND.err();
     let relative = path.ok_or_else(missing)?;
     let file = upload::resolve(&ctx.config.storage_path, &relative).ok_or_else(missing)?;
     let bytes = match std::fs::read(&file) {

@@ -1,10 +1,13 @@
 //! Chronos that arrive finished: manual entries (spec 5.3 `POST
 //! /api/chrono/manuel`, with an optional proof file) and GPX tracks
-//! (`POST /api/chrono/gpx`, the `gpx` source of spec 4.4). Both await
-//! validation like a stopped QR chrono.
+//! (`POST /api/chrono/gpx`, the `gpx` source of spec 4.4). Both wait for
+//! an admin_chrono's check before they are ranked
+//! ([`super::queries::needs_moderation`]).
 
+use super::queries::Course;
 use super::{active_course, gpx, queries, reload, upload, MAX_DUREE_SECS};
 use super::{DEFAULT_FINISH_RADIUS_KM, DEFAULT_START_RADIUS_M};
+use crate::error::catalog;
 use crate::error::{Error, Result};
 use crate::http::multipart::Form;
 use crate::http::{Ctx, Response};
@@ -105,8 +108,9 @@ fn read_manual_entry(ctx: &Ctx) -> Result<ManualEntry> {
 
 /// Spec 5.3 `POST /api/chrono/manuel`: "Saisie manuelle". JSON, or
 /// multipart with an optional `preuve` file (JPG, PNG, PDF or GPX, 5 MB),
-/// stored under `storage/preuves/`. The entry awaits validation like the
-/// others (by the athlete, or by an admin_chrono who can see the proof).
+/// stored under `storage/preuves/`. The entry waits for an admin_chrono,
+/// who can see the proof, before it is ranked; the athlete cannot validate
+/// it.
 pub fn create_chrono_manuel(ctx: &mut Ctx) -> Result<Response> {
     let user_id = ctx.user_id()?;
     let entry = read_manual_entry(ctx)?;
@@ -161,32 +165,16 @@ pub fn create_chrono_manuel(ctx: &mut Ctx) -> Result<Response> {
 
 fn gpx_error(e: gpx::GpxError, zones: &gpx::Zones) -> Error {
     match e {
-        gpx::GpxError::Invalid(_) => Error::new(
-            422,
-            "gpx_invalid",
-            "Ce fichier n'est pas une trace GPX lisible.",
-        ),
-        gpx::GpxError::NoTimestamps => Error::new(
-            422,
-            "gpx_no_timestamps",
-            "La trace GPX ne contient aucun point horodaté : impossible de calculer un temps.",
-        ),
-        gpx::GpxError::NeverStarted => Error::new(
-            422,
-            "gpx_never_started",
-            format!(
+        gpx::GpxError::Invalid(_) => catalog::GPX_INVALID.err(),
+        gpx::GpxError::NoTimestamps => catalog::GPX_NO_TIMESTAMPS.err(),
+        gpx::GpxError::NeverStarted => catalog::GPX_NEVER_STARTED.msg(format!(
                 "La trace ne passe jamais à moins de {:.0} m du départ du parcours.",
                 zones.start_radius_m
-            ),
-        ),
-        gpx::GpxError::NeverFinished => Error::new(
-            422,
-            "gpx_never_finished",
-            format!(
+            )),
+        gpx::GpxError::NeverFinished => catalog::GPX_NEVER_FINISHED.msg(format!(
                 "La trace part bien du départ mais n'atteint jamais l'arrivée (à moins de {:.0} m du sommet).",
                 zones.finish_radius_m
-            ),
-        ),
+            )),
     }
 }
 
@@ -209,25 +197,9 @@ pub fn create_chrono_gpx(ctx: &mut Ctx) -> Result<Response> {
     // 2. The course exists, is open, and has its start and summit.
     let course = active_course(ctx, produit_id)?;
     let (Some(depart), Some(sommet)) = (course.depart, course.sommet) else {
-        return Err(Error::new(
-            422,
-            "course_without_coordinates",
-            "Ce parcours n'a pas de coordonnées de départ et d'arrivée : import GPX impossible.",
-        ));
+        return Err(catalog::COURSE_WITHOUT_COORDINATES.err());
     };
-    let zones = gpx::Zones {
-        depart,
-        start_radius_m: course
-            .start_radius_m
-            .filter(|r| *r > 0)
-            .map_or(DEFAULT_START_RADIUS_M, |r| r as f64),
-        sommet,
-        finish_radius_m: course
-            .rayon_km
-            .filter(|r| *r > 0.0)
-            .unwrap_or(DEFAULT_FINISH_RADIUS_KM)
-            * 1000.0,
-    };
+    let zones = course_zones(&course, depart, sommet);
     // 3. The effort in the track.
     let track = gpx::parse(&file.data).map_err(|e| gpx_error(e, &zones))?;
     let effort = gpx::analyse(&track.points, &zones).map_err(|e| gpx_error(e, &zones))?;
@@ -243,23 +215,9 @@ pub fn create_chrono_gpx(ctx: &mut Ctx) -> Result<Response> {
         return Err(Error::invalid("La trace GPX est datée dans le futur."));
     }
     if queries::gpx_already_imported(conn, user_id, course.id, effort.start.t, duree)? {
-        return Err(Error::conflict(
-            "gpx_already_imported",
-            "Cette trace a déjà été importée pour ce parcours.",
-        ));
+        return Err(catalog::GPX_ALREADY_IMPORTED.err());
     }
-    let meta = json!({
-        "points": track.total_points,
-        "points_horodates": track.points.len(),
-        "distance_km": round2(gpx::length_km(&track.points)),
-        "distance_effort_km": round2(effort.effort_km),
-        "debut": time::iso_utc(effort.start.t.unsigned_abs()),
-        "fin": time::iso_utc(effort.finish.t.unsigned_abs()),
-        "ecart_depart_m": effort.start_distance_m.round(),
-        "ecart_arrivee_m": effort.finish_distance_m.round(),
-        "rayon_depart_m": zones.start_radius_m,
-        "rayon_arrivee_m": zones.finish_radius_m,
-    });
+    let meta = gpx_meta(&track, &effort, &zones);
     let gps = format!("{:.7},{:.7}", effort.finish.lat, effort.finish.lng);
     let proof = upload::new_relative_path("gpx");
     let tx = ctx.tx()?;
@@ -283,6 +241,40 @@ pub fn create_chrono_gpx(ctx: &mut Ctx) -> Result<Response> {
     ctx.audit_entity("chrono", id);
     ctx.audit_details(json!({ "action": "gpx", "duree_secondes": duree, "gpx": meta }));
     Ok(Response::created(&chrono.to_json()))
+}
+
+/// The start and finish zones of a course, with the default radii where
+/// none is set.
+fn course_zones(course: &Course, depart: (f64, f64), sommet: (f64, f64)) -> gpx::Zones {
+    gpx::Zones {
+        depart,
+        start_radius_m: course
+            .start_radius_m
+            .filter(|r| *r > 0)
+            .map_or(DEFAULT_START_RADIUS_M, |r| r as f64),
+        sommet,
+        finish_radius_m: course
+            .rayon_km
+            .filter(|r| *r > 0.0)
+            .unwrap_or(DEFAULT_FINISH_RADIUS_KM)
+            * 1000.0,
+    }
+}
+
+/// What the admin_chrono sees of the track beside the chrono.
+fn gpx_meta(track: &gpx::Track, effort: &gpx::Effort, zones: &gpx::Zones) -> serde_json::Value {
+    json!({
+        "points": track.total_points,
+        "points_horodates": track.points.len(),
+        "distance_km": round2(gpx::length_km(&track.points)),
+        "distance_effort_km": round2(effort.effort_km),
+        "debut": time::iso_utc(effort.start.t.unsigned_abs()),
+        "fin": time::iso_utc(effort.finish.t.unsigned_abs()),
+        "ecart_depart_m": effort.start_distance_m.round(),
+        "ecart_arrivee_m": effort.finish_distance_m.round(),
+        "rayon_depart_m": zones.start_radius_m,
+        "rayon_arrivee_m": zones.finish_radius_m,
+    })
 }
 
 fn round2(x: f64) -> f64 {

@@ -5,7 +5,9 @@
 //!
 //! Life of a chrono (`chronos.statut`): `en_cours` (QR only, one per athlete
 //! and course) → `attente_validation` (stopped, entered by hand, or found in
-//! a GPX track) → `valide` (by the athlete, or by an admin_chrono) or
+//! a GPX track) → `valide` (by the athlete for a QR chrono; only by an
+//! admin_chrono or the super admin for a manual entry or a GPX track, which
+//! the athlete sees as "en attente de vérification") or
 //! `annule` (rejected by an admin_chrono, with a reason; a validated chrono
 //! can still be annulled and the ranking is rebuilt).
 //!
@@ -28,6 +30,7 @@ mod upload;
 pub use classement::rank_of;
 pub use demo::seed_demo;
 
+use crate::error::catalog;
 use crate::error::{Error, Result};
 use crate::http::list::Page;
 use crate::http::router::{route, Access, Route, ADMIN_BUCKET, UPLOAD_BODY_LIMIT};
@@ -133,11 +136,11 @@ const DEFAULT_START_RADIUS_M: f64 = 300.0;
 const DEFAULT_FINISH_RADIUS_KM: f64 = 1.0;
 
 fn course_not_found() -> Error {
-    Error::not_found("parcours_not_found", "Parcours introuvable.")
+    catalog::PARCOURS_NOT_FOUND.err()
 }
 
 fn chrono_not_found() -> Error {
-    Error::not_found("chrono_not_found", "Chrono introuvable.")
+    catalog::CHRONO_NOT_FOUND.err()
 }
 
 /// A course that exists and is active (its deactivation message otherwise).
@@ -151,7 +154,7 @@ fn active_course(ctx: &mut Ctx, produit_id: u64) -> Result<Course> {
             .filter(|m| !m.is_empty())
             .unwrap_or("Ce parcours est momentanément désactivé.")
             .to_string();
-        return Err(Error::conflict("parcours_inactive", message));
+        return Err(catalog::PARCOURS_INACTIVE.msg(message));
     }
     Ok(course)
 }
@@ -211,10 +214,7 @@ fn create_chrono_start(ctx: &mut Ctx) -> Result<Response> {
     // 2. One running chrono per athlete and course (starts serialised per athlete).
     queries::lock_user(tx, user_id)?;
     if queries::running_chrono(tx, user_id, course.id)?.is_some() {
-        return Err(Error::conflict(
-            "chrono_already_running",
-            "Un chrono est déjà en cours sur ce parcours : arrêtez-le avant d'en démarrer un nouveau.",
-        ));
+        return Err(catalog::CHRONO_ALREADY_RUNNING.err());
     }
     let id = queries::insert_started(tx, user_id, course.id)?;
     let chrono = reload(tx, id)?;
@@ -277,7 +277,7 @@ fn update_chrono_stop(ctx: &mut Ctx) -> Result<Response> {
         (Some(id), _) => id,
         (None, Some(produit_id)) => queries::running_chrono(ctx.conn()?, user_id, produit_id)?
             .ok_or_else(|| {
-                Error::not_found("chrono_not_found", "Aucun chrono en cours sur ce parcours.")
+                catalog::CHRONO_NOT_FOUND.msg("Aucun chrono en cours sur ce parcours.")
             })?,
         (None, None) => {
             return Err(Error::invalid(
@@ -292,10 +292,7 @@ fn update_chrono_stop(ctx: &mut Ctx) -> Result<Response> {
         .ok_or_else(chrono_not_found)?;
     // 3. Only a running chrono stops.
     if locked.statut != "en_cours" {
-        return Err(Error::conflict(
-            "chrono_not_running",
-            "Ce chrono n'est pas en cours : il a déjà été arrêté.",
-        ));
+        return Err(catalog::CHRONO_NOT_RUNNING.err());
     }
     let measured = locked.ecoule_secondes.unwrap_or(0).max(0);
     check_adjustment(measured, ajustement)?;
@@ -330,8 +327,12 @@ fn update_chrono_validation(ctx: &mut Ctx) -> Result<Response> {
     let locked = queries::lock_chrono(tx, id)?
         .filter(|c| c.user_id == user_id)
         .ok_or_else(chrono_not_found)?;
-    // 2. Only a pending chrono.
+    // 2. Only a pending chrono the athlete may validate itself: a manual
+    //    entry or a GPX track waits for admin_chrono (spec 10.5).
     ensure_pending(locked.statut)?;
+    if locked.moderated {
+        return Err(catalog::CHRONO_AWAITS_VERIFICATION.err());
+    }
     // 3. The final time: measured + (new or kept) adjustment, positive.
     let measured = locked.duree_secondes.unwrap_or(0) - locked.ajustement_sec;
     let ajustement = body.ajustement_sec.unwrap_or(locked.ajustement_sec);
@@ -363,7 +364,7 @@ fn ensure_pending(statut: &str) -> Result<()> {
         "valide" => "Ce chrono est déjà validé.",
         _ => "Ce chrono a été annulé.",
     };
-    Err(Error::conflict("chrono_not_pending", message))
+    Err(catalog::CHRONO_NOT_PENDING.msg(message))
 }
 
 /// Statuses a list can be filtered on.

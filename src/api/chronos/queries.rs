@@ -1,9 +1,11 @@
 //! SQL of the chronos module: chronos, the courses they run on, and the
 //! `classements` table (best validated time per athlete and course).
 
+use crate::db::rows::{self, col, FromRow};
 use crate::error::Result;
 use crate::time;
 use mysql::prelude::Queryable;
+use mysql::FromRowError;
 use mysql::{params, Conn, Row};
 use serde_json::{json, Value};
 
@@ -32,26 +34,44 @@ pub fn find_course(conn: &mut Conn, id: u64) -> Result<Option<Course>> {
           WHERE p.id = ?",
         (id,),
     )?;
-    Ok(row.map(|mut r| {
+    row.map(|mut r| {
+        let r = &mut r;
         let pair = |a: Option<f64>, b: Option<f64>| a.zip(b);
-        Course {
-            id: r.take("id").unwrap_or_default(),
-            nom: r.take("nom").unwrap_or_default(),
-            slug: r.take("slug").unwrap_or_default(),
-            actif: r.take("actif").unwrap_or(true),
-            message_desactivation: r.take("message_desactivation").flatten(),
-            depart: pair(
-                r.take("depart_lat").flatten(),
-                r.take("depart_lng").flatten(),
-            ),
-            sommet: pair(
-                r.take("sommet_lat").flatten(),
-                r.take("sommet_lng").flatten(),
-            ),
-            rayon_km: r.take("rayon_km").flatten(),
-            start_radius_m: r.take("high_accuracy_start_distance_m").flatten(),
-        }
-    }))
+        Ok(Course {
+            id: col(r, "id")?,
+            nom: col(r, "nom")?,
+            slug: col(r, "slug")?,
+            actif: col(r, "actif")?,
+            message_desactivation: col(r, "message_desactivation")?,
+            depart: pair(col(r, "depart_lat")?, col(r, "depart_lng")?),
+            sommet: pair(col(r, "sommet_lat")?, col(r, "sommet_lng")?),
+            rayon_km: col(r, "rayon_km")?,
+            start_radius_m: col(r, "high_accuracy_start_distance_m")?,
+        })
+    })
+    .transpose()
+}
+
+/// Spec 10.5 gives the validation of manual entries to admin_chrono: a time
+/// the athlete typed, or a GPX track the athlete recorded and chose to send,
+/// is checked by a person before it is ranked. The athlete's own validation
+/// only applies to a time the server measured (QR start/stop) or found on
+/// Strava.
+pub fn needs_moderation(source: &str) -> bool {
+    matches!(source, "manuel" | "gpx")
+}
+
+/// What the athlete reads about the check of a chrono it cannot validate
+/// itself; `None` for chronos it validates.
+fn verification_label(source: &str, statut: &str) -> Option<&'static str> {
+    if !needs_moderation(source) {
+        return None;
+    }
+    Some(match statut {
+        "valide" => "vérifié",
+        "annule" => "refusé",
+        _ => "en attente de vérification",
+    })
 }
 
 /// A chrono as the API shows it.
@@ -90,36 +110,46 @@ const CHRONO_COLUMNS: &str = r"c.id, c.user_id, c.produit_id, p.nom AS parcours_
     CAST(c.gpx_meta AS CHAR) AS gpx_meta,
     IF(c.statut = 'en_cours', TIMESTAMPDIFF(SECOND, c.date_debut, NOW()), NULL) AS ecoule_secondes";
 
-impl ChronoRow {
-    fn from_row(mut r: Row) -> ChronoRow {
-        let athlete = r
-            .take::<Option<String>, _>("email")
-            .flatten()
-            .map(|email| (r.take("prenom").flatten(), r.take("nom").flatten(), email));
-        ChronoRow {
-            id: r.take("id").unwrap_or_default(),
-            user_id: r.take("user_id").unwrap_or_default(),
-            produit_id: r.take("produit_id").unwrap_or_default(),
-            parcours_nom: r.take("parcours_nom").unwrap_or_default(),
-            parcours_slug: r.take("parcours_slug").unwrap_or_default(),
-            duree_secondes: r.take("duree_secondes").flatten(),
-            ajustement_sec: r.take("ajustement_sec").unwrap_or_default(),
-            source: r.take("source").flatten().unwrap_or_default(),
-            statut: r.take("statut").flatten().unwrap_or_default(),
-            date_debut: r.take("date_debut").flatten(),
-            date_fin: r.take("date_fin").flatten(),
-            date_realisation: r.take("date_realisation").flatten(),
-            preuve_url: r.take("preuve_url").flatten(),
-            gps_arrivee: r.take("gps_arrivee").flatten(),
-            motif_rejet: r.take("motif_rejet").flatten(),
-            valide_at: r.take("valide_at").flatten(),
-            created_at: r.take("created_at").flatten(),
-            gpx_meta: r.take("gpx_meta").flatten(),
-            ecoule_secondes: r.take("ecoule_secondes").flatten(),
-            athlete,
-        }
+// By hand (not derived) because the athlete's identity is present only in
+// the admin_chrono queue's rows; every column is still read strictly.
+impl FromRow for ChronoRow {
+    fn from_row_opt(row: Row) -> std::result::Result<Self, FromRowError> {
+        chrono_from_row(&mut row.clone()).map_err(|_| FromRowError(row))
     }
+}
 
+fn chrono_from_row(r: &mut Row) -> Result<ChronoRow> {
+    let has_athlete = r.columns_ref().iter().any(|c| c.name_str() == "email");
+    let athlete = if has_athlete {
+        Some((col(r, "prenom")?, col(r, "nom")?, col(r, "email")?))
+    } else {
+        None
+    };
+    Ok(ChronoRow {
+        id: col(r, "id")?,
+        user_id: col(r, "user_id")?,
+        produit_id: col(r, "produit_id")?,
+        parcours_nom: col(r, "parcours_nom")?,
+        parcours_slug: col(r, "parcours_slug")?,
+        duree_secondes: col(r, "duree_secondes")?,
+        ajustement_sec: col(r, "ajustement_sec")?,
+        source: col::<Option<String>>(r, "source")?.unwrap_or_default(),
+        statut: col::<Option<String>>(r, "statut")?.unwrap_or_default(),
+        date_debut: col(r, "date_debut")?,
+        date_fin: col(r, "date_fin")?,
+        date_realisation: col(r, "date_realisation")?,
+        preuve_url: col(r, "preuve_url")?,
+        gps_arrivee: col(r, "gps_arrivee")?,
+        motif_rejet: col(r, "motif_rejet")?,
+        valide_at: col(r, "valide_at")?,
+        created_at: col(r, "created_at")?,
+        gpx_meta: col(r, "gpx_meta")?,
+        ecoule_secondes: col(r, "ecoule_secondes")?,
+        athlete,
+    })
+}
+
+impl ChronoRow {
     /// The JSON of a chrono. The proof file's storage path is never shown:
     /// only whether there is one.
     pub fn to_json(&self) -> Value {
@@ -142,6 +172,7 @@ impl ChronoRow {
             "valide_at": self.valide_at,
             "created_at": self.created_at,
             "gpx_meta": self.gpx_meta.as_deref().and_then(|m| serde_json::from_str::<Value>(m).ok()),
+            "verification": verification_label(&self.source, &self.statut),
         });
         if let Some(secs) = self.ecoule_secondes {
             v["ecoule_secondes"] = json!(secs);
@@ -160,7 +191,7 @@ pub fn find_chrono(conn: &mut Conn, id: u64) -> Result<Option<ChronoRow>> {
         "SELECT {CHRONO_COLUMNS} FROM chronos c JOIN produits p ON p.id = c.produit_id WHERE c.id = ?"
     );
     let row: Option<Row> = conn.exec_first(sql, (id,))?;
-    Ok(row.map(ChronoRow::from_row))
+    row.map(rows::convert).transpose()
 }
 
 /// The state of a chrono, read with a row lock (inside the transaction) so
@@ -175,18 +206,20 @@ pub struct Locked {
     pub ajustement_sec: i64,
     /// Seconds since `date_debut`, by the database clock.
     pub ecoule_secondes: Option<i64>,
+    /// Entered by the athlete (manual, GPX): only admin_chrono validates it.
+    pub moderated: bool,
 }
 
 /// Locks chrono `id` and reads its state.
 pub fn lock_chrono(tx: &mut Conn, id: u64) -> Result<Option<Locked>> {
-    let row: Option<(u64, u64, String, Option<i64>, i64, Option<i64>)> = tx.exec_first(
+    let row: Option<(u64, u64, String, Option<i64>, i64, Option<i64>, String)> = tx.exec_first(
         r"SELECT user_id, produit_id, statut, duree_secondes, COALESCE(ajustement_sec, 0),
-                 TIMESTAMPDIFF(SECOND, date_debut, NOW())
+                 TIMESTAMPDIFF(SECOND, date_debut, NOW()), COALESCE(source, 'qr')
           FROM chronos WHERE id = ? FOR UPDATE",
         (id,),
     )?;
     Ok(row.map(
-        |(user_id, produit_id, statut, duree, ajustement, ecoule)| Locked {
+        |(user_id, produit_id, statut, duree, ajustement, ecoule, source)| Locked {
             user_id,
             produit_id,
             statut: match statut.as_str() {
@@ -198,6 +231,7 @@ pub fn lock_chrono(tx: &mut Conn, id: u64) -> Result<Option<Locked>> {
             duree_secondes: duree,
             ajustement_sec: ajustement,
             ecoule_secondes: ecoule,
+            moderated: needs_moderation(&source),
         },
     ))
 }
@@ -375,10 +409,11 @@ fn page_of(
         ),
         values,
     )?;
-    Ok((
-        rows.into_iter().map(ChronoRow::from_row).collect(),
-        total.unwrap_or(0),
-    ))
+    let items = rows
+        .into_iter()
+        .map(crate::db::rows::convert)
+        .collect::<Result<_>>()?;
+    Ok((items, total.unwrap_or(0)))
 }
 
 /// The athlete's chronos, all statuses (or one), newest first.

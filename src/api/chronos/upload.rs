@@ -2,6 +2,7 @@
 //! `STORAGE_PATH/preuves/` with random names, never under the web root.
 //! `chronos.preuve_url` holds the storage-relative path (`preuves/<hex>.<ext>`).
 
+use crate::error::catalog;
 use crate::error::{Error, Result};
 use crate::security::tokens;
 use std::io::Write;
@@ -15,11 +16,7 @@ const AREA: &str = "preuves";
 
 /// 413 for a file over [`MAX_FILE_BYTES`].
 pub fn too_large() -> Error {
-    Error::new(
-        413,
-        "file_too_large",
-        "Le fichier dépasse la taille maximale autorisée (5 Mo).",
-    )
+    catalog::FILE_TOO_LARGE.err()
 }
 
 /// The kind of an uploaded file, from its content (the extension of its name
@@ -28,13 +25,7 @@ pub fn detect(filename: Option<&str>, data: &[u8]) -> Result<&'static str> {
     if data.len() > MAX_FILE_BYTES {
         return Err(too_large());
     }
-    let unsupported = || {
-        Error::new(
-            415,
-            "unsupported_file_type",
-            "Format de fichier non accepté : envoyez une photo JPG ou PNG, un PDF ou une trace GPX.",
-        )
-    };
+    let unsupported = || catalog::UNSUPPORTED_FILE_TYPE.err();
     let kind = if data.starts_with(&[0xFF, 0xD8, 0xFF]) {
         "jpg"
     } else if data.starts_with(b"\x89PNG\r\n\x1a\n") {

@@ -10,6 +10,7 @@ use crate::api::chronos;
 use crate::error::Result;
 use crate::http::{Ctx, Response};
 use crate::time::{french_date_short, hms};
+use mysql::Conn;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
@@ -30,16 +31,53 @@ pub fn show_dashboard(ctx: &mut Ctx) -> Result<Response> {
     let conn = ctx.conn()?;
     let orders = queries::orders_of_user(conn, user_id)?;
     let chronos = queries::validated_chronos(conn, user_id)?;
+    let done = courses_done(&chronos);
+    let realised = realised_json(conn, user_id, &done)?;
+    let medailles = orders
+        .iter()
+        .filter(|o| Statut::parse(&o.statut).is_some_and(|s| MEDAL_MADE.contains(&s)))
+        .count();
+    let stats = json!({
+        "exploits": chronos.len(),
+        "medailles": medailles,
+        "parcours_distincts": done.len(),
+        "sportifs_actifs": queries::active_athletes(conn)?,
+    });
+    Ok(Response::ok(&json!({
+        "a_valider": to_validate_json(&orders, &chronos),
+        "parcours_achetes_non_realises": bought_json(&orders, &done),
+        "parcours_realises": realised,
+        "stats": stats,
+        "meilleurs_temps": latest_podium_json(conn, user_id, &chronos)?,
+    })))
+}
 
-    // Medals waiting for the athlete's validation that have a time to engrave.
+/// Best chrono, count and latest date per course (chronos come fastest
+/// first within each course).
+type Done<'a> = BTreeMap<u64, (&'a ChronoRow, u64, &'a str)>;
+
+fn courses_done(chronos: &[ChronoRow]) -> Done<'_> {
+    let mut done: Done = BTreeMap::new();
+    for c in chronos {
+        let entry = done.entry(c.produit_id).or_insert((c, 0, c.quand.as_str()));
+        entry.1 += 1;
+        if c.quand.as_str() > entry.2 {
+            entry.2 = c.quand.as_str();
+        }
+    }
+    done
+}
+
+/// Medals waiting for the athlete's validation that have a time to engrave.
+fn to_validate_json(orders: &[OrderRow], chronos: &[ChronoRow]) -> Vec<Value> {
     let awaiting = |o: &&OrderRow| {
         o.statut == Statut::AttenteGravure.as_str() && !o.validation_sportif && !o.is_b2b
     };
-    let a_valider: Vec<Value> = orders
+    orders
         .iter()
         .filter(awaiting)
         .filter_map(|o| {
-            let c = chrono_for_order(o, &chronos)?;
+            let c = chrono_for_order(o, chronos)?;
             Some(json!({
                 "commande_id": o.id,
                 "numero": o.numero,
@@ -52,23 +90,14 @@ pub fn show_dashboard(ctx: &mut Ctx) -> Result<Response> {
                 "gravure": gravure_json(o, Some(c)),
             }))
         })
-        .collect();
+        .collect()
+}
 
-    // Best chrono, count and latest date per course (chronos come fastest
-    // first within each course).
-    let mut done: BTreeMap<u64, (&ChronoRow, u64, &str)> = BTreeMap::new();
-    for c in &chronos {
-        let entry = done.entry(c.produit_id).or_insert((c, 0, c.quand.as_str()));
-        entry.1 += 1;
-        if c.quand.as_str() > entry.2 {
-            entry.2 = c.quand.as_str();
-        }
-    }
-
-    // Courses with a live order but no validated time yet.
+/// Courses with a live order but no validated time yet.
+fn bought_json(orders: &[OrderRow], done: &Done) -> Vec<Value> {
     let mut bought: Vec<Value> = Vec::new();
     let mut seen = Vec::new();
-    for o in &orders {
+    for o in orders {
         if o.statut == Statut::Annule.as_str()
             || o.is_b2b
             || done.contains_key(&o.produit_id)
@@ -83,10 +112,13 @@ pub fn show_dashboard(ctx: &mut Ctx) -> Result<Response> {
             "commande_id": o.id,
         }));
     }
+    bought
+}
 
-    // Courses done, most recent first, with the rank.
+/// Courses done, most recent first, with the rank.
+fn realised_json(conn: &mut Conn, user_id: u64, done: &Done) -> Result<Vec<Value>> {
     let mut realised: Vec<(&str, Value)> = Vec::new();
-    for (produit_id, (best, count, latest)) in &done {
+    for (produit_id, (best, count, latest)) in done {
         let rank = chronos::rank_of(conn, *produit_id, user_id)?;
         let (rang, total) = rank.map_or((None, None), |(r, n, _)| (Some(r), Some(n)));
         realised.push((
@@ -105,47 +137,28 @@ pub fn show_dashboard(ctx: &mut Ctx) -> Result<Response> {
         ));
     }
     realised.sort_by(|a, b| b.0.cmp(a.0));
+    Ok(realised.into_iter().map(|(_, v)| v).collect())
+}
 
-    // The podium of the latest course, and where the athlete stands.
-    let latest = chronos.iter().max_by(|a, b| a.quand.cmp(&b.quand));
-    let meilleurs_temps = match latest {
-        None => Value::Null,
-        Some(c) => {
-            let podium: Vec<Value> = chronos::classement::podium(conn, c.produit_id, 3)?
-                .into_iter()
-                .map(|(rang, prenom, secs)| {
-                    json!({ "rang": rang, "prenom": prenom, "chrono": hms(secs), "duree_secondes": secs })
-                })
-                .collect();
-            let me = chronos::rank_of(conn, c.produit_id, user_id)?;
-            json!({
-                "parcours": course_json(c.produit_id, &c.produit_nom, &c.produit_code, &c.produit_slug),
-                "podium": podium,
-                "vous": me.map(|(rang, total, secs)| json!({
-                    "rang": rang, "total": total, "chrono": hms(secs), "duree_secondes": secs,
-                })),
-            })
-        }
+/// The podium of the latest course, and where the athlete stands.
+fn latest_podium_json(conn: &mut Conn, user_id: u64, chronos: &[ChronoRow]) -> Result<Value> {
+    let Some(c) = chronos.iter().max_by(|a, b| a.quand.cmp(&b.quand)) else {
+        return Ok(Value::Null);
     };
-
-    let medailles = orders
-        .iter()
-        .filter(|o| Statut::parse(&o.statut).is_some_and(|s| MEDAL_MADE.contains(&s)))
-        .count();
-    let stats = json!({
-        "exploits": chronos.len(),
-        "medailles": medailles,
-        "parcours_distincts": done.len(),
-        "sportifs_actifs": queries::active_athletes(conn)?,
-    });
-
-    Ok(Response::ok(&json!({
-        "a_valider": a_valider,
-        "parcours_achetes_non_realises": bought,
-        "parcours_realises": realised.into_iter().map(|(_, v)| v).collect::<Vec<_>>(),
-        "stats": stats,
-        "meilleurs_temps": meilleurs_temps,
-    })))
+    let podium: Vec<Value> = chronos::classement::podium(conn, c.produit_id, 3)?
+        .into_iter()
+        .map(|(rang, prenom, secs)| {
+            json!({ "rang": rang, "prenom": prenom, "chrono": hms(secs), "duree_secondes": secs })
+        })
+        .collect();
+    let me = chronos::rank_of(conn, c.produit_id, user_id)?;
+    Ok(json!({
+        "parcours": course_json(c.produit_id, &c.produit_nom, &c.produit_code, &c.produit_slug),
+        "podium": podium,
+        "vous": me.map(|(rang, total, secs)| json!({
+            "rang": rang, "total": total, "chrono": hms(secs), "duree_secondes": secs,
+        })),
+    }))
 }
 
 fn course_json(id: u64, nom: &str, code: &str, slug: &str) -> Value {

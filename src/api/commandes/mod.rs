@@ -19,6 +19,8 @@ mod validation;
 
 pub use seed::seed_demo;
 
+use crate::api::scope;
+use crate::error::catalog;
 use crate::error::{Error, Result};
 use crate::http::list::Page;
 use crate::http::router::{route, Access, Route};
@@ -31,7 +33,7 @@ use queries::OrderRow;
 use render::{chrono_for_order, gravure_json, order_json};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use status::{may_touch_atelier, order_not_found, Shipping, Statut};
+use status::{order_not_found, Shipping, Statut};
 use validation::create_validation_gravure;
 
 /// Athletes (their own orders) and the workshop (its atelier's orders).
@@ -96,20 +98,11 @@ pub const ROUTES: &[Route] = &[
 ];
 
 /// The next order number for a course code: `MKO-<year>-<code>-<seq>`, the
-/// sequence restarting each year. Unique under concurrency: the counter row
-/// is incremented atomically and `LAST_INSERT_ID(expr)` hands this
-/// connection its own value.
+/// sequence (per course code) restarting each year.
 pub fn next_numero(conn: &mut Conn, code: &str) -> Result<String> {
-    let year: Option<u16> = conn.query_first("SELECT YEAR(NOW())")?;
-    let year = year.unwrap_or(2026);
     let code = code.to_uppercase();
-    conn.exec_drop(
-        r"INSERT INTO commande_sequences (annee, code, dernier) VALUES (?, ?, LAST_INSERT_ID(1))
-          ON DUPLICATE KEY UPDATE dernier = LAST_INSERT_ID(dernier + 1)",
-        (year, &code),
-    )?;
-    let seq: Option<u64> = conn.query_first("SELECT LAST_INSERT_ID()")?;
-    Ok(format_numero(year, &code, seq.unwrap_or(1)))
+    let (year, seq) = crate::db::rows::next_in_sequence(conn, &code)?;
+    Ok(format_numero(year, &code, seq))
 }
 
 /// B2B client kinds (`commandes.b2b_client_type`).
@@ -246,8 +239,7 @@ fn create_commande(ctx: &mut Ctx) -> Result<Response> {
     let course = queries::find_course(tx, body.produit_id)?
         .ok_or_else(|| Error::invalid("Ce parcours n'existe pas."))?;
     if !course.actif {
-        return Err(Error::conflict(
-            "course_inactive",
+        return Err(catalog::COURSE_INACTIVE.msg(
             course
                 .message_desactivation
                 .filter(|m| !m.trim().is_empty())
@@ -324,7 +316,7 @@ fn show_commande(ctx: &mut Ctx) -> Result<Response> {
     let visible = if claims.role == Role::Sportif {
         order.user_id == Some(claims.sub)
     } else {
-        may_touch_atelier(&claims, order.atelier_id)
+        scope::may_touch(&claims, order.atelier_id)
     };
     if !visible {
         return Err(order_not_found());

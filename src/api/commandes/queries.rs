@@ -1,13 +1,15 @@
 //! SQL of the commandes module: order rows with their course and athlete,
 //! the athlete's validated chronos, rankings.
 
+use crate::db::rows::{self, FromRow};
 use crate::error::Result;
+use crate::http::list::{Page, Where};
 use mysql::prelude::Queryable;
-use mysql::{params, Conn, Row, Value};
+use mysql::{params, Conn, Row};
 
 /// One order with its course and athlete, as every answer of this module
 /// shows it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, FromRow)]
 pub struct OrderRow {
     pub id: u64,
     pub numero: String,
@@ -67,49 +69,10 @@ const ORDER_FROM: &str = r"FROM commandes c
   JOIN produits p ON p.id = c.produit_id
   LEFT JOIN users u ON u.id = c.user_id";
 
-impl OrderRow {
-    fn from_row(mut row: Row) -> Option<OrderRow> {
-        Some(OrderRow {
-            id: row.take("id")?,
-            numero: row.take("numero")?,
-            statut: row.take("statut")?,
-            is_b2b: row.take("is_b2b")?,
-            b2b_client_nom: row.take("b2b_client_nom")?,
-            b2b_client_type: row.take("b2b_client_type")?,
-            b2b_fabricant_id: row.take("b2b_fabricant_id")?,
-            b2b_quantite: row.take("b2b_quantite")?,
-            is_sav: row.take("is_sav")?,
-            produit_id: row.take("produit_id")?,
-            produit_nom: row.take("produit_nom")?,
-            produit_code: row.take("produit_code")?,
-            produit_slug: row.take("produit_slug")?,
-            user_id: row.take("user_id")?,
-            user_nom: row.take("user_nom")?,
-            user_prenom: row.take("user_prenom")?,
-            user_email: row.take("user_email")?,
-            email_client: row.take("email_client")?,
-            atelier_id: row.take("atelier_id")?,
-            lot_id: row.take("lot_id")?,
-            chrono_id: row.take("chrono_id")?,
-            chrono_valide: row.take("chrono_valide")?,
-            duree_secondes: row.take("duree_secondes")?,
-            validation_sportif: row.take("validation_sportif")?,
-            gravure_texte: row.take("gravure_texte")?,
-            tracking: row.take("tracking")?,
-            transporteur: row.take("transporteur")?,
-            date_commande: row.take("date_commande")?,
-            date_validation_sportif: row.take("date_validation_sportif")?,
-            date_gravure: row.take("date_gravure")?,
-            date_expedition: row.take("date_expedition")?,
-            date_livraison: row.take("date_livraison")?,
-        })
-    }
-}
-
 /// One order by id.
 pub fn find_order(conn: &mut Conn, id: u64) -> Result<Option<OrderRow>> {
     let row: Option<Row> = conn.exec_first(format!("{ORDER_SELECT} WHERE c.id = ?"), (id,))?;
-    Ok(row.and_then(OrderRow::from_row))
+    row.map(crate::db::rows::convert).transpose()
 }
 
 /// The history of an order (JSON array as text).
@@ -127,34 +90,28 @@ pub fn orders_of_user(conn: &mut Conn, user_id: u64) -> Result<Vec<OrderRow>> {
         format!("{ORDER_SELECT} WHERE c.user_id = ? ORDER BY c.date_commande DESC, c.id DESC"),
         (user_id,),
     )?;
-    Ok(rows.into_iter().filter_map(OrderRow::from_row).collect())
+    rows.into_iter().map(crate::db::rows::convert).collect()
 }
 
 /// A filtered page of orders: `where_sql` is built from fixed fragments only,
 /// `args` are its bound values, `order_by` a whitelisted clause.
 pub fn list_orders(
     conn: &mut Conn,
-    where_sql: &str,
-    args: Vec<Value>,
+    filter: &Where,
     order_by: &str,
-    limit: u64,
-    offset: u64,
+    page: &Page,
 ) -> Result<(Vec<OrderRow>, u64)> {
+    let where_sql = filter.sql();
     let total: Option<u64> = conn.exec_first(
-        format!("SELECT COUNT(*) {ORDER_FROM} WHERE {where_sql}"),
-        args.clone(),
+        format!("SELECT COUNT(*) {ORDER_FROM}{where_sql}"),
+        filter.params(),
     )?;
-    let mut page_args = args;
-    page_args.push(limit.into());
-    page_args.push(offset.into());
-    let rows: Vec<Row> = conn.exec(
-        format!("{ORDER_SELECT} WHERE {where_sql} ORDER BY {order_by} LIMIT ? OFFSET ?"),
-        page_args,
+    let orders = rows::all(
+        conn,
+        format!("{ORDER_SELECT}{where_sql} ORDER BY {order_by} LIMIT ? OFFSET ?"),
+        filter.params_paged(page),
     )?;
-    Ok((
-        rows.into_iter().filter_map(OrderRow::from_row).collect(),
-        total.unwrap_or(0),
-    ))
+    Ok((orders, total.unwrap_or(0)))
 }
 
 /// The facts of an athlete's order that the engraving validation needs,

@@ -56,57 +56,17 @@ pub fn seed_demo(conn: &mut Conn) -> Result<()> {
     let thomas = demo_athlete(conn, "thomas.bernard@mykollector.test", "Bernard", "Thomas")?;
 
     // Validated chronos (the chronos module may have seeded some already).
-    let mut efforts = vec![
-        (julien, izoard, 16_337, "2024-07-14"),
-        (claire, izoard, 5_464, "2025-07-02"),
-        (thomas, izoard, 4_931, "2025-06-18"),
-    ];
-    if let Some(v) = ventoux {
-        efforts.push((julien, v, 8_144, "2025-05-03"));
-    }
-    if let Some(t) = tourmalet {
-        efforts.push((julien, t, 13_451, "2025-08-09"));
-    }
-    for (user, produit, secs, date) in efforts {
-        ensure_validated_chrono(conn, user, produit, secs, date)?;
-    }
+    let courses = DemoCourses {
+        izoard,
+        galibier,
+        ventoux,
+        tourmalet,
+    };
+    seed_chronos(conn, [julien, claire, thomas], &courses)?;
 
     // Julien: every status, spread over his courses.
     if !has_orders(conn, julien)? {
-        let other = ventoux.or(tourmalet).unwrap_or(izoard);
-        let plan: Vec<(u64, Option<Statut>, i32)> = vec![
-            (izoard, None, 2),                        // to validate
-            (other, Some(Statut::AttenteGravure), 5), // validated, waiting for a lot
-            (other, Some(Statut::EnGravure), 8),
-            (izoard, Some(Statut::Grave), 12),
-            (
-                tourmalet.unwrap_or(izoard),
-                Some(Statut::AttenteExpedition),
-                15,
-            ),
-            (other, Some(Statut::Expedie), 20),
-            (izoard, Some(Statut::Livre), 40),
-            (other, Some(Statut::Sav), 30),
-            (izoard, Some(Statut::Annule), 25),
-        ];
-        for (produit, target, days_ago) in plan {
-            seed_order(conn, &actor, julien, produit, atelier, target, days_ago)?;
-        }
-        if let Some(g) = galibier {
-            // Bought before the effort: no chrono yet.
-            let created = insert_order(
-                conn,
-                &NewOrder {
-                    user_id: Some(julien),
-                    produit_id: g,
-                    atelier_id: atelier,
-                    gravure_texte: json!({}),
-                    ..NewOrder::default()
-                },
-                Some(julien),
-            )?;
-            backdate(conn, created.id, 3)?;
-        }
+        seed_every_status(conn, &actor, julien, &courses, atelier)?;
     }
     if !has_orders(conn, claire)? {
         seed_order(
@@ -132,6 +92,102 @@ pub fn seed_demo(conn: &mut Conn) -> Result<()> {
     }
 
     // B2B: the town hall of Briançon, ten medals, no chrono.
+    seed_b2b_order(conn, izoard, atelier, admin)?;
+    println!("  commandes: demo orders ready (julien@mykollector.test has one in every status)");
+    Ok(())
+}
+
+/// The demo courses found by slug (Izoard is required).
+#[derive(Clone, Copy)]
+struct DemoCourses {
+    izoard: u64,
+    galibier: Option<u64>,
+    ventoux: Option<u64>,
+    tourmalet: Option<u64>,
+}
+
+/// The demo athletes' validated chronos: Julien, Claire and Thomas.
+fn seed_chronos(
+    conn: &mut Conn,
+    [julien, claire, thomas]: [u64; 3],
+    courses: &DemoCourses,
+) -> Result<()> {
+    let DemoCourses {
+        izoard,
+        ventoux,
+        tourmalet,
+        ..
+    } = *courses;
+    let mut efforts = vec![
+        (julien, izoard, 16_337, "2024-07-14"),
+        (claire, izoard, 5_464, "2025-07-02"),
+        (thomas, izoard, 4_931, "2025-06-18"),
+    ];
+    if let Some(v) = ventoux {
+        efforts.push((julien, v, 8_144, "2025-05-03"));
+    }
+    if let Some(t) = tourmalet {
+        efforts.push((julien, t, 13_451, "2025-08-09"));
+    }
+    for (user, produit, secs, date) in efforts {
+        ensure_validated_chrono(conn, user, produit, secs, date)?;
+    }
+    Ok(())
+}
+
+/// Julien's orders, one in every status, and one bought before the effort.
+fn seed_every_status(
+    conn: &mut Conn,
+    actor: &Claims,
+    julien: u64,
+    courses: &DemoCourses,
+    atelier: Option<u64>,
+) -> Result<()> {
+    let DemoCourses {
+        izoard,
+        galibier,
+        ventoux,
+        tourmalet,
+    } = *courses;
+    let other = ventoux.or(tourmalet).unwrap_or(izoard);
+    let plan: Vec<(u64, Option<Statut>, i32)> = vec![
+        (izoard, None, 2),                        // to validate
+        (other, Some(Statut::AttenteGravure), 5), // validated, waiting for a lot
+        (other, Some(Statut::EnGravure), 8),
+        (izoard, Some(Statut::Grave), 12),
+        (
+            tourmalet.unwrap_or(izoard),
+            Some(Statut::AttenteExpedition),
+            15,
+        ),
+        (other, Some(Statut::Expedie), 20),
+        (izoard, Some(Statut::Livre), 40),
+        (other, Some(Statut::Sav), 30),
+        (izoard, Some(Statut::Annule), 25),
+    ];
+    for (produit, target, days_ago) in plan {
+        seed_order(conn, actor, julien, produit, atelier, target, days_ago)?;
+    }
+    if let Some(g) = galibier {
+        // Bought before the effort: no chrono yet.
+        let created = insert_order(
+            conn,
+            &NewOrder {
+                user_id: Some(julien),
+                produit_id: g,
+                atelier_id: atelier,
+                gravure_texte: json!({}),
+                ..NewOrder::default()
+            },
+            Some(julien),
+        )?;
+        backdate(conn, created.id, 3)?;
+    }
+    Ok(())
+}
+
+/// The town hall of Briançon's B2B order, created once.
+fn seed_b2b_order(conn: &mut Conn, izoard: u64, atelier: Option<u64>, admin: u64) -> Result<()> {
     let b2b_exists: Option<u64> = conn.query_first(
         "SELECT id FROM commandes WHERE b2b_client_nom = 'Mairie de Briançon' LIMIT 1",
     )?;
@@ -157,7 +213,6 @@ pub fn seed_demo(conn: &mut Conn) -> Result<()> {
         )?;
         backdate(conn, created.id, 6)?;
     }
-    println!("  commandes: demo orders ready (julien@mykollector.test has one in every status)");
     Ok(())
 }
 

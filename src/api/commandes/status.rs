@@ -7,10 +7,11 @@
 //! comment}` to `historique`, writes an audit row, and consumes one medal of
 //! stock when the order becomes `grave` — all inside the caller's transaction.
 
+use crate::api::scope;
 use crate::api::stock;
+use crate::error::catalog;
 use crate::error::{Error, Result};
 use crate::security::jwt::Claims;
-use crate::security::Role;
 use mysql::prelude::Queryable;
 use mysql::{params, Conn};
 use serde::{Deserialize, Serialize};
@@ -171,14 +172,7 @@ fn lock_order(tx: &mut Conn, id: u64) -> Result<Option<Locked>> {
 /// 404 for an order the actor may not see: an operator of another atelier
 /// must not even learn that it exists.
 pub fn order_not_found() -> Error {
-    Error::not_found("order_not_found", "Commande introuvable.")
-}
-
-/// Whether `actor` may act on an order of `atelier_id` (an operateur_fab only
-/// on its own atelier; admins everywhere).
-pub fn may_touch_atelier(actor: &Claims, atelier_id: Option<u64>) -> bool {
-    actor.role != Role::OperateurFab
-        || (actor.atelier_id.is_some() && actor.atelier_id == atelier_id)
+    catalog::ORDER_NOT_FOUND.err()
 }
 
 /// Moves order `id` to `to` inside the caller's transaction.
@@ -192,43 +186,61 @@ pub fn change_status(
 ) -> Result<Change> {
     // 1. The order exists and the actor may touch it.
     let order = lock_order(tx, id)?.ok_or_else(order_not_found)?;
-    if !may_touch_atelier(actor, order.atelier_id) {
+    if !scope::may_touch(actor, order.atelier_id) {
         return Err(order_not_found());
     }
     // 2. The transition is in the table.
     if !is_allowed(order.statut, to) {
-        return Err(Error::conflict(
-            "transition_refused",
-            format!(
-                "Impossible de passer la commande {} de « {} » à « {} ».",
-                order.numero,
-                order.statut.label(),
-                to.label()
-            ),
-        ));
+        return Err(catalog::TRANSITION_REFUSED.msg(format!(
+            "Impossible de passer la commande {} de « {} » à « {} ».",
+            order.numero,
+            order.statut.label(),
+            to.label()
+        )));
     }
     // 3. Rule 1.1: engraving only after the athlete validated (B2B excepted).
     if to == Statut::EnGravure && !order.validation_sportif && !order.is_b2b {
-        return Err(Error::conflict(
-            "engraving_not_validated",
-            format!(
+        return Err(catalog::ENGRAVING_NOT_VALIDATED.msg(format!(
                 "La commande {} n'a pas encore été validée par le sportif : elle ne peut pas partir en gravure.",
                 order.numero
-            ),
-        ));
+            )));
     }
     // 4. Shipping needs a tracking number.
-    let tracking = shipping
-        .tracking
-        .as_deref()
-        .map(str::trim)
-        .filter(|t| !t.is_empty());
+    let tracking = tracking_of(shipping);
     if to == Statut::Expedie && tracking.is_none() {
         return Err(Error::invalid(
             "Le numéro de suivi est obligatoire pour expédier une commande.",
         ));
     }
     // 5. Apply, with the history entry.
+    apply_change(tx, &order, id, to, actor, comment, shipping)?;
+    // 6. An engraved medal leaves the stock of its atelier.
+    if to == Statut::Grave {
+        if let Some(atelier_id) = order.atelier_id {
+            stock::consume_for_engraving(tx, order.produit_id, atelier_id, id, actor.sub)?;
+        }
+    }
+    Ok(Change {
+        commande_id: id,
+        numero: order.numero,
+        from: order.statut,
+        to,
+        user_id: order.user_id,
+    })
+}
+
+/// Writes the new status with its dates, tracking and history entry, and
+/// its line in the audit log.
+fn apply_change(
+    tx: &mut Conn,
+    order: &Locked,
+    id: u64,
+    to: Statut,
+    actor: &Claims,
+    comment: Option<&str>,
+    shipping: &Shipping,
+) -> Result<()> {
+    let tracking = tracking_of(shipping);
     tx.exec_drop(
         r"UPDATE commandes SET
             statut = :to,
@@ -264,19 +276,16 @@ pub fn change_status(
                 .to_string(),
         ),
     )?;
-    // 6. An engraved medal leaves the stock of its atelier.
-    if to == Statut::Grave {
-        if let Some(atelier_id) = order.atelier_id {
-            stock::consume_for_engraving(tx, order.produit_id, atelier_id, id, actor.sub)?;
-        }
-    }
-    Ok(Change {
-        commande_id: id,
-        numero: order.numero,
-        from: order.statut,
-        to,
-        user_id: order.user_id,
-    })
+    Ok(())
+}
+
+/// The tracking number given, trimmed, if any.
+fn tracking_of(shipping: &Shipping) -> Option<&str> {
+    shipping
+        .tracking
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
 }
 
 #[cfg(test)]
@@ -315,26 +324,5 @@ mod tests {
         for s in Statut::ALL {
             assert_eq!(Statut::parse(s.as_str()), Some(s));
         }
-    }
-
-    #[test]
-    fn operators_are_bound_to_their_atelier() {
-        let op = Claims {
-            sub: 1,
-            role: Role::OperateurFab,
-            atelier_id: Some(2),
-            sid: String::new(),
-            iat: 0,
-            exp: 0,
-        };
-        assert!(may_touch_atelier(&op, Some(2)));
-        assert!(!may_touch_atelier(&op, Some(3)));
-        assert!(!may_touch_atelier(&op, None));
-        let admin = Claims {
-            role: Role::AdminFab,
-            atelier_id: None,
-            ..op
-        };
-        assert!(may_touch_atelier(&admin, Some(3)));
     }
 }

@@ -5,6 +5,7 @@ use super::queries::{self, ChronoRow};
 use super::status::{order_not_found, Statut};
 use super::{detail_response, render::frozen_text};
 use crate::api::auth::clean_name;
+use crate::error::catalog;
 use crate::error::{Error, Result};
 use crate::http::{Ctx, Response};
 use serde::Deserialize;
@@ -45,23 +46,17 @@ pub(super) fn create_validation_gravure(ctx: &mut Ctx) -> Result<Response> {
     let order = queries::lock_own_order(tx, id, user_id)?.ok_or_else(order_not_found)?;
     // 3. Validated once, and only while waiting for engraving.
     if order.validation_sportif {
-        return Err(Error::conflict(
-            "already_validated",
-            format!(
-                "La gravure de la commande {} a déjà été validée.",
-                order.numero
-            ),
-        ));
+        return Err(catalog::ALREADY_VALIDATED.msg(format!(
+            "La gravure de la commande {} a déjà été validée.",
+            order.numero
+        )));
     }
     if order.statut != Statut::AttenteGravure.as_str() {
         let label = Statut::parse(&order.statut).map_or("", Statut::label);
-        return Err(Error::conflict(
-            "order_not_awaiting_engraving",
-            format!(
-                "La commande {} est {label} : sa gravure ne peut plus être validée.",
-                order.numero
-            ),
-        ));
+        return Err(catalog::ORDER_NOT_AWAITING_ENGRAVING.msg(format!(
+            "La commande {} est {label} : sa gravure ne peut plus être validée.",
+            order.numero
+        )));
     }
     // 4. A validated chrono of the athlete on this course.
     let chronos = queries::validated_chronos(tx, user_id)?;
@@ -78,12 +73,7 @@ pub(super) fn create_validation_gravure(ctx: &mut Ctx) -> Result<Response> {
             .chrono_id
             .and_then(|cid| chronos.iter().filter(on_course).find(|c| c.id == cid))
             .or_else(|| chronos.iter().find(|c| c.produit_id == order.produit_id))
-            .ok_or_else(|| {
-                Error::conflict(
-                    "chrono_required",
-                    "Aucun chrono validé sur ce parcours : la gravure ne peut pas encore être validée.",
-                )
-            })?,
+            .ok_or_else(|| catalog::CHRONO_REQUIRED.err())?,
     };
     // 5. The profile is the source of truth: update it first.
     let current = queries::user_names(tx, user_id)?.ok_or_else(Error::forbidden)?;

@@ -9,7 +9,7 @@
 //!
 //! Unassigned orders (`atelier_id` NULL) belong to no atelier: operators
 //! neither see nor take them (the rule of
-//! [`crate::api::commandes::status::may_touch_atelier`]). An admin takes
+//! [`crate::api::scope::may_touch`]). An admin takes
 //! one into engraving only by naming the atelier that engraves it
 //! (`atelier_id` of `prendre`), which assigns it in the same transaction —
 //! so every order that reaches the laser has an atelier whose stock it uses.
@@ -21,7 +21,9 @@
 mod queries;
 
 use crate::api::commandes::status::{self, order_not_found, Shipping, Statut};
-use crate::api::stock::{self, query_bool, scope_atelier};
+use crate::api::scope;
+use crate::api::stock::{self, query_bool};
+use crate::error::catalog;
 use crate::error::{Error, Result};
 use crate::http::guard;
 use crate::http::list::{query_u64, Page};
@@ -103,12 +105,12 @@ pub fn list_commandes(ctx: &mut Ctx) -> Result<Response> {
     let claims = ctx.claims()?.clone();
     let conn = ctx.conn()?;
     // 1. An operator sees its own atelier only.
-    let scope = scope_atelier(conn, &claims, atelier_id)?;
+    let scope = scope::resolve_atelier(conn, &claims, atelier_id)?;
     let atelier = match scope {
         Some(id) => stock::queries::find_atelier(conn, id)?,
         None => None,
     };
-    let mut filter = stock::queries::Where::new();
+    let mut filter = crate::http::list::Where::new();
     filter
         .bind_opt("c.atelier_id = ?", scope)
         .bind_opt("c.statut = ?", statut.map(Statut::as_str))
@@ -155,7 +157,7 @@ pub fn create_prise(ctx: &mut Ctx) -> Result<Response> {
     let (config, req) = (ctx.config, ctx.req);
     let tx = ctx.tx()?;
     // 2. The atelier: an operator's own; an admin's choice, or all.
-    let scope = scope_atelier(tx, &claims, body.atelier_id)?;
+    let scope = scope::resolve_atelier(tx, &claims, body.atelier_id)?;
     // 3. Each order on its own, inside a savepoint: a refused order leaves
     //    nothing behind and never blocks the others.
     let mut prises = Vec::new();
@@ -182,39 +184,31 @@ pub fn create_prise(ctx: &mut Ctx) -> Result<Response> {
 fn take_one(tx: &mut Conn, id: u64, scope: Option<u64>, claims: &Claims) -> Result<status::Change> {
     let order = queries::lock_for_take(tx, id)?.ok_or_else(order_not_found)?;
     // Outside the requested atelier, or another operator's: not there.
-    if !status::may_touch_atelier(claims, order.atelier_id) {
+    if !scope::may_touch(claims, order.atelier_id) {
         return Err(order_not_found());
     }
     match (order.atelier_id, scope) {
         (Some(a), Some(s)) if a != s => return Err(order_not_found()),
         (None, None) => {
-            return Err(Error::conflict(
-                "no_atelier",
-                format!(
+            return Err(catalog::NO_ATELIER.msg(format!(
                 "La commande {} n'est affectée à aucun atelier : indiquez l'atelier qui la grave.",
                 order.numero
-            ),
-            ))
+            )))
         }
         _ => {}
     }
     match order.statut.as_str() {
         "attente_gravure" => {}
         "en_gravure" => {
-            return Err(Error::conflict(
-                "already_taken",
-                format!("La commande {} est déjà en gravure.", order.numero),
-            ))
+            return Err(catalog::ALREADY_TAKEN
+                .msg(format!("La commande {} est déjà en gravure.", order.numero)))
         }
         other => {
             let label = Statut::parse(other).map_or("dans un état inconnu", Statut::label);
-            return Err(Error::conflict(
-                "transition_refused",
-                format!(
-                    "La commande {} est {label} : elle ne peut pas être prise en gravure.",
-                    order.numero
-                ),
-            ));
+            return Err(catalog::TRANSITION_REFUSED.msg(format!(
+                "La commande {} est {label} : elle ne peut pas être prise en gravure.",
+                order.numero
+            )));
         }
     }
     if let (None, Some(s)) = (order.atelier_id, scope) {

@@ -1,9 +1,10 @@
 //! SQL of the FAB module: the per-course counters of wireframe 11.3, the
 //! atelier's order list and the locked reads of engraving and shipping.
 
-use crate::api::stock::queries::{col, count, Where};
+use crate::db::rows::col;
 use crate::error::Result;
 use crate::http::list::Page;
+use crate::http::list::Where;
 use mysql::prelude::Queryable;
 use mysql::{Conn, Row};
 use serde_json::{json, Value};
@@ -185,18 +186,11 @@ pub fn list_orders(
     sort: Sort,
     page: &Page,
 ) -> Result<(Vec<Value>, u64)> {
-    let from_where = format!("{ORDER_FROM}{}", filter.sql());
-    let total = count(conn, &from_where, filter.params())?;
     let order_by = match sort {
         Sort::Recent => "c.date_commande DESC, c.id DESC",
         Sort::Ancien => "c.date_commande ASC, c.id ASC",
     };
-    let rows: Vec<Row> = conn.exec(
-        format!("SELECT {ORDER_COLUMNS} {from_where} ORDER BY {order_by} LIMIT ? OFFSET ?"),
-        filter.params_paged(page),
-    )?;
-    let items = rows.into_iter().map(order_json).collect::<Result<_>>()?;
-    Ok((items, total))
+    filter.page_of(conn, ORDER_COLUMNS, ORDER_FROM, order_by, page, order_json)
 }
 
 /// The facts `prendre` decides on, read under a row lock.

@@ -4,11 +4,12 @@
 //! the agent downloads files and reports; labels come as rendered HTML that
 //! the agent prints to PDF.
 
-use super::atelier_scope;
 use super::labels::{label_for, label_json};
 use super::lots::{file_json, lot_file_response, visible_lot};
 use super::queries::{self, LotFilter};
-use crate::api::commandes::status::{may_touch_atelier, order_not_found};
+use crate::api::commandes::status::order_not_found;
+use crate::api::scope;
+use crate::error::catalog;
 use crate::error::{Error, Result};
 use crate::http::list::Page;
 use crate::http::{Ctx, Response};
@@ -26,7 +27,7 @@ pub fn list_agent_lots(ctx: &mut Ctx) -> Result<Response> {
     let (per_page, offset) = (page.per_page, page.offset());
     let claims = ctx.claims()?.clone();
     let filter = LotFilter {
-        atelier_id: atelier_scope(&claims),
+        atelier_id: scope::atelier_filter(&claims),
         statut: None,
         agent_queue: true,
     };
@@ -102,10 +103,7 @@ pub fn create_agent_lot_report(ctx: &mut Ctx) -> Result<Response> {
     // 2. The lot is the agent's atelier's.
     let lot = visible_lot(tx, &claims, id, true)?;
     if lot.statut == "annule" {
-        return Err(Error::conflict(
-            "lot_cancelled",
-            format!("Le lot {} est annulé.", lot.numero),
-        ));
+        return Err(catalog::LOT_CANCELLED.msg(format!("Le lot {} est annulé.", lot.numero)));
     }
     let statut = if body.succes { "genere" } else { "erreur" };
     let rapport = json!({
@@ -125,7 +123,7 @@ pub fn create_agent_lot_report(ctx: &mut Ctx) -> Result<Response> {
 pub fn list_agent_labels(ctx: &mut Ctx) -> Result<Response> {
     let claims = ctx.claims()?.clone();
     let conn = ctx.conn()?;
-    let orders = queries::labels_waiting(conn, atelier_scope(&claims), LABELS_PER_POLL)?;
+    let orders = queries::labels_waiting(conn, scope::atelier_filter(&claims), LABELS_PER_POLL)?;
     let mut items: Vec<Value> = Vec::with_capacity(orders.len());
     for o in &orders {
         let (template_id, html) = label_for(conn, o)?;
@@ -171,7 +169,7 @@ pub fn create_agent_label_report(ctx: &mut Ctx) -> Result<Response> {
         .map(|m| m.trim().chars().take(2000).collect());
     let conn = ctx.conn()?;
     let o = queries::find_label_order(conn, id)?.ok_or_else(order_not_found)?;
-    if !may_touch_atelier(&claims, o.atelier_id) {
+    if !scope::may_touch(&claims, o.atelier_id) {
         return Err(order_not_found());
     }
     queries::set_label_result(conn, id, body.succes, fichier)?;

@@ -7,8 +7,10 @@ use super::dxf_fill::{self, EngravingData, Layout};
 use super::queries::{self, EngravingRow, TemplateRow};
 use super::{read_stored, storage_file};
 use crate::config::Config;
+use crate::error::catalog;
 use crate::error::{Error, Result};
 use crate::security::tokens;
+use crate::text::strip_invisible;
 use crate::time::{french_date_upper, hms};
 use mysql::Conn;
 use std::path::PathBuf;
@@ -20,6 +22,9 @@ pub(super) struct Generated {
 }
 
 /// What goes on a medal (spec 8.1), from the rows read at generation time.
+/// A B2B order engraves the name given with it, its client's name only when
+/// none was given. Invisible characters a row from before their refusal
+/// might still hold are dropped (issue 13 item 10).
 pub fn engraving_data(r: &EngravingRow) -> EngravingData {
     let (nom, prenom) = if r.has_user {
         (
@@ -27,8 +32,14 @@ pub fn engraving_data(r: &EngravingRow) -> EngravingData {
             r.user_prenom.clone().unwrap_or_default(),
         )
     } else {
-        (r.b2b_client_nom.clone().unwrap_or_default(), String::new())
+        let given = r.gravure_nom.as_deref().filter(|n| !n.trim().is_empty());
+        let nom = given.or(r.b2b_client_nom.as_deref()).unwrap_or_default();
+        (nom.to_string(), String::new())
     };
+    let (nom, prenom) = (
+        strip_invisible(&nom).into_owned(),
+        strip_invisible(&prenom).into_owned(),
+    );
     let chrono = if r.is_b2b {
         String::new()
     } else {
@@ -87,7 +98,7 @@ pub(super) fn generate(
     let filled = dxf_fill::fill_lot(&drawing, &layout, &data).map_err(|e| match e {
         dxf_fill::FillError::Write(m) => Error::internal(m),
         dxf_fill::FillError::Invalid(m) | dxf_fill::FillError::Unusable(m) => {
-            Error::conflict("template_unusable", m)
+            catalog::TEMPLATE_UNUSABLE.msg(m)
         }
     })?;
     let relative = format!("lots/{numero}-{}.dxf", tokens::random_hex(6));

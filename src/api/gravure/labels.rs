@@ -4,8 +4,10 @@
 //! a server-side PDF is a later goal (DECISIONS.md).
 
 use super::queries::{self, LabelOrder};
-use crate::api::commandes::status::{may_touch_atelier, order_not_found};
-use crate::error::{Error, Result};
+use crate::api::commandes::status::order_not_found;
+use crate::api::scope;
+use crate::error::catalog;
+use crate::error::Result;
 use crate::http::{Ctx, Response};
 use mysql::Conn;
 use serde_json::{json, Value};
@@ -131,10 +133,7 @@ pub fn render(html: &str, o: &LabelOrder) -> String {
 pub(super) fn label_for(conn: &mut Conn, o: &LabelOrder) -> Result<(Option<u64>, String)> {
     match queries::label_template_for(conn, o.etiquette_template_id, o.transporteur.as_deref())? {
         Some((id, html)) => Ok((Some(id), render(&html, o))),
-        None => Err(Error::conflict(
-            "no_label_template",
-            "Aucun template d'étiquette actif : créez-en un dans le back-office.",
-        )),
+        None => Err(catalog::NO_LABEL_TEMPLATE.err()),
     }
 }
 
@@ -157,7 +156,7 @@ pub fn create_label(ctx: &mut Ctx) -> Result<Response> {
     let conn = ctx.conn()?;
     // 1. The order is the operator's.
     let mut o = queries::find_label_order(conn, id)?.ok_or_else(order_not_found)?;
-    if !may_touch_atelier(&claims, o.atelier_id) {
+    if !scope::may_touch(&claims, o.atelier_id) {
         return Err(order_not_found());
     }
     // 2. A label exists only for an engraved medal.
@@ -165,13 +164,10 @@ pub fn create_label(ctx: &mut Ctx) -> Result<Response> {
         o.statut.as_str(),
         "attente_gravure" | "en_gravure" | "annule"
     ) {
-        return Err(Error::conflict(
-            "label_too_early",
-            format!(
-                "La commande {} n'est pas encore gravée : pas d'étiquette d'expédition.",
-                o.numero
-            ),
-        ));
+        return Err(catalog::LABEL_TOO_EARLY.msg(format!(
+            "La commande {} n'est pas encore gravée : pas d'étiquette d'expédition.",
+            o.numero
+        )));
     }
     let (template_id, html) = label_for(conn, &o)?;
     queries::request_label(conn, id, template_id)?;

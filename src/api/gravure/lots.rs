@@ -4,9 +4,11 @@
 
 use super::generation::{engraving_data, generate};
 use super::queries::{self, LotFilter, LotRow};
-use super::{atelier_scope, read_stored};
-use crate::api::commandes::status::{self, may_touch_atelier, Shipping, Statut};
+use super::read_stored;
+use crate::api::commandes::status::{self, Shipping, Statut};
+use crate::api::scope;
 use crate::config::Config;
+use crate::error::catalog;
 use crate::error::{Error, Result};
 use crate::http::csv::csv_response;
 use crate::http::list::Page;
@@ -34,13 +36,13 @@ pub const LOT_TRANSITIONS: &[(&str, &str)] = &[
 ];
 
 pub(super) fn lot_not_found() -> Error {
-    Error::not_found("lot_not_found", "Lot introuvable.")
+    catalog::LOT_NOT_FOUND.err()
 }
 
 /// A lot the actor may see (an operator only its atelier's): else 404.
 pub(super) fn visible_lot(conn: &mut Conn, claims: &Claims, id: u64, lock: bool) -> Result<LotRow> {
     let lot = queries::find_lot(conn, id, lock)?.ok_or_else(lot_not_found)?;
-    if !may_touch_atelier(claims, lot.atelier_id) {
+    if !scope::may_touch(claims, lot.atelier_id) {
         return Err(lot_not_found());
     }
     Ok(lot)
@@ -61,7 +63,7 @@ pub fn list_lots(ctx: &mut Ctx) -> Result<Response> {
             )));
         }
     }
-    let atelier_id = match atelier_scope(&claims) {
+    let atelier_id = match scope::atelier_filter(&claims) {
         Some(own) => Some(own),
         None => match ctx.req.query_param("atelier_id").filter(|s| !s.is_empty()) {
             Some(a) => Some(
@@ -111,104 +113,26 @@ pub fn create_lot(ctx: &mut Ctx) -> Result<Response> {
     let body: CreateLot = ctx.json()?;
     let claims = ctx.claims()?.clone();
     // 1. The request is sensible.
-    let mut ids = body.commande_ids.clone();
-    ids.sort_unstable();
-    ids.dedup();
-    if ids.is_empty() {
-        return Err(Error::invalid("Choisissez au moins une commande."));
-    }
-    if ids.len() != body.commande_ids.len() {
-        return Err(Error::invalid(
-            "Une commande figure deux fois dans la liste.",
-        ));
-    }
-    if ids.len() > MAX_IDS {
-        return Err(Error::invalid(format!(
-            "Un lot compte au plus {MAX_IDS} commandes."
-        )));
-    }
+    let ids = requested_orders(&body.commande_ids)?;
     // 2. The atelier: an operator's own (another one does not exist for it).
-    let atelier_id = match atelier_scope(&claims) {
-        Some(own) => {
-            if body.atelier_id.is_some_and(|a| a != own) {
-                return Err(Error::not_found(
-                    "atelier_not_found",
-                    "Atelier introuvable.",
-                ));
-            }
-            Some(own)
+    let atelier_id = match scope::atelier_filter(&claims) {
+        Some(own) if body.atelier_id.is_some_and(|a| a != own) => {
+            return Err(catalog::ATELIER_NOT_FOUND.err())
         }
+        Some(own) => Some(own),
         None => body.atelier_id,
     };
     let config = ctx.config;
     let tx = ctx.tx()?;
     if let Some(a) = atelier_id {
-        if !queries::atelier_exists(tx, a)? {
-            return Err(Error::not_found(
-                "atelier_not_found",
-                "Atelier introuvable.",
-            ));
+        if !crate::db::rows::exists(tx, "ateliers", a)? {
+            return Err(catalog::ATELIER_NOT_FOUND.err());
         }
     }
     // 3. The template, active, with room for the orders.
-    let template =
-        queries::find_template(tx, body.template_gravure_id, true)?.ok_or_else(|| {
-            Error::not_found("template_not_found", "Template de gravure introuvable.")
-        })?;
-    if !template.actif {
-        return Err(Error::conflict(
-            "template_inactive",
-            "Ce template de gravure est désactivé.",
-        ));
-    }
-    if ids.len() > template.max_batch as usize {
-        return Err(Error::invalid(format!(
-            "Ce template accepte au plus {} médailles par lot ({} demandées).",
-            template.max_batch,
-            ids.len()
-        )));
-    }
+    let template = usable_template(tx, body.template_gravure_id, ids.len())?;
     // 4. Every order exists, is visible, ready, and of one atelier.
-    let orders = queries::lock_candidates(tx, &ids)?;
-    let visible: Vec<_> = orders
-        .iter()
-        .filter(|c| may_touch_atelier(&claims, c.atelier_id))
-        .collect();
-    if visible.len() != ids.len() {
-        return Err(status::order_not_found());
-    }
-    let mut refused = Vec::new();
-    for c in &visible {
-        if let Some(why) = not_ready_reason(c) {
-            refused.push(format!("{} ({why})", c.numero));
-        } else if template.produit_id.is_some_and(|p| p != c.produit_id) {
-            refused.push(format!("{} (autre parcours que le template)", c.numero));
-        } else if atelier_id.is_some_and(|a| c.atelier_id != Some(a)) {
-            refused.push(format!("{} (autre atelier)", c.numero));
-        }
-    }
-    if !refused.is_empty() {
-        return Err(Error::conflict(
-            "orders_not_ready",
-            format!(
-                "Ces commandes ne peuvent pas entrer dans un lot : {}.",
-                refused.join(", ")
-            ),
-        ));
-    }
-    let atelier_id = match atelier_id {
-        Some(a) => Some(a),
-        None => {
-            let first = visible[0].atelier_id;
-            if visible.iter().any(|c| c.atelier_id != first) {
-                return Err(Error::conflict(
-                    "mixed_ateliers",
-                    "Les commandes choisies relèvent de plusieurs ateliers : un lot est gravé dans un seul atelier.",
-                ));
-            }
-            first
-        }
-    };
+    let (visible, atelier_id) = ready_orders(tx, &claims, &ids, &template, atelier_id)?;
     // 5. The lot, its orders, its file.
     let numero = queries::next_lot_numero(tx)?;
     let lot_id = queries::insert_lot(
@@ -232,6 +156,87 @@ pub fn create_lot(ctx: &mut Ctx) -> Result<Response> {
     }));
     let body = lot_detail(ctx.tx()?, &claims, lot_id)?;
     Ok(Response::created(&body))
+}
+
+/// The order ids of a lot request: at least one, none twice, at most
+/// [`MAX_IDS`]; sorted.
+fn requested_orders(requested: &[u64]) -> Result<Vec<u64>> {
+    let mut ids = requested.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return Err(Error::invalid("Choisissez au moins une commande."));
+    }
+    if ids.len() != requested.len() {
+        return Err(Error::invalid(
+            "Une commande figure deux fois dans la liste.",
+        ));
+    }
+    if ids.len() > MAX_IDS {
+        return Err(Error::invalid(format!(
+            "Un lot compte au plus {MAX_IDS} commandes."
+        )));
+    }
+    Ok(ids)
+}
+
+/// The lot's template, locked: it exists, is active and takes `n` medals.
+fn usable_template(tx: &mut Conn, id: u64, n: usize) -> Result<queries::TemplateRow> {
+    let template =
+        queries::find_template(tx, id, true)?.ok_or_else(|| catalog::TEMPLATE_NOT_FOUND.err())?;
+    if !template.actif {
+        return Err(catalog::TEMPLATE_INACTIVE.err());
+    }
+    if n > template.max_batch as usize {
+        return Err(Error::invalid(format!(
+            "Ce template accepte au plus {} médailles par lot ({n} demandées).",
+            template.max_batch
+        )));
+    }
+    Ok(template)
+}
+
+/// The orders `ids`, locked, each visible to the actor, ready for engraving,
+/// of the template's course and of one atelier (the requested one, or the
+/// one they share); returns them with that atelier.
+fn ready_orders(
+    tx: &mut Conn,
+    claims: &Claims,
+    ids: &[u64],
+    template: &queries::TemplateRow,
+    atelier_id: Option<u64>,
+) -> Result<(Vec<queries::Candidate>, Option<u64>)> {
+    let visible: Vec<_> = queries::lock_candidates(tx, ids)?
+        .into_iter()
+        .filter(|c| scope::may_touch(claims, c.atelier_id))
+        .collect();
+    if visible.len() != ids.len() {
+        return Err(status::order_not_found());
+    }
+    let mut refused = Vec::new();
+    for c in &visible {
+        if let Some(why) = not_ready_reason(c) {
+            refused.push(format!("{} ({why})", c.numero));
+        } else if template.produit_id.is_some_and(|p| p != c.produit_id) {
+            refused.push(format!("{} (autre parcours que le template)", c.numero));
+        } else if atelier_id.is_some_and(|a| c.atelier_id != Some(a)) {
+            refused.push(format!("{} (autre atelier)", c.numero));
+        }
+    }
+    if !refused.is_empty() {
+        return Err(catalog::ORDERS_NOT_READY.msg(format!(
+            "Ces commandes ne peuvent pas entrer dans un lot : {}.",
+            refused.join(", ")
+        )));
+    }
+    if atelier_id.is_some() {
+        return Ok((visible, atelier_id));
+    }
+    let first = visible[0].atelier_id;
+    if visible.iter().any(|c| c.atelier_id != first) {
+        return Err(catalog::MIXED_ATELIERS.err());
+    }
+    Ok((visible, first))
 }
 
 /// The lot with its orders and files.
@@ -313,13 +318,10 @@ pub fn update_lot_statut(ctx: &mut Ctx) -> Result<Response> {
     // 1. The lot is visible and the transition allowed.
     let lot = visible_lot(tx, &claims, id, true)?;
     if !LOT_TRANSITIONS.contains(&(lot.statut.as_str(), to.as_str())) {
-        return Err(Error::conflict(
-            "lot_transition_refused",
-            format!(
-                "Impossible de passer le lot {} de « {} » à « {} ».",
-                lot.numero, lot.statut, to
-            ),
-        ));
+        return Err(catalog::LOT_TRANSITION_REFUSED.msg(format!(
+            "Impossible de passer le lot {} de « {} » à « {} ».",
+            lot.numero, lot.statut, to
+        )));
     }
     // 2. The orders follow.
     let note = match &comment {
@@ -426,7 +428,7 @@ pub(super) fn lot_file_response(ctx: &mut Ctx, id: u64) -> Result<Response> {
         Some(f) => files.iter().find(|x| x.0 == f),
         None => files.first(),
     }
-    .ok_or_else(|| Error::not_found("file_not_found", "Aucun fichier DXF pour ce lot."))?;
+    .ok_or_else(|| catalog::FILE_NOT_FOUND.err())?;
     let bytes = read_stored(ctx.config, &file.1)?;
     Ok(Response::file(
         "application/dxf",
@@ -450,17 +452,13 @@ pub fn create_lot_regeneration(ctx: &mut Ctx) -> Result<Response> {
     let tx = ctx.tx()?;
     let lot = visible_lot(tx, &claims, id, true)?;
     if lot.statut != "cree" && lot.statut != "en_gravure" {
-        return Err(Error::conflict(
-            "lot_not_regenerable",
-            format!(
-                "Le lot {} est « {} » : son fichier ne peut plus être régénéré.",
-                lot.numero, lot.statut
-            ),
-        ));
+        return Err(catalog::LOT_NOT_REGENERABLE.msg(format!(
+            "Le lot {} est « {} » : son fichier ne peut plus être régénéré.",
+            lot.numero, lot.statut
+        )));
     }
-    let template = queries::find_template(tx, lot.template_gravure_id, true)?.ok_or_else(|| {
-        Error::not_found("template_not_found", "Template de gravure introuvable.")
-    })?;
+    let template = queries::find_template(tx, lot.template_gravure_id, true)?
+        .ok_or_else(|| catalog::TEMPLATE_NOT_FOUND.err())?;
     let (generated, path, bytes) = generate(config, tx, id, &lot.numero, &template)?;
     queries::reset_agent(tx, id)?;
     ctx.stage_file(&path, &bytes)?;

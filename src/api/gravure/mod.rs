@@ -21,9 +21,7 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::http::router::{route, Access, Route, UPLOAD_BODY_LIMIT};
 use crate::http::Method;
-use crate::security::jwt::Claims;
 use crate::security::roles::{ADMIN_PLUS, OPERATEUR_PLUS};
-use crate::security::Role;
 use std::path::PathBuf;
 
 /// Routes of this module.
@@ -211,12 +209,6 @@ pub const ROUTES: &[Route] = &[
         "Générer étiquette (HTML rendu, PDF par l'agent)",
     ),
 ];
-
-/// The atelier an actor is bound to: an operateur_fab only sees its own
-/// (None for admins = every atelier).
-fn atelier_scope(claims: &Claims) -> Option<u64> {
-    (claims.role == Role::OperateurFab).then_some(claims.atelier_id.unwrap_or(0))
-}
 
 /// A stored file's absolute path from its path relative to the storage
 /// directory. Relative paths come from our own generated names; anything

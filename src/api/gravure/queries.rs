@@ -1,5 +1,6 @@
 //! SQL of the gravure module: templates, lots, generated files, labels.
 
+use crate::db::rows::{self, FromRow};
 use crate::error::Result;
 use mysql::prelude::Queryable;
 use mysql::{params, Conn, Row};
@@ -16,7 +17,7 @@ pub fn placeholders(n: usize) -> String {
 // ---------------------------------------------------------------------------
 
 /// One `templates_gravure` row.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, FromRow)]
 pub struct TemplateRow {
     pub id: u64,
     pub nom: String,
@@ -62,27 +63,6 @@ impl TemplateRow {
             "updated_at": self.updated_at,
         })
     }
-
-    fn from_row(mut r: Row) -> Option<TemplateRow> {
-        Some(TemplateRow {
-            id: r.take("id")?,
-            nom: r.take("nom")?,
-            fichier_path: r.take("fichier_path")?,
-            fichier_nom_original: r.take("fichier_nom_original")?,
-            fichier_sha256: r.take("fichier_sha256")?,
-            placeholders: r.take("placeholders")?,
-            espacement_x_mm: r.take("espacement_x_mm")?,
-            espacement_y_mm: r.take("espacement_y_mm")?,
-            colonnes: r.take("colonnes")?,
-            max_batch: r.take("max_batch")?,
-            largeur_mm: r.take("largeur_mm")?,
-            hauteur_mm: r.take("hauteur_mm")?,
-            produit_id: r.take("produit_id")?,
-            actif: r.take("actif")?,
-            created_at: r.take("created_at")?,
-            updated_at: r.take("updated_at")?,
-        })
-    }
 }
 
 const TEMPLATE_COLUMNS: &str = "id, nom, fichier_path, fichier_nom_original, fichier_sha256, \
@@ -112,7 +92,9 @@ pub fn list_templates(
         params! { "all" => !actif_only },
     )?;
     Ok((
-        rows.into_iter().filter_map(TemplateRow::from_row).collect(),
+        rows.into_iter()
+            .map(crate::db::rows::convert)
+            .collect::<Result<_>>()?,
         total.unwrap_or(0),
     ))
 }
@@ -124,7 +106,7 @@ pub fn find_template(conn: &mut Conn, id: u64, lock: bool) -> Result<Option<Temp
         format!("SELECT {TEMPLATE_COLUMNS} FROM templates_gravure WHERE id = ?{suffix}"),
         (id,),
     )?;
-    Ok(row.and_then(TemplateRow::from_row))
+    row.map(crate::db::rows::convert).transpose()
 }
 
 /// The values of a new or edited template.
@@ -183,18 +165,6 @@ pub fn update_template(conn: &mut Conn, id: u64, v: &TemplateValues) -> Result<(
         },
     )?;
     Ok(())
-}
-
-/// Whether a course exists.
-pub fn produit_exists(conn: &mut Conn, id: u64) -> Result<bool> {
-    let found: Option<u64> = conn.exec_first("SELECT id FROM produits WHERE id = ?", (id,))?;
-    Ok(found.is_some())
-}
-
-/// Whether an atelier exists.
-pub fn atelier_exists(conn: &mut Conn, id: u64) -> Result<bool> {
-    let found: Option<u64> = conn.exec_first("SELECT id FROM ateliers WHERE id = ?", (id,))?;
-    Ok(found.is_some())
 }
 
 /// Number of lots made with a template.
@@ -392,12 +362,15 @@ pub fn lock_candidates(tx: &mut Conn, ids: &[u64]) -> Result<Vec<Candidate>> {
 
 /// What one medal needs, read at generation time (names from `users` now,
 /// never copied into the order).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, FromRow)]
 pub struct EngravingRow {
+    #[mysql(rename = "id")]
     pub commande_id: u64,
     pub numero: String,
     pub is_b2b: bool,
     pub b2b_client_nom: Option<String>,
+    /// The name to engrave given with a B2B order (`gravure_texte.nom`).
+    pub gravure_nom: Option<String>,
     pub user_nom: Option<String>,
     pub user_prenom: Option<String>,
     pub has_user: bool,
@@ -412,10 +385,12 @@ pub struct EngravingRow {
 
 /// The orders of a lot in plate order.
 pub fn engraving_rows(conn: &mut Conn, lot_id: u64) -> Result<Vec<EngravingRow>> {
-    let rows: Vec<Row> = conn.exec(
+    rows::all(
+        conn,
         r"SELECT c.id, c.numero, COALESCE(c.is_b2b, FALSE) AS is_b2b, c.b2b_client_nom,
+                 JSON_UNQUOTE(JSON_EXTRACT(c.gravure_texte, '$.nom')) AS gravure_nom,
                  u.nom AS user_nom, u.prenom AS user_prenom, (u.id IS NOT NULL) AS has_user,
-                 COALESCE(c.duree_secondes, ch.duree_secondes) AS duree,
+                 GREATEST(COALESCE(c.duree_secondes, ch.duree_secondes), 0) AS duree_secondes,
                  ch.date_realisation,
                  DATE_FORMAT(COALESCE(ch.date_fin, ch.date_debut), '%Y-%m-%d') AS date_chrono,
                  DATE_FORMAT(c.date_commande, '%Y-%m-%d') AS date_commande,
@@ -428,28 +403,7 @@ pub fn engraving_rows(conn: &mut Conn, lot_id: u64) -> Result<Vec<EngravingRow>>
           WHERE cl.lot_id = ? AND c.lot_id = cl.lot_id
           ORDER BY cl.position, c.id",
         (lot_id,),
-    )?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|mut r| {
-            Some(EngravingRow {
-                commande_id: r.take("id")?,
-                numero: r.take("numero")?,
-                is_b2b: r.take("is_b2b")?,
-                b2b_client_nom: r.take("b2b_client_nom")?,
-                user_nom: r.take("user_nom")?,
-                user_prenom: r.take("user_prenom")?,
-                has_user: r.take("has_user")?,
-                duree_secondes: r.take::<Option<i64>, _>("duree")?.map(|d| d.max(0) as u64),
-                date_realisation: r.take("date_realisation")?,
-                date_chrono: r.take("date_chrono")?,
-                date_commande: r.take("date_commande")?,
-                parcours: r.take("parcours")?,
-                statut: r.take("statut")?,
-                position: r.take("position")?,
-            })
-        })
-        .collect())
+    )
 }
 
 // ---------------------------------------------------------------------------
@@ -459,15 +413,8 @@ pub fn engraving_rows(conn: &mut Conn, lot_id: u64) -> Result<Vec<EngravingRow>>
 /// The next lot number `LOT-<year>-<seq>` (sequence code 'LOT', atomic as
 /// for order numbers).
 pub fn next_lot_numero(tx: &mut Conn) -> Result<String> {
-    let year: Option<u16> = tx.query_first("SELECT YEAR(NOW())")?;
-    let year = year.unwrap_or(2026);
-    tx.exec_drop(
-        r"INSERT INTO commande_sequences (annee, code, dernier) VALUES (?, 'LOT', LAST_INSERT_ID(1))
-          ON DUPLICATE KEY UPDATE dernier = LAST_INSERT_ID(dernier + 1)",
-        (year,),
-    )?;
-    let seq: Option<u64> = tx.query_first("SELECT LAST_INSERT_ID()")?;
-    Ok(format!("LOT-{year}-{:04}", seq.unwrap_or(1)))
+    let (year, seq) = crate::db::rows::next_in_sequence(tx, "LOT")?;
+    Ok(format!("LOT-{year}-{seq:04}"))
 }
 
 /// Inserts a lot in status `cree`, waiting for the agent.
@@ -501,7 +448,7 @@ pub fn attach_order(tx: &mut Conn, lot_id: u64, commande_id: u64, position: usiz
 }
 
 /// One `lots` row with its template's name.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, FromRow)]
 pub struct LotRow {
     pub id: u64,
     pub numero: String,
@@ -537,24 +484,6 @@ impl LotRow {
             "updated_at": self.updated_at,
         })
     }
-
-    fn from_row(mut r: Row) -> Option<LotRow> {
-        Some(LotRow {
-            id: r.take("id")?,
-            numero: r.take("numero")?,
-            template_gravure_id: r.take("template_gravure_id")?,
-            template_nom: r.take("template_nom")?,
-            atelier_id: r.take("atelier_id")?,
-            statut: r.take("statut")?,
-            nb_commandes: r.take("nb_commandes")?,
-            cree_par: r.take("cree_par")?,
-            agent_statut: r.take("agent_statut")?,
-            agent_rapport: r.take("agent_rapport")?,
-            date_gravure: r.take("date_gravure")?,
-            created_at: r.take("created_at")?,
-            updated_at: r.take("updated_at")?,
-        })
-    }
 }
 
 const LOT_COLUMNS: &str = "l.id, l.numero, l.template_gravure_id, t.nom AS template_nom, l.atelier_id, \
@@ -573,7 +502,7 @@ pub fn find_lot(conn: &mut Conn, id: u64, lock: bool) -> Result<Option<LotRow>> 
         ),
         (id,),
     )?;
-    Ok(row.and_then(LotRow::from_row))
+    row.map(crate::db::rows::convert).transpose()
 }
 
 /// Filters of the lot list (None = no filter).
@@ -615,7 +544,9 @@ pub fn list_lots(
         params! { "atelier" => f.atelier_id, "statut" => f.statut.as_deref(), "agent" => f.agent_queue },
     )?;
     Ok((
-        rows.into_iter().filter_map(LotRow::from_row).collect(),
+        rows.into_iter()
+            .map(crate::db::rows::convert)
+            .collect::<Result<_>>()?,
         total.unwrap_or(0),
     ))
 }
@@ -724,7 +655,7 @@ pub fn file_positions(conn: &mut Conn, fichier_id: u64) -> Result<Vec<(u64, f64,
 // ---------------------------------------------------------------------------
 
 /// What a shipping label shows about an order.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, FromRow)]
 pub struct LabelOrder {
     pub id: u64,
     pub numero: String,
@@ -748,29 +679,9 @@ const LABEL_ORDER_SELECT: &str = r"SELECT c.id, c.numero, c.statut, c.atelier_id
   LEFT JOIN users u ON u.id = c.user_id
   LEFT JOIN produits p ON p.id = c.produit_id";
 
-fn label_order(mut r: Row) -> Option<LabelOrder> {
-    Some(LabelOrder {
-        id: r.take("id")?,
-        numero: r.take("numero")?,
-        statut: r.take("statut")?,
-        atelier_id: r.take("atelier_id")?,
-        user_nom: r.take("user_nom")?,
-        user_prenom: r.take("user_prenom")?,
-        b2b_client_nom: r.take("b2b_client_nom")?,
-        adresse_livraison: r.take("adresse_livraison")?,
-        tracking: r.take("tracking")?,
-        transporteur: r.take("transporteur")?,
-        parcours: r.take("parcours")?,
-        etiquette_template_id: r.take("etiquette_template_id")?,
-        etiquette_statut: r.take("etiquette_statut")?,
-    })
-}
-
 /// One order, for its label.
 pub fn find_label_order(conn: &mut Conn, id: u64) -> Result<Option<LabelOrder>> {
-    let row: Option<Row> =
-        conn.exec_first(format!("{LABEL_ORDER_SELECT} WHERE c.id = ?"), (id,))?;
-    Ok(row.and_then(label_order))
+    rows::first(conn, format!("{LABEL_ORDER_SELECT} WHERE c.id = ?"), (id,))
 }
 
 /// Orders waiting for their label (spec 5.6): packed, label not yet made.
@@ -779,7 +690,8 @@ pub fn labels_waiting(
     atelier_id: Option<u64>,
     limit: u64,
 ) -> Result<Vec<LabelOrder>> {
-    let rows: Vec<Row> = conn.exec(
+    rows::all(
+        conn,
         format!(
             "{LABEL_ORDER_SELECT}
              WHERE c.statut = 'attente_expedition'
@@ -788,8 +700,7 @@ pub fn labels_waiting(
              ORDER BY c.id LIMIT :limit"
         ),
         params! { "atelier" => atelier_id, "limit" => limit },
-    )?;
-    Ok(rows.into_iter().filter_map(label_order).collect())
+    )
 }
 
 /// Marks an order's label as requested, with the template used.

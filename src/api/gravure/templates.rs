@@ -6,6 +6,7 @@ use super::dxf_fill;
 use super::queries::{self, LabelValues, TemplateValues};
 use super::read_stored;
 use crate::config::Config;
+use crate::error::catalog;
 use crate::error::{Error, Result};
 use crate::http::list::Page;
 use crate::http::multipart::Form;
@@ -25,14 +26,11 @@ const MAX_COLONNES: u32 = 100;
 const MAX_BATCH: u32 = 1000;
 
 fn template_not_found() -> Error {
-    Error::not_found("template_not_found", "Template de gravure introuvable.")
+    catalog::TEMPLATE_NOT_FOUND.err()
 }
 
 fn label_template_not_found() -> Error {
-    Error::not_found(
-        "label_template_not_found",
-        "Template d'étiquette introuvable.",
-    )
+    catalog::LABEL_TEMPLATE_NOT_FOUND.err()
 }
 
 /// Spec 4.6–4.29 `templates_gravure`: "Templates DXF (espacement,
@@ -126,7 +124,7 @@ fn check_nom(nom: &str) -> Result<String> {
 
 fn check_produit(ctx: &mut Ctx, produit_id: Option<u64>) -> Result<()> {
     if let Some(p) = produit_id {
-        if !queries::produit_exists(ctx.conn()?, p)? {
+        if !crate::db::rows::exists(ctx.conn()?, "produits", p)? {
             return Err(Error::invalid("Ce parcours n'existe pas."));
         }
     }
@@ -143,14 +141,10 @@ pub fn create_template(ctx: &mut Ctx) -> Result<Response> {
     let form = Form::parse(ctx.req)?;
     let file = form.file("fichier")?;
     if file.data.len() > MAX_TEMPLATE_BYTES {
-        return Err(Error::new(
-            413,
-            "payload_too_large",
-            format!(
-                "Le fichier DXF dépasse la taille maximale ({} Mo).",
-                MAX_TEMPLATE_BYTES / (1024 * 1024)
-            ),
-        ));
+        return Err(catalog::PAYLOAD_TOO_LARGE.msg(format!(
+            "Le fichier DXF dépasse la taille maximale ({} Mo).",
+            MAX_TEMPLATE_BYTES / (1024 * 1024)
+        )));
     }
     let original = file
         .filename
@@ -178,40 +172,7 @@ pub fn create_template(ctx: &mut Ctx) -> Result<Response> {
     };
     check_produit(ctx, produit_id)?;
     // 3. A DXF, with only known placeholders.
-    let analysis = match dxf_fill::load(&file.data) {
-        Ok(d) => dxf_fill::analyze_bytes(&d, &file.data),
-        Err(dxf_fill::FillError::Invalid(m) | dxf_fill::FillError::Unusable(m)) => {
-            return Err(Error::new(422, "dxf_invalid", m))
-        }
-        Err(e) => return Err(Error::internal(e)),
-    };
-    if !analysis.inconnus.is_empty() {
-        return Err(Error::new(
-            422,
-            "dxf_unknown_placeholder",
-            format!(
-                "Placeholder(s) inconnu(s) dans le DXF : {}. Placeholders possibles : {}.",
-                analysis
-                    .inconnus
-                    .iter()
-                    .map(|p| format!("{{{{{p}}}}}"))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                dxf_fill::PLACEHOLDERS
-                    .iter()
-                    .map(|p| format!("{{{{{p}}}}}"))
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            ),
-        ));
-    }
-    let mut avertissements = analysis.avertissements.clone();
-    if analysis.placeholders.is_empty() {
-        avertissements.push(
-            "Aucun placeholder ({{NOM}}, {{PRENOM}}, {{CHRONO}}, {{DATE}}, {{NUMERO}}) : toutes les médailles seront identiques."
-                .into(),
-        );
-    }
+    let (analysis, avertissements) = analyse_template(&file.data)?;
     // 4. Stored under a random name, then the row.
     let sha = tokens::sha256_hex(&file.data);
     let relative = format!("templates_dxf/{}.dxf", tokens::random_hex(16));
@@ -234,6 +195,42 @@ pub fn create_template(ctx: &mut Ctx) -> Result<Response> {
     body["emprise_mm"] = json!(analysis.emprise);
     body["nb_entites"] = json!(analysis.nb_entites);
     Ok(Response::created(&body))
+}
+
+/// Parses an uploaded DXF: refused when unreadable or when it uses an
+/// unknown placeholder; returns its analysis and the warnings to show.
+fn analyse_template(data: &[u8]) -> Result<(dxf_fill::Analysis, Vec<String>)> {
+    let analysis = match dxf_fill::load(data) {
+        Ok(d) => dxf_fill::analyze_bytes(&d, data),
+        Err(dxf_fill::FillError::Invalid(m) | dxf_fill::FillError::Unusable(m)) => {
+            return Err(catalog::DXF_INVALID.msg(m))
+        }
+        Err(e) => return Err(Error::internal(e)),
+    };
+    if !analysis.inconnus.is_empty() {
+        return Err(catalog::DXF_UNKNOWN_PLACEHOLDER.msg(format!(
+            "Placeholder(s) inconnu(s) dans le DXF : {}. Placeholders possibles : {}.",
+            analysis
+                .inconnus
+                .iter()
+                .map(|p| format!("{{{{{p}}}}}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            dxf_fill::PLACEHOLDERS
+                .iter()
+                .map(|p| format!("{{{{{p}}}}}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        )));
+    }
+    let mut avertissements = analysis.avertissements.clone();
+    if analysis.placeholders.is_empty() {
+        avertissements.push(
+            "Aucun placeholder ({{NOM}}, {{PRENOM}}, {{CHRONO}}, {{DATE}}, {{NUMERO}}) : toutes les médailles seront identiques."
+                .into(),
+        );
+    }
+    Ok((analysis, avertissements))
 }
 
 #[derive(Deserialize)]
@@ -299,10 +296,7 @@ pub fn delete_template(ctx: &mut Ctx) -> Result<Response> {
     let tx = ctx.tx()?;
     let t = queries::find_template(tx, id, true)?.ok_or_else(template_not_found)?;
     if queries::lots_using_template(tx, id)? > 0 {
-        return Err(Error::conflict(
-            "template_in_use",
-            "Ce template a servi à des lots : il ne peut pas être supprimé. Désactivez-le plutôt (actif = false).",
-        ));
+        return Err(catalog::TEMPLATE_IN_USE.err());
     }
     queries::delete_template(tx, id)?;
     let path = super::storage_file(ctx.config, &t.fichier_path)?;

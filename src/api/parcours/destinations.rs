@@ -7,6 +7,7 @@
 
 use super::model::check_http_url;
 use super::queries::{self, DestinationFields, DestinationRow};
+use crate::error::catalog;
 use crate::error::{Error, Result};
 use crate::http::list::Page;
 use crate::http::{Ctx, Response};
@@ -79,10 +80,7 @@ fn destination_json(d: &DestinationRow) -> Value {
 }
 
 fn destination_not_found() -> Error {
-    Error::not_found(
-        "export_destination_not_found",
-        "Destination d'export introuvable.",
-    )
+    catalog::EXPORT_DESTINATION_NOT_FOUND.err()
 }
 
 /// Spec 4.29 `export_destinations` ("Webhooks destinations export parcours"):

@@ -12,11 +12,13 @@
 
 use super::destinations::ModeAuth;
 use super::model::qr_url;
+use super::model::StoredCourse;
 use super::queries::{self, DestinationRow, ExportLog};
 use crate::error::{Error, Result};
 use crate::http::{Ctx, Response};
 use crate::security::crypto;
 use crate::time;
+use mysql::Conn;
 use serde_json::{json, Map, Value};
 use std::io::Read;
 use std::time::{Duration, Instant};
@@ -213,7 +215,42 @@ pub fn create_export(ctx: &mut Ctx) -> Result<Response> {
     let conn = ctx.conn()?;
     let course = queries::find_course(conn, id, false)?.ok_or_else(super::course_not_found)?;
     // 2. The destinations: explicit ids must exist and be active.
-    let destinations = match &selection {
+    let destinations = chosen_destinations(conn, &selection)?;
+    // 3. One payload for all (spec 10.1), serialised once so the HMAC signs
+    //    exactly the bytes sent.
+    let exported_at = time::now_iso_utc();
+    let payload = export_payload(&course, &ctx.config.app_url, &exported_at);
+    let body = serde_json::to_vec(&payload).map_err(Error::internal)?;
+    let key = &ctx.config.encryption_key;
+    let prepared: Vec<Prepared> = destinations
+        .iter()
+        .map(|d| prepare(key, d, &body))
+        .collect();
+    // 4. All calls at once: the slowest destination bounds the whole export.
+    let outcomes = call_all(&prepared, &body);
+    // 5. Log each attempt. Autocommit on purpose: each row records a call
+    //    that already happened and must survive whatever follows.
+    let (resultats, ok, failed) = log_outcomes(ctx.conn()?, course.id, &prepared, &outcomes)?;
+    ctx.audit_entity("parcours", course.id);
+    ctx.audit_details(json!({
+        "export": prepared.iter().map(|p| p.id).collect::<Vec<_>>(),
+        "succes": ok,
+        "echecs": failed,
+    }));
+    Ok(Response::ok(&json!({
+        "parcours_id": course.id,
+        "exported_at": exported_at,
+        "total": resultats.len(),
+        "succes": ok,
+        "echecs": failed,
+        "resultats": resultats,
+    })))
+}
+
+/// The destinations of `selection`: every active one, or the named ones,
+/// which must all exist and be active (422 naming the others).
+fn chosen_destinations(conn: &mut Conn, selection: &Selection) -> Result<Vec<DestinationRow>> {
+    let ids = match selection {
         Selection::All => {
             let all = queries::active_destinations(conn)?;
             if all.is_empty() {
@@ -221,39 +258,39 @@ pub fn create_export(ctx: &mut Ctx) -> Result<Response> {
                     "Aucune destination d'export active : configurez-en une d'abord.",
                 ));
             }
-            all
+            return Ok(all);
         }
-        Selection::Ids(ids) => {
-            let mut found = Vec::new();
-            let mut missing = Vec::new();
-            let mut inactive = Vec::new();
-            for &d in ids {
-                match queries::find_destination(conn, d, false)? {
-                    Some(row) if row.actif => found.push(row),
-                    Some(row) => inactive.push(row.id.to_string()),
-                    None => missing.push(d.to_string()),
-                }
-            }
-            if !missing.is_empty() {
-                return Err(Error::invalid(format!(
-                    "Destination(s) d'export introuvable(s) : {}.",
-                    missing.join(", ")
-                )));
-            }
-            if !inactive.is_empty() {
-                return Err(Error::invalid(format!(
-                    "Destination(s) d'export désactivée(s) : {}.",
-                    inactive.join(", ")
-                )));
-            }
-            found
-        }
+        Selection::Ids(ids) => ids,
     };
-    // 3. One payload for all (spec 10.1), serialised once so the HMAC signs
-    //    exactly the bytes sent.
-    let exported_at = time::now_iso_utc();
+    let mut found = Vec::new();
+    let mut missing = Vec::new();
+    let mut inactive = Vec::new();
+    for &d in ids {
+        match queries::find_destination(conn, d, false)? {
+            Some(row) if row.actif => found.push(row),
+            Some(row) => inactive.push(row.id.to_string()),
+            None => missing.push(d.to_string()),
+        }
+    }
+    if !missing.is_empty() {
+        return Err(Error::invalid(format!(
+            "Destination(s) d'export introuvable(s) : {}.",
+            missing.join(", ")
+        )));
+    }
+    if !inactive.is_empty() {
+        return Err(Error::invalid(format!(
+            "Destination(s) d'export désactivée(s) : {}.",
+            inactive.join(", ")
+        )));
+    }
+    Ok(found)
+}
+
+/// The payload every destination receives (spec 10.1).
+fn export_payload(course: &StoredCourse, app_url: &str, exported_at: &str) -> Value {
     let c = &course.fields;
-    let payload = json!({
+    json!({
         "parcours_id": course.id,
         "slug": c.slug,
         "nom": c.nom,
@@ -262,19 +299,17 @@ pub fn create_export(ctx: &mut Ctx) -> Result<Response> {
         "sommet_lat": c.sommet_lat,
         "sommet_lng": c.sommet_lng,
         "lien_boutique": c.lien_boutique,
-        "qr_url": qr_url(&ctx.config.app_url, &c.slug),
+        "qr_url": qr_url(app_url, &c.slug),
         "tracking_config": course.tracking_config(),
         "exported_at": exported_at,
-    });
-    let body = serde_json::to_vec(&payload).map_err(Error::internal)?;
-    let key = &ctx.config.encryption_key;
-    let prepared: Vec<Prepared> = destinations
-        .iter()
-        .map(|d| prepare(key, d, &body))
-        .collect();
-    // 4. All calls at once: the slowest destination bounds the whole export.
-    let (agent, body) = (&agent(), &body);
-    let outcomes: Vec<Outcome> = std::thread::scope(|s| {
+    })
+}
+
+/// Calls every destination at once, one thread each; a call that panicked
+/// is an internal error for that destination only.
+fn call_all(prepared: &[Prepared], body: &[u8]) -> Vec<Outcome> {
+    let agent = &agent();
+    std::thread::scope(|s| {
         let handles: Vec<_> = prepared
             .iter()
             .map(|p| s.spawn(move || call(agent, p, body)))
@@ -289,13 +324,20 @@ pub fn create_export(ctx: &mut Ctx) -> Result<Response> {
                 })
             })
             .collect()
-    });
-    // 5. Log each attempt: every path from here answers Ok, so the rows are
-    //    committed with the request whatever the calls gave.
-    let conn = ctx.conn()?;
+    })
+}
+
+/// Logs one row per call; returns the per-destination results and the
+/// success and failure counts.
+fn log_outcomes(
+    conn: &mut Conn,
+    produit_id: u64,
+    prepared: &[Prepared],
+    outcomes: &[Outcome],
+) -> Result<(Vec<Value>, u32, u32)> {
     let mut resultats = Vec::new();
     let (mut ok, mut failed) = (0u32, 0u32);
-    for (p, o) in prepared.iter().zip(&outcomes) {
+    for (p, o) in prepared.iter().zip(outcomes) {
         let succes = o.erreur.is_none();
         if succes {
             ok += 1;
@@ -306,7 +348,7 @@ pub fn create_export(ctx: &mut Ctx) -> Result<Response> {
             conn,
             &ExportLog {
                 destination_id: p.id,
-                produit_id: course.id,
+                produit_id,
                 http_status: o.http_status,
                 succes,
                 erreur: o.erreur.as_deref(),
@@ -323,20 +365,7 @@ pub fn create_export(ctx: &mut Ctx) -> Result<Response> {
             "log_id": log_id,
         }));
     }
-    ctx.audit_entity("parcours", course.id);
-    ctx.audit_details(json!({
-        "export": prepared.iter().map(|p| p.id).collect::<Vec<_>>(),
-        "succes": ok,
-        "echecs": failed,
-    }));
-    Ok(Response::ok(&json!({
-        "parcours_id": course.id,
-        "exported_at": exported_at,
-        "total": resultats.len(),
-        "succes": ok,
-        "echecs": failed,
-        "resultats": resultats,
-    })))
+    Ok((resultats, ok, failed))
 }
 
 #[cfg(test)]

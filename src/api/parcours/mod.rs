@@ -30,6 +30,7 @@ pub use model::Categorie;
 pub use seed::{seed_demo, slugs};
 pub use tracking::TrackingConfig;
 
+use crate::error::catalog;
 use crate::error::{Error, Result};
 use crate::http::list::Page;
 use crate::http::router::{route, Access, Route, ADMIN_BUCKET};
@@ -151,7 +152,7 @@ pub const ROUTES: &[Route] = &[
 const NEARBY_RADIUS_KM: (f64, f64) = (10.0, 200.0);
 
 fn course_not_found() -> Error {
-    Error::not_found("course_not_found", "Parcours introuvable.")
+    catalog::COURSE_NOT_FOUND.err()
 }
 
 /// A numeric query parameter with a default; 422 when it is not a number in
@@ -345,7 +346,7 @@ fn insert_course_rows(
     if course.code.is_empty() {
         course.code =
             model::derive_code(&course.nom, &queries::used_codes(tx)?).ok_or_else(|| {
-                Error::conflict("code_taken", "Aucun code parcours libre : indiquez-en un.")
+                catalog::CODE_TAKEN.msg("Aucun code parcours libre : indiquez-en un.")
             })?;
     }
     let id = queries::insert_course(tx, course, url)?;
@@ -427,22 +428,16 @@ fn delete_parcours(ctx: &mut Ctx) -> Result<Response> {
     let course = queries::find_course(tx, id, true)?.ok_or_else(course_not_found)?;
     let (orders, chronos) = queries::references(tx, id)?;
     if orders > 0 {
-        return Err(Error::conflict(
-            "course_has_orders",
-            format!(
-                "Impossible de supprimer ce parcours : {orders} commande(s) y sont liées. \
+        return Err(catalog::COURSE_HAS_ORDERS.msg(format!(
+            "Impossible de supprimer ce parcours : {orders} commande(s) y sont liées. \
                  Désactivez-le plutôt."
-            ),
-        ));
+        )));
     }
     if chronos > 0 {
-        return Err(Error::conflict(
-            "course_has_chronos",
-            format!(
-                "Impossible de supprimer ce parcours : {chronos} chrono(s) y sont liés. \
+        return Err(catalog::COURSE_HAS_CHRONOS.msg(format!(
+            "Impossible de supprimer ce parcours : {chronos} chrono(s) y sont liés. \
                  Désactivez-le plutôt."
-            ),
-        ));
+        )));
     }
     // 2. Delete; the tracking row, stocks and logs follow by cascade.
     queries::delete_course(tx, id)?;

@@ -3,8 +3,10 @@
 
 use super::model::{Categorie, Course, StoredCourse};
 use super::tracking::TrackingConfig;
+use crate::db::rows::col;
+use crate::error::catalog;
 use crate::error::{Error, Result, ResultExt};
-use mysql::prelude::{FromValue, Queryable};
+use mysql::prelude::Queryable;
 use mysql::{params, Conn, Row};
 use std::collections::HashSet;
 
@@ -30,14 +32,6 @@ const HAVERSINE_KM: &str = r"(2 * 6371.0 * ASIN(LEAST(1, SQRT(
         POW(SIN(RADIANS(p.depart_lat - :lat) / 2), 2)
         + COS(RADIANS(:lat)) * COS(RADIANS(p.depart_lat))
           * POW(SIN(RADIANS(p.depart_lng - :lng) / 2), 2)))))";
-
-fn col<T: FromValue>(row: &mut Row, name: &str) -> Result<T> {
-    match row.take_opt(name) {
-        Some(Ok(v)) => Ok(v),
-        Some(Err(e)) => Err(Error::internal(format!("column {name}: {e}"))),
-        None => Err(Error::internal(format!("column {name} missing"))),
-    }
-}
 
 fn course_from_row(mut row: Row) -> Result<StoredCourse> {
     let r = &mut row;
@@ -295,19 +289,13 @@ fn course_params(c: &Course, qr_url: &str) -> mysql::Params {
 const SLUG_TAKEN: &str = "Ce slug est déjà utilisé par un autre parcours.";
 const CODE_TAKEN: &str = "Ce code parcours est déjà utilisé par un autre parcours.";
 
-/// Code of the 409 answered when InnoDB rolled the transaction back as a
-/// deadlock victim or gave up waiting for a lock; callers may retry.
-pub const CONCURRENT_WRITE: &str = "concurrent_write";
-
-/// Maps lock conflicts (deadlock 1213, lock wait timeout 1205) to
-/// [`CONCURRENT_WRITE`]; other errors as usual.
+/// Maps lock conflicts (deadlock 1213, lock wait timeout 1205) to the 409
+/// [`catalog::CONCURRENT_WRITE`] (callers may retry); other errors as usual.
 fn write_result<T>(r: std::result::Result<T, mysql::Error>) -> Result<T> {
     match r {
         Err(mysql::Error::MySqlError(e)) if e.code == 1213 || e.code == 1205 => {
-            Err(Error::conflict(
-                CONCURRENT_WRITE,
-                "Une autre modification des parcours est en cours : merci de réessayer.",
-            ))
+            Err(catalog::CONCURRENT_WRITE
+                .msg("Une autre modification des parcours est en cours : merci de réessayer."))
         }
         other => Ok(other?),
     }
@@ -321,9 +309,9 @@ fn map_duplicates<T>(r: std::result::Result<T, mysql::Error>) -> Result<T> {
         Err(mysql::Error::MySqlError(e))
             if e.code == 1062 && e.message.contains("uk_produits_code") =>
         {
-            Err(Error::conflict("code_taken", CODE_TAKEN))
+            Err(catalog::CODE_TAKEN.msg(CODE_TAKEN))
         }
-        other => other.on_duplicate("uk_produits_slug", "slug_taken", SLUG_TAKEN),
+        other => other.on_duplicate("uk_produits_slug", &catalog::SLUG_TAKEN, SLUG_TAKEN),
     }
 }
 
@@ -391,10 +379,8 @@ pub fn lock_creations(conn: &mut Conn) -> Result<()> {
         conn.query_first(format!("SELECT GET_LOCK({CREATION_LOCK}, 10)"))?;
     match got.flatten() {
         Some(1) => Ok(()),
-        _ => Err(Error::conflict(
-            CONCURRENT_WRITE,
-            "Une autre création de parcours est en cours : merci de réessayer.",
-        )),
+        _ => Err(catalog::CONCURRENT_WRITE
+            .msg("Une autre création de parcours est en cours : merci de réessayer.")),
     }
 }
 
@@ -419,10 +405,7 @@ pub fn references(conn: &mut Conn, id: u64) -> Result<(u64, u64)> {
 /// error 1451) is a 409, not a 500.
 pub fn delete_course(conn: &mut Conn, id: u64) -> Result<()> {
     match conn.exec_drop("DELETE FROM produits WHERE id = ?", (id,)) {
-        Err(mysql::Error::MySqlError(e)) if e.code == 1451 => Err(Error::conflict(
-            "course_in_use",
-            "Ce parcours est encore référencé (commandes, chronos…) : désactivez-le plutôt.",
-        )),
+        Err(mysql::Error::MySqlError(e)) if e.code == 1451 => Err(catalog::COURSE_IN_USE.err()),
         other => Ok(other?),
     }
 }

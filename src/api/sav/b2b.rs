@@ -12,9 +12,11 @@ use super::queries::{self, FabricantUpdate, NewFabricant};
 use super::{optional_text, query_enum, required_text};
 use crate::api::auth::normalize_email;
 use crate::api::commandes::{self, Created, NewOrder, B2B_CLIENT_TYPES};
+use crate::error::catalog;
 use crate::error::{Error, Result, ResultExt};
 use crate::http::list::Page;
 use crate::http::{Ctx, Response};
+use crate::text::check_engravable;
 use crate::time;
 use mysql::prelude::Queryable;
 use mysql::Conn;
@@ -54,6 +56,7 @@ pub struct B2bInput {
 /// transaction; every refusal is a French 422.
 pub fn insert_b2b_order(tx: &mut Conn, input: &B2bInput, actor: Option<u64>) -> Result<Created> {
     let client_nom = required_text(&input.client_nom, "b2b_client_nom", 200)?;
+    check_engravable(&client_nom, "b2b_client_nom")?;
     if !B2B_CLIENT_TYPES.contains(&input.client_type.as_str()) {
         return Err(Error::invalid(
             "Type de client B2B inconnu : mairie, boutique, association ou autre.",
@@ -68,12 +71,13 @@ pub fn insert_b2b_order(tx: &mut Conn, input: &B2bInput, actor: Option<u64>) -> 
         Some(n) => required_text(n, "nom à graver", 100)?,
         None => client_nom.chars().take(100).collect(),
     };
+    check_engravable(&gravure_nom, "nom à graver")?;
     let email = input
         .email_client
         .as_deref()
         .map(normalize_email)
         .transpose()?;
-    if !queries::produit_exists(tx, input.produit_id)? {
+    if !crate::db::rows::exists(tx, "produits", input.produit_id)? {
         return Err(Error::invalid("Ce parcours n'existe pas."));
     }
     if let Some(atelier_id) = input.atelier_id {
@@ -193,7 +197,7 @@ pub fn create_commande_b2b(ctx: &mut Ctx) -> Result<Response> {
 // ---------------------------------------------------------------------------
 
 fn fabricant_not_found() -> Error {
-    Error::not_found("fabricant_not_found", "Fabricant introuvable.")
+    catalog::FABRICANT_NOT_FOUND.err()
 }
 
 /// Manufacturer codes (also PrestaShop's `mko_fabricant_id` feature value):
@@ -249,7 +253,7 @@ fn check_admin_user(conn: &mut Conn, id: u64) -> Result<()> {
 fn code_taken(r: std::result::Result<u64, mysql::Error>) -> Result<u64> {
     r.on_duplicate(
         "uk_fabricants_code",
-        "code_taken",
+        &catalog::CODE_TAKEN,
         "Un fabricant existe déjà avec ce code.",
     )
 }

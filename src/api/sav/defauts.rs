@@ -7,8 +7,10 @@
 //! who reports it; an operateur_fab only sees and edits its own atelier's.
 
 use super::queries::{self, Catalog, DefautFilters, DefautUpdate, NewDefaut};
-use super::{atelier_scope, optional_text, query_enum, required_text};
-use crate::api::commandes::status::{may_touch_atelier, order_not_found};
+use super::{optional_text, query_enum, required_text};
+use crate::api::commandes::status::order_not_found;
+use crate::api::scope;
+use crate::error::catalog;
 use crate::error::{Error, Result, ResultExt};
 use crate::http::list::{query_date, query_u64, Page};
 use crate::http::{Ctx, Response};
@@ -34,11 +36,11 @@ const TRANSITIONS: &[(&str, &str)] = &[
 const DESCRIPTION_MAX: usize = 5000;
 
 fn defaut_not_found() -> Error {
-    Error::not_found("defaut_not_found", "Défaut introuvable.")
+    catalog::DEFAUT_NOT_FOUND.err()
 }
 
 fn lot_not_found() -> Error {
-    Error::not_found("lot_not_found", "Lot introuvable.")
+    catalog::LOT_NOT_FOUND.err()
 }
 
 fn parse_gravite(s: &str) -> Result<&'static str> {
@@ -89,7 +91,7 @@ pub fn create_defaut(ctx: &mut Ctx) -> Result<Response> {
     let order_atelier = match body.commande_id {
         Some(id) => {
             let atelier = queries::order_atelier(conn, id)?.ok_or_else(order_not_found)?;
-            if !may_touch_atelier(&claims, atelier) {
+            if !scope::may_touch(&claims, atelier) {
                 return Err(order_not_found());
             }
             Some(atelier)
@@ -100,7 +102,7 @@ pub fn create_defaut(ctx: &mut Ctx) -> Result<Response> {
     let lot_atelier = match body.lot_id {
         Some(id) => {
             let atelier = queries::lot_atelier(conn, id)?.ok_or_else(lot_not_found)?;
-            if !may_touch_atelier(&claims, atelier) {
+            if !scope::may_touch(&claims, atelier) {
                 return Err(lot_not_found());
             }
             Some(atelier)
@@ -161,7 +163,7 @@ fn operator_atelier(claims: &Claims) -> Option<u64> {
 /// paginated. An operateur_fab only sees its atelier.
 pub fn list_defauts(ctx: &mut Ctx) -> Result<Response> {
     // 1. The operator's atelier bounds the list.
-    let scope = atelier_scope(ctx.claims()?);
+    let scope = scope::atelier_filter(ctx.claims()?);
     let page = Page::from_query(ctx.req)?;
     let filters = DefautFilters {
         scope,
@@ -187,7 +189,7 @@ pub fn show_defaut(ctx: &mut Ctx) -> Result<Response> {
     let claims = ctx.claims()?.clone();
     // 1. The defect exists and belongs to the operator's atelier.
     let defaut = queries::find_defaut(ctx.conn()?, id)?
-        .filter(|d| may_touch_atelier(&claims, d.atelier_id))
+        .filter(|d| scope::may_touch(&claims, d.atelier_id))
         .ok_or_else(defaut_not_found)?;
     Ok(Response::ok(&defaut))
 }
@@ -216,7 +218,7 @@ pub fn update_defaut(ctx: &mut Ctx) -> Result<Response> {
     let tx = ctx.tx()?;
     // 1. The defect exists and belongs to the operator's atelier.
     let current = queries::lock_defaut(tx, id)?
-        .filter(|(_, atelier)| may_touch_atelier(&claims, *atelier))
+        .filter(|(_, atelier)| scope::may_touch(&claims, *atelier))
         .ok_or_else(defaut_not_found)?;
     let from = current.0;
     // 2. The status change is allowed.
@@ -228,10 +230,9 @@ pub fn update_defaut(ctx: &mut Ctx) -> Result<Response> {
         Some(s) if s == from => None,
         Some(s) if TRANSITIONS.contains(&(from.as_str(), s)) => Some(s),
         Some(s) => {
-            return Err(Error::conflict(
-                "defaut_transition_refused",
-                format!("Ce défaut ne peut pas passer de « {from} » à « {s} »."),
-            ))
+            return Err(catalog::DEFAUT_TRANSITION_REFUSED.msg(format!(
+                "Ce défaut ne peut pas passer de « {from} » à « {s} »."
+            )))
         }
     };
     // 3. Values are valid.
@@ -337,12 +338,12 @@ fn duplicate_code(r: std::result::Result<u64, mysql::Error>, catalog: Catalog) -
     match catalog {
         Catalog::Types => r.on_duplicate(
             "uk_types_defauts_code",
-            "code_taken",
+            &catalog::CODE_TAKEN,
             "Un type de défaut existe déjà avec ce code.",
         ),
         Catalog::Causes => r.on_duplicate(
             "uk_causes_defauts_code",
-            "code_taken",
+            &catalog::CODE_TAKEN,
             "Une cause de défaut existe déjà avec ce code.",
         ),
     }
@@ -385,12 +386,7 @@ fn update_catalog(ctx: &mut Ctx, catalog: Catalog) -> Result<Response> {
         .map(|l| required_text(l, "libellé", 200))
         .transpose()?;
     let conn = ctx.conn()?;
-    let not_found = || {
-        Error::not_found(
-            "catalog_entry_not_found",
-            "Entrée de catalogue introuvable.",
-        )
-    };
+    let not_found = || catalog::CATALOG_ENTRY_NOT_FOUND.err();
     queries::find_catalog(conn, catalog, id)?.ok_or_else(not_found)?;
     duplicate_code(
         queries::update_catalog(

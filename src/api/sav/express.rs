@@ -8,10 +8,12 @@
 //! replacement order is created, linked both ways. If any step is refused
 //! nothing is written.
 
+use super::optional_text;
 use super::queries::{self, NewTicket};
-use super::{atelier_scope, optional_text};
-use crate::api::commandes::status::{self, may_touch_atelier, order_not_found, Statut};
+use crate::api::commandes::status::{self, order_not_found, Statut};
 use crate::api::commandes::{self, NewOrder};
+use crate::api::scope;
+use crate::error::catalog;
 use crate::error::{Error, Result};
 use crate::http::list::like_contains;
 use crate::http::{Ctx, Response};
@@ -155,7 +157,7 @@ pub(super) const DESCRIPTION_MAX: usize = 5000;
 /// operateur_fab only finds its atelier's orders.
 pub fn list_recherche_sav(ctx: &mut Ctx) -> Result<Response> {
     // 1. The operator's atelier bounds the search.
-    let scope = atelier_scope(ctx.claims()?);
+    let scope = scope::atelier_filter(ctx.claims()?);
     let q = ctx.req.query_param("q").unwrap_or_default();
     let q = q.trim();
     if q.chars().count() < 2 {
@@ -196,45 +198,12 @@ pub fn create_sav_express(ctx: &mut Ctx) -> Result<Response> {
     let tx = ctx.tx()?;
     // 1. The order exists and is the operator's (others: 404).
     let original = queries::lock_order_for_sav(tx, body.commande_id)?
-        .filter(|o| may_touch_atelier(&claims, o.atelier_id))
+        .filter(|o| scope::may_touch(&claims, o.atelier_id))
         .ok_or_else(order_not_found)?;
     // 2. After-sales starts once a medal exists (grave → livre).
-    let statut = Statut::parse(&original.statut)
-        .ok_or_else(|| Error::internal(format!("unknown order status {}", original.statut)))?;
-    if statut == Statut::Sav {
-        return Err(Error::conflict(
-            "order_already_in_sav",
-            format!(
-                "La commande {} est déjà en SAV : complétez son ticket existant.",
-                original.numero
-            ),
-        ));
-    }
-    if !status::is_allowed(statut, Statut::Sav) {
-        return Err(Error::conflict(
-            "sav_not_allowed",
-            format!(
-                "La commande {} est {} : le SAV n'est possible qu'une fois la médaille gravée (gravée, à expédier, expédiée ou livrée).",
-                original.numero,
-                statut.label()
-            ),
-        ));
-    }
+    ensure_sav_possible(&original)?;
     // 3. A B2B re-make may cover part of the batch only.
-    let quantite = match (body.b2b_quantite, original.b2b_quantite) {
-        (None, q) => q,
-        (Some(n), Some(max)) if original.is_b2b && (1..=max).contains(&n) => Some(n),
-        (Some(_), Some(max)) if original.is_b2b => {
-            return Err(Error::invalid(format!(
-                "La quantité à refaire doit être comprise entre 1 et {max}."
-            )))
-        }
-        (Some(_), _) => {
-            return Err(Error::invalid(
-                "La quantité à refaire ne concerne que les commandes B2B.",
-            ))
-        }
-    };
+    let quantite = remake_quantity(body.b2b_quantite, &original)?;
     // 4. Ticket number, then the original order goes to `sav` (history,
     //    audit row) through the one status machine.
     let numero = queries::next_ticket_numero(tx)?;
@@ -286,6 +255,45 @@ pub fn create_sav_express(ctx: &mut Ctx) -> Result<Response> {
     Ok(Response::created(
         &json!({ "ticket": ticket, "commande_sav": commande_sav }),
     ))
+}
+
+/// After-sales starts once a medal exists (grave → livre), once per order.
+fn ensure_sav_possible(original: &queries::OrderForSav) -> Result<()> {
+    let statut = Statut::parse(&original.statut)
+        .ok_or_else(|| Error::internal(format!("unknown order status {}", original.statut)))?;
+    if statut == Statut::Sav {
+        return Err(catalog::ORDER_ALREADY_IN_SAV.msg(format!(
+            "La commande {} est déjà en SAV : complétez son ticket existant.",
+            original.numero
+        )));
+    }
+    if !status::is_allowed(statut, Statut::Sav) {
+        return Err(catalog::SAV_NOT_ALLOWED.msg(format!(
+                "La commande {} est {} : le SAV n'est possible qu'une fois la médaille gravée (gravée, à expédier, expédiée ou livrée).",
+                original.numero,
+                statut.label()
+            )));
+    }
+    Ok(())
+}
+
+/// How many medals of a B2B batch to make again (all by default).
+fn remake_quantity(requested: Option<u32>, original: &queries::OrderForSav) -> Result<Option<u32>> {
+    let quantite = match (requested, original.b2b_quantite) {
+        (None, q) => q,
+        (Some(n), Some(max)) if original.is_b2b && (1..=max).contains(&n) => Some(n),
+        (Some(_), Some(max)) if original.is_b2b => {
+            return Err(Error::invalid(format!(
+                "La quantité à refaire doit être comprise entre 1 et {max}."
+            )))
+        }
+        (Some(_), _) => {
+            return Err(Error::invalid(
+                "La quantité à refaire ne concerne que les commandes B2B.",
+            ))
+        }
+    };
+    Ok(quantite)
 }
 
 /// Creates the replacement of `original` with [`commandes::insert_order`]:

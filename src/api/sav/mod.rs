@@ -23,8 +23,7 @@ pub mod tickets;
 use crate::error::{Error, Result};
 use crate::http::router::{route, Access, Route};
 use crate::http::{Ctx, Method};
-use crate::security::jwt::Claims;
-use crate::security::{roles, Role};
+use crate::security::roles;
 use mysql::Conn;
 
 /// Routes of this module.
@@ -233,12 +232,6 @@ fn optional_text(raw: Option<&str>, field: &str, max: usize) -> Result<Option<St
     }
 }
 
-/// The atelier a list is restricted to: an operateur_fab sees its own atelier
-/// only; an operator without atelier sees nothing (no atelier has id 0).
-fn atelier_scope(claims: &Claims) -> Option<u64> {
-    (claims.role == Role::OperateurFab).then(|| claims.atelier_id.unwrap_or(0))
-}
-
 /// Demo data: the Queyras manufacturer, a B2B order "Mairie de Lyon ×10", and
 /// a SAV ticket and a defect on the demo orders when they exist. Safe to run
 /// again: each row is looked up before it is created.
@@ -261,28 +254,5 @@ mod tests {
         assert!(required_text("abcdefghijk", "nom", 10).is_err());
         assert_eq!(optional_text(Some("  "), "x", 5).unwrap(), None);
         assert_eq!(optional_text(None, "x", 5).unwrap(), None);
-    }
-
-    #[test]
-    fn operators_are_scoped_to_their_atelier() {
-        let op = Claims {
-            sub: 1,
-            role: Role::OperateurFab,
-            atelier_id: Some(7),
-            sid: String::new(),
-            iat: 0,
-            exp: 0,
-        };
-        assert_eq!(atelier_scope(&op), Some(7));
-        let lost = Claims {
-            atelier_id: None,
-            ..op.clone()
-        };
-        assert_eq!(atelier_scope(&lost), Some(0));
-        let admin = Claims {
-            role: Role::AdminFab,
-            ..op
-        };
-        assert_eq!(atelier_scope(&admin), None);
     }
 }

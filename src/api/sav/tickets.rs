@@ -3,9 +3,11 @@
 //! status and assignment changes, deletion by admins.
 
 use super::express::{Geste, Motif, DESCRIPTION_MAX};
+use super::optional_text;
 use super::queries::{self, NewTicket, TicketFilters};
-use super::{atelier_scope, optional_text};
-use crate::api::commandes::status::{may_touch_atelier, order_not_found};
+use crate::api::commandes::status::order_not_found;
+use crate::api::scope;
+use crate::error::catalog;
 use crate::error::{Error, Result};
 use crate::http::list::{like_contains, query_u64, Page};
 use crate::http::{Ctx, Response};
@@ -36,7 +38,7 @@ const TICKET_TRANSITIONS: &[(&str, &str)] = &[
 /// operateur_fab sees its atelier's tickets only.
 pub fn list_sav_tickets(ctx: &mut Ctx) -> Result<Response> {
     // 1. The operator's atelier bounds the list.
-    let scope = atelier_scope(ctx.claims()?);
+    let scope = scope::atelier_filter(ctx.claims()?);
     let page = Page::from_query(ctx.req)?;
     let statut = super::query_enum(ctx, "statut", TICKET_STATUTS)?;
     let motif = ctx
@@ -78,7 +80,7 @@ pub fn show_sav_ticket(ctx: &mut Ctx) -> Result<Response> {
 }
 
 fn ticket_not_found() -> Error {
-    Error::not_found("sav_ticket_not_found", "Ticket SAV introuvable.")
+    catalog::SAV_TICKET_NOT_FOUND.err()
 }
 
 /// A ticket the actor may see (an operator: its atelier's orders only).
@@ -88,7 +90,7 @@ fn visible_ticket(
     claims: &crate::security::jwt::Claims,
 ) -> Result<queries::Ticket> {
     queries::find_ticket(conn, id)?
-        .filter(|t| may_touch_atelier(claims, t.atelier_id))
+        .filter(|t| scope::may_touch(claims, t.atelier_id))
         .ok_or_else(ticket_not_found)
 }
 
@@ -116,7 +118,7 @@ pub fn create_sav_ticket(ctx: &mut Ctx) -> Result<Response> {
     let tx = ctx.tx()?;
     // 1. The order exists and is the operator's (others: 404).
     let atelier = queries::order_atelier(tx, body.commande_id)?.ok_or_else(order_not_found)?;
-    if !may_touch_atelier(&claims, atelier) {
+    if !scope::may_touch(&claims, atelier) {
         return Err(order_not_found());
     }
     // 2. Only workshop staff can be assigned.
@@ -183,7 +185,7 @@ pub fn update_sav_ticket(ctx: &mut Ctx) -> Result<Response> {
     let tx = ctx.tx()?;
     // 1. The ticket exists and belongs to the operator's atelier.
     let ticket = queries::lock_ticket(tx, id)?
-        .filter(|t| may_touch_atelier(&claims, t.atelier_id))
+        .filter(|t| scope::may_touch(&claims, t.atelier_id))
         .ok_or_else(ticket_not_found)?;
     // 2. The status change is allowed.
     let statut = match body.statut.as_deref() {
@@ -196,13 +198,10 @@ pub fn update_sav_ticket(ctx: &mut Ctx) -> Result<Response> {
         Some(s) if s == ticket.statut => None,
         Some(s) if TICKET_TRANSITIONS.contains(&(ticket.statut.as_str(), s)) => Some(s),
         Some(s) => {
-            return Err(Error::conflict(
-                "ticket_transition_refused",
-                format!(
-                    "Le ticket {} ne peut pas passer de « {} » à « {s} ».",
-                    ticket.numero, ticket.statut
-                ),
-            ))
+            return Err(catalog::TICKET_TRANSITION_REFUSED.msg(format!(
+                "Le ticket {} ne peut pas passer de « {} » à « {s} ».",
+                ticket.numero, ticket.statut
+            )))
         }
     };
     // 3. The assignee is workshop staff.

@@ -1,10 +1,12 @@
 //! Spec §4.6 — `/api/ateliers`: CRUD of the production sites ("gestion
 //! ateliers" is an admin_fab right, 10.5).
 
-use super::queries::{self, AtelierValues, Where};
-use super::{atelier_not_found, query_bool, scope_atelier};
+use super::queries::{self, AtelierValues};
+use super::query_bool;
+use crate::api::scope;
 use crate::error::{Error, Result};
 use crate::http::list::Page;
+use crate::http::list::Where;
 use crate::http::{Ctx, Response};
 use mysql::Conn;
 use serde::Deserialize;
@@ -18,7 +20,7 @@ pub fn list_ateliers(ctx: &mut Ctx) -> Result<Response> {
     let claims = ctx.claims()?.clone();
     let conn = ctx.conn()?;
     // 1. An operator only lists its own atelier.
-    let scope = scope_atelier(conn, &claims, None)?;
+    let scope = scope::resolve_atelier(conn, &claims, None)?;
     let mut filter = Where::new();
     filter
         .bind_opt("a.id = ?", scope)
@@ -33,8 +35,8 @@ pub fn show_atelier(ctx: &mut Ctx) -> Result<Response> {
     let claims = ctx.claims()?.clone();
     let conn = ctx.conn()?;
     // 1. An operator only sees its own atelier.
-    scope_atelier(conn, &claims, Some(id))?;
-    let atelier = queries::find_atelier(conn, id)?.ok_or_else(atelier_not_found)?;
+    scope::resolve_atelier(conn, &claims, Some(id))?;
+    let atelier = queries::find_atelier(conn, id)?.ok_or_else(scope::atelier_not_found)?;
     Ok(Response::ok(&atelier))
 }
 
@@ -72,7 +74,7 @@ pub fn create_atelier(ctx: &mut Ctx) -> Result<Response> {
     let id = queries::insert_atelier(conn, &values)?;
     ctx.audit_entity("atelier", id);
     ctx.audit_details(json!({ "code": values.code, "nom": values.nom }));
-    let atelier = queries::find_atelier(ctx.conn()?, id)?.ok_or_else(atelier_not_found)?;
+    let atelier = queries::find_atelier(ctx.conn()?, id)?.ok_or_else(scope::atelier_not_found)?;
     Ok(Response::created(&atelier))
 }
 
@@ -100,7 +102,7 @@ pub fn update_atelier(ctx: &mut Ctx) -> Result<Response> {
     let body: UpdateBody = ctx.json()?;
     let tx = ctx.tx()?;
     // 1. The atelier exists.
-    let mut v = queries::lock_atelier(tx, id)?.ok_or_else(atelier_not_found)?;
+    let mut v = queries::lock_atelier(tx, id)?.ok_or_else(scope::atelier_not_found)?;
     // 2. Apply and validate what was sent.
     let before = v.clone();
     if let Some(code) = &body.code {
@@ -129,7 +131,7 @@ pub fn update_atelier(ctx: &mut Ctx) -> Result<Response> {
         "apres": { "code": v.code, "nom": v.nom, "couleur": v.couleur,
                    "responsable_id": v.responsable_id, "actif": v.actif },
     }));
-    let atelier = queries::find_atelier(ctx.tx()?, id)?.ok_or_else(atelier_not_found)?;
+    let atelier = queries::find_atelier(ctx.tx()?, id)?.ok_or_else(scope::atelier_not_found)?;
     Ok(Response::ok(&atelier))
 }
 
@@ -141,7 +143,7 @@ pub fn delete_atelier(ctx: &mut Ctx) -> Result<Response> {
     let tx = ctx.tx()?;
     // 1. The atelier exists (locked: no movement or user may attach meanwhile
     //    without waiting for us).
-    queries::lock_atelier(tx, id)?.ok_or_else(atelier_not_found)?;
+    queries::lock_atelier(tx, id)?.ok_or_else(scope::atelier_not_found)?;
     // 2. Referenced → deactivated, else deleted.
     let referenced = queries::atelier_is_referenced(tx, id)?;
     if referenced {

@@ -8,7 +8,7 @@
 //! stock. The engraving consumption ([`consume_for_engraving`]) is called by
 //! the order status machine when an order becomes `grave`.
 //!
-//! Scope rule shared with the FAB module ([`scope_atelier`]): an
+//! Scope rule shared with the FAB module ([`crate::api::scope::resolve_atelier`]): an
 //! operateur_fab works in its own atelier only; naming another atelier is a
 //! 404, exactly as if it did not exist. Admins see every atelier, or one when
 //! they name it.
@@ -21,8 +21,7 @@ use crate::api::parcours::slugs;
 use crate::error::{Error, Result};
 use crate::http::router::{route, Access, Route};
 use crate::http::{Ctx, Method};
-use crate::security::jwt::Claims;
-use crate::security::{roles, Role};
+use crate::security::roles;
 use mysql::prelude::Queryable;
 use mysql::Conn;
 
@@ -123,42 +122,6 @@ pub fn consume_for_engraving(
         (commande_id, user_id, produit_id, atelier_id),
     )?;
     Ok(())
-}
-
-/// 404 for an atelier the caller may not see (or that does not exist).
-pub fn atelier_not_found() -> Error {
-    Error::not_found("atelier_not_found", "Atelier introuvable.")
-}
-
-/// The atelier a request works in: `Some(id)` for one atelier, `None` for
-/// all of them (admins only).
-///
-/// An operateur_fab is bound to its own atelier: asking for another one is a
-/// 404 (it must not learn that it exists), and an operator account without
-/// an atelier can do nothing here (403 `no_atelier`). An admin may name any
-/// existing atelier.
-pub fn scope_atelier(
-    conn: &mut Conn,
-    claims: &Claims,
-    requested: Option<u64>,
-) -> Result<Option<u64>> {
-    if claims.role == Role::OperateurFab {
-        let own = claims.atelier_id.ok_or_else(|| {
-            Error::new(
-                403,
-                "no_atelier",
-                "Aucun atelier n'est associé à votre compte : contactez un administrateur.",
-            )
-        })?;
-        return match requested {
-            Some(id) if id != own => Err(atelier_not_found()),
-            _ => Ok(Some(own)),
-        };
-    }
-    match requested {
-        Some(id) if !queries::atelier_exists(conn, id)? => Err(atelier_not_found()),
-        other => Ok(other),
-    }
 }
 
 /// A boolean query parameter (`true`/`false`, `1`/`0`).

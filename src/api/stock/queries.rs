@@ -1,96 +1,17 @@
 //! SQL of the stock module: ateliers, stock lines, the movement journal and
-//! the low-stock alerts. Also the small WHERE-clause builder the FAB module
-//! shares ([`Where`]).
+//! the low-stock alerts.
 
 use super::alert_message;
+use crate::db::rows::{self, FromRow};
+use crate::error::catalog;
 use crate::error::{Error, Result};
-use crate::http::list::Page;
-use mysql::prelude::{FromValue, Queryable};
+use crate::http::list::{Page, Where};
+use mysql::prelude::Queryable;
 use mysql::{params, Conn, Row};
+use serde::Serialize;
 use serde_json::{json, Value};
 
-/// A list filter built from fixed SQL fragments, each with its bound value:
-/// only these literal fragments ever reach the SQL text, never user input.
-#[derive(Debug, Default)]
-pub struct Where {
-    clauses: Vec<&'static str>,
-    params: Vec<mysql::Value>,
-}
-
-impl Where {
-    /// An empty filter.
-    pub fn new() -> Where {
-        Where::default()
-    }
-
-    /// Adds `clause` (with one `?`) bound to `value`.
-    pub fn bind(&mut self, clause: &'static str, value: impl Into<mysql::Value>) -> &mut Self {
-        self.clauses.push(clause);
-        self.params.push(value.into());
-        self
-    }
-
-    /// Adds `clause` bound to `value` when there is one.
-    pub fn bind_opt<T: Into<mysql::Value>>(
-        &mut self,
-        clause: &'static str,
-        value: Option<T>,
-    ) -> &mut Self {
-        if let Some(v) = value {
-            self.bind(clause, v);
-        }
-        self
-    }
-
-    /// Adds a clause without parameter.
-    pub fn fixed(&mut self, clause: &'static str) -> &mut Self {
-        self.clauses.push(clause);
-        self
-    }
-
-    /// ` WHERE a AND b`, or nothing.
-    pub fn sql(&self) -> String {
-        if self.clauses.is_empty() {
-            String::new()
-        } else {
-            format!(" WHERE {}", self.clauses.join(" AND "))
-        }
-    }
-
-    /// The bound values, in clause order.
-    pub fn params(&self) -> Vec<mysql::Value> {
-        self.params.clone()
-    }
-
-    /// The bound values followed by LIMIT and OFFSET of `page`.
-    pub fn params_paged(&self, page: &Page) -> Vec<mysql::Value> {
-        let mut p = self.params.clone();
-        p.push(page.per_page.into());
-        p.push(page.offset().into());
-        p
-    }
-}
-
-/// A column of `row` by name; a missing column is our bug.
-pub fn col<T: FromValue>(row: &mut Row, name: &str) -> Result<T> {
-    row.take_opt(name)
-        .ok_or_else(|| Error::internal(format!("column {name} missing")))?
-        .map_err(|e| Error::internal(format!("column {name}: {e}")))
-}
-
-/// Counts the rows of `from_where` (a fixed `FROM ... WHERE ...` text).
-pub fn count(conn: &mut Conn, from_where: &str, params: Vec<mysql::Value>) -> Result<u64> {
-    let n: Option<u64> = conn.exec_first(format!("SELECT COUNT(*) {from_where}"), params)?;
-    Ok(n.unwrap_or(0))
-}
-
 // --- ateliers -----------------------------------------------------------
-
-/// Whether atelier `id` exists.
-pub fn atelier_exists(conn: &mut Conn, id: u64) -> Result<bool> {
-    let found: Option<u64> = conn.exec_first("SELECT id FROM ateliers WHERE id = ?", (id,))?;
-    Ok(found.is_some())
-}
 
 /// An atelier's id by its code.
 pub fn atelier_id_by_code(conn: &mut Conn, code: &str) -> Result<Option<u64>> {
@@ -103,31 +24,35 @@ const ATELIER_COLUMNS: &str = "a.id, a.code, a.nom, a.couleur, a.responsable_id,
      DATE_FORMAT(a.updated_at, '%Y-%m-%dT%H:%i:%s') AS updated_at";
 const ATELIER_FROM: &str = "FROM ateliers a LEFT JOIN users u ON u.id = a.responsable_id";
 
-fn atelier_json(mut row: Row) -> Result<Value> {
-    Ok(json!({
-        "id": col::<u64>(&mut row, "id")?,
-        "code": col::<String>(&mut row, "code")?,
-        "nom": col::<String>(&mut row, "nom")?,
-        "couleur": col::<String>(&mut row, "couleur")?,
-        "responsable_id": col::<Option<u64>>(&mut row, "responsable_id")?,
-        "responsable_nom": col::<Option<String>>(&mut row, "responsable_nom")?,
-        "adresse": col::<Option<String>>(&mut row, "adresse")?,
-        "actif": col::<bool>(&mut row, "actif")?,
-        "created_at": col::<String>(&mut row, "created_at")?,
-        "updated_at": col::<String>(&mut row, "updated_at")?,
-    }))
+/// An atelier as the API shows it.
+#[derive(Debug, FromRow, Serialize)]
+struct AtelierOut {
+    id: u64,
+    code: String,
+    nom: String,
+    couleur: String,
+    responsable_id: Option<u64>,
+    responsable_nom: Option<String>,
+    adresse: Option<String>,
+    actif: bool,
+    created_at: String,
+    updated_at: String,
+}
+
+fn atelier_json(row: Row) -> Result<Value> {
+    serde_json::to_value(rows::convert::<AtelierOut>(row)?).map_err(Error::internal)
 }
 
 /// One page of ateliers matching `filter`, by code.
 pub fn list_ateliers(conn: &mut Conn, filter: &Where, page: &Page) -> Result<(Vec<Value>, u64)> {
-    let from_where = format!("{ATELIER_FROM}{}", filter.sql());
-    let total = count(conn, &from_where, filter.params())?;
-    let rows: Vec<Row> = conn.exec(
-        format!("SELECT {ATELIER_COLUMNS} {from_where} ORDER BY a.code LIMIT ? OFFSET ?"),
-        filter.params_paged(page),
-    )?;
-    let items = rows.into_iter().map(atelier_json).collect::<Result<_>>()?;
-    Ok((items, total))
+    filter.page_of(
+        conn,
+        ATELIER_COLUMNS,
+        ATELIER_FROM,
+        "a.code",
+        page,
+        atelier_json,
+    )
 }
 
 /// One atelier as JSON.
@@ -182,7 +107,7 @@ pub fn insert_atelier(conn: &mut Conn, v: &AtelierValues) -> Result<u64> {
             "actif" => v.actif,
         },
     )
-    .on_duplicate("uk_ateliers_code", "atelier_code_taken", CODE_TAKEN)?;
+    .on_duplicate("uk_ateliers_code", &catalog::ATELIER_CODE_TAKEN, CODE_TAKEN)?;
     Ok(conn.last_insert_id())
 }
 
@@ -223,7 +148,7 @@ pub fn update_atelier(tx: &mut Conn, id: u64, v: &AtelierValues) -> Result<()> {
             "id" => id,
         },
     )
-    .on_duplicate("uk_ateliers_code", "atelier_code_taken", CODE_TAKEN)?;
+    .on_duplicate("uk_ateliers_code", &catalog::ATELIER_CODE_TAKEN, CODE_TAKEN)?;
     Ok(())
 }
 
@@ -256,49 +181,37 @@ pub fn delete_atelier(tx: &mut Conn, id: u64) -> Result<()> {
 
 // --- stock lines ----------------------------------------------------------
 
-/// Whether course `id` exists.
-pub fn produit_exists(conn: &mut Conn, id: u64) -> Result<bool> {
-    let found: Option<u64> = conn.exec_first("SELECT id FROM produits WHERE id = ?", (id,))?;
-    Ok(found.is_some())
-}
-
 const STOCK_COLUMNS: &str = "s.id, s.produit_id, p.nom AS produit_nom, p.code AS produit_code, \
      s.atelier_id, a.code AS atelier_code, a.nom AS atelier_nom, s.quantite, s.seuil_alerte, \
-     DATE_FORMAT(s.updated_at, '%Y-%m-%dT%H:%i:%s') AS updated_at";
+     (s.quantite <= s.seuil_alerte) AS alerte, DATE_FORMAT(s.updated_at, '%Y-%m-%dT%H:%i:%s') AS updated_at";
 /// The joins every stock query reads from.
 pub const STOCK_FROM: &str =
     "FROM stocks s JOIN produits p ON p.id = s.produit_id JOIN ateliers a ON a.id = s.atelier_id";
 
-fn stock_json(mut row: Row) -> Result<Value> {
-    let quantite: i64 = col(&mut row, "quantite")?;
-    let seuil: i64 = col(&mut row, "seuil_alerte")?;
-    Ok(json!({
-        "id": col::<u64>(&mut row, "id")?,
-        "produit_id": col::<u64>(&mut row, "produit_id")?,
-        "produit_nom": col::<String>(&mut row, "produit_nom")?,
-        "produit_code": col::<String>(&mut row, "produit_code")?,
-        "atelier_id": col::<u64>(&mut row, "atelier_id")?,
-        "atelier_code": col::<String>(&mut row, "atelier_code")?,
-        "atelier_nom": col::<String>(&mut row, "atelier_nom")?,
-        "quantite": quantite,
-        "seuil_alerte": seuil,
-        "alerte": quantite <= seuil,
-        "updated_at": col::<String>(&mut row, "updated_at")?,
-    }))
+/// A stock line as the API shows it (`alerte`: at or under its threshold).
+#[derive(Debug, FromRow, Serialize)]
+struct StockLine {
+    id: u64,
+    produit_id: u64,
+    produit_nom: String,
+    produit_code: String,
+    atelier_id: u64,
+    atelier_code: String,
+    atelier_nom: String,
+    quantite: i64,
+    seuil_alerte: i64,
+    alerte: bool,
+    updated_at: String,
+}
+
+fn stock_json(row: Row) -> Result<Value> {
+    serde_json::to_value(rows::convert::<StockLine>(row)?).map_err(Error::internal)
 }
 
 /// One page of stock lines matching `filter`, by course name then atelier.
 pub fn list_stocks(conn: &mut Conn, filter: &Where, page: &Page) -> Result<(Vec<Value>, u64)> {
-    let from_where = format!("{STOCK_FROM}{}", filter.sql());
-    let total = count(conn, &from_where, filter.params())?;
-    let rows: Vec<Row> = conn.exec(
-        format!(
-            "SELECT {STOCK_COLUMNS} {from_where} ORDER BY p.nom, a.code, s.id LIMIT ? OFFSET ?"
-        ),
-        filter.params_paged(page),
-    )?;
-    let items = rows.into_iter().map(stock_json).collect::<Result<_>>()?;
-    Ok((items, total))
+    let order = "p.nom, a.code, s.id";
+    filter.page_of(conn, STOCK_COLUMNS, STOCK_FROM, order, page, stock_json)
 }
 
 /// One stock line as JSON.
@@ -405,36 +318,42 @@ pub const MOVEMENT_FROM: &str = "FROM stock_mouvements m \
      LEFT JOIN commandes c ON c.id = m.commande_id \
      LEFT JOIN users us ON us.id = m.user_id";
 
-fn movement_json(mut row: Row) -> Result<Value> {
-    Ok(json!({
-        "id": col::<u64>(&mut row, "id")?,
-        "stock_id": col::<u64>(&mut row, "stock_id")?,
-        "produit_id": col::<u64>(&mut row, "produit_id")?,
-        "produit_nom": col::<String>(&mut row, "produit_nom")?,
-        "atelier_id": col::<u64>(&mut row, "atelier_id")?,
-        "atelier_code": col::<String>(&mut row, "atelier_code")?,
-        "type": col::<String>(&mut row, "type")?,
-        "quantite": col::<i64>(&mut row, "quantite")?,
-        "quantite_apres": col::<i64>(&mut row, "quantite_apres")?,
-        "motif": col::<Option<String>>(&mut row, "motif")?,
-        "commande_id": col::<Option<u64>>(&mut row, "commande_id")?,
-        "commande_numero": col::<Option<String>>(&mut row, "commande_numero")?,
-        "user_id": col::<Option<u64>>(&mut row, "user_id")?,
-        "user_nom": col::<Option<String>>(&mut row, "user_nom")?,
-        "created_at": col::<String>(&mut row, "created_at")?,
-    }))
+/// A journal row as the API shows it.
+#[derive(Debug, FromRow, Serialize)]
+struct MovementOut {
+    id: u64,
+    stock_id: u64,
+    produit_id: u64,
+    produit_nom: String,
+    atelier_id: u64,
+    atelier_code: String,
+    #[serde(rename = "type")]
+    #[mysql(rename = "type")]
+    kind: String,
+    quantite: i64,
+    quantite_apres: i64,
+    motif: Option<String>,
+    commande_id: Option<u64>,
+    commande_numero: Option<String>,
+    user_id: Option<u64>,
+    user_nom: Option<String>,
+    created_at: String,
+}
+
+fn movement_json(row: Row) -> Result<Value> {
+    serde_json::to_value(rows::convert::<MovementOut>(row)?).map_err(Error::internal)
 }
 
 /// One page of the journal matching `filter`, newest first.
 pub fn list_movements(conn: &mut Conn, filter: &Where, page: &Page) -> Result<(Vec<Value>, u64)> {
-    let from_where = format!("{MOVEMENT_FROM}{}", filter.sql());
-    let total = count(conn, &from_where, filter.params())?;
-    let rows: Vec<Row> = conn.exec(
-        format!("SELECT {MOVEMENT_COLUMNS} {from_where} ORDER BY m.id DESC LIMIT ? OFFSET ?"),
-        filter.params_paged(page),
-    )?;
-    let items = rows.into_iter().map(movement_json).collect::<Result<_>>()?;
-    Ok((items, total))
+    filter.page_of(
+        conn,
+        MOVEMENT_COLUMNS,
+        MOVEMENT_FROM,
+        "m.id DESC",
+        page,
+        movement_json,
+    )
 }
 
 /// One journal row as JSON.

@@ -1,8 +1,12 @@
 //! Spec §4.28 — `/api/stocks`: stock lines, movements and alerts.
 
-use super::queries::{self, Movement, Where};
-use super::{query_bool, scope_atelier};
+use super::queries::{self, Movement};
+use super::query_bool;
+use crate::api::scope;
+use crate::db::rows;
+use crate::error::catalog;
 use crate::error::{Error, Result};
+use crate::http::list::{query_date, Where};
 use crate::http::list::{query_u64, Page};
 use crate::http::{Ctx, Response};
 use serde::Deserialize;
@@ -18,7 +22,7 @@ const ALL_TYPES: &[&str] = &["entree", "sortie", "ajustement", "gravure", "retou
 const MAX_QUANTITE: i64 = 100_000;
 
 fn stock_not_found() -> Error {
-    Error::not_found("stock_not_found", "Ligne de stock introuvable.")
+    catalog::STOCK_NOT_FOUND.err()
 }
 
 /// Spec 4.28 `stocks`: "Stock médailles par produit/atelier". Filters
@@ -32,7 +36,7 @@ pub fn list_stocks(ctx: &mut Ctx) -> Result<Response> {
     let claims = ctx.claims()?.clone();
     let conn = ctx.conn()?;
     // 1. An operator is confined to its atelier.
-    let scope = scope_atelier(conn, &claims, atelier_id)?;
+    let scope = scope::resolve_atelier(conn, &claims, atelier_id)?;
     let mut filter = Where::new();
     filter
         .bind_opt("s.atelier_id = ?", scope)
@@ -78,7 +82,7 @@ pub fn list_alertes(ctx: &mut Ctx) -> Result<Response> {
     let claims = ctx.claims()?.clone();
     let conn = ctx.conn()?;
     // 1. An operator is confined to its atelier.
-    let scope = scope_atelier(conn, &claims, atelier_id)?;
+    let scope = scope::resolve_atelier(conn, &claims, atelier_id)?;
     let all = queries::alerts(conn, scope)?;
     let total = all.len() as u64;
     let items: Vec<_> = all
@@ -106,12 +110,12 @@ pub fn list_mouvements(ctx: &mut Ctx) -> Result<Response> {
             ));
         }
     }
-    let du = query_date(ctx, "du")?;
-    let au = query_date(ctx, "au")?;
+    let du = query_date(ctx.req, "du")?;
+    let au = query_date(ctx.req, "au")?;
     let claims = ctx.claims()?.clone();
     let conn = ctx.conn()?;
     // 1. An operator is confined to its atelier.
-    let scope = scope_atelier(conn, &claims, atelier_id)?;
+    let scope = scope::resolve_atelier(conn, &claims, atelier_id)?;
     let mut filter = Where::new();
     filter
         .bind_opt("s.atelier_id = ?", scope)
@@ -123,28 +127,6 @@ pub fn list_mouvements(ctx: &mut Ctx) -> Result<Response> {
         .bind_opt("m.created_at < ? + INTERVAL 1 DAY", au);
     let (items, total) = queries::list_movements(conn, &filter, &page)?;
     Ok(Response::ok(&page.wrap(items, total)))
-}
-
-/// A `YYYY-MM-DD` query parameter.
-fn query_date(ctx: &Ctx, name: &str) -> Result<Option<String>> {
-    let Some(v) = ctx.req.query_param(name) else {
-        return Ok(None);
-    };
-    let parts: Vec<u32> = v
-        .split('-')
-        .filter(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
-        .filter_map(|p| p.parse().ok())
-        .collect();
-    match parts.as_slice() {
-        [y, m, d]
-            if v.len() == 10 && *y >= 2000 && (1..=12).contains(m) && (1..=31).contains(d) =>
-        {
-            Ok(Some(v))
-        }
-        _ => Err(Error::invalid(format!(
-            "Le paramètre « {name} » doit être une date AAAA-MM-JJ."
-        ))),
-    }
 }
 
 #[derive(Deserialize)]
@@ -159,6 +141,41 @@ struct MovementBody {
     motif: Option<String>,
 }
 
+/// Checks a manual movement: a known type, a quantity in range (the new
+/// count for an `ajustement`), a motif of at most 500 characters, required
+/// for `sortie` and `ajustement`; returns the trimmed motif.
+fn check_movement<'a>(
+    kind: &str,
+    quantite: i64,
+    motif: Option<&'a str>,
+) -> Result<Option<&'a str>> {
+    if !MANUAL_TYPES.contains(&kind) {
+        return Err(Error::invalid(
+            "Type de mouvement invalide : entree, sortie, ajustement ou retour (la consommation par gravure est automatique).",
+        ));
+    }
+    let min = if kind == "ajustement" { 0 } else { 1 };
+    if !(min..=MAX_QUANTITE).contains(&quantite) {
+        return Err(Error::invalid(if kind == "ajustement" {
+            format!("Pour un ajustement, la quantité est le nouveau stock compté : entre 0 et {MAX_QUANTITE}.")
+        } else {
+            format!("La quantité doit être un nombre entier entre 1 et {MAX_QUANTITE}.")
+        }));
+    }
+    let motif = motif.map(str::trim).filter(|m| !m.is_empty());
+    if motif.is_some_and(|m| m.chars().count() > 500) {
+        return Err(Error::invalid(
+            "Le motif ne peut pas dépasser 500 caractères.",
+        ));
+    }
+    if motif.is_none() && matches!(kind, "sortie" | "ajustement") {
+        return Err(Error::invalid(
+            "Le motif est obligatoire pour une sortie ou un ajustement de stock.",
+        ));
+    }
+    Ok(motif)
+}
+
 /// Spec 4.28 / issue: "mouvements (entrée, sortie, ajustement, retour — qui,
 /// quand, pourquoi)".
 ///
@@ -171,39 +188,12 @@ pub fn create_mouvement(ctx: &mut Ctx) -> Result<Response> {
     let body: MovementBody = ctx.json()?;
     // 1. The values.
     let kind = body.kind.trim();
-    if !MANUAL_TYPES.contains(&kind) {
-        return Err(Error::invalid(
-            "Type de mouvement invalide : entree, sortie, ajustement ou retour (la consommation par gravure est automatique).",
-        ));
-    }
-    let min = if kind == "ajustement" { 0 } else { 1 };
-    if !(min..=MAX_QUANTITE).contains(&body.quantite) {
-        return Err(Error::invalid(if kind == "ajustement" {
-            format!("Pour un ajustement, la quantité est le nouveau stock compté : entre 0 et {MAX_QUANTITE}.")
-        } else {
-            format!("La quantité doit être un nombre entier entre 1 et {MAX_QUANTITE}.")
-        }));
-    }
-    let motif = body
-        .motif
-        .as_deref()
-        .map(str::trim)
-        .filter(|m| !m.is_empty());
-    if motif.is_some_and(|m| m.chars().count() > 500) {
-        return Err(Error::invalid(
-            "Le motif ne peut pas dépasser 500 caractères.",
-        ));
-    }
-    if motif.is_none() && matches!(kind, "sortie" | "ajustement") {
-        return Err(Error::invalid(
-            "Le motif est obligatoire pour une sortie ou un ajustement de stock.",
-        ));
-    }
+    let motif = check_movement(kind, body.quantite, body.motif.as_deref())?;
     let claims = ctx.claims()?.clone();
     let tx = ctx.tx()?;
     // 2. An operator moves the stock of its own atelier only.
-    scope_atelier(tx, &claims, Some(body.atelier_id))?;
-    if !queries::produit_exists(tx, body.produit_id)? {
+    scope::resolve_atelier(tx, &claims, Some(body.atelier_id))?;
+    if !rows::exists(tx, "produits", body.produit_id)? {
         return Err(Error::invalid("Ce parcours n'existe pas."));
     }
     // 3. The line, locked: concurrent movements apply one after the other.
@@ -218,14 +208,11 @@ pub fn create_mouvement(ctx: &mut Ctx) -> Result<Response> {
         _ => (body.quantite, level + body.quantite),
     };
     if after < 0 {
-        return Err(Error::conflict(
-            "stock_insufficient",
-            format!(
-                "Stock insuffisant : {} médaille(s) en stock, sortie de {} refusée.",
-                level.max(0),
-                body.quantite
-            ),
-        ));
+        return Err(catalog::STOCK_INSUFFICIENT.msg(format!(
+            "Stock insuffisant : {} médaille(s) en stock, sortie de {} refusée.",
+            level.max(0),
+            body.quantite
+        )));
     }
     // 4. Level and journal together.
     queries::set_quantite(tx, stock_id, after)?;

@@ -424,6 +424,28 @@ pub fn fill_lot(
             .unwrap_or(ext[3] - ext[1]),
     );
 
+    let mut out = drawing_like(template);
+    let mut offsets = Vec::with_capacity(orders.len());
+    for (i, data) in orders.iter().enumerate() {
+        let (dx, dy) = offset(i, layout, size);
+        offsets.push((dx, dy));
+        let xf = Xf::translation(dx, dy);
+        for e in &copy.entities {
+            add_filled_copy(&mut out, e, data, &xf);
+        }
+    }
+    let mut bytes = Vec::new();
+    out.save(&mut bytes)
+        .map_err(|e| FillError::Write(format!("écriture DXF : {e}")))?;
+    Ok(Filled {
+        bytes: unescape_code_page_1252(&bytes),
+        offsets,
+    })
+}
+
+/// An empty R2000 drawing with the template's units, layers, line types
+/// and text styles (each once, with fresh handles).
+fn drawing_like(template: &Drawing) -> Drawing {
     let mut out = Drawing::new();
     out.header.version = AcadVersion::R2000;
     out.header.default_drawing_units = template.header.default_drawing_units;
@@ -451,50 +473,40 @@ pub fn fill_lot(
             out.add_style(st);
         }
     }
+    out
+}
 
-    let mut offsets = Vec::with_capacity(orders.len());
-    for (i, data) in orders.iter().enumerate() {
-        let (dx, dy) = offset(i, layout, size);
-        offsets.push((dx, dy));
-        let xf = Xf::translation(dx, dy);
-        for e in &copy.entities {
-            let mut e = e.clone();
-            e.common.handle = dxf::Handle::empty();
-            e.common.__owner_handle = dxf::Handle::empty();
-            match &mut e.specific {
-                EntityType::Text(t) => {
-                    // "{{PRENOM}} {{NOM}}" of a B2B order must not start
-                    // with a space: centred text would shift.
-                    t.value = fill_text(&t.value, data, escape_text)
-                        .trim_matches(' ')
-                        .to_string();
-                }
-                EntityType::MText(m) => {
-                    let full = fill_text(&mtext_full(m), data, escape_mtext);
-                    let full = full.trim_matches(' ').to_string();
-                    set_mtext(m, &full);
-                }
-                _ => {}
-            }
-            transform(&mut e, &xf);
-            if let EntityType::Polyline(p) = &mut e.specific {
-                // Each copy's vertices need handles of their own.
-                let vertices: Vec<_> = p.vertices().cloned().collect();
-                p.__vertices_and_handles.clear();
-                for v in vertices {
-                    p.add_vertex(&mut out, v);
-                }
-            }
-            out.add_entity(e);
+/// Adds one entity of an order's copy to `out`: its text filled with the
+/// order's values, moved by `xf`, with handles of its own.
+fn add_filled_copy(out: &mut Drawing, e: &Entity, data: &EngravingData, xf: &Xf) {
+    let mut e = e.clone();
+    e.common.handle = dxf::Handle::empty();
+    e.common.__owner_handle = dxf::Handle::empty();
+    match &mut e.specific {
+        EntityType::Text(t) => {
+            // "{{PRENOM}} {{NOM}}" of a B2B order must not start
+            // with a space: centred text would shift.
+            t.value = fill_text(&t.value, data, escape_text)
+                .trim_matches(' ')
+                .to_string();
+        }
+        EntityType::MText(m) => {
+            let full = fill_text(&mtext_full(m), data, escape_mtext);
+            let full = full.trim_matches(' ').to_string();
+            set_mtext(m, &full);
+        }
+        _ => {}
+    }
+    transform(&mut e, xf);
+    if let EntityType::Polyline(p) = &mut e.specific {
+        // Each copy's vertices need handles of their own.
+        let vertices: Vec<_> = p.vertices().cloned().collect();
+        p.__vertices_and_handles.clear();
+        for v in vertices {
+            p.add_vertex(out, v);
         }
     }
-    let mut bytes = Vec::new();
-    out.save(&mut bytes)
-        .map_err(|e| FillError::Write(format!("écriture DXF : {e}")))?;
-    Ok(Filled {
-        bytes: unescape_code_page_1252(&bytes),
-        offsets,
-    })
+    out.add_entity(e);
 }
 
 /// The characters of Windows-1252 at 0x80–0x9F (the rest of 0xA0–0xFF is

@@ -1,16 +1,10 @@
 //! B2B references (course, atelier, manufacturer) and fabricants.
 
-use super::take;
+use crate::db::rows::col;
 use crate::error::Result;
 use mysql::prelude::Queryable;
 use mysql::{params, Conn, Row};
 use serde::Serialize;
-
-/// Whether a course exists.
-pub fn produit_exists(conn: &mut Conn, id: u64) -> Result<bool> {
-    let found: Option<u64> = conn.exec_first("SELECT id FROM produits WHERE id = ?", (id,))?;
-    Ok(found.is_some())
-}
 
 /// Whether an atelier exists and is active.
 pub fn atelier_active(conn: &mut Conn, id: u64) -> Result<bool> {
@@ -59,14 +53,14 @@ FROM fabricants";
 
 fn fabricant(mut row: Row) -> Result<Fabricant> {
     Ok(Fabricant {
-        id: take(&mut row, "id")?,
-        nom: take(&mut row, "nom")?,
-        code: take(&mut row, "code")?,
-        admin_user_id: take(&mut row, "admin_user_id")?,
-        contact_email: take(&mut row, "contact_email")?,
-        contact_telephone: take(&mut row, "contact_telephone")?,
-        actif: take(&mut row, "actif")?,
-        created_at: take(&mut row, "created_at")?,
+        id: col(&mut row, "id")?,
+        nom: col(&mut row, "nom")?,
+        code: col(&mut row, "code")?,
+        admin_user_id: col(&mut row, "admin_user_id")?,
+        contact_email: col(&mut row, "contact_email")?,
+        contact_telephone: col(&mut row, "contact_telephone")?,
+        actif: col(&mut row, "actif")?,
+        created_at: col(&mut row, "created_at")?,
     })
 }
 

@@ -1,6 +1,6 @@
 //! Quality defects and their two catalogues.
 
-use super::take;
+use crate::db::rows::col;
 use crate::error::Result;
 use mysql::prelude::Queryable;
 use mysql::{params, Conn, Row};
@@ -110,27 +110,27 @@ WHERE (:scope IS NULL OR d.atelier_id = :scope)
 impl Defaut {
     fn from_row(mut row: Row) -> Result<Defaut> {
         Ok(Defaut {
-            id: take(&mut row, "id")?,
-            commande_id: take(&mut row, "commande_id")?,
-            commande_numero: take(&mut row, "commande_numero")?,
-            produit_id: take(&mut row, "produit_id")?,
-            parcours: take(&mut row, "parcours")?,
-            lot_id: take(&mut row, "lot_id")?,
-            lot_numero: take(&mut row, "lot_numero")?,
-            atelier_id: take(&mut row, "atelier_id")?,
-            type_id: take(&mut row, "type_id")?,
-            type_code: take(&mut row, "type_code")?,
-            type_libelle: take(&mut row, "type_libelle")?,
-            cause_id: take(&mut row, "cause_id")?,
-            cause_code: take(&mut row, "cause_code")?,
-            cause_libelle: take(&mut row, "cause_libelle")?,
-            gravite: take(&mut row, "gravite")?,
-            statut: take(&mut row, "statut")?,
-            description: take(&mut row, "description")?,
-            signale_par: take(&mut row, "signale_par")?,
-            photo_path: take(&mut row, "photo_path")?,
-            created_at: take(&mut row, "created_at")?,
-            updated_at: take(&mut row, "updated_at")?,
+            id: col(&mut row, "id")?,
+            commande_id: col(&mut row, "commande_id")?,
+            commande_numero: col(&mut row, "commande_numero")?,
+            produit_id: col(&mut row, "produit_id")?,
+            parcours: col(&mut row, "parcours")?,
+            lot_id: col(&mut row, "lot_id")?,
+            lot_numero: col(&mut row, "lot_numero")?,
+            atelier_id: col(&mut row, "atelier_id")?,
+            type_id: col(&mut row, "type_id")?,
+            type_code: col(&mut row, "type_code")?,
+            type_libelle: col(&mut row, "type_libelle")?,
+            cause_id: col(&mut row, "cause_id")?,
+            cause_code: col(&mut row, "cause_code")?,
+            cause_libelle: col(&mut row, "cause_libelle")?,
+            gravite: col(&mut row, "gravite")?,
+            statut: col(&mut row, "statut")?,
+            description: col(&mut row, "description")?,
+            signale_par: col(&mut row, "signale_par")?,
+            photo_path: col(&mut row, "photo_path")?,
+            created_at: col(&mut row, "created_at")?,
+            updated_at: col(&mut row, "updated_at")?,
         })
     }
 }

@@ -16,20 +16,11 @@ pub use defauts::*;
 pub use orders::*;
 pub use tickets::*;
 
-use crate::error::{Error, Result};
-use mysql::prelude::FromValue;
+use crate::db::rows::col;
+use crate::error::Result;
 use mysql::Row;
-
-/// A column by name, without panicking on a surprise.
-fn take<T: FromValue>(row: &mut Row, name: &str) -> Result<T> {
-    match row.take_opt(name) {
-        Some(Ok(v)) => Ok(v),
-        Some(Err(e)) => Err(Error::internal(format!("column {name}: {e:?}"))),
-        None => Err(Error::internal(format!("column {name} missing"))),
-    }
-}
 
 /// A nullable BOOLEAN column (NULL reads as false).
 fn flag(row: &mut Row, name: &str) -> Result<bool> {
-    Ok(take::<Option<bool>>(row, name)?.unwrap_or(false))
+    Ok(col::<Option<bool>>(row, name)?.unwrap_or(false))
 }

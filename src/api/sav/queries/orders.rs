@@ -1,7 +1,8 @@
 //! Order reads and the few order writes of SAV and B2B.
 
-use super::{flag, take};
+use super::flag;
 use crate::api::commandes::status::{self, Statut};
+use crate::db::rows::col;
 use crate::error::Result;
 use mysql::prelude::Queryable;
 use mysql::{params, Conn, Row};
@@ -47,35 +48,35 @@ LEFT JOIN users u ON u.id = c.user_id";
 
 impl OrderSummary {
     fn from_row(mut row: Row) -> Result<OrderSummary> {
-        let statut: String = take(&mut row, "statut")?;
+        let statut: String = col(&mut row, "statut")?;
         let sav_possible =
             Statut::parse(&statut).is_some_and(|s| status::is_allowed(s, Statut::Sav));
-        let gravure: Option<String> = take(&mut row, "gravure_texte")?;
+        let gravure: Option<String> = col(&mut row, "gravure_texte")?;
         Ok(OrderSummary {
-            id: take(&mut row, "id")?,
-            numero: take(&mut row, "numero")?,
+            id: col(&mut row, "id")?,
+            numero: col(&mut row, "numero")?,
             statut,
             sav_possible,
-            produit_id: take(&mut row, "produit_id")?,
-            parcours: take(&mut row, "parcours")?,
-            atelier_id: take(&mut row, "atelier_id")?,
-            user_id: take(&mut row, "user_id")?,
-            sportif_nom: take(&mut row, "sportif_nom")?,
-            sportif_prenom: take(&mut row, "sportif_prenom")?,
-            sportif_email: take(&mut row, "sportif_email")?,
-            email_client: take(&mut row, "email_client")?,
+            produit_id: col(&mut row, "produit_id")?,
+            parcours: col(&mut row, "parcours")?,
+            atelier_id: col(&mut row, "atelier_id")?,
+            user_id: col(&mut row, "user_id")?,
+            sportif_nom: col(&mut row, "sportif_nom")?,
+            sportif_prenom: col(&mut row, "sportif_prenom")?,
+            sportif_email: col(&mut row, "sportif_email")?,
+            email_client: col(&mut row, "email_client")?,
             is_b2b: flag(&mut row, "is_b2b")?,
-            b2b_client_nom: take(&mut row, "b2b_client_nom")?,
-            b2b_client_type: take(&mut row, "b2b_client_type")?,
-            b2b_quantite: take(&mut row, "b2b_quantite")?,
-            b2b_fabricant_id: take(&mut row, "b2b_fabricant_id")?,
+            b2b_client_nom: col(&mut row, "b2b_client_nom")?,
+            b2b_client_type: col(&mut row, "b2b_client_type")?,
+            b2b_quantite: col(&mut row, "b2b_quantite")?,
+            b2b_fabricant_id: col(&mut row, "b2b_fabricant_id")?,
             is_sav: flag(&mut row, "is_sav")?,
-            commande_origine_id: take(&mut row, "commande_origine_id")?,
+            commande_origine_id: col(&mut row, "commande_origine_id")?,
             validation_sportif: flag(&mut row, "validation_sportif")?,
             gravure_texte: gravure
                 .and_then(|g| serde_json::from_str(&g).ok())
                 .unwrap_or(serde_json::Value::Null),
-            date_commande: take(&mut row, "date_commande")?,
+            date_commande: col(&mut row, "date_commande")?,
         })
     }
 }
@@ -151,23 +152,23 @@ pub fn lock_order_for_sav(tx: &mut Conn, id: u64) -> Result<Option<OrderForSav>>
         return Ok(None);
     };
     Ok(Some(OrderForSav {
-        id: take(&mut row, "id")?,
-        numero: take(&mut row, "numero")?,
-        statut: take(&mut row, "statut")?,
-        user_id: take(&mut row, "user_id")?,
-        chrono_id: take(&mut row, "chrono_id")?,
-        produit_id: take(&mut row, "produit_id")?,
-        atelier_id: take(&mut row, "atelier_id")?,
+        id: col(&mut row, "id")?,
+        numero: col(&mut row, "numero")?,
+        statut: col(&mut row, "statut")?,
+        user_id: col(&mut row, "user_id")?,
+        chrono_id: col(&mut row, "chrono_id")?,
+        produit_id: col(&mut row, "produit_id")?,
+        atelier_id: col(&mut row, "atelier_id")?,
         chrono_valide: flag(&mut row, "chrono_valide")?,
-        duree_secondes: take(&mut row, "duree_secondes")?,
-        gravure_texte: take(&mut row, "gravure_texte")?,
+        duree_secondes: col(&mut row, "duree_secondes")?,
+        gravure_texte: col(&mut row, "gravure_texte")?,
         validation_sportif: flag(&mut row, "validation_sportif")?,
         is_b2b: flag(&mut row, "is_b2b")?,
-        b2b_client_nom: take(&mut row, "b2b_client_nom")?,
-        b2b_client_type: take(&mut row, "b2b_client_type")?,
-        b2b_fabricant_id: take(&mut row, "b2b_fabricant_id")?,
-        b2b_quantite: take(&mut row, "b2b_quantite")?,
-        email_client: take(&mut row, "email_client")?,
+        b2b_client_nom: col(&mut row, "b2b_client_nom")?,
+        b2b_client_type: col(&mut row, "b2b_client_type")?,
+        b2b_fabricant_id: col(&mut row, "b2b_fabricant_id")?,
+        b2b_quantite: col(&mut row, "b2b_quantite")?,
+        email_client: col(&mut row, "email_client")?,
     }))
 }
 

@@ -1,6 +1,6 @@
 //! SAV tickets.
 
-use super::take;
+use crate::db::rows::col;
 use crate::error::Result;
 use mysql::prelude::Queryable;
 use mysql::{params, Conn, Row};
@@ -9,15 +9,8 @@ use serde::Serialize;
 /// The next ticket number, `SAV-<year>-<seq>` (at least three digits), from
 /// the same atomic counters as order numbers under the pseudo-code `SAV`.
 pub fn next_ticket_numero(conn: &mut Conn) -> Result<String> {
-    let year: Option<u16> = conn.query_first("SELECT YEAR(NOW())")?;
-    let year = year.unwrap_or(2026);
-    conn.exec_drop(
-        r"INSERT INTO commande_sequences (annee, code, dernier) VALUES (?, 'SAV', LAST_INSERT_ID(1))
-          ON DUPLICATE KEY UPDATE dernier = LAST_INSERT_ID(dernier + 1)",
-        (year,),
-    )?;
-    let seq: Option<u64> = conn.query_first("SELECT LAST_INSERT_ID()")?;
-    Ok(format!("SAV-{year}-{:03}", seq.unwrap_or(1)))
+    let (year, seq) = crate::db::rows::next_in_sequence(conn, "SAV")?;
+    Ok(format!("SAV-{year}-{seq:03}"))
 }
 
 /// A ticket to insert.
@@ -95,22 +88,22 @@ WHERE (:atelier IS NULL OR c.atelier_id = :atelier)
 impl Ticket {
     fn from_row(mut row: Row) -> Result<Ticket> {
         Ok(Ticket {
-            id: take(&mut row, "id")?,
-            numero: take(&mut row, "numero")?,
-            commande_id: take(&mut row, "commande_id")?,
-            commande_numero: take(&mut row, "commande_numero")?,
-            commande_sav_id: take(&mut row, "commande_sav_id")?,
-            commande_sav_numero: take(&mut row, "commande_sav_numero")?,
-            motif: take(&mut row, "motif")?,
-            geste: take(&mut row, "geste")?,
-            statut: take(&mut row, "statut")?,
-            description: take(&mut row, "description")?,
-            cree_par: take(&mut row, "cree_par")?,
-            assigne_a: take(&mut row, "assigne_a")?,
-            resolu_at: take(&mut row, "resolu_at")?,
-            created_at: take(&mut row, "created_at")?,
-            updated_at: take(&mut row, "updated_at")?,
-            atelier_id: take(&mut row, "atelier_id")?,
+            id: col(&mut row, "id")?,
+            numero: col(&mut row, "numero")?,
+            commande_id: col(&mut row, "commande_id")?,
+            commande_numero: col(&mut row, "commande_numero")?,
+            commande_sav_id: col(&mut row, "commande_sav_id")?,
+            commande_sav_numero: col(&mut row, "commande_sav_numero")?,
+            motif: col(&mut row, "motif")?,
+            geste: col(&mut row, "geste")?,
+            statut: col(&mut row, "statut")?,
+            description: col(&mut row, "description")?,
+            cree_par: col(&mut row, "cree_par")?,
+            assigne_a: col(&mut row, "assigne_a")?,
+            resolu_at: col(&mut row, "resolu_at")?,
+            created_at: col(&mut row, "created_at")?,
+            updated_at: col(&mut row, "updated_at")?,
+            atelier_id: col(&mut row, "atelier_id")?,
         })
     }
 }

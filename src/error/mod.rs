@@ -7,6 +7,9 @@
 //! to the client. The wire format is always
 //! `{"error": true, "code": "...", "message": "..."}`.
 
+pub mod catalog;
+
+use catalog::Code;
 use std::borrow::Cow;
 use std::fmt;
 use std::panic::Location;
@@ -29,7 +32,8 @@ pub struct Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
-    /// An error with any status; prefer the named constructors below.
+    /// An error with any status; prefer the catalogue ([`catalog`]), which
+    /// gives every code one status and one default message.
     #[track_caller]
     pub fn new(
         status: u16,
@@ -56,7 +60,7 @@ impl Error {
     /// 422: the request is well-formed but a value is not acceptable.
     #[track_caller]
     pub fn invalid(message: impl Into<Cow<'static, str>>) -> Self {
-        Self::new(422, "validation_error", message)
+        catalog::VALIDATION_ERROR.msg(message)
     }
 
     /// 401: no valid credentials.
@@ -68,11 +72,7 @@ impl Error {
     /// 403: authenticated, but not allowed.
     #[track_caller]
     pub fn forbidden() -> Self {
-        Self::new(
-            403,
-            "forbidden",
-            "Vous n'avez pas les droits nécessaires pour cette action.",
-        )
+        catalog::FORBIDDEN.err()
     }
 
     /// 404 for a named resource.
@@ -90,11 +90,7 @@ impl Error {
     /// 429 with the number of seconds to wait.
     #[track_caller]
     pub fn too_many_requests(retry_after: u64) -> Self {
-        let mut e = Self::new(
-            429,
-            "rate_limited",
-            "Trop de requêtes. Merci de patienter avant de réessayer.",
-        );
+        let mut e = catalog::RATE_LIMITED.err();
         e.retry_after = Some(retry_after.max(1));
         e
     }
@@ -102,23 +98,13 @@ impl Error {
     /// 503 while the database cannot be reached.
     #[track_caller]
     pub fn database_unavailable(detail: impl fmt::Display) -> Self {
-        Self::new(
-            503,
-            "database_unavailable",
-            "Le service est momentanément indisponible. Merci de réessayer dans quelques instants.",
-        )
-        .with_detail(detail)
+        catalog::DATABASE_UNAVAILABLE.err().with_detail(detail)
     }
 
     /// 500: a fault of ours; `detail` goes to the log only.
     #[track_caller]
     pub fn internal(detail: impl fmt::Display) -> Self {
-        Self::new(
-            500,
-            "internal_error",
-            "Une erreur interne est survenue. L'équipe technique a été prévenue.",
-        )
-        .with_detail(detail)
+        catalog::INTERNAL_ERROR.err().with_detail(detail)
     }
 
     /// Attaches a cause for the log; the client never sees it.
@@ -126,6 +112,12 @@ impl Error {
     pub fn with_detail(mut self, detail: impl fmt::Display) -> Self {
         self.detail = Some(detail.to_string());
         self
+    }
+
+    /// Moves the place the error is reported at (for helpers that run a
+    /// query on behalf of their caller).
+    pub fn set_location(&mut self, at: &'static Location<'static>) {
+        self.location = at;
     }
 
     /// HTTP status code.
@@ -211,17 +203,18 @@ impl From<std::io::Error> for Error {
 
 /// Maps database constraint failures to the client-facing error they mean.
 pub trait ResultExt<T> {
-    /// A duplicate on the unique key `key` (MySQL error 1062) becomes 409 `code`.
-    fn on_duplicate(self, key: &str, code: &'static str, message: &'static str) -> Result<T>;
+    /// A duplicate on the unique key `key` (MySQL error 1062) becomes the
+    /// catalogue's `code` with `message`.
+    fn on_duplicate(self, key: &str, code: &'static Code, message: &'static str) -> Result<T>;
 }
 
 impl<T> ResultExt<T> for std::result::Result<T, mysql::Error> {
     #[track_caller]
-    fn on_duplicate(self, key: &str, code: &'static str, message: &'static str) -> Result<T> {
+    fn on_duplicate(self, key: &str, code: &'static Code, message: &'static str) -> Result<T> {
         match self {
             Ok(v) => Ok(v),
             Err(mysql::Error::MySqlError(e)) if e.code == 1062 && e.message.contains(key) => {
-                Err(Error::conflict(code, message))
+                Err(code.msg(message))
             }
             Err(e) => Err(e.into()),
         }
@@ -247,7 +240,7 @@ mod tests {
         let e = Error::internal("SQL syntax error near 'secret'");
         assert!(!e.to_json().to_string().contains("secret"));
         assert!(e.log_line().contains("secret"));
-        assert!(e.log_line().contains("error.rs"));
+        assert!(e.log_line().contains("error/mod.rs"));
     }
 
     #[test]

@@ -1,0 +1,278 @@
+//! The error catalogue: every code a client can receive, with its HTTP
+//! status and its default French message, in one place (issue 7 item 5).
+//!
+//! A handler raises `catalog::ORDER_NOT_FOUND.err()`, or `.msg(...)` when
+//! the message names the case (an order number, a limit). Codes are a
+//! contract with the clients (they branch on them): the unit test below pins
+//! each code's status and JSON body, so a change is always deliberate. The
+//! OpenAPI document lists the catalogue ([`ALL`]).
+
+use super::Error;
+use std::borrow::Cow;
+
+/// One error code: its HTTP status and default French message.
+#[derive(Debug)]
+pub struct Code {
+    /// Stable English snake_case code.
+    pub code: &'static str,
+    /// HTTP status.
+    pub status: u16,
+    /// Default French message (the case may name a more precise one).
+    pub message: &'static str,
+}
+
+impl Code {
+    /// The error with the catalogue's message.
+    #[track_caller]
+    pub fn err(&'static self) -> Error {
+        Error::new(self.status, self.code, self.message)
+    }
+
+    /// The error with a message that names the case.
+    #[track_caller]
+    pub fn msg(&'static self, message: impl Into<Cow<'static, str>>) -> Error {
+        Error::new(self.status, self.code, message)
+    }
+}
+
+/// Declares each code as a `pub const` and lists them all in [`ALL`].
+macro_rules! catalogue {
+    ($($name:ident = $status:literal, $code:literal, $message:literal;)*) => {
+        $(
+            #[doc = concat!("`", $code, "` (", stringify!($status), ").")]
+            pub const $name: Code = Code { code: $code, status: $status, message: $message };
+        )*
+        /// Every code, for the OpenAPI document and the test that pins them.
+        pub const ALL: &[&Code] = &[$(&$name),*];
+    };
+}
+
+// One line per code: NAME = status, "code", "default French message".
+#[rustfmt::skip]
+catalogue! {
+    ACCOUNT_DISABLED = 401, "account_disabled", "Ce compte n'existe plus ou a été désactivé.";
+    ALREADY_TAKEN = 409, "already_taken", "Cette commande est déjà en gravure.";
+    ALREADY_VALIDATED = 409, "already_validated", "La gravure de cette commande est déjà validée.";
+    ATELIER_CODE_TAKEN = 409, "atelier_code_taken", "Ce code d'atelier est déjà utilisé.";
+    ATELIER_NOT_FOUND = 404, "atelier_not_found", "Atelier introuvable.";
+    CANNOT_CHANGE_OWN_ROLE = 409, "cannot_change_own_role", "Vous ne pouvez pas modifier votre propre rôle.";
+    CANNOT_DEACTIVATE_SELF = 409, "cannot_deactivate_self", "Vous ne pouvez pas désactiver votre propre compte.";
+    CATALOG_ENTRY_NOT_FOUND = 404, "catalog_entry_not_found", "Entrée de catalogue introuvable.";
+    CHRONO_ALREADY_RUNNING = 409, "chrono_already_running", "Un chrono est déjà en cours sur ce parcours : arrêtez-le avant d'en démarrer un nouveau.";
+    CHRONO_AWAITS_VERIFICATION = 409, "chrono_awaits_verification", "Ce chrono est en attente de vérification : un administrateur le validera avant qu'il entre au classement.";
+    CHRONO_NOT_FOUND = 404, "chrono_not_found", "Chrono introuvable.";
+    CHRONO_NOT_PENDING = 409, "chrono_not_pending", "Ce chrono n'est pas en attente de validation.";
+    CHRONO_NOT_RUNNING = 409, "chrono_not_running", "Ce chrono n'est pas en cours : il a déjà été arrêté.";
+    CHRONO_REQUIRED = 409, "chrono_required", "Aucun chrono validé sur ce parcours : la gravure ne peut pas encore être validée.";
+    CODE_TAKEN = 409, "code_taken", "Ce code est déjà utilisé.";
+    CONCURRENT_WRITE = 409, "concurrent_write", "Une autre modification est en cours : merci de réessayer.";
+    CONFIGURATION_ERROR = 500, "configuration_error", "Le serveur est mal configuré. L'administrateur a été prévenu.";
+    COURSE_HAS_CHRONOS = 409, "course_has_chronos", "Impossible de supprimer ce parcours : des chronos y sont rattachés.";
+    COURSE_HAS_ORDERS = 409, "course_has_orders", "Impossible de supprimer ce parcours : des commandes y sont rattachées.";
+    COURSE_IN_USE = 409, "course_in_use", "Ce parcours est encore référencé (commandes, chronos…) : désactivez-le plutôt.";
+    COURSE_INACTIVE = 409, "course_inactive", "Ce parcours est désactivé.";
+    COURSE_NOT_FOUND = 404, "course_not_found", "Parcours introuvable.";
+    COURSE_WITHOUT_COORDINATES = 422, "course_without_coordinates", "Ce parcours n'a pas de coordonnées de départ et d'arrivée : import GPX impossible.";
+    DATABASE_UNAVAILABLE = 503, "database_unavailable", "Le service est momentanément indisponible. Merci de réessayer dans quelques instants.";
+    DEFAUT_NOT_FOUND = 404, "defaut_not_found", "Défaut introuvable.";
+    DEFAUT_TRANSITION_REFUSED = 409, "defaut_transition_refused", "Ce défaut ne peut pas passer dans ce statut.";
+    DXF_INVALID = 422, "dxf_invalid", "Ce fichier n'est pas un DXF lisible.";
+    DXF_UNKNOWN_PLACEHOLDER = 422, "dxf_unknown_placeholder", "Le template contient des placeholders inconnus.";
+    EMAIL_TAKEN = 409, "email_taken", "Un compte existe déjà avec cette adresse email.";
+    ENGRAVING_NOT_VALIDATED = 409, "engraving_not_validated", "La gravure de cette commande n'a pas été validée par le sportif.";
+    EXPORT_DESTINATION_NOT_FOUND = 404, "export_destination_not_found", "Destination d'export introuvable.";
+    FABRICANT_NOT_FOUND = 404, "fabricant_not_found", "Fabricant introuvable.";
+    FILE_NOT_FOUND = 404, "file_not_found", "Aucun fichier DXF pour ce lot.";
+    FILE_TOO_LARGE = 413, "file_too_large", "Le fichier dépasse la taille maximale autorisée (5 Mo).";
+    FORBIDDEN = 403, "forbidden", "Vous n'avez pas les droits nécessaires pour cette action.";
+    GPX_ALREADY_IMPORTED = 409, "gpx_already_imported", "Cette trace a déjà été importée pour ce parcours.";
+    GPX_INVALID = 422, "gpx_invalid", "Ce fichier n'est pas une trace GPX lisible.";
+    GPX_NEVER_FINISHED = 422, "gpx_never_finished", "La trace n'atteint jamais l'arrivée du parcours.";
+    GPX_NEVER_STARTED = 422, "gpx_never_started", "La trace ne passe jamais par le départ du parcours.";
+    GPX_NO_TIMESTAMPS = 422, "gpx_no_timestamps", "La trace GPX ne contient aucun point horodaté : impossible de calculer un temps.";
+    INTERNAL_ERROR = 500, "internal_error", "Une erreur interne est survenue. L'équipe technique a été prévenue.";
+    INVALID_CREDENTIALS = 401, "invalid_credentials", "Email ou mot de passe incorrect.";
+    INVALID_JSON = 400, "invalid_json", "Le corps de la requête n'est pas un JSON valide.";
+    INVALID_MULTIPART = 400, "invalid_multipart", "Le formulaire envoyé est illisible.";
+    LABEL_TEMPLATE_NOT_FOUND = 404, "label_template_not_found", "Template d'étiquette introuvable.";
+    LABEL_TOO_EARLY = 409, "label_too_early", "Cette commande n'est pas encore prête pour son étiquette.";
+    LOT_CANCELLED = 409, "lot_cancelled", "Ce lot est annulé.";
+    LOT_NOT_FOUND = 404, "lot_not_found", "Lot introuvable.";
+    LOT_NOT_REGENERABLE = 409, "lot_not_regenerable", "Ce lot ne peut plus être régénéré.";
+    LOT_TRANSITION_REFUSED = 409, "lot_transition_refused", "Ce lot ne peut pas passer dans ce statut.";
+    MAIL_FAILED = 502, "mail_failed", "L'email n'a pas pu être envoyé. Merci de réessayer plus tard.";
+    MAINTENANCE = 503, "maintenance", "Le service est en maintenance. Merci de réessayer plus tard.";
+    METHOD_NOT_ALLOWED = 405, "method_not_allowed", "Méthode HTTP non autorisée pour cette adresse.";
+    MIXED_ATELIERS = 409, "mixed_ateliers", "Les commandes choisies relèvent de plusieurs ateliers : un lot est gravé dans un seul atelier.";
+    NO_ATELIER = 403, "no_atelier", "Aucun atelier n'est associé à votre compte : contactez un administrateur.";
+    NO_LABEL_TEMPLATE = 409, "no_label_template", "Aucun template d'étiquette actif : créez-en un dans le back-office.";
+    NOT_FOUND = 404, "not_found", "Ressource introuvable.";
+    ORDER_ALREADY_IN_SAV = 409, "order_already_in_sav", "Cette commande est déjà en SAV.";
+    ORDER_NOT_AWAITING_ENGRAVING = 409, "order_not_awaiting_engraving", "Cette commande n'attend pas de gravure.";
+    ORDER_NOT_FOUND = 404, "order_not_found", "Commande introuvable.";
+    ORDERS_NOT_READY = 409, "orders_not_ready", "Ces commandes ne peuvent pas encore être gravées.";
+    ORIGIN_NOT_ALLOWED = 403, "origin_not_allowed", "Origine non autorisée.";
+    PARCOURS_INACTIVE = 409, "parcours_inactive", "Ce parcours est désactivé.";
+    PARCOURS_NOT_FOUND = 404, "parcours_not_found", "Parcours introuvable.";
+    PAYLOAD_TOO_LARGE = 413, "payload_too_large", "Le corps de la requête dépasse la taille maximale autorisée.";
+    PREUVE_NOT_FOUND = 404, "preuve_not_found", "Aucune preuve jointe à ce chrono.";
+    RATE_LIMITED = 429, "rate_limited", "Trop de requêtes. Merci de patienter avant de réessayer.";
+    REFRESH_TOKEN_INVALID = 401, "refresh_token_invalid", "Session expirée ou invalide. Merci de vous reconnecter.";
+    REFRESH_TOKEN_REUSED = 401, "refresh_token_reused", "Ce jeton de session a déjà été utilisé : toutes vos sessions ont été fermées par sécurité. Merci de vous reconnecter.";
+    RESET_TOKEN_INVALID = 400, "reset_token_invalid", "Ce lien de réinitialisation est invalide ou a expiré. Merci d'en demander un nouveau.";
+    ROUTE_NOT_FOUND = 404, "route_not_found", "Cette adresse de l'API n'existe pas.";
+    SAV_NOT_ALLOWED = 409, "sav_not_allowed", "Cette commande ne peut pas passer en SAV dans son statut actuel.";
+    SAV_TICKET_NOT_FOUND = 404, "sav_ticket_not_found", "Ticket SAV introuvable.";
+    SETUP_ALREADY_DONE = 409, "setup_already_done", "L'installation est déjà faite : un super administrateur existe.";
+    SLUG_TAKEN = 409, "slug_taken", "Ce slug est déjà utilisé par un autre parcours.";
+    STOCK_INSUFFICIENT = 409, "stock_insufficient", "Stock insuffisant.";
+    STOCK_NOT_FOUND = 404, "stock_not_found", "Ligne de stock introuvable.";
+    TEMPLATE_IN_USE = 409, "template_in_use", "Ce template a servi à des lots : il ne peut pas être supprimé. Désactivez-le plutôt (actif = false).";
+    TEMPLATE_INACTIVE = 409, "template_inactive", "Ce template de gravure est désactivé.";
+    TEMPLATE_NOT_FOUND = 404, "template_not_found", "Template de gravure introuvable.";
+    TEMPLATE_UNUSABLE = 409, "template_unusable", "Ce template de gravure est inutilisable.";
+    TICKET_TRANSITION_REFUSED = 409, "ticket_transition_refused", "Ce ticket ne peut pas passer dans ce statut.";
+    TOKEN_EXPIRED = 401, "token_expired", "Votre session a expiré. Merci de vous reconnecter.";
+    TOKEN_INVALID = 401, "token_invalid", "Jeton d'authentification invalide.";
+    TOKEN_MISSING = 401, "token_missing", "Authentification requise.";
+    TRANSITION_REFUSED = 409, "transition_refused", "Cette commande ne peut pas passer dans ce statut.";
+    UNSUPPORTED_FILE_TYPE = 415, "unsupported_file_type", "Format de fichier non accepté : envoyez une photo JPG ou PNG, un PDF ou une trace GPX.";
+    UNSUPPORTED_MEDIA_TYPE = 415, "unsupported_media_type", "Envoyez le fichier en multipart/form-data.";
+    USER_NOT_FOUND = 404, "user_not_found", "Utilisateur introuvable.";
+    VALIDATION_ERROR = 422, "validation_error", "Une valeur envoyée n'est pas acceptable.";
+    WRONG_PASSWORD = 422, "wrong_password", "Le mot de passe actuel est incorrect.";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Status and JSON body of every code, one per line: a change here is a
+    /// change of the API contract.
+    const PINNED: &str = r#"401 {"code":"account_disabled","error":true,"message":"Ce compte n'existe plus ou a été désactivé."}
+409 {"code":"already_taken","error":true,"message":"Cette commande est déjà en gravure."}
+409 {"code":"already_validated","error":true,"message":"La gravure de cette commande est déjà validée."}
+409 {"code":"atelier_code_taken","error":true,"message":"Ce code d'atelier est déjà utilisé."}
+404 {"code":"atelier_not_found","error":true,"message":"Atelier introuvable."}
+409 {"code":"cannot_change_own_role","error":true,"message":"Vous ne pouvez pas modifier votre propre rôle."}
+409 {"code":"cannot_deactivate_self","error":true,"message":"Vous ne pouvez pas désactiver votre propre compte."}
+404 {"code":"catalog_entry_not_found","error":true,"message":"Entrée de catalogue introuvable."}
+409 {"code":"chrono_already_running","error":true,"message":"Un chrono est déjà en cours sur ce parcours : arrêtez-le avant d'en démarrer un nouveau."}
+409 {"code":"chrono_awaits_verification","error":true,"message":"Ce chrono est en attente de vérification : un administrateur le validera avant qu'il entre au classement."}
+404 {"code":"chrono_not_found","error":true,"message":"Chrono introuvable."}
+409 {"code":"chrono_not_pending","error":true,"message":"Ce chrono n'est pas en attente de validation."}
+409 {"code":"chrono_not_running","error":true,"message":"Ce chrono n'est pas en cours : il a déjà été arrêté."}
+409 {"code":"chrono_required","error":true,"message":"Aucun chrono validé sur ce parcours : la gravure ne peut pas encore être validée."}
+409 {"code":"code_taken","error":true,"message":"Ce code est déjà utilisé."}
+409 {"code":"concurrent_write","error":true,"message":"Une autre modification est en cours : merci de réessayer."}
+500 {"code":"configuration_error","error":true,"message":"Le serveur est mal configuré. L'administrateur a été prévenu."}
+409 {"code":"course_has_chronos","error":true,"message":"Impossible de supprimer ce parcours : des chronos y sont rattachés."}
+409 {"code":"course_has_orders","error":true,"message":"Impossible de supprimer ce parcours : des commandes y sont rattachées."}
+409 {"code":"course_in_use","error":true,"message":"Ce parcours est encore référencé (commandes, chronos…) : désactivez-le plutôt."}
+409 {"code":"course_inactive","error":true,"message":"Ce parcours est désactivé."}
+404 {"code":"course_not_found","error":true,"message":"Parcours introuvable."}
+422 {"code":"course_without_coordinates","error":true,"message":"Ce parcours n'a pas de coordonnées de départ et d'arrivée : import GPX impossible."}
+503 {"code":"database_unavailable","error":true,"message":"Le service est momentanément indisponible. Merci de réessayer dans quelques instants."}
+404 {"code":"defaut_not_found","error":true,"message":"Défaut introuvable."}
+409 {"code":"defaut_transition_refused","error":true,"message":"Ce défaut ne peut pas passer dans ce statut."}
+422 {"code":"dxf_invalid","error":true,"message":"Ce fichier n'est pas un DXF lisible."}
+422 {"code":"dxf_unknown_placeholder","error":true,"message":"Le template contient des placeholders inconnus."}
+409 {"code":"email_taken","error":true,"message":"Un compte existe déjà avec cette adresse email."}
+409 {"code":"engraving_not_validated","error":true,"message":"La gravure de cette commande n'a pas été validée par le sportif."}
+404 {"code":"export_destination_not_found","error":true,"message":"Destination d'export introuvable."}
+404 {"code":"fabricant_not_found","error":true,"message":"Fabricant introuvable."}
+404 {"code":"file_not_found","error":true,"message":"Aucun fichier DXF pour ce lot."}
+413 {"code":"file_too_large","error":true,"message":"Le fichier dépasse la taille maximale autorisée (5 Mo)."}
+403 {"code":"forbidden","error":true,"message":"Vous n'avez pas les droits nécessaires pour cette action."}
+409 {"code":"gpx_already_imported","error":true,"message":"Cette trace a déjà été importée pour ce parcours."}
+422 {"code":"gpx_invalid","error":true,"message":"Ce fichier n'est pas une trace GPX lisible."}
+422 {"code":"gpx_never_finished","error":true,"message":"La trace n'atteint jamais l'arrivée du parcours."}
+422 {"code":"gpx_never_started","error":true,"message":"La trace ne passe jamais par le départ du parcours."}
+422 {"code":"gpx_no_timestamps","error":true,"message":"La trace GPX ne contient aucun point horodaté : impossible de calculer un temps."}
+500 {"code":"internal_error","error":true,"message":"Une erreur interne est survenue. L'équipe technique a été prévenue."}
+401 {"code":"invalid_credentials","error":true,"message":"Email ou mot de passe incorrect."}
+400 {"code":"invalid_json","error":true,"message":"Le corps de la requête n'est pas un JSON valide."}
+400 {"code":"invalid_multipart","error":true,"message":"Le formulaire envoyé est illisible."}
+404 {"code":"label_template_not_found","error":true,"message":"Template d'étiquette introuvable."}
+409 {"code":"label_too_early","error":true,"message":"Cette commande n'est pas encore prête pour son étiquette."}
+409 {"code":"lot_cancelled","error":true,"message":"Ce lot est annulé."}
+404 {"code":"lot_not_found","error":true,"message":"Lot introuvable."}
+409 {"code":"lot_not_regenerable","error":true,"message":"Ce lot ne peut plus être régénéré."}
+409 {"code":"lot_transition_refused","error":true,"message":"Ce lot ne peut pas passer dans ce statut."}
+502 {"code":"mail_failed","error":true,"message":"L'email n'a pas pu être envoyé. Merci de réessayer plus tard."}
+503 {"code":"maintenance","error":true,"message":"Le service est en maintenance. Merci de réessayer plus tard."}
+405 {"code":"method_not_allowed","error":true,"message":"Méthode HTTP non autorisée pour cette adresse."}
+409 {"code":"mixed_ateliers","error":true,"message":"Les commandes choisies relèvent de plusieurs ateliers : un lot est gravé dans un seul atelier."}
+403 {"code":"no_atelier","error":true,"message":"Aucun atelier n'est associé à votre compte : contactez un administrateur."}
+409 {"code":"no_label_template","error":true,"message":"Aucun template d'étiquette actif : créez-en un dans le back-office."}
+404 {"code":"not_found","error":true,"message":"Ressource introuvable."}
+409 {"code":"order_already_in_sav","error":true,"message":"Cette commande est déjà en SAV."}
+409 {"code":"order_not_awaiting_engraving","error":true,"message":"Cette commande n'attend pas de gravure."}
+404 {"code":"order_not_found","error":true,"message":"Commande introuvable."}
+409 {"code":"orders_not_ready","error":true,"message":"Ces commandes ne peuvent pas encore être gravées."}
+403 {"code":"origin_not_allowed","error":true,"message":"Origine non autorisée."}
+409 {"code":"parcours_inactive","error":true,"message":"Ce parcours est désactivé."}
+404 {"code":"parcours_not_found","error":true,"message":"Parcours introuvable."}
+413 {"code":"payload_too_large","error":true,"message":"Le corps de la requête dépasse la taille maximale autorisée."}
+404 {"code":"preuve_not_found","error":true,"message":"Aucune preuve jointe à ce chrono."}
+429 {"code":"rate_limited","error":true,"message":"Trop de requêtes. Merci de patienter avant de réessayer."}
+401 {"code":"refresh_token_invalid","error":true,"message":"Session expirée ou invalide. Merci de vous reconnecter."}
+401 {"code":"refresh_token_reused","error":true,"message":"Ce jeton de session a déjà été utilisé : toutes vos sessions ont été fermées par sécurité. Merci de vous reconnecter."}
+400 {"code":"reset_token_invalid","error":true,"message":"Ce lien de réinitialisation est invalide ou a expiré. Merci d'en demander un nouveau."}
+404 {"code":"route_not_found","error":true,"message":"Cette adresse de l'API n'existe pas."}
+409 {"code":"sav_not_allowed","error":true,"message":"Cette commande ne peut pas passer en SAV dans son statut actuel."}
+404 {"code":"sav_ticket_not_found","error":true,"message":"Ticket SAV introuvable."}
+409 {"code":"setup_already_done","error":true,"message":"L'installation est déjà faite : un super administrateur existe."}
+409 {"code":"slug_taken","error":true,"message":"Ce slug est déjà utilisé par un autre parcours."}
+409 {"code":"stock_insufficient","error":true,"message":"Stock insuffisant."}
+404 {"code":"stock_not_found","error":true,"message":"Ligne de stock introuvable."}
+409 {"code":"template_in_use","error":true,"message":"Ce template a servi à des lots : il ne peut pas être supprimé. Désactivez-le plutôt (actif = false)."}
+409 {"code":"template_inactive","error":true,"message":"Ce template de gravure est désactivé."}
+404 {"code":"template_not_found","error":true,"message":"Template de gravure introuvable."}
+409 {"code":"template_unusable","error":true,"message":"Ce template de gravure est inutilisable."}
+409 {"code":"ticket_transition_refused","error":true,"message":"Ce ticket ne peut pas passer dans ce statut."}
+401 {"code":"token_expired","error":true,"message":"Votre session a expiré. Merci de vous reconnecter."}
+401 {"code":"token_invalid","error":true,"message":"Jeton d'authentification invalide."}
+401 {"code":"token_missing","error":true,"message":"Authentification requise."}
+409 {"code":"transition_refused","error":true,"message":"Cette commande ne peut pas passer dans ce statut."}
+415 {"code":"unsupported_file_type","error":true,"message":"Format de fichier non accepté : envoyez une photo JPG ou PNG, un PDF ou une trace GPX."}
+415 {"code":"unsupported_media_type","error":true,"message":"Envoyez le fichier en multipart/form-data."}
+404 {"code":"user_not_found","error":true,"message":"Utilisateur introuvable."}
+422 {"code":"validation_error","error":true,"message":"Une valeur envoyée n'est pas acceptable."}
+422 {"code":"wrong_password","error":true,"message":"Le mot de passe actuel est incorrect."}"#;
+
+    #[test]
+    fn every_code_keeps_its_status_and_body() {
+        let rendered: Vec<String> = ALL
+            .iter()
+            .map(|c| format!("{} {}", c.status, c.err().to_json()))
+            .collect();
+        let pinned: Vec<&str> = PINNED.lines().collect();
+        assert_eq!(rendered.len(), pinned.len(), "a code was added or removed");
+        for (got, want) in rendered.iter().zip(pinned) {
+            assert_eq!(got, want);
+        }
+    }
+
+    #[test]
+    fn codes_are_unique_snake_case_and_statuses_are_errors() {
+        let mut seen = std::collections::HashSet::new();
+        for c in ALL {
+            assert!(seen.insert(c.code), "duplicate {}", c.code);
+            assert!(
+                c.code.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
+                "{}",
+                c.code
+            );
+            assert!((400..=599).contains(&c.status), "{}", c.code);
+            assert!(!c.message.is_empty(), "{}", c.code);
+        }
+    }
+
+    #[test]
+    fn a_precise_message_keeps_code_and_status() {
+        let e = ORDER_NOT_FOUND.msg("La commande MKO-1 est introuvable.");
+        assert_eq!((e.status(), e.code()), (404, "order_not_found"));
+        assert_eq!(e.message(), "La commande MKO-1 est introuvable.");
+    }
+}
