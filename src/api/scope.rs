@@ -67,6 +67,7 @@ mod tests {
             sub: 1,
             role,
             atelier_id,
+            sid: String::new(),
             iat: 0,
             exp: 0,
         }

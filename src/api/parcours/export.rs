@@ -228,8 +228,8 @@ pub fn create_export(ctx: &mut Ctx) -> Result<Response> {
         .collect();
     // 4. All calls at once: the slowest destination bounds the whole export.
     let outcomes = call_all(&prepared, &body);
-    // 5. Log each attempt. Autocommit on purpose: each row records a call
-    //    that already happened and must survive whatever follows.
+    // 5. Log each attempt: every path from here answers Ok, so the rows are
+    //    committed with the request whatever the calls gave.
     let (resultats, ok, failed) = log_outcomes(ctx.conn()?, course.id, &prepared, &outcomes)?;
     ctx.audit_entity("parcours", course.id);
     ctx.audit_details(json!({
