@@ -11,7 +11,8 @@
 //! - [`security`] has JWTs, password hashing, random tokens and roles.
 //! - [`error`] is the one error type, rendered as the uniform JSON error.
 //! - [`cron`] is the hourly run of every periodic duty (`mk-admin cron hourly`).
-//! - [`config`] reads `.env`; [`mail`] sends email over SMTP; [`time`] formats
+//! - [`config`] reads `.env`; [`mail`] writes e-mails to the outbox and sends
+//!   them over SMTP (retried by the cron); [`time`] formats
 //!   dates and durations the French way.
 
 pub mod api;

@@ -24,7 +24,16 @@ pub struct Task {
 }
 
 /// The tasks of the hourly run, in order.
-pub const HOURLY: &[Task] = &[];
+pub const HOURLY: &[Task] = &[
+    Task {
+        name: "relances",
+        run: crate::api::relances::cron_reminders,
+    },
+    Task {
+        name: "mail-outbox",
+        run: crate::mail::outbox::retry_due,
+    },
+];
 
 /// The named lock held for the whole run.
 const LOCK_NAME: &str = "mykollector_cron";
