@@ -10,57 +10,12 @@ use std::time::{Duration, Instant};
 
 // ------------------------------------------------------------------ helpers
 
-/// The raw text of every message the fake SMTP server received for `to`.
-fn raw_mails_to(to: &str) -> Vec<String> {
-    let dir =
-        std::env::var("MK_TEST_MAIL_DIR").expect("MK_TEST_MAIL_DIR is set by scripts/test.sh");
-    let mut paths: Vec<_> = std::fs::read_dir(&dir)
-        .map(|d| d.flatten().map(|e| e.path()).collect())
-        .unwrap_or_default();
-    paths.sort();
-    paths
-        .into_iter()
-        .filter(|p| p.extension().is_some_and(|e| e == "eml"))
-        .filter_map(|p| std::fs::read_to_string(p).ok())
-        .filter(|raw| {
-            raw.lines()
-                .find(|l| l.starts_with("X-Fake-SMTP-Rcpt-To:"))
-                .is_some_and(|l| l.contains(&format!("<{to}>")))
-        })
-        .collect()
-}
-
-/// Quoted-printable soft breaks and escapes undone (enough to search text).
-fn unfold(raw: &str) -> String {
-    let unfolded = raw.replace("=\r\n", "").replace("=\n", "");
-    let bytes = unfolded.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (bytes[i], hex) {
-            (b'=', Some(b)) => {
-                out.push(b);
-                i += 3;
-            }
-            (c, _) => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 /// Waits (up to 5 s) until `n` mails to `to` arrived; returns them.
 fn wait_for_mails(to: &str, n: usize) -> Vec<String> {
     for _ in 0..100 {
         let mails = raw_mails_to(to);
         if mails.len() >= n {
-            return mails.iter().map(|m| unfold(m)).collect();
+            return mails.iter().map(|m| unfold_quoted_printable(m)).collect();
         }
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -107,27 +62,14 @@ fn run_cron_task(name: &str) -> String {
     (task.run)(config(), &mut db()).expect("cron task runs")
 }
 
-/// A course (produit) with a unique code.
+/// A course (produit) with a unique code; returns (id, name).
 fn course() -> (u64, String) {
-    let mut conn = db();
-    for _ in 0..50 {
-        let code: String = unique("")
-            .chars()
-            .take(3)
-            .map(|c| c.to_ascii_uppercase())
-            .collect();
-        let nom = format!("Col {}", unique("msg-"));
-        let inserted = conn.exec_drop(
-            "INSERT INTO produits (slug, code, nom, categorie, actif) VALUES (?, ?, ?, 'cyclisme', TRUE)",
-            (unique("col-msg-"), &code, &nom),
-        );
-        match inserted {
-            Ok(()) => return (conn.last_insert_id(), nom),
-            Err(mysql::Error::MySqlError(e)) if e.code == 1062 => continue,
-            Err(e) => panic!("insert course: {e}"),
-        }
-    }
-    panic!("no free course code");
+    let (id, _) = crate::commandes::course();
+    let nom: String = db()
+        .exec_first("SELECT nom FROM produits WHERE id = ?", (id,))
+        .unwrap()
+        .unwrap();
+    (id, nom)
 }
 
 /// A chrono of `user` waiting for validation, finished `days_ago` days ago.

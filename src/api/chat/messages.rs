@@ -281,12 +281,7 @@ pub fn show_piece_jointe(ctx: &mut Ctx) -> Result<Response> {
 /// The absolute path of a stored attachment, if `relative` is one of ours
 /// (`chat/<hex>.<ext>`): a path leaving the area is never followed.
 fn resolve(storage: &Path, relative: &str) -> Option<PathBuf> {
-    let name = relative.strip_prefix(&format!("{AREA}/"))?;
-    let (stem, ext) = name.split_once('.')?;
-    let safe = !stem.is_empty()
-        && stem.chars().all(|c| c.is_ascii_hexdigit())
-        && ["jpg", "png", "pdf", "gpx"].contains(&ext);
-    safe.then(|| storage.join(AREA).join(name))
+    upload::resolve_in(storage, AREA, relative)
 }
 
 #[cfg(test)]
