@@ -14,7 +14,14 @@ record the SMTP envelope:
 Files are written under a temporary name and renamed, so a reader never sees a
 half-written message. Names sort in arrival order: <epoch_ns>-<seq>.eml.
 
+A test can make the server refuse one recipient, to check that a failing
+SMTP server never fails a request and that the mail is retried: while a file
+named after the address (lower case) exists in --refuse-dir, RCPT TO that
+address answers "450 4.2.1" (a temporary failure, as a full mailbox or a
+greylisting server would); remove the file and the next attempt is accepted.
+
 Usage: fake_smtp.py --dir DIR [--host 127.0.0.1] [--port 2525] [--ready-file F]
+                    [--refuse-dir DIR]
 --port 0 picks a free port; the chosen port is printed on stdout as
 "PORT <n>" and written to --ready-file when the server is listening.
 """
@@ -24,6 +31,7 @@ import asyncio
 import base64
 import itertools
 import os
+import socket
 import sys
 import time
 
@@ -60,9 +68,16 @@ def address_of(arg, keyword):
 
 
 class Session:
-    def __init__(self, reader, writer, directory):
+    def __init__(self, reader, writer, directory, refuse_dir=None):
         self.reader, self.writer, self.directory = reader, writer, directory
+        self.refuse_dir = refuse_dir
         self.reset()
+
+    def refused(self, addr):
+        """Whether a test asked to refuse this recipient (see --refuse-dir)."""
+        if not self.refuse_dir or "/" in addr or addr.startswith("."):
+            return False
+        return os.path.exists(os.path.join(self.refuse_dir, addr.lower()))
 
     def reset(self):
         self.mail_from, self.rcpts = None, []
@@ -120,15 +135,20 @@ class Session:
             verb = verb.upper()
             if verb == "EHLO":
                 self.reset()
-                for ext in (
-                    "250-fake-smtp.mykollector.test",
-                    "250-8BITMIME",
-                    "250-SMTPUTF8",
-                    f"250-SIZE {MAX_MESSAGE_BYTES}",
-                    "250-AUTH PLAIN LOGIN",
-                    "250 HELP",
-                ):
-                    await self.send(ext)
+                # One write, as real servers do: six small writes each waited
+                # for the client's delayed ACK (Nagle), ~40 ms per EHLO.
+                await self.send(
+                    "\r\n".join(
+                        (
+                            "250-fake-smtp.mykollector.test",
+                            "250-8BITMIME",
+                            "250-SMTPUTF8",
+                            f"250-SIZE {MAX_MESSAGE_BYTES}",
+                            "250-AUTH PLAIN LOGIN",
+                            "250 HELP",
+                        )
+                    )
+                )
             elif verb == "HELO":
                 self.reset()
                 await self.send("250 fake-smtp.mykollector.test")
@@ -148,6 +168,8 @@ class Session:
                     await self.send("503 5.5.1 Need MAIL first")
                 elif not addr:
                     await self.send("501 5.5.4 Syntax: RCPT TO:<address>")
+                elif self.refused(addr):
+                    await self.send("450 4.2.1 Mailbox temporarily unavailable, try again later")
                 else:
                     self.rcpts.append(addr)
                     await self.send("250 2.1.5 OK")
@@ -193,12 +215,16 @@ async def main():
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=2525, help="0 = any free port")
     p.add_argument("--ready-file", help="written with the port number once listening")
+    p.add_argument("--refuse-dir", help="recipients named by a file here get 450 at RCPT")
     args = p.parse_args()
     os.makedirs(args.dir, exist_ok=True)
 
     async def handle(reader, writer):
+        sock = writer.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         try:
-            await Session(reader, writer, args.dir).run()
+            await Session(reader, writer, args.dir, args.refuse_dir).run()
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
         except Exception as e:  # keep serving other clients

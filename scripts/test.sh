@@ -36,6 +36,8 @@
 #   MK_TEST_MAIL_DIR   directory where the fake SMTP server writes one .eml per
 #                      message (envelope in X-Fake-SMTP-Mail-From/-Rcpt-To)
 #   MK_TEST_ERROR_LOG  Apache's error log (the binary's stderr lands there)
+#   MK_TEST_SMTP_REFUSE_DIR  a file named after an address there makes the
+#                      fake SMTP server refuse that recipient (450)
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR
 
@@ -312,6 +314,7 @@ run_suite() {
       MK_TEST_ENV_FILE="$ENV_FILE" \
       MK_TEST_MODE="$mode" \
       MK_TEST_MAIL_DIR="$MAIL_DIR" \
+      MK_TEST_SMTP_REFUSE_DIR="$MK_SMTP_REFUSE_DIR" \
       MK_TEST_ERROR_LOG="$rundir/error.log" \
       cargo test --test api -- --test-threads="$THREADS" ${MK_TEST_ARGS:-} 2>&1 |
       tee "$RUN/$mode/api-tests.log" || rc=$?
@@ -327,6 +330,7 @@ run_suite() {
       MK_TEST_ENV_FILE="$ENV_FILE" \
       MK_TEST_MODE="$mode" \
       MK_TEST_MAIL_DIR="$MAIL_DIR" \
+      MK_TEST_SMTP_REFUSE_DIR="$MK_SMTP_REFUSE_DIR" \
       MK_TEST_ERROR_LOG="$rundir/error.log" \
       cargo test --test api -- --ignored --test-threads=1 ${MK_TEST_ARGS:-} 2>&1 |
       tee "$RUN/$mode/api-tests-exclusive.log" || rc=$?

@@ -13,7 +13,8 @@
 //! - [`cron`] is the hourly run of every periodic duty (`mk-admin cron hourly`).
 //! - [`ratelimit`] holds the rate-limit counters and [`applog`] the log
 //!   file, below the domain modules that use them.
-//! - [`config`] reads `.env`; [`mail`] sends email over SMTP; [`time`] formats
+//! - [`config`] reads `.env`; [`mail`] writes e-mails to the outbox and sends
+//!   them over SMTP (retried by the cron); [`time`] formats
 //!   dates and durations the French way.
 
 pub mod api;

@@ -14,18 +14,24 @@
 //! | /api/fab (orders, engraving, shipping) | [`fab`] |
 //! | /api/templates-gravure, /api/templates-etiquettes, /api/lots, /api/agent | [`gravure`] |
 //! | /api/sav, /api/defauts, /api/fab/sav, /api/fab/defaut(s), B2B orders | [`sav`] |
+//! | /api/notifications | [`notifications`] |
+//! | /api/chat | [`chat`] |
+//! | /api/relance | [`relances`] |
 
 use crate::http::router::Route;
 
 pub mod admin;
 pub mod auth;
+pub mod chat;
 pub mod chronos;
 pub mod commandes;
 pub mod fab;
 pub mod gravure;
 pub mod health;
+pub mod notifications;
 pub mod openapi;
 pub mod parcours;
+pub mod relances;
 pub mod sav;
 pub mod scope;
 pub mod stock;
@@ -42,6 +48,9 @@ pub const MODULES: &[&[Route]] = &[
     fab::ROUTES,
     gravure::ROUTES,
     sav::ROUTES,
+    notifications::ROUTES,
+    chat::ROUTES,
+    relances::ROUTES,
 ];
 
 /// Every route of the API.
@@ -61,4 +70,7 @@ const OPENAPI_PARTS: &[&str] = &[
     include_str!("fab/openapi.json"),
     include_str!("gravure/openapi.json"),
     include_str!("sav/openapi.json"),
+    include_str!("notifications/openapi.json"),
+    include_str!("chat/openapi.json"),
+    include_str!("relances/openapi.json"),
 ];

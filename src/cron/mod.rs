@@ -24,10 +24,20 @@ pub struct Task {
 }
 
 /// The tasks of the hourly run, in order.
-pub const HOURLY: &[Task] = &[Task {
-    name: "fichiers",
-    run: crate::db::staged::sweep,
-}];
+pub const HOURLY: &[Task] = &[
+    Task {
+        name: "fichiers",
+        run: crate::db::staged::sweep,
+    },
+    Task {
+        name: "relances",
+        run: crate::api::relances::cron_reminders,
+    },
+    Task {
+        name: "mail-outbox",
+        run: crate::mail::outbox::retry_due,
+    },
+];
 
 /// The named lock held for the whole run.
 const LOCK_NAME: &str = "mykollector_cron";

@@ -157,7 +157,7 @@ fn wait_for_mail(to: &str, contains: &str) -> String {
             if !raw.contains(to) {
                 continue;
             }
-            let text = decode_quoted_printable(&raw);
+            let text = unfold_quoted_printable(&raw);
             if text.contains(contains) {
                 return text;
             }
@@ -165,30 +165,6 @@ fn wait_for_mail(to: &str, contains: &str) -> String {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
     panic!("no mail to {to} containing {contains} in {dir}");
-}
-
-fn decode_quoted_printable(raw: &str) -> String {
-    let unfolded = raw.replace("=\r\n", "").replace("=\n", "");
-    let bytes = unfolded.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (bytes[i], hex) {
-            (b'=', Some(b)) => {
-                out.push(b);
-                i += 3;
-            }
-            (c, _) => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 // -------------------------------------------------------- ordering, numbers

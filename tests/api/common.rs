@@ -390,3 +390,50 @@ pub fn post_multipart(
         Some((&content_type, encode(&boundary, &parts))),
     )
 }
+
+/// The raw text of every message the fake SMTP server received for `to`
+/// (the envelope recipient), oldest first.
+pub fn raw_mails_to(to: &str) -> Vec<String> {
+    let dir =
+        std::env::var("MK_TEST_MAIL_DIR").expect("MK_TEST_MAIL_DIR is set by scripts/test.sh");
+    let mut paths: Vec<_> = std::fs::read_dir(&dir)
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    paths.sort();
+    paths
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+        .filter_map(|p| std::fs::read_to_string(p).ok())
+        .filter(|raw| {
+            raw.lines()
+                .find(|l| l.starts_with("X-Fake-SMTP-Rcpt-To:"))
+                .is_some_and(|l| l.contains(&format!("<{to}>")))
+        })
+        .collect()
+}
+
+/// Quoted-printable soft breaks and escapes undone (enough to search a
+/// mail's text parts).
+pub fn unfold_quoted_printable(raw: &str) -> String {
+    let unfolded = raw.replace("=\r\n", "").replace("=\n", "");
+    let bytes = unfolded.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'=', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (c, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}

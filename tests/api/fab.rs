@@ -41,22 +41,9 @@ fn raison(answer: &Value, id: u64) -> String {
 /// The decoded text of every message the fake SMTP server received for
 /// `to` (the envelope recipient), oldest first.
 fn mails_to(to: &str) -> Vec<String> {
-    let dir =
-        std::env::var("MK_TEST_MAIL_DIR").expect("MK_TEST_MAIL_DIR is set by scripts/test.sh");
-    let mut paths: Vec<_> = std::fs::read_dir(&dir)
-        .map(|d| d.flatten().map(|e| e.path()).collect())
-        .unwrap_or_default();
-    paths.sort();
-    paths
-        .into_iter()
-        .filter(|p| p.extension().is_some_and(|e| e == "eml"))
-        .filter_map(|p| std::fs::read_to_string(p).ok())
-        .filter(|raw| {
-            raw.lines()
-                .find(|l| l.starts_with("X-Fake-SMTP-Rcpt-To:"))
-                .is_some_and(|l| l.contains(&format!("<{to}>")))
-        })
-        .map(|raw| decode_mail(&raw))
+    raw_mails_to(to)
+        .iter()
+        .map(|raw| decode_mail(raw))
         .collect()
 }
 

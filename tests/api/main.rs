@@ -11,6 +11,7 @@ mod commandes;
 mod fab;
 mod gravure;
 mod hardening;
+mod messaging;
 mod parcours;
 mod platform;
 mod sav;

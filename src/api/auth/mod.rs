@@ -339,7 +339,12 @@ struct ForgotBody {
 }
 
 /// Spec 5.1 `POST /api/auth/forgot-password`: "Email reset (token 1h)".
-/// The answer is the same whether the address is known or not.
+///
+/// The answer is the same whether the address is known or not, and so is the
+/// work done before it (issue 7 item 8: no account enumeration by timing):
+/// one rate-limit count on the address, whatever it is. Looking the account
+/// up, storing the token and writing the mail happen in an after-commit job
+/// ([`send_reset_mail`]), once the answer no longer depends on them.
 fn forgot_password(ctx: &mut Ctx) -> Result<Response> {
     let body: ForgotBody = ctx.json()?;
     let email = body.email.trim().to_lowercase();
@@ -347,28 +352,53 @@ fn forgot_password(ctx: &mut Ctx) -> Result<Response> {
         "ok": true,
         "message": "Si un compte existe pour cette adresse, un email de réinitialisation vient d'être envoyé."
     }));
-    let conn = ctx.conn()?;
-    let Some(user) = queries::find_user_by_email(conn, &email)?
+    let within_limit =
+        guard::hit(ctx.conn()?, &format!("forgot:{email}"), 3600)? <= RESET_MAILS_PER_HOUR;
+    if within_limit {
+        ctx.after_commit(move |config, conn| send_reset_mail(config, conn, &email));
+    }
+    Ok(answer)
+}
+
+/// Sends the reset link to the active account of `email`, if there is one:
+/// stores the token and the outbox row together, then sends the row (a
+/// failure stays in the outbox for the cron to retry).
+fn send_reset_mail(
+    config: &crate::config::Config,
+    conn: &mut mysql::Conn,
+    email: &str,
+) -> Result<()> {
+    use mysql::prelude::Queryable;
+    let Some(user) = queries::find_user_by_email(conn, email)?
         .map(|u| u.account)
         .filter(|u| u.actif)
     else {
-        return Ok(answer);
+        return Ok(());
     };
     if ratelimit::hit(conn, &format!("forgot:{email}"), 3600)? > RESET_MAILS_PER_HOUR {
-        return Ok(answer);
+        return Ok(());
     }
     let token = tokens::random_token();
-    queries::store_reset_token(conn, user.id, &tokens::sha256_hex(token.as_bytes()))?;
-    ctx.audit.user_id = Some(user.id);
-    // A mail failure is logged by `mail`; telling the caller would reveal
-    // that the account exists.
-    let _ = mail::send_password_reset(
-        ctx.config,
+    let mail = mail::templates::password_reset(
+        &config.app_url,
         &user.email,
         user.prenom.as_deref().unwrap_or(""),
         &token,
     );
-    Ok(answer)
+    conn.query_drop("START TRANSACTION")?;
+    let written = queries::store_reset_token(conn, user.id, &tokens::sha256_hex(token.as_bytes()))
+        .and_then(|()| mail::outbox::enqueue(conn, &mail));
+    let id = match written {
+        Ok(id) => {
+            conn.query_drop("COMMIT")?;
+            id
+        }
+        Err(e) => {
+            conn.query_drop("ROLLBACK")?;
+            return Err(e);
+        }
+    };
+    mail::outbox::deliver(config, conn, id).map(|_| ())
 }
 
 #[derive(Deserialize)]

@@ -102,6 +102,7 @@ pub fn update_chrono_decision(ctx: &mut Ctx) -> Result<Response> {
             ))
         }
     };
+    crate::api::notifications::events::chrono_decided(tx, locked.user_id, id, to)?;
     let chrono = super::reload(tx, id)?;
     ctx.audit_entity("chrono", id);
     ctx.audit_details(json!({

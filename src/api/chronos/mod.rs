@@ -25,7 +25,7 @@ mod demo;
 mod entries;
 pub mod gpx;
 mod queries;
-mod upload;
+pub(crate) mod upload;
 
 pub use classement::rank_of;
 pub use demo::seed_demo;

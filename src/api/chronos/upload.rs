@@ -78,12 +78,18 @@ pub fn store(storage: &Path, relative: &str, data: &[u8]) -> Result<()> {
 /// The absolute path of a stored proof, if `relative` is one of ours (the
 /// column is ours, but a path leaving the area is never followed).
 pub fn resolve(storage: &Path, relative: &str) -> Option<PathBuf> {
-    let name = relative.strip_prefix(&format!("{AREA}/"))?;
+    resolve_in(storage, AREA, relative)
+}
+
+/// The absolute path of `relative` if it is `<area>/<hex>.<kind>`, a file
+/// stored by this module's rules under `area` (chat attachments use them too).
+pub fn resolve_in(storage: &Path, area: &str, relative: &str) -> Option<PathBuf> {
+    let name = relative.strip_prefix(area)?.strip_prefix('/')?;
     let (stem, ext) = name.split_once('.')?;
     let safe = !stem.is_empty()
         && stem.chars().all(|c| c.is_ascii_hexdigit())
         && ["jpg", "png", "pdf", "gpx"].contains(&ext);
-    safe.then(|| storage.join(AREA).join(name))
+    safe.then(|| storage.join(area).join(name))
 }
 
 /// The MIME type of a stored kind.

@@ -381,7 +381,7 @@ fn update_statut(ctx: &mut Ctx) -> Result<Response> {
     ctx.audit_details(json!({ "from": change.from, "to": change.to, "comment": commentaire }));
     // 3. The athlete hears about shipping only once it is committed.
     if to == Statut::Expedie {
-        ctx.after_commit(move |config, conn| crate::mail::notify_shipped(config, conn, id));
+        crate::api::notifications::events::order_shipped(ctx, id)?;
     }
     Ok(answer)
 }

@@ -296,7 +296,7 @@ pub fn create_expedition(ctx: &mut Ctx) -> Result<Response> {
     let tx = ctx.tx()?;
     let change = ship_one(tx, &body, &claims)?;
     let id = change.commande_id;
-    ctx.after_commit(move |config, conn| crate::mail::notify_shipped(config, conn, id));
+    crate::api::notifications::events::order_shipped(ctx, id)?;
     ctx.audit_entity("commande", id);
     ctx.audit_details(json!({
         "from": change.from, "to": change.to,
@@ -354,7 +354,7 @@ pub fn create_expeditions_batch(ctx: &mut Ctx) -> Result<Response> {
         }
     }
     for id in shipped.iter().copied() {
-        ctx.after_commit(move |config, conn| crate::mail::notify_shipped(config, conn, id));
+        crate::api::notifications::events::order_shipped(ctx, id)?;
     }
     let echecs = resultats.len() - shipped.len();
     if let Some(first) = shipped.first() {

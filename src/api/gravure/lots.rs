@@ -360,6 +360,7 @@ pub fn update_lot_statut(ctx: &mut Ctx) -> Result<Response> {
         queries::release_orders(tx, id)?;
     }
     queries::set_lot_statut(tx, id, &to)?;
+    crate::api::notifications::events::lot_status_changed(tx, id, &to)?;
     ctx.audit_entity("lot", id);
     ctx.audit_details(
         json!({ "from": lot.statut, "to": to, "commentaire": comment, "commandes": changes }),

@@ -139,6 +139,7 @@ pub fn create_defaut(ctx: &mut Ctx) -> Result<Response> {
             signale_par: Some(claims.sub),
         },
     )?;
+    crate::api::notifications::events::defect_reported(conn, id, atelier_id, claims.sub)?;
     let defaut = queries::find_defaut(conn, id)?.ok_or_else(defaut_not_found)?;
     ctx.audit_entity("defaut", id);
     ctx.audit_details(json!({

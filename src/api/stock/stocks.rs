@@ -216,6 +216,7 @@ pub fn create_mouvement(ctx: &mut Ctx) -> Result<Response> {
     }
     // 4. Level and journal together.
     queries::set_quantite(tx, stock_id, after)?;
+    crate::api::notifications::events::stock_level_changed(tx, stock_id, level, after)?;
     let movement_id = queries::insert_movement(
         tx,
         &Movement {

@@ -1,0 +1,170 @@
+//! Spec §5.9 — `/api/notifications`: the in-app notifications of the
+//! signed-in user.
+//!
+//! A notification is created by the event it tells about, in the transaction
+//! of that event ([`create`], and the one-call hooks of [`events`]), so a
+//! rolled-back change notifies nobody. Every route reads and writes only the
+//! caller's own rows (`WHERE user_id = ?` on every query): someone else's
+//! notification answers 404, like one that does not exist.
+//!
+//! Decisions where the spec is silent: the list shows unread first, newest
+//! first within each group, paginated like every list; `non_lues` gives the
+//! unread count for the bell badge; `POST /api/notifications/tout-lu` marks
+//! everything read.
+
+pub mod events;
+
+use crate::db::ISO_DATETIME;
+use crate::error::{Error, Result};
+use crate::http::list::Page;
+use crate::http::router::{route, Access, Route};
+use crate::http::{Ctx, Method, Response};
+use mysql::prelude::Queryable;
+use mysql::Conn;
+use serde::Serialize;
+use serde_json::json;
+
+/// Routes of this module.
+pub const ROUTES: &[Route] = &[
+    route(
+        Method::Get,
+        "/api/notifications",
+        Access::Authenticated,
+        list_notifications,
+        "Mes notifications (non lues d'abord, paginées)",
+    ),
+    route(
+        Method::Patch,
+        "/api/notifications/{id}/lu",
+        Access::Authenticated,
+        update_notification_lu,
+        "Marque une notification comme lue",
+    ),
+    route(
+        Method::Post,
+        "/api/notifications/tout-lu",
+        Access::Authenticated,
+        update_notifications_tout_lu,
+        "Marque toutes mes notifications comme lues",
+    ),
+];
+
+/// Longest title kept (the column's size).
+const TITLE_MAX: usize = 200;
+
+/// Creates one notification for `user_id` on `conn` (the caller's
+/// transaction); returns its id. `kind` is a stable code (`chrono_valide`…),
+/// `link` a path of the front-end the notification leads to.
+pub fn create(
+    conn: &mut Conn,
+    user_id: u64,
+    kind: &str,
+    title: &str,
+    body: Option<&str>,
+    link: Option<&str>,
+) -> Result<u64> {
+    let title: String = title.chars().take(TITLE_MAX).collect();
+    conn.exec_drop(
+        "INSERT INTO notifications (user_id, type, titre, message, lien) VALUES (?, ?, ?, ?, ?)",
+        (user_id, kind, title, body, link),
+    )?;
+    Ok(conn.last_insert_id())
+}
+
+/// One notification as the API shows it.
+#[derive(Debug, Serialize)]
+struct Notification {
+    id: u64,
+    #[serde(rename = "type")]
+    kind: String,
+    titre: String,
+    message: Option<String>,
+    lien: Option<String>,
+    lu: bool,
+    created_at: String,
+}
+
+type NotificationRow = (
+    u64,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    bool,
+    String,
+);
+
+/// Spec 5.9 `GET /api/notifications`: "Notifications non lues" — all of the
+/// caller's, unread first, with the unread count.
+fn list_notifications(ctx: &mut Ctx) -> Result<Response> {
+    let page = Page::from_query(ctx.req)?;
+    let user_id = ctx.user_id()?;
+    let conn = ctx.conn()?;
+    let rows: Vec<NotificationRow> = conn.exec(
+        format!(
+            r"SELECT id, type, titre, message, lien, lu, DATE_FORMAT(created_at, '{ISO_DATETIME}')
+                FROM notifications WHERE user_id = ?
+               ORDER BY lu, created_at DESC, id DESC LIMIT ? OFFSET ?"
+        ),
+        (user_id, page.per_page, page.offset()),
+    )?;
+    let counts: Option<(u64, Option<u64>)> = conn.exec_first(
+        "SELECT COUNT(*), SUM(NOT lu) FROM notifications WHERE user_id = ?",
+        (user_id,),
+    )?;
+    let (total, unread) = counts.unwrap_or((0, None));
+    let items: Vec<Notification> = rows
+        .into_iter()
+        .map(
+            |(id, kind, titre, message, lien, lu, created_at)| Notification {
+                id,
+                kind,
+                titre,
+                message,
+                lien,
+                lu,
+                created_at,
+            },
+        )
+        .collect();
+    let mut body = page.wrap(items, total);
+    body["non_lues"] = json!(unread.unwrap_or(0));
+    Ok(Response::ok(&body))
+}
+
+/// Spec 5.9 `PATCH /api/notifications/:id/lu`: "Marquer comme lu".
+/// Idempotent; another user's notification is a 404.
+fn update_notification_lu(ctx: &mut Ctx) -> Result<Response> {
+    let id = ctx.id("id")?;
+    let user_id = ctx.user_id()?;
+    let tx = ctx.tx()?;
+    let found: Option<u64> = tx.exec_first(
+        "SELECT id FROM notifications WHERE id = ? AND user_id = ? FOR UPDATE",
+        (id, user_id),
+    )?;
+    if found.is_none() {
+        return Err(Error::not_found(
+            "notification_not_found",
+            "Notification introuvable.",
+        ));
+    }
+    tx.exec_drop(
+        "UPDATE notifications SET lu = TRUE WHERE id = ? AND user_id = ?",
+        (id, user_id),
+    )?;
+    ctx.audit_entity("notification", id);
+    Ok(Response::ok(&json!({ "id": id, "lu": true })))
+}
+
+/// `POST /api/notifications/tout-lu`: marks all of the caller's
+/// notifications read; says how many changed.
+fn update_notifications_tout_lu(ctx: &mut Ctx) -> Result<Response> {
+    let user_id = ctx.user_id()?;
+    let tx = ctx.tx()?;
+    tx.exec_drop(
+        "UPDATE notifications SET lu = TRUE WHERE user_id = ? AND lu = FALSE",
+        (user_id,),
+    )?;
+    let changed = tx.affected_rows();
+    Ok(Response::ok(&json!({ "marquees": changed })))
+}
