@@ -14,6 +14,9 @@
 //! | /api/fab (orders, engraving, shipping) | [`fab`] |
 //! | /api/templates-gravure, /api/templates-etiquettes, /api/lots, /api/agent | [`gravure`] |
 //! | /api/sav, /api/defauts, /api/fab/sav, /api/fab/defaut(s), B2B orders | [`sav`] |
+//! | /api/prestashop, /api/parcours/{id}/sync-prestashop | [`prestashop`] |
+//! | /api/auth/lien-connexion (athletes' sign-in link) | [`signin`] |
+//! | /api/commandes/a-repartir, /api/commandes/repartition | [`dispatch`] |
 
 use crate::http::router::Route;
 
@@ -21,12 +24,15 @@ pub mod admin;
 pub mod auth;
 pub mod chronos;
 pub mod commandes;
+pub mod dispatch;
 pub mod fab;
 pub mod gravure;
 pub mod health;
 pub mod openapi;
 pub mod parcours;
+pub mod prestashop;
 pub mod sav;
+pub mod signin;
 pub mod stock;
 
 /// Every module's route table.
@@ -41,6 +47,9 @@ pub const MODULES: &[&[Route]] = &[
     fab::ROUTES,
     gravure::ROUTES,
     sav::ROUTES,
+    prestashop::ROUTES,
+    signin::ROUTES,
+    dispatch::ROUTES,
 ];
 
 /// Every module's OpenAPI fragment.
@@ -55,4 +64,7 @@ const OPENAPI_PARTS: &[&str] = &[
     include_str!("fab/openapi.json"),
     include_str!("gravure/openapi.json"),
     include_str!("sav/openapi.json"),
+    include_str!("prestashop/openapi.json"),
+    include_str!("signin/openapi.json"),
+    include_str!("dispatch/openapi.json"),
 ];

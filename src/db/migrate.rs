@@ -32,6 +32,10 @@ pub const MIGRATIONS: &[Migration] = &[
         version: "0002_seed_catalogs",
         sql: include_str!("../../sql/0002_seed_catalogs.sql"),
     },
+    Migration {
+        version: "0005_shop",
+        sql: include_str!("../../sql/0005_shop.sql"),
+    },
 ];
 
 const CREATE_BOOKKEEPING: &str = r"

@@ -168,8 +168,16 @@ pub fn create_lot(ctx: &mut Ctx) -> Result<Response> {
             ids.len()
         )));
     }
-    // 4. Every order exists, is visible, ready, and of one atelier.
+    // 4. Every order exists, is visible, ready, and of one atelier; the
+    //    template's max_batch counts medals (a B2B order of N is N medals).
     let orders = queries::lock_candidates(tx, &ids)?;
+    let medals: u64 = medal_counts(tx, &ids)?.values().sum();
+    if medals > u64::from(template.max_batch) {
+        return Err(Error::invalid(format!(
+            "Ce template accepte au plus {} médailles par lot ({medals} demandées).",
+            template.max_batch
+        )));
+    }
     let visible: Vec<_> = orders
         .iter()
         .filter(|c| may_touch_atelier(&claims, c.atelier_id))
@@ -233,6 +241,25 @@ pub fn create_lot(ctx: &mut Ctx) -> Result<Response> {
     }));
     let body = lot_detail(ctx.tx()?, &claims, lot_id)?;
     Ok(Response::created(&body))
+}
+
+/// Medals per order (`b2b_quantite` for B2B orders, else one), for orders
+/// `ids`.
+pub(super) fn medal_counts(
+    conn: &mut Conn,
+    ids: &[u64],
+) -> Result<std::collections::HashMap<u64, u64>> {
+    if ids.is_empty() {
+        return Ok(std::collections::HashMap::new());
+    }
+    let rows: Vec<(u64, u64)> = conn.exec(
+        format!(
+            "SELECT id, IF(is_b2b, GREATEST(COALESCE(b2b_quantite, 1), 1), 1) FROM commandes WHERE id IN ({})",
+            vec!["?"; ids.len()].join(",")
+        ),
+        ids.to_vec(),
+    )?;
+    Ok(rows.into_iter().collect())
 }
 
 /// The lot with its orders and files.
@@ -359,6 +386,10 @@ pub fn update_lot_statut(ctx: &mut Ctx) -> Result<Response> {
         queries::release_orders(tx, id)?;
     }
     queries::set_lot_statut(tx, id, &to)?;
+    // En gravure: the shop gets state 24 per order (outbox, after commit).
+    ctx.after_commit(crate::api::prestashop::push_after_commit(
+        rows.iter().map(|r| r.commande_id).collect(),
+    ));
     ctx.audit_entity("lot", id);
     ctx.audit_details(
         json!({ "from": lot.statut, "to": to, "commentaire": comment, "commandes": changes }),
