@@ -74,6 +74,25 @@ pub fn atelier_for(
     })
 }
 
+/// Sets the default atelier of course `id` (the course form's field); the
+/// atelier must exist and be active.
+pub fn set_course_atelier(tx: &mut Conn, id: u64, atelier: Option<u64>) -> Result<()> {
+    if let Some(a) = atelier {
+        let active: Option<bool> =
+            tx.exec_first("SELECT actif FROM ateliers WHERE id = ?", (a,))?;
+        if active != Some(true) {
+            return Err(Error::invalid(
+                "Atelier par défaut : cet atelier n'existe pas ou n'est plus actif.",
+            ));
+        }
+    }
+    tx.exec_drop(
+        "UPDATE produits SET atelier_defaut_id = ? WHERE id = ?",
+        (atelier, id),
+    )?;
+    Ok(())
+}
+
 /// `GET /api/commandes/a-repartir` (admin+): orders without an atelier that
 /// are still to engrave, oldest first.
 fn list_a_repartir(ctx: &mut Ctx) -> Result<Response> {
