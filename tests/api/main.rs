@@ -12,5 +12,6 @@ mod fab;
 mod gravure;
 mod parcours;
 mod platform;
+mod prestashop;
 mod sav;
 mod stock;
