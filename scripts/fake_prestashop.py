@@ -37,7 +37,7 @@ Control API for tests  /_control/...  (no auth, loopback only)
 Every non-control request is counted (the bench reports it).
 
 Usage: fake_prestashop.py --key KEY [--client-id ID --client-secret S]
-       [--scopes "a b"] [--lifetime 3600] [--port 0] [--ready-file F]
+       [--scopes "a b"] [--lifetime 3600] [--first-id 100] [--port 0] [--ready-file F]
 """
 
 import argparse
@@ -73,7 +73,7 @@ class Shop:
         self.tokens = {}
         self.switch = {"fail": 0, "timeout": 0, "deny": [], "bare_empty": True}
         self.requests = 0
-        self.seq = 100
+        self.seq = args.first_id
         self.data = {name: {} for name in SINGULAR}
         for sid, name in [(1, "En attente de paiement par chèque"), (2, "Paiement accepté"),
                           (3, "En cours de préparation"), (4, "Expédié"), (5, "Livré"),
@@ -498,6 +498,8 @@ def main():
     p.add_argument("--scopes", default="product_read product_write feature_read feature_value_read",
                    help="scopes the API client may be granted")
     p.add_argument("--lifetime", type=int, default=3600, help="token lifetime (expires_in)")
+    p.add_argument("--first-id", type=int, default=100,
+                   help="ids start after this (the demo restarts the shop: keep ids new)")
     p.add_argument("--ready-file", help="written with the port number once listening")
     args = p.parse_args()
     server = ThreadingHTTPServer((args.host, args.port), Handler)
