@@ -61,14 +61,7 @@ demo_stop() {
     fi
     rm -f "$DEMO/smtp.pid"
   fi
-  if [[ -f "$DEMO/shop.pid" ]]; then
-    pid="$(cat "$DEMO/shop.pid")"
-    if [[ -n "$pid" ]] && grep -q fake_prestashop.py "/proc/$pid/cmdline" 2>/dev/null; then
-      mk_log "stopping the demo's fake PrestaShop"
-      mk_shop_stop "$pid"
-    fi
-    rm -f "$DEMO/shop.pid"
-  fi
+  mk_stop_pidfile "$DEMO/shop.pid" fake_prestashop.py "the demo's fake PrestaShop"
 }
 
 case "${1:-start}" in

@@ -55,6 +55,32 @@ trap _mk_run_cleanups EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+# --- background helpers (fake servers) -----------------------------------------
+# mk_stop_pid PID: TERM, wait up to 5 s, then KILL (only the given process).
+mk_stop_pid() {
+  local pid=$1 i
+  kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < 50; i++)); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.1
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+}
+
+# mk_stop_pidfile FILE SCRIPT_NAME LABEL: stops the process of FILE if it
+# still runs SCRIPT_NAME (a recycled pid is never killed), removes FILE.
+mk_stop_pidfile() {
+  local file=$1 script=$2 label=$3 pid
+  [[ -f "$file" ]] || return 0
+  pid="$(cat "$file")"
+  if [[ -n "$pid" ]] && grep -q "$script" "/proc/$pid/cmdline" 2>/dev/null; then
+    mk_log "stopping $label"
+    mk_stop_pid "$pid"
+  fi
+  rm -f "$file"
+}
+
 # --- random values and ports -------------------------------------------------
 # mk_random_hex N: N random bytes as 2N lowercase hex characters.
 mk_random_hex() {

@@ -42,16 +42,7 @@ mk_shop_start() {
   mk_log "fake PrestaShop on $MK_SHOP_URL (pid $pid)"
 }
 
-mk_shop_stop() {
-  local pid=$1 i
-  kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < 50; i++)); do
-    kill -0 "$pid" 2>/dev/null || return 0
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-}
+mk_shop_stop() { mk_stop_pid "$1"; }
 
 # _mk_shop_post URL PATH JSON: one control call; prints the new record's id.
 _mk_shop_post() {
