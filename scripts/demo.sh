@@ -47,20 +47,11 @@ DB_USER=mk_demo
 TARGET_DIR="${CARGO_TARGET_DIR:-$MK_REPO_ROOT/target}"
 
 demo_stop() {
-  local pid
   if mk_apache_running "$DEMO/apache"; then
     mk_log "stopping the demo's Apache"
     mk_apache_stop "$DEMO/apache"
   fi
-  if [[ -f "$DEMO/smtp.pid" ]]; then
-    pid="$(cat "$DEMO/smtp.pid")"
-    # Only our fake SMTP server: check the pid still runs fake_smtp.py.
-    if [[ -n "$pid" ]] && grep -q fake_smtp.py "/proc/$pid/cmdline" 2>/dev/null; then
-      mk_log "stopping the demo's fake SMTP server"
-      mk_smtp_stop "$pid"
-    fi
-    rm -f "$DEMO/smtp.pid"
-  fi
+  mk_stop_pidfile "$DEMO/smtp.pid" fake_smtp.py "the demo's fake SMTP server"
   mk_stop_pidfile "$DEMO/shop.pid" fake_prestashop.py "the demo's fake PrestaShop"
 }
 

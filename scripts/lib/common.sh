@@ -68,6 +68,19 @@ mk_stop_pid() {
   kill -KILL "$pid" 2>/dev/null || true
 }
 
+# mk_wait_ready_file FILE PID LOG NAME: waits (10 s) until the server PID
+# wrote its port to FILE; dies with its log when it exits or never does.
+mk_wait_ready_file() {
+  local ready=$1 pid=$2 log=$3 name=$4 start=$SECONDS
+  until [[ -s "$ready" ]]; do
+    if ! kill -0 "$pid" 2>/dev/null || ((SECONDS - start > 10)); then
+      cat "$log" >&2
+      mk_die "$name did not start"
+    fi
+    sleep 0.1
+  done
+}
+
 # mk_stop_pidfile FILE SCRIPT_NAME LABEL: stops the process of FILE if it
 # still runs SCRIPT_NAME (a recycled pid is never killed), removes FILE.
 mk_stop_pidfile() {

@@ -13,7 +13,7 @@ _MK_PRESTASHOP_SH=1
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 mk_shop_start() {
-  local log=$1 key=$2 client_id=$3 client_secret=$4 persist=${5:-} first_id=${6:-100} ready pid start
+  local log=$1 key=$2 client_id=$3 client_secret=$4 persist=${5:-} first_id=${6:-100} ready pid
   ready="$log.port"
   mkdir -p "$(dirname "$log")"
   rm -f "$ready"
@@ -27,14 +27,7 @@ mk_shop_start() {
   fi
   pid=$!
   [[ "$persist" == persist ]] || mk_on_exit "mk_shop_stop $pid"
-  start=$SECONDS
-  until [[ -s "$ready" ]]; do
-    if ! kill -0 "$pid" 2>/dev/null || ((SECONDS - start > 10)); then
-      cat "$log" >&2
-      mk_die "the fake PrestaShop did not start"
-    fi
-    sleep 0.1
-  done
+  mk_wait_ready_file "$ready" "$pid" "$log" "the fake PrestaShop"
   MK_SHOP_PORT="$(cat "$ready")"
   MK_SHOP_URL="http://127.0.0.1:$MK_SHOP_PORT"
   MK_SHOP_PID=$pid
