@@ -13,7 +13,8 @@
 //! order exists per (order, row, medal) — the unique key
 //! `uk_commandes_presta_row` — so importing twice, or two imports at once,
 //! never creates a second one: each PrestaShop order is written in its own
-//! transaction, and a unit another import wrote first is skipped.
+//! transaction under a named lock of that order (imports of one order take
+//! turns), and a unit another import wrote first is skipped.
 
 use super::client::{int, list_of, text, Failure, Shop};
 use super::settings::Settings;
@@ -35,6 +36,8 @@ const PAGE: usize = 100;
 /// Attempts of one order's transaction when InnoDB picks it as a deadlock
 /// victim (two imports at once).
 const ATTEMPTS: u32 = 3;
+/// How long an import waits for another one to finish the same order.
+const ORDER_LOCK_SECS: u32 = 30;
 /// Name of the product feature holding the course id.
 pub const FEATURE_PARCOURS: &str = "mko_parcours_id";
 /// Name of the product feature holding the B2B manufacturer (id or code).
@@ -607,28 +610,11 @@ fn import_order(
             Err(why) => return Ok(Err(why)),
         };
         let adresse = address.map(address_json);
-        let mut attempt = 1;
-        loop {
-            conn.query_drop("START TRANSACTION")?;
-            let written = write_order(conn, kind, order, customer, &units, adresse.as_ref());
-            match written {
-                Ok(numeros) => {
-                    conn.query_drop("COMMIT")?;
-                    return Ok(Ok(numeros));
-                }
-                Err(e) => {
-                    conn.query_drop("ROLLBACK")?;
-                    if e.is_transient() && attempt < ATTEMPTS {
-                        attempt += 1;
-                        continue;
-                    }
-                    if e.log_line().contains("uk_commandes_presta_row") {
-                        return Ok(Ok(Vec::new()));
-                    }
-                    return Err(e);
-                }
-            }
-        }
+        let presta_order_id = int(&order["id"]).unwrap_or(0);
+        with_order_lock(conn, presta_order_id, |conn| {
+            write_in_transaction(conn, kind, order, customer, &units, adresse.as_ref())
+        })
+        .map(Ok)
     })();
     match result {
         Ok(Ok(numeros)) if numeros.is_empty() => entry.raison = Some(ALREADY.into()),
@@ -653,6 +639,63 @@ fn import_order(
     entry
 }
 
+/// Runs `work` holding the named lock of shop order `id`: two imports of the
+/// same order take turns instead of racing (the second one then finds the
+/// first one's rows and skips them). Taken before the transaction starts, so
+/// the waiting import's reads see what the first one committed, and the
+/// waiting holds no row lock: no deadlock between the two.
+fn with_order_lock<T>(
+    conn: &mut Conn,
+    id: u64,
+    work: impl FnOnce(&mut Conn) -> Result<T>,
+) -> Result<T> {
+    let name = format!("mk_presta_order_{id}");
+    let got: Option<i64> = conn.exec_first("SELECT GET_LOCK(?, ?)", (&name, ORDER_LOCK_SECS))?;
+    if got != Some(1) {
+        return Err(Error::conflict(
+            "prestashop_import_busy",
+            "Cette commande est en cours d'import par un autre processus.",
+        ));
+    }
+    let result = work(conn);
+    conn.exec_drop("DO RELEASE_LOCK(?)", (&name,))?;
+    result
+}
+
+/// The order's medals in one transaction, run again when InnoDB picks it as
+/// a deadlock victim; a unit created meanwhile by an import that did not
+/// take the lock (an older binary) is caught by the unique key.
+fn write_in_transaction(
+    conn: &mut Conn,
+    kind: Kind,
+    order: &Value,
+    customer: &Customer,
+    units: &[Unit],
+    adresse: Option<&Value>,
+) -> Result<Vec<String>> {
+    let mut attempt = 1;
+    loop {
+        conn.query_drop("START TRANSACTION")?;
+        match write_order(conn, kind, order, customer, units, adresse) {
+            Ok(numeros) => {
+                conn.query_drop("COMMIT")?;
+                return Ok(numeros);
+            }
+            Err(e) => {
+                conn.query_drop("ROLLBACK")?;
+                if e.is_transient() && attempt < ATTEMPTS {
+                    attempt += 1;
+                    continue;
+                }
+                if e.log_line().contains("uk_commandes_presta_row") {
+                    return Ok(Vec::new());
+                }
+                return Err(e);
+            }
+        }
+    }
+}
+
 /// The order's medals, inside the caller's transaction; the numbers created
 /// (empty when every unit already existed).
 fn write_order(
@@ -671,10 +714,11 @@ fn write_order(
     };
     let mut numeros = Vec::new();
     for unit in units {
-        // Locks the unit's key (or its gap): a concurrent import of the same
-        // order waits here, then sees the row and moves on.
+        // A plain read: the order's named lock already keeps other imports
+        // out (a locking read would take gap locks, and two imports of
+        // neighbouring orders would deadlock on them).
         let exists: Option<u64> = tx.exec_first(
-            "SELECT id FROM commandes WHERE presta_order_id = ? AND presta_order_row_id = ? AND presta_exemplaire = ? FOR UPDATE",
+            "SELECT id FROM commandes WHERE presta_order_id = ? AND presta_order_row_id = ? AND presta_exemplaire = ?",
             (presta_order_id, unit.row_id, unit.exemplaire),
         )?;
         if exists.is_some() {
