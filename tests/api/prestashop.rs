@@ -304,8 +304,9 @@ fn b2b_order_of_ten_is_ten_medals_in_the_dxf_and_the_stock() {
     let at = atelier();
     let fab = fabricant_in(at);
     let p = produit();
-    // A name of its own: the demo seed looks for its "Mairie de Briançon".
-    let client_name = unique("Mairie de Névache ");
+    // A name of its own (ASCII: the DXF is in code page 1252): the demo seed
+    // looks for its "Mairie de Briançon".
+    let client_name = unique("Mairie de Nevache ");
     let customer = shop_customer(
         &format!("{}@mairie.test", unique("sports")),
         4,
