@@ -583,6 +583,43 @@ fn signin_link_works_once_expires_and_tells_nothing() {
     .assert_error(400, "signin_link_invalid");
 }
 
+/// Issue 8: with no shop configured (a workshop that sells elsewhere), any
+/// address signs up by link — the link proves the address. The server under
+/// test has a shop, so the link is sent with the same configuration minus
+/// the PrestaShop settings.
+#[test]
+fn without_a_shop_any_address_signs_up_by_link() {
+    let env_file = std::env::var("MK_TEST_ENV_FILE").expect("MK_TEST_ENV_FILE");
+    let without_shop: String = std::fs::read_to_string(&env_file)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("PRESTASHOP_"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let path = std::env::temp_dir().join(format!("{}.env", unique("mk-noshop-")));
+    std::fs::write(&path, without_shop).unwrap();
+    let no_shop = mykollector::config::Config::load_from(Some(&path)).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    let email = format!("{}@ailleurs.test", unique("nouvelle"));
+    mykollector::api::signin::send_link(&no_shop, &mut db(), &email, "127.0.0.1").unwrap();
+    let token = token_in(&wait_mail(&email));
+    let session = post(
+        "/api/auth/lien-connexion/utiliser",
+        None,
+        &json!({ "token": token }),
+    )
+    .expect(200);
+    assert_eq!(session["user"]["email"], email);
+    assert_eq!(session["user"]["role"], "sportif");
+    let account: Option<(Option<u64>, String)> = db()
+        .exec_first(
+            "SELECT presta_customer_id, password FROM users WHERE email = ?",
+            (&email,),
+        )
+        .unwrap();
+    assert_eq!(account, Some((None, "!".to_string())));
+}
+
 /// Links per address are capped silently (same answer), per IP with 429.
 #[test]
 fn signin_links_are_rate_limited_per_address() {

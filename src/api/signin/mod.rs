@@ -124,8 +124,10 @@ fn lookup(config: &Config, conn: &mut Conn, email: &str) -> Result<Lookup> {
     })
 }
 
-/// Looks the address up, stores a token when it may sign in, and e-mails.
-fn send_link(config: &Config, conn: &mut Conn, email: &str, ip: &str) -> Result<()> {
+/// Looks the address up, stores a token when it may sign in, and e-mails
+/// (the after-commit job of a link request; public for the tests of the
+/// no-shop case, which need another configuration than the server's).
+pub fn send_link(config: &Config, conn: &mut Conn, email: &str, ip: &str) -> Result<()> {
     let (customer_id, names) = match lookup(config, conn, email)? {
         Lookup::Customer(c) => (Some(c.id), Some((c.lastname, c.firstname))),
         Lookup::NoShop => (None, None),
