@@ -33,6 +33,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/db.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/lib/apache.sh"
 # shellcheck source=lib/smtp.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/smtp.sh"
+# shellcheck source=lib/prestashop.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/prestashop.sh"
 
 cd "$MK_REPO_ROOT"
 export CARGO_TERM_COLOR=never
@@ -45,20 +47,12 @@ DB_USER=mk_demo
 TARGET_DIR="${CARGO_TARGET_DIR:-$MK_REPO_ROOT/target}"
 
 demo_stop() {
-  local pid
   if mk_apache_running "$DEMO/apache"; then
     mk_log "stopping the demo's Apache"
     mk_apache_stop "$DEMO/apache"
   fi
-  if [[ -f "$DEMO/smtp.pid" ]]; then
-    pid="$(cat "$DEMO/smtp.pid")"
-    # Only our fake SMTP server: check the pid still runs fake_smtp.py.
-    if [[ -n "$pid" ]] && grep -q fake_smtp.py "/proc/$pid/cmdline" 2>/dev/null; then
-      mk_log "stopping the demo's fake SMTP server"
-      mk_smtp_stop "$pid"
-    fi
-    rm -f "$DEMO/smtp.pid"
-  fi
+  mk_stop_pidfile "$DEMO/smtp.pid" fake_smtp.py "the demo's fake SMTP server"
+  mk_stop_pidfile "$DEMO/shop.pid" fake_prestashop.py "the demo's fake PrestaShop"
 }
 
 case "${1:-start}" in
@@ -133,6 +127,13 @@ fi
 mk_smtp_start "$DEMO/mail" "$DEMO/fake-smtp.log" persist
 echo "$MK_SMTP_PID" >"$DEMO/smtp.pid"
 
+# The shop of the demo: a fake PrestaShop (new ids on every run, so its
+# orders are new orders for the database the demo keeps).
+SHOP_KEY="$(mk_random_hex 16)"
+SHOP_SECRET="$(mk_random_hex 16)"
+mk_shop_start "$DEMO/fake-prestashop.log" "$SHOP_KEY" mk-demo-client "$SHOP_SECRET" persist "$((($(date +%s) - 1700000000) * 10))"
+echo "$MK_SHOP_PID" >"$DEMO/shop.pid"
+
 mk_write_env "$ENV_FILE" \
   APP_ENV=development \
   "APP_URL=http://127.0.0.1:$PORT" \
@@ -155,12 +156,21 @@ mk_write_env "$ENV_FILE" \
   SMTP_PASS= \
   SMTP_FROM=noreply@mykollector.test \
   SMTP_TLS=none \
-  MAX_BODY_BYTES=10485760
+  MAX_BODY_BYTES=10485760 \
+  "PRESTASHOP_URL=$MK_SHOP_URL" \
+  "PRESTASHOP_WEBSERVICE_KEY=$SHOP_KEY" \
+  PRESTASHOP_CLIENT_ID=mk-demo-client \
+  "PRESTASHOP_CLIENT_SECRET=$SHOP_SECRET"
 
 mk_section "schema and demo data"
 "$BIN_ADMIN" --env-file "$ENV_FILE" install
 "$BIN_ADMIN" --env-file "$ENV_FILE" seed-demo | tee "$DEMO/seed-demo.txt"
 # mk-admin ran as root: give anything it created back to the web user.
+mk_chown_web "$APP/storage" "$APP/logs" "$APP/backups"
+
+mk_section "shop: paid orders, then the hourly cron imports them"
+mk_shop_seed_demo "$MK_SHOP_URL" IZO
+"$BIN_ADMIN" --env-file "$ENV_FILE" cron hourly | tee "$DEMO/cron-hourly.txt" || true
 mk_chown_web "$APP/storage" "$APP/logs" "$APP/backups"
 
 mk_section "Apache ($MODE) on 127.0.0.1:$PORT"
@@ -185,6 +195,14 @@ MyKollector demo is running ($MODE, release build).
 
 Demo accounts (from mk-admin seed-demo, also in .demo/seed-demo.txt):
 $(sed 's/^/  /' "$DEMO/seed-demo.txt")
+
+Shop (fake PrestaShop)  $MK_SHOP_URL — imported by "mk-admin cron hourly":
+$(sed 's/^/  /' "$DEMO/cron-hourly.txt")
+Sign in as a shop customer by link (the e-mail lands in .demo/mail/):
+  curl -s -X POST $base/api/auth/lien-connexion -H 'Content-Type: application/json' \\
+       -d '{"email": "lea.boutique@mykollector.test"}'
+  then open the link of the newest .demo/mail/*.eml, or POST its token to
+  $base/api/auth/lien-connexion/utiliser as {"token": "..."}.
 
 E-mails sent by the app: .demo/mail/*.eml
 Logs: .demo/apache/error.log (Apache + the binary's stderr), .demo/app/logs/

@@ -51,6 +51,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/db.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/lib/apache.sh"
 # shellcheck source=lib/smtp.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/smtp.sh"
+# shellcheck source=lib/prestashop.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/prestashop.sh"
 
 cd "$MK_REPO_ROOT"
 export CARGO_TERM_COLOR=never
@@ -243,6 +245,10 @@ setup_env() {
   mk_db_create_fresh mk_test_
   mk_app_root_prepare "$APP"
   mk_smtp_start "$MAIL_DIR" "$RUN/$mode/fake-smtp.log"
+  # The fake PrestaShop (issue 8): Webservice key and Admin API client.
+  SHOP_KEY="$(mk_random_hex 16)"
+  SHOP_SECRET="$(mk_random_hex 16)"
+  mk_shop_start "$RUN/$mode/fake-prestashop.log" "$SHOP_KEY" mk-test-client "$SHOP_SECRET"
   mk_write_env "$ENV_FILE" \
     APP_ENV=test \
     "APP_URL=http://127.0.0.1:$port" \
@@ -265,7 +271,12 @@ setup_env() {
     SMTP_PASS= \
     SMTP_FROM=noreply@mykollector.test \
     SMTP_TLS=none \
-    MAX_BODY_BYTES=10485760
+    MAX_BODY_BYTES=10485760 \
+    "PRESTASHOP_URL=$MK_SHOP_URL" \
+    "PRESTASHOP_WEBSERVICE_KEY=$SHOP_KEY" \
+    PRESTASHOP_CLIENT_ID=mk-test-client \
+    "PRESTASHOP_CLIENT_SECRET=$SHOP_SECRET" \
+    PRESTASHOP_TIMEOUT_SECS=2
   # Mail files must be readable by the tests (root) — they are; and the
   # server never writes there (it speaks SMTP).
   "$BIN_ADMIN" --env-file "$ENV_FILE" install
@@ -357,6 +368,7 @@ run_suite() {
     smoke_mod_cgi "$docroot" "$RUN/cgi/apache"
   fi
   mk_smtp_stop "$MK_SMTP_PID"
+  mk_shop_stop "$MK_SHOP_PID"
   [[ "${MK_KEEP_DB:-0}" == 1 ]] || mk_db_drop "$MK_DB_NAME" "$MK_DB_USER"
 }
 

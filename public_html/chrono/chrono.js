@@ -3,7 +3,7 @@
 // best times, manual time entry — and attempts timed on the QR page while
 // logged out, sent once the athlete logs in.
 
-import { api, guard, esc } from "../assets/js/api.js";
+import { api, guard, esc, loginWithLink, requestLink } from "../assets/js/api.js";
 
 const $ = (id) => document.getElementById(id);
 const PENDING_KEY = "mk.tentatives";
@@ -108,10 +108,37 @@ async function load() {
   render(await api("GET", "/api/dashboard"));
 }
 
+// Sign-in by link (shop customers): the e-mailed link opens this page with
+// ?connexion=<token>, exchanged once for a session; the token leaves the URL.
+async function signInFromLink() {
+  const token = new URLSearchParams(location.search).get("connexion");
+  if (!token) return "";
+  history.replaceState(null, "", location.pathname);
+  try {
+    await loginWithLink(token);
+    return "";
+  } catch (e) {
+    return e.message;
+  }
+}
+
+$("lien-btn").addEventListener("click", async () => {
+  const email = $("email").value.trim();
+  if (!email) { $("login-error").textContent = "Indiquez votre adresse email."; return; }
+  try {
+    $("lien-msg").textContent = (await requestLink(email)).message;
+    $("login-error").textContent = "";
+  } catch (e) {
+    $("login-error").textContent = e.message;
+  }
+});
 $("a-valider").addEventListener("click", (ev) => { if (ev.target.dataset.valider) validate(ev.target); });
 $("saisie").addEventListener("submit", manualEntry);
-guard(["sportif"], async (user) => {
-  $("who").textContent = `${user.prenom || ""} ${user.nom || ""}`.trim() || user.email;
-  await sendPendingAttempts();
-  await Promise.all([load(), fillCourses()]);
+signInFromLink().then((linkError) => {
+  guard(["sportif"], async (user) => {
+    $("who").textContent = `${user.prenom || ""} ${user.nom || ""}`.trim() || user.email;
+    await sendPendingAttempts();
+    await Promise.all([load(), fillCourses()]);
+  });
+  if (linkError) $("login-error").textContent = linkError;
 });

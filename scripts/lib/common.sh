@@ -55,6 +55,45 @@ trap _mk_run_cleanups EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+# --- background helpers (fake servers) -----------------------------------------
+# mk_stop_pid PID: TERM, wait up to 5 s, then KILL (only the given process).
+mk_stop_pid() {
+  local pid=$1 i
+  kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < 50; i++)); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.1
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+}
+
+# mk_wait_ready_file FILE PID LOG NAME: waits (10 s) until the server PID
+# wrote its port to FILE; dies with its log when it exits or never does.
+mk_wait_ready_file() {
+  local ready=$1 pid=$2 log=$3 name=$4 start=$SECONDS
+  until [[ -s "$ready" ]]; do
+    if ! kill -0 "$pid" 2>/dev/null || ((SECONDS - start > 10)); then
+      cat "$log" >&2
+      mk_die "$name did not start"
+    fi
+    sleep 0.1
+  done
+}
+
+# mk_stop_pidfile FILE SCRIPT_NAME LABEL: stops the process of FILE if it
+# still runs SCRIPT_NAME (a recycled pid is never killed), removes FILE.
+mk_stop_pidfile() {
+  local file=$1 script=$2 label=$3 pid
+  [[ -f "$file" ]] || return 0
+  pid="$(cat "$file")"
+  if [[ -n "$pid" ]] && grep -q "$script" "/proc/$pid/cmdline" 2>/dev/null; then
+    mk_log "stopping $label"
+    mk_stop_pid "$pid"
+  fi
+  rm -f "$file"
+}
+
 # --- random values and ports -------------------------------------------------
 # mk_random_hex N: N random bytes as 2N lowercase hex characters.
 mk_random_hex() {

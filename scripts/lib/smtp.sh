@@ -13,7 +13,7 @@ _MK_SMTP_SH=1
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 mk_smtp_start() {
-  local dir=$1 log=$2 persist=${3:-} ready pid start
+  local dir=$1 log=$2 persist=${3:-} ready pid
   ready="$log.port"
   mkdir -p "$dir" "$(dirname "$log")"
   rm -f "$ready"
@@ -27,14 +27,7 @@ mk_smtp_start() {
   fi
   pid=$!
   [[ "$persist" == persist ]] || mk_on_exit "mk_smtp_stop $pid"
-  start=$SECONDS
-  until [[ -s "$ready" ]]; do
-    if ! kill -0 "$pid" 2>/dev/null || ((SECONDS - start > 10)); then
-      cat "$log" >&2
-      mk_die "the fake SMTP server did not start"
-    fi
-    sleep 0.1
-  done
+  mk_wait_ready_file "$ready" "$pid" "$log" "the fake SMTP server"
   MK_SMTP_PORT="$(cat "$ready")"
   MK_SMTP_PID=$pid
   MK_SMTP_REFUSE_DIR="${dir%/}.refuse"
@@ -43,13 +36,4 @@ mk_smtp_start() {
   mk_log "fake SMTP server on 127.0.0.1:$MK_SMTP_PORT (pid $pid), messages in $dir"
 }
 
-mk_smtp_stop() {
-  local pid=$1 i
-  kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < 50; i++)); do
-    kill -0 "$pid" 2>/dev/null || return 0
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-}
+mk_smtp_stop() { mk_stop_pid "$1"; }

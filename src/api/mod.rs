@@ -17,6 +17,9 @@
 //! | /api/notifications | [`notifications`] |
 //! | /api/chat | [`chat`] |
 //! | /api/relance | [`relances`] |
+//! | /api/prestashop, /api/parcours/{id}/sync-prestashop | [`prestashop`] |
+//! | /api/auth/lien-connexion (athletes' sign-in link) | [`signin`] |
+//! | /api/commandes/a-repartir, /api/commandes/repartition | [`dispatch`] |
 
 use crate::http::router::Route;
 
@@ -25,15 +28,18 @@ pub mod auth;
 pub mod chat;
 pub mod chronos;
 pub mod commandes;
+pub mod dispatch;
 pub mod fab;
 pub mod gravure;
 pub mod health;
 pub mod notifications;
 pub mod openapi;
 pub mod parcours;
+pub mod prestashop;
 pub mod relances;
 pub mod sav;
 pub mod scope;
+pub mod signin;
 pub mod stock;
 
 /// Every module's route table.
@@ -51,6 +57,9 @@ pub const MODULES: &[&[Route]] = &[
     notifications::ROUTES,
     chat::ROUTES,
     relances::ROUTES,
+    prestashop::ROUTES,
+    signin::ROUTES,
+    dispatch::ROUTES,
 ];
 
 /// Every route of the API.
@@ -73,4 +82,7 @@ const OPENAPI_PARTS: &[&str] = &[
     include_str!("notifications/openapi.json"),
     include_str!("chat/openapi.json"),
     include_str!("relances/openapi.json"),
+    include_str!("prestashop/openapi.json"),
+    include_str!("signin/openapi.json"),
+    include_str!("dispatch/openapi.json"),
 ];

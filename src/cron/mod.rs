@@ -26,6 +26,22 @@ pub struct Task {
 /// The tasks of the hourly run, in order.
 pub const HOURLY: &[Task] = &[
     Task {
+        name: "prestashop-import-b2c",
+        run: crate::api::prestashop::cron_import_b2c,
+    },
+    Task {
+        name: "prestashop-import-b2b",
+        run: crate::api::prestashop::cron_import_b2b,
+    },
+    Task {
+        name: "prestashop-push",
+        run: crate::api::prestashop::cron_push,
+    },
+    Task {
+        name: "purge-expired",
+        run: crate::api::signin::purge_expired,
+    },
+    Task {
         name: "fichiers",
         run: crate::db::staged::sweep,
     },

@@ -33,6 +33,8 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../sql/0002_seed_catalogs.sql"),
     },
     Migration {
+        version: "0005_shop",
+        sql: include_str!("../../sql/0005_shop.sql"),
         version: "0007_messaging",
         sql: include_str!("../../sql/0007_messaging.sql"),
     },

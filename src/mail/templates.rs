@@ -98,10 +98,10 @@ pub fn password_reset(app_url: &str, to: &str, prenom: &str, token: &str) -> Mai
     )
 }
 
-/// The one-time sign-in link (and its short code) of an athlete signing in
-/// through the shop (DECISIONS.md, spec 7.5). `validite` is the French
-/// duration, e.g. `15 minutes`.
-pub fn signin_link(to: &str, prenom: &str, lien: &str, code: &str, validite: &str) -> Mail {
+/// The one-time sign-in link of an athlete signing in through the shop
+/// (DECISIONS.md, spec 7.5). `validite` is the French duration, e.g.
+/// `15 minutes`.
+pub fn signin_link(to: &str, prenom: &str, lien: &str, validite: &str) -> Mail {
     build(
         "signin_link",
         to,
@@ -113,10 +113,29 @@ pub fn signin_link(to: &str, prenom: &str, lien: &str, code: &str, validite: &st
         &[
             ("prenom", prenom),
             ("lien", lien),
-            ("code", code),
             ("validite", validite),
         ],
     )
+}
+
+/// A short notice whose text is written by the caller (one paragraph per
+/// blank-line-separated block), in the common layout.
+pub fn notice(kind: &'static str, to: &str, subject: &str, text: &str) -> Mail {
+    let html: String = text
+        .split("\n\n")
+        .map(|p| format!("<p>{}</p>", html_escape(p).replace('\n', "<br>")))
+        .collect();
+    Mail {
+        kind,
+        to: to.to_string(),
+        html: fill(
+            LAYOUT,
+            &[("sujet", &html_escape(subject)), ("contenu", &html)],
+            false,
+        ),
+        subject: subject.to_string(),
+        text: text.to_string(),
+    }
 }
 
 /// Tells the athlete the medal is on its way, with the tracking number.

@@ -40,7 +40,7 @@ fn raison(answer: &Value, id: u64) -> String {
 
 /// The decoded text of every message the fake SMTP server received for
 /// `to` (the envelope recipient), oldest first.
-fn mails_to(to: &str) -> Vec<String> {
+pub(crate) fn mails_to(to: &str) -> Vec<String> {
     raw_mails_to(to)
         .iter()
         .map(|raw| decode_mail(raw))
@@ -48,7 +48,7 @@ fn mails_to(to: &str) -> Vec<String> {
 }
 
 /// Waits (up to 5 s) for a message to `to` whose text contains `needle`.
-fn wait_for_mail(to: &str, needle: &str) -> String {
+pub(crate) fn wait_for_mail(to: &str, needle: &str) -> String {
     for _ in 0..100 {
         if let Some(m) = mails_to(to).into_iter().find(|m| m.contains(needle)) {
             return m;

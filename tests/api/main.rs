@@ -14,5 +14,6 @@ mod hardening;
 mod messaging;
 mod parcours;
 mod platform;
+mod prestashop;
 mod sav;
 mod stock;

@@ -64,6 +64,18 @@ export async function login(email, password) {
   return s.user;
 }
 
+/** Exchanges a one-time sign-in link's token for a session (issue 8). */
+export async function loginWithLink(token) {
+  const s = await raw("POST", "/api/auth/lien-connexion/utiliser", { token });
+  saveSession(s);
+  return s.user;
+}
+
+/** Asks for a sign-in link; the answer is the same whoever asks. */
+export async function requestLink(email) {
+  return raw("POST", "/api/auth/lien-connexion", { email });
+}
+
 export async function logout() {
   const s = session();
   if (s) { try { await api("POST", "/api/auth/logout", { refresh_token: s.refresh_token }); } catch { /* already gone */ } }

@@ -209,8 +209,9 @@ fn take_attempt(conn: &mut mysql::Conn, keys: &[(String, u32)]) -> Result<()> {
 
 /// Issues an access token and a new refresh token (in `family`, or a new
 /// family for a fresh login).
-/// Returns the answer's body and the new session's id.
-fn start_session(
+/// Returns the answer's body and the new session's id. Also used by the
+/// sign-in link ([`crate::api::signin`]).
+pub fn start_session(
     ctx: &mut Ctx,
     user: &Account,
     family: Option<&str>,

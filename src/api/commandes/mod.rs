@@ -131,6 +131,8 @@ pub struct NewOrder {
     pub validation_sportif: bool,
     /// PrestaShop order id, for imports.
     pub presta_order_id: Option<u64>,
+    /// The imported PrestaShop order row and medal (issue 8).
+    pub presta: Option<PrestaRef>,
     /// B2B order fields.
     pub b2b: Option<B2b>,
     /// For SAV re-orders: the original order.
@@ -139,6 +141,20 @@ pub struct NewOrder {
     pub is_sav: bool,
     /// Contact email when there is no athlete account.
     pub email_client: Option<String>,
+}
+
+/// Where an imported order comes from in the shop: one MyKollector order
+/// per (order, row, medal), the unique key `uk_commandes_presta_row`.
+#[derive(Debug, Clone, Default)]
+pub struct PrestaRef {
+    /// PrestaShop order id.
+    pub order_id: u64,
+    /// The order row (`associations.order_rows[].id`).
+    pub row_id: u64,
+    /// Which medal of the row (1..quantity; always 1 for B2B).
+    pub exemplaire: u32,
+    /// The delivery address, for the label.
+    pub adresse_livraison: Option<serde_json::Value>,
 }
 
 /// The B2B part of an order.
@@ -177,6 +193,7 @@ pub fn insert_order(tx: &mut Conn, order: &NewOrder, actor: Option<u64>) -> Resu
         r"INSERT INTO commandes
             (numero, user_id, chrono_id, produit_id, atelier_id, statut, chrono_valide, duree_secondes,
              historique, gravure_texte, validation_sportif, presta_order_id,
+             presta_order_row_id, presta_exemplaire, adresse_livraison,
              is_b2b, b2b_client_nom, b2b_client_type, b2b_fabricant_id, b2b_quantite,
              commande_origine_id, is_sav, email_client)
           VALUES
@@ -184,6 +201,7 @@ pub fn insert_order(tx: &mut Conn, order: &NewOrder, actor: Option<u64>) -> Resu
              JSON_ARRAY(JSON_OBJECT('from', NULL, 'to', 'attente_gravure', 'by', :actor,
                                     'at', DATE_FORMAT(NOW(), '%Y-%m-%dT%H:%i:%s'), 'comment', 'Création')),
              :gravure_texte, :validation_sportif, :presta_order_id,
+             :presta_row, :presta_exemplaire, :adresse,
              :is_b2b, :b2b_nom, :b2b_type, :b2b_fabricant, :b2b_quantite,
              :origine, :is_sav, :email_client)",
         params! {
@@ -198,6 +216,9 @@ pub fn insert_order(tx: &mut Conn, order: &NewOrder, actor: Option<u64>) -> Resu
             "gravure_texte" => order.gravure_texte.to_string(),
             "validation_sportif" => order.validation_sportif,
             "presta_order_id" => order.presta_order_id,
+            "presta_row" => order.presta.as_ref().map(|p| p.row_id),
+            "presta_exemplaire" => order.presta.as_ref().map(|p| p.exemplaire),
+            "adresse" => order.presta.as_ref().and_then(|p| p.adresse_livraison.as_ref()).map(ToString::to_string),
             "is_b2b" => b2b.is_some(),
             "b2b_nom" => b2b.map(|b| b.client_nom.as_str()),
             "b2b_type" => b2b.map(|b| b.client_type.as_str()),
@@ -229,8 +250,9 @@ struct CreateBody {
 /// Spec 5.4 `POST /api/commandes` (sportif): "Créer une commande". The
 /// athlete orders the medal of a course, before or after the effort (1.2);
 /// a chrono given now must be one of its own validated chronos on that
-/// course. The order goes to the only active atelier, or waits for an admin
-/// to dispatch it when there are several.
+/// course. The order goes to the atelier of the dispatch rule
+/// ([`crate::api::dispatch::atelier_for`]), or waits for an admin to
+/// dispatch it when no rule places it.
 fn create_commande(ctx: &mut Ctx) -> Result<Response> {
     let body: CreateBody = ctx.json()?;
     let user_id = ctx.user_id()?;
@@ -259,7 +281,7 @@ fn create_commande(ctx: &mut Ctx) -> Result<Response> {
         ),
     };
     // 3. Insert with its number.
-    let atelier_id = queries::default_atelier(tx)?;
+    let atelier_id = crate::api::dispatch::atelier_for(tx, course.id, None)?;
     let created = insert_order(
         tx,
         &NewOrder {
@@ -383,6 +405,8 @@ fn update_statut(ctx: &mut Ctx) -> Result<Response> {
     if to == Statut::Expedie {
         crate::api::notifications::events::order_shipped(ctx, id)?;
     }
+    // The shop hears about it too, through the outbox (never blocking).
+    ctx.after_commit(crate::api::prestashop::push_after_commit(vec![id]));
     Ok(answer)
 }
 

@@ -214,16 +214,6 @@ pub fn find_course(conn: &mut Conn, id: u64) -> Result<Option<CourseRow>> {
     }))
 }
 
-/// The atelier new athlete orders go to: the only active one, if there is
-/// exactly one. With several workshops an admin dispatches the order.
-pub fn default_atelier(conn: &mut Conn) -> Result<Option<u64>> {
-    let ids: Vec<u64> = conn.query("SELECT id FROM ateliers WHERE actif = TRUE LIMIT 2")?;
-    Ok(match ids[..] {
-        [only] => Some(only),
-        _ => None,
-    })
-}
-
 /// A validated chrono of the athlete, with its course.
 #[derive(Debug, Clone)]
 pub struct ChronoRow {

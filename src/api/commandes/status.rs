@@ -214,7 +214,9 @@ pub fn change_status(
     }
     // 5. Apply, with the history entry.
     apply_change(tx, &order, id, to, actor, comment, shipping)?;
-    // 6. An engraved medal leaves the stock of its atelier.
+    // 6. A shop order tells the shop (outbox, sent after the commit).
+    crate::api::prestashop::push::enqueue_for_status(tx, id, to, tracking)?;
+    // 7. An engraved medal leaves the stock of its atelier.
     if to == Statut::Grave {
         if let Some(atelier_id) = order.atelier_id {
             stock::consume_for_engraving(tx, order.produit_id, atelier_id, id, actor.sub)?;

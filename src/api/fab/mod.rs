@@ -171,6 +171,8 @@ pub fn create_prise(ctx: &mut Ctx) -> Result<Response> {
             }
         }
     }
+    let taken: Vec<u64> = prises.iter().filter_map(|p| p["id"].as_u64()).collect();
+    ctx.after_commit(crate::api::prestashop::push_after_commit(taken));
     if let Some(first) = prises.first().and_then(|p| p["id"].as_u64()) {
         ctx.audit_entity("commande", first);
     }
@@ -297,6 +299,7 @@ pub fn create_expedition(ctx: &mut Ctx) -> Result<Response> {
     let change = ship_one(tx, &body, &claims)?;
     let id = change.commande_id;
     crate::api::notifications::events::order_shipped(ctx, id)?;
+    ctx.after_commit(crate::api::prestashop::push_after_commit(vec![id]));
     ctx.audit_entity("commande", id);
     ctx.audit_details(json!({
         "from": change.from, "to": change.to,
@@ -356,6 +359,7 @@ pub fn create_expeditions_batch(ctx: &mut Ctx) -> Result<Response> {
     for id in shipped.iter().copied() {
         crate::api::notifications::events::order_shipped(ctx, id)?;
     }
+    ctx.after_commit(crate::api::prestashop::push_after_commit(shipped.clone()));
     let echecs = resultats.len() - shipped.len();
     if let Some(first) = shipped.first() {
         ctx.audit_entity("commande", *first);

@@ -85,7 +85,26 @@ pub(super) fn generate(
     template: &TemplateRow,
 ) -> Result<(Generated, PathBuf, Vec<u8>)> {
     let rows = queries::engraving_rows(tx, lot_id)?;
-    let data: Vec<EngravingData> = rows.iter().map(engraving_data).collect();
+    // A B2B order of N medals is N placements, numbered k/N (issue 8).
+    let ids: Vec<u64> = rows.iter().map(|r| r.commande_id).collect();
+    let counts = super::lots::medal_counts(tx, &ids)?;
+    let placements: Vec<(&EngravingRow, u64, u64)> = rows
+        .iter()
+        .flat_map(|r| {
+            let n = counts.get(&r.commande_id).copied().unwrap_or(1);
+            (1..=n).map(move |k| (r, k, n))
+        })
+        .collect();
+    let data: Vec<EngravingData> = placements
+        .iter()
+        .map(|(r, k, n)| {
+            let mut d = engraving_data(r);
+            if *n > 1 {
+                d.numero = format!("{} {k}/{n}", d.numero);
+            }
+            d
+        })
+        .collect();
     let bytes = read_stored(config, &template.fichier_path)?;
     let drawing = dxf_fill::load(&bytes).map_err(Error::internal)?;
     let layout = Layout {
@@ -111,10 +130,10 @@ pub(super) fn generate(
         &relative,
         filled.bytes.len(),
         &sha,
-        rows.len(),
+        data.len(),
     )?;
-    for (i, (r, (x, y))) in rows.iter().zip(&filled.offsets).enumerate() {
-        queries::insert_file_order(tx, fichier_id, r.commande_id, i, *x, *y)?;
+    for (i, ((r, k, _), (x, y))) in placements.iter().zip(&filled.offsets).enumerate() {
+        queries::insert_file_order(tx, fichier_id, r.commande_id, *k, i, *x, *y)?;
     }
     Ok((Generated { fichier_id }, path, filled.bytes))
 }

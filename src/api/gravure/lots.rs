@@ -129,8 +129,10 @@ pub fn create_lot(ctx: &mut Ctx) -> Result<Response> {
             return Err(catalog::ATELIER_NOT_FOUND.err());
         }
     }
-    // 3. The template, active, with room for the orders.
-    let template = usable_template(tx, body.template_gravure_id, ids.len())?;
+    // 3. The template, active, with room for the medals (a B2B order of N
+    //    is N medals).
+    let medals: u64 = medal_counts(tx, &ids)?.values().sum();
+    let template = usable_template(tx, body.template_gravure_id, medals)?;
     // 4. Every order exists, is visible, ready, and of one atelier.
     let (visible, atelier_id) = ready_orders(tx, &claims, &ids, &template, atelier_id)?;
     // 5. The lot, its orders, its file.
@@ -181,13 +183,13 @@ fn requested_orders(requested: &[u64]) -> Result<Vec<u64>> {
 }
 
 /// The lot's template, locked: it exists, is active and takes `n` medals.
-fn usable_template(tx: &mut Conn, id: u64, n: usize) -> Result<queries::TemplateRow> {
+fn usable_template(tx: &mut Conn, id: u64, n: u64) -> Result<queries::TemplateRow> {
     let template =
         queries::find_template(tx, id, true)?.ok_or_else(|| catalog::TEMPLATE_NOT_FOUND.err())?;
     if !template.actif {
         return Err(catalog::TEMPLATE_INACTIVE.err());
     }
-    if n > template.max_batch as usize {
+    if n > u64::from(template.max_batch) {
         return Err(Error::invalid(format!(
             "Ce template accepte au plus {} médailles par lot ({n} demandées).",
             template.max_batch
@@ -237,6 +239,25 @@ fn ready_orders(
         return Err(catalog::MIXED_ATELIERS.err());
     }
     Ok((visible, first))
+}
+
+/// Medals per order (`b2b_quantite` for B2B orders, else one), for orders
+/// `ids`.
+pub(super) fn medal_counts(
+    conn: &mut Conn,
+    ids: &[u64],
+) -> Result<std::collections::HashMap<u64, u64>> {
+    if ids.is_empty() {
+        return Ok(std::collections::HashMap::new());
+    }
+    let rows: Vec<(u64, u64)> = conn.exec(
+        format!(
+            "SELECT id, IF(is_b2b, GREATEST(COALESCE(b2b_quantite, 1), 1), 1) FROM commandes WHERE id IN ({})",
+            vec!["?"; ids.len()].join(",")
+        ),
+        ids.to_vec(),
+    )?;
+    Ok(rows.into_iter().collect())
 }
 
 /// The lot with its orders and files.
@@ -361,6 +382,10 @@ pub fn update_lot_statut(ctx: &mut Ctx) -> Result<Response> {
     }
     queries::set_lot_statut(tx, id, &to)?;
     crate::api::notifications::events::lot_status_changed(tx, id, &to)?;
+    // En gravure: the shop gets state 24 per order (outbox, after commit).
+    ctx.after_commit(crate::api::prestashop::push_after_commit(
+        rows.iter().map(|r| r.commande_id).collect(),
+    ));
     ctx.audit_entity("lot", id);
     ctx.audit_details(
         json!({ "from": lot.statut, "to": to, "commentaire": comment, "commandes": changes }),

@@ -616,14 +616,15 @@ pub fn insert_file_order(
     tx: &mut Conn,
     fichier_id: u64,
     commande_id: u64,
+    exemplaire: u64,
     position: usize,
     x: f64,
     y: f64,
 ) -> Result<()> {
     tx.exec_drop(
-        r"INSERT INTO commande_fichier_gravure (fichier_id, commande_id, position, x_mm, y_mm)
-          VALUES (?, ?, ?, ?, ?)",
-        (fichier_id, commande_id, position, x, y),
+        r"INSERT INTO commande_fichier_gravure (fichier_id, commande_id, exemplaire, position, x_mm, y_mm)
+          VALUES (?, ?, ?, ?, ?, ?)",
+        (fichier_id, commande_id, exemplaire, position, x, y),
     )?;
     Ok(())
 }

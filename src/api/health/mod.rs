@@ -41,6 +41,14 @@ fn show_health(ctx: &mut Ctx) -> Result<Response> {
     let config = ctx.config;
     let maintenance = config.maintenance_flag().exists();
     let db_ok = db.is_ok();
+    // The shop's circuit breaker (issue 8): one primary-key read.
+    let prestashop = if db_ok {
+        ctx.conn()
+            .and_then(crate::api::prestashop::breaker::state)
+            .unwrap_or(serde_json::Value::Null)
+    } else {
+        serde_json::Value::Null
+    };
     let status = match (db_ok, maintenance) {
         (false, _) => "error",
         (true, true) => "maintenance",
@@ -60,6 +68,7 @@ fn show_health(ctx: &mut Ctx) -> Result<Response> {
         },
         "backup": last_backup(&config.backup_path),
         "maintenance": maintenance,
+        "prestashop": { "disjoncteur": prestashop },
         "modules": {
             "smtp": !config.smtp.host.is_empty(),
             "prestashop": config.var("PRESTASHOP_URL").is_some()

@@ -329,6 +329,9 @@ fn create_parcours(ctx: &mut Ctx) -> Result<Response> {
             return Err(e);
         }
     };
+    if let Some(atelier) = input.atelier_defaut_id {
+        crate::api::dispatch::set_course_atelier(ctx.tx()?, id, atelier)?;
+    }
     let stored = queries::find_course(ctx.tx()?, id, false)?.ok_or_else(course_not_found)?;
     ctx.audit_entity("parcours", id);
     ctx.audit_details(json!({ "slug": course.slug, "code": course.code, "nom": course.nom }));
@@ -406,6 +409,9 @@ fn update_parcours(ctx: &mut Ctx) -> Result<Response> {
     }
     // 3. Write both (the tracking row is also repaired if it was missing).
     queries::update_course(tx, id, &course, &qr_url(&app_url, &course.slug))?;
+    if let Some(atelier) = input.atelier_defaut_id {
+        crate::api::dispatch::set_course_atelier(tx, id, atelier)?;
+    }
     match (&tracking, current.tracking) {
         (Some(t), _) => queries::upsert_tracking(tx, id, t)?,
         (None, None) => queries::ensure_tracking(tx, &[id])?,

@@ -220,6 +220,10 @@ pub struct CourseInput {
     /// See [`Course`].
     #[serde(default, deserialize_with = "crate::http::nullable")]
     pub lien_boutique: Option<Option<String>>,
+    /// The atelier of the course's athlete orders (dispatch rule, issue 8);
+    /// `null` clears it.
+    #[serde(default, deserialize_with = "crate::http::nullable")]
+    pub atelier_defaut_id: Option<Option<u64>>,
     /// Tracking values to change; `null` resets them to the defaults.
     #[serde(default, deserialize_with = "crate::http::nullable")]
     pub tracking_config: Option<Option<TrackingInput>>,
@@ -266,6 +270,8 @@ pub struct StoredCourse {
     pub shop_synced: bool,
     /// PrestaShop product id.
     pub presta_product_id: Option<u64>,
+    /// The atelier of its athlete orders when there are several (issue 8).
+    pub atelier_defaut_id: Option<u64>,
     /// Stored QR URL.
     pub qr_url: Option<String>,
     /// Creation time (ISO, server time).
@@ -309,6 +315,7 @@ impl StoredCourse {
             "strava_keywords": c.strava_keywords,
             "shop_synced": self.shop_synced,
             "presta_product_id": self.presta_product_id,
+            "atelier_defaut_id": self.atelier_defaut_id,
             "lien_boutique": c.lien_boutique,
             "qr_url": self.qr_url,
             "created_at": self.created_at,

@@ -45,6 +45,8 @@ pub struct B2bInput {
     pub gravure_nom: Option<String>,
     /// PrestaShop order id, for imports.
     pub presta_order_id: Option<u64>,
+    /// The imported PrestaShop order row (issue 8).
+    pub presta: Option<commandes::PrestaRef>,
     /// Contact email, if known.
     pub email_client: Option<String>,
 }
@@ -116,6 +118,7 @@ pub fn insert_b2b_order(tx: &mut Conn, input: &B2bInput, actor: Option<u64>) -> 
             // B2B orders from rule 1.1 instead.
             validation_sportif: false,
             presta_order_id: input.presta_order_id,
+            presta: input.presta.clone(),
             b2b: Some(commandes::B2b {
                 client_nom,
                 client_type: input.client_type.clone(),
@@ -177,6 +180,7 @@ pub fn create_commande_b2b(ctx: &mut Ctx) -> Result<Response> {
             atelier_id: Some(body.atelier_id),
             gravure_nom,
             presta_order_id: None,
+            presta: None,
             email_client: body.email_client.filter(|e| !e.trim().is_empty()),
         },
         Some(actor),
@@ -402,6 +406,7 @@ pub(super) fn seed_demo_order(conn: &mut Conn, fabricant_id: Option<u64>) -> Res
             atelier_id: atelier,
             gravure_nom: Some("VILLE DE LYON".into()),
             presta_order_id: None,
+            presta: None,
             email_client: Some("sports@mairie-lyon.fr".into()),
         },
         None,

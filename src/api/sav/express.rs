@@ -337,6 +337,7 @@ fn insert_replacement(
             gravure_texte,
             validation_sportif: original.validation_sportif && !revalidate,
             presta_order_id: None,
+            presta: None,
             b2b,
             commande_origine_id: Some(original.id),
             is_sav: true,

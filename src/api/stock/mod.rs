@@ -99,8 +99,8 @@ pub const ROUTES: &[Route] = &[
     ),
 ];
 
-/// Takes one medal out of the stock of (course, atelier) for an engraved
-/// order, and journals it. The stock may go below zero: the medal was
+/// Takes the order's medals (one, or `b2b_quantite` for a B2B order) out of
+/// the stock of (course, atelier) for an engraved order, and journals it. The stock may go below zero: the medal was
 /// physically engraved, so the count was wrong, and the low-stock alert shows
 /// it rather than blocking the operator.
 pub fn consume_for_engraving(
@@ -110,16 +110,22 @@ pub fn consume_for_engraving(
     commande_id: u64,
     user_id: u64,
 ) -> Result<()> {
+    // A B2B order of N medals takes N blanks (issue 8).
+    let medals: Option<i64> = tx.exec_first(
+        "SELECT IF(is_b2b, GREATEST(COALESCE(b2b_quantite, 1), 1), 1) FROM commandes WHERE id = ?",
+        (commande_id,),
+    )?;
+    let medals = medals.unwrap_or(1);
     tx.exec_drop(
-        r"INSERT INTO stocks (produit_id, atelier_id, quantite) VALUES (?, ?, -1)
-          ON DUPLICATE KEY UPDATE quantite = quantite - 1",
-        (produit_id, atelier_id),
+        r"INSERT INTO stocks (produit_id, atelier_id, quantite) VALUES (?, ?, -?)
+          ON DUPLICATE KEY UPDATE quantite = quantite - ?",
+        (produit_id, atelier_id, medals, medals),
     )?;
     tx.exec_drop(
         r"INSERT INTO stock_mouvements (stock_id, type, quantite, quantite_apres, motif, commande_id, user_id)
-          SELECT id, 'gravure', -1, quantite, 'Gravure de la commande', ?, ?
+          SELECT id, 'gravure', -?, quantite, 'Gravure de la commande', ?, ?
           FROM stocks WHERE produit_id = ? AND atelier_id = ?",
-        (commande_id, user_id, produit_id, atelier_id),
+        (medals, commande_id, user_id, produit_id, atelier_id),
     )?;
     Ok(())
 }
