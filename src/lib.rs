@@ -11,10 +11,13 @@
 //! - [`security`] has JWTs, password hashing, random tokens and roles.
 //! - [`error`] is the one error type, rendered as the uniform JSON error.
 //! - [`cron`] is the hourly run of every periodic duty (`mk-admin cron hourly`).
+//! - [`backup`] dumps and restores the database (CLI, API and cron).
+//! - [`retention`] purges old audit rows (cron).
 //! - [`config`] reads `.env`; [`mail`] sends email over SMTP; [`time`] formats
 //!   dates and durations the French way.
 
 pub mod api;
+pub mod backup;
 pub mod cli;
 pub mod config;
 pub mod cron;
@@ -23,6 +26,7 @@ pub mod demo;
 pub mod error;
 pub mod http;
 pub mod mail;
+pub mod retention;
 pub mod security;
 pub mod time;
 

@@ -14,19 +14,31 @@
 //! | /api/fab (orders, engraving, shipping) | [`fab`] |
 //! | /api/templates-gravure, /api/templates-etiquettes, /api/lots, /api/agent | [`gravure`] |
 //! | /api/sav, /api/defauts, /api/fab/sav, /api/fab/defaut(s), B2B orders | [`sav`] |
+//! | /api/admin/stats | [`stats`] |
+//! | /api/admin/config | [`settings`] |
+//! | /api/admin/backup, /api/admin/backups | [`backups`] |
+//! | /api/admin/doctor | [`doctor`] |
+//! | /api/user/export, /api/user/data | [`rgpd`] |
+//! | /api/rapports | [`rapports`] |
 
 use crate::http::router::Route;
 
 pub mod admin;
 pub mod auth;
+pub mod backups;
 pub mod chronos;
 pub mod commandes;
+pub mod doctor;
 pub mod fab;
 pub mod gravure;
 pub mod health;
 pub mod openapi;
 pub mod parcours;
+pub mod rapports;
+pub mod rgpd;
 pub mod sav;
+pub mod settings;
+pub mod stats;
 pub mod stock;
 
 /// Every module's route table.
@@ -41,6 +53,12 @@ pub const MODULES: &[&[Route]] = &[
     fab::ROUTES,
     gravure::ROUTES,
     sav::ROUTES,
+    stats::ROUTES,
+    settings::ROUTES,
+    backups::ROUTES,
+    doctor::ROUTES,
+    rgpd::ROUTES,
+    rapports::ROUTES,
 ];
 
 /// Every module's OpenAPI fragment.
@@ -55,4 +73,10 @@ const OPENAPI_PARTS: &[&str] = &[
     include_str!("fab/openapi.json"),
     include_str!("gravure/openapi.json"),
     include_str!("sav/openapi.json"),
+    include_str!("stats/openapi.json"),
+    include_str!("settings/openapi.json"),
+    include_str!("backups/openapi.json"),
+    include_str!("doctor/openapi.json"),
+    include_str!("rgpd/openapi.json"),
+    include_str!("rapports/openapi.json"),
 ];

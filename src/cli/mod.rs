@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod bench_seed;
+pub mod ops;
 
 use std::io::{BufRead, Write};
 
