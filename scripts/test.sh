@@ -238,6 +238,11 @@ setup_env() {
   MAIL_DIR="$RUN/$mode/mail"
   ENV_FILE="$APP/.env"
   mk_db_create_fresh mk_test_
+  # Target of the backup -> restore round trip (tests/api/ops.rs), same user.
+  MK_TEST_RESTORE_DB="${MK_DB_NAME}_r"
+  _mk_db_create "$MK_TEST_RESTORE_DB" "$MK_DB_USER" "$MK_DB_PASS"
+  [[ "${MK_KEEP_DB:-0}" == 1 ]] || mk_on_exit "mk_db_admin -e 'DROP DATABASE IF EXISTS \`$MK_TEST_RESTORE_DB\`'"
+  export MK_TEST_RESTORE_DB
   mk_app_root_prepare "$APP"
   mk_smtp_start "$MAIL_DIR" "$RUN/$mode/fake-smtp.log"
   mk_write_env "$ENV_FILE" \

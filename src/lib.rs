@@ -12,6 +12,7 @@
 //! - [`error`] is the one error type, rendered as the uniform JSON error.
 //! - [`cron`] is the hourly run of every periodic duty (`mk-admin cron hourly`).
 //! - [`backup`] dumps and restores the database (CLI, API and cron).
+//! - [`qr`] draws printable QR codes (SVG, PNG).
 //! - [`retention`] purges old audit rows (cron).
 //! - [`config`] reads `.env`; [`mail`] sends email over SMTP; [`time`] formats
 //!   dates and durations the French way.
@@ -26,6 +27,7 @@ pub mod demo;
 pub mod error;
 pub mod http;
 pub mod mail;
+pub mod qr;
 pub mod retention;
 pub mod security;
 pub mod time;

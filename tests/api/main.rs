@@ -9,6 +9,7 @@ mod auth;
 mod chronos;
 mod commandes;
 mod fab;
+mod ops;
 mod gravure;
 mod parcours;
 mod platform;
