@@ -56,7 +56,7 @@ fn athlete_with_data(nom: &str, prenom: &str) -> (TestUser, String, PathBuf) {
     .unwrap();
     let proof_name = format!("{}.png", unique("preuve"));
     let proof = config().storage_path.join("preuves").join(&proof_name);
-    std::fs::create_dir_all(proof.parent().unwrap()).unwrap();
+    ensure_web_owned_dir(proof.parent().unwrap());
     std::fs::write(&proof, b"\x89PNG\r\n\x1a\npreuve").unwrap();
     conn.exec_drop(
         "INSERT INTO chronos (user_id, produit_id, duree_secondes, source, statut, date_realisation, \
@@ -80,6 +80,17 @@ fn athlete_with_data(nom: &str, prenom: &str) -> (TestUser, String, PathBuf) {
     )
     .unwrap();
     (u, numero, proof)
+}
+
+/// Creates `dir` (the tests run as root) owned like STORAGE_PATH, i.e. by
+/// the web user, as if the server had created it.
+fn ensure_web_owned_dir(dir: &std::path::Path) {
+    use std::os::unix::fs::MetadataExt;
+    if !dir.exists() {
+        std::fs::create_dir_all(dir).unwrap();
+        let owner = std::fs::metadata(&config().storage_path).unwrap();
+        let _ = std::os::unix::fs::chown(dir, Some(owner.uid()), Some(owner.gid()));
+    }
 }
 
 fn zip_entries(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
