@@ -125,7 +125,11 @@ fn ops_routes_refuse_missing_tokens_and_other_roles() {
     let admin_chrono = user(Role::AdminChrono);
     let report = json!({ "type": "production" });
     // admin+ routes.
-    for (method, path) in [("GET", "/api/admin/stats"), ("GET", "/api/rapports"), ("POST", "/api/rapports/export")] {
+    for (method, path) in [
+        ("GET", "/api/admin/stats"),
+        ("GET", "/api/rapports"),
+        ("POST", "/api/rapports/export"),
+    ] {
         let call = |token: Option<&str>| match method {
             "GET" => get(path, token),
             _ => post(path, token, &report),
@@ -156,7 +160,12 @@ fn ops_routes_refuse_missing_tokens_and_other_roles() {
     // RGPD routes are the athlete's own: no other role uses them.
     get("/api/user/export", None).assert_error(401, "token_missing");
     delete("/api/user/data", None).assert_error(401, "token_missing");
-    for u in [&operateur, &admin_fab, &admin_chrono, &user(Role::SuperAdmin)] {
+    for u in [
+        &operateur,
+        &admin_fab,
+        &admin_chrono,
+        &user(Role::SuperAdmin),
+    ] {
         get("/api/user/export", Some(&u.token)).assert_error(403, "forbidden");
         delete("/api/user/data", Some(&u.token)).assert_error(403, "forbidden");
     }
@@ -177,9 +186,17 @@ fn backup_by_api_is_listed_verified_and_a_tampered_copy_is_refused() {
     let list = get("/api/admin/backups", Some(&admin.token)).expect(200);
     let items = list["items"].as_array().unwrap();
     assert!(items.len() <= 5, "retention keeps 5: {list}");
-    assert!(items.iter().any(|b| b["fichier"] == name.as_str() && b["sha256"] == sha.as_str()), "{list}");
+    assert!(
+        items
+            .iter()
+            .any(|b| b["fichier"] == name.as_str() && b["sha256"] == sha.as_str()),
+        "{list}"
+    );
     // Never reachable over HTTP, whatever the path guess.
-    for path in [format!("/backups/{name}"), format!("/api/../backups/{name}")] {
+    for path in [
+        format!("/backups/{name}"),
+        format!("/api/../backups/{name}"),
+    ] {
         let r = get(&path, None);
         assert!(r.status == 403 || r.status == 404, "{path}: {}", r.status);
         assert!(!r.body.starts_with(&[0x1f, 0x8b]), "{path} served the dump");
@@ -187,9 +204,16 @@ fn backup_by_api_is_listed_verified_and_a_tampered_copy_is_refused() {
     // The file and its checksum are on disk, and verify accepts them.
     let file = config().backup_path.join(&name);
     let out = mk_admin(&env_file(), &["backup", "verify", file.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     let dump = mykollector::backup::read_dump(&file).unwrap();
-    assert!(dump.contains("CREATE TABLE `commandes`") && dump.trim_end().ends_with(mykollector::backup::END_MARKER));
+    assert!(
+        dump.contains("CREATE TABLE `commandes`")
+            && dump.trim_end().ends_with(mykollector::backup::END_MARKER)
+    );
     // A copy with one byte changed is refused by verify and by restore,
     // before the database is touched.
     let dir = std::env::temp_dir().join(unique("mk-tampered-"));
@@ -199,17 +223,27 @@ fn backup_by_api_is_listed_verified_and_a_tampered_copy_is_refused() {
     let middle = bytes.len() / 2;
     bytes[middle] ^= 0x01;
     std::fs::write(&copy, &bytes).unwrap();
-    std::fs::write(dir.join(format!("{name}.sha256")), format!("{sha}  {name}\n")).unwrap();
+    std::fs::write(
+        dir.join(format!("{name}.sha256")),
+        format!("{sha}  {name}\n"),
+    )
+    .unwrap();
     let out = mk_admin(&env_file(), &["backup", "verify", copy.to_str().unwrap()]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("SHA-256 mismatch"));
     let out = mk_admin(&env_file(), &["restore", "--force", copy.to_str().unwrap()]);
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("SHA-256 mismatch"), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("SHA-256 mismatch"),
+        "{out:?}"
+    );
     // An intact backup is still refused over a database that has tables.
     let out = mk_admin(&env_file(), &["restore", file.to_str().unwrap()]);
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--force"), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--force"),
+        "{out:?}"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
     // Health reports the age of the newest backup.
     let health = get("/api/health", None).expect(200);
@@ -256,19 +290,32 @@ fn backup_then_restore_into_a_wiped_database_gives_identical_checksums() {
     let env2 = std::env::temp_dir().join(format!("{}.env", unique("mk-restore-")));
     let replaced: String = env
         .lines()
-        .map(|l| if l.starts_with("DB_NAME=") { format!("DB_NAME={target}") } else { l.to_string() })
+        .map(|l| {
+            if l.starts_with("DB_NAME=") {
+                format!("DB_NAME={target}")
+            } else {
+                l.to_string()
+            }
+        })
         .collect::<Vec<_>>()
         .join("\n");
     std::fs::write(&env2, replaced).unwrap();
     let file = config().backup_path.join(&name);
     // Twice: into the empty database, then over it (--force wipes first).
-    for args in [vec!["restore", file.to_str().unwrap()], vec!["restore", "--force", file.to_str().unwrap()]] {
+    for args in [
+        vec!["restore", file.to_str().unwrap()],
+        vec!["restore", "--force", file.to_str().unwrap()],
+    ] {
         let out = mk_admin(env2.to_str().unwrap(), &args);
         assert!(out.status.success(), "{out:?}");
         let mut cfg = config().db.clone();
         cfg.name = target.clone();
         let mut restored = mykollector::db::connect(&cfg).unwrap();
-        assert_eq!(checksums(&mut restored), before, "restored database differs");
+        assert_eq!(
+            checksums(&mut restored),
+            before,
+            "restored database differs"
+        );
         let nom: Option<String> = restored
             .exec_first("SELECT nom FROM users WHERE id = ?", (u.id,))
             .unwrap()
@@ -291,26 +338,48 @@ fn rgpd_export_is_a_zip_of_the_athletes_data_and_nobody_elses() {
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.header("Content-Type"), Some("application/zip"));
     let entries = zip_entries(&r.body);
-    for set in ["profil", "chronos", "commandes", "classements", "messages", "notifications"] {
+    for set in [
+        "profil",
+        "chronos",
+        "commandes",
+        "classements",
+        "messages",
+        "notifications",
+    ] {
         let json: Value = serde_json::from_slice(entry(&entries, &format!("{set}.json"))).unwrap();
         assert!(json.is_array(), "{set}.json");
         let csv = entry(&entries, &format!("{set}.csv"));
-        assert!(csv.starts_with("\u{feff}".as_bytes()), "{set}.csv has no BOM");
+        assert!(
+            csv.starts_with("\u{feff}".as_bytes()),
+            "{set}.csv has no BOM"
+        );
     }
     let profil: Value = serde_json::from_slice(entry(&entries, "profil.json")).unwrap();
     assert_eq!(profil[0]["email"], a.email.as_str());
     assert_eq!(profil[0]["nom"], nom.as_str());
     let commandes = String::from_utf8_lossy(entry(&entries, "commandes.json")).into_owned();
-    assert!(commandes.contains(&numero_a) && !commandes.contains(&numero_b), "{commandes}");
+    assert!(
+        commandes.contains(&numero_a) && !commandes.contains(&numero_b),
+        "{commandes}"
+    );
     let csv = String::from_utf8_lossy(entry(&entries, "commandes.csv")).into_owned();
     assert!(csv.contains(&numero_a) && !csv.contains(&numero_b));
     let chronos: Value = serde_json::from_slice(entry(&entries, "chronos.json")).unwrap();
     assert_eq!(chronos.as_array().unwrap().len(), 1);
-    let proofs: Vec<_> = entries.iter().filter(|(n, _)| n.starts_with("preuves/")).collect();
+    let proofs: Vec<_> = entries
+        .iter()
+        .filter(|(n, _)| n.starts_with("preuves/"))
+        .collect();
     assert_eq!(proofs.len(), 1, "the proof file travels with the export");
     assert!(proofs[0].1.starts_with(b"\x89PNG"));
-    let whole: String = entries.iter().map(|(_, d)| String::from_utf8_lossy(d).into_owned()).collect();
-    assert!(!whole.contains("Dominique") && !whole.contains("$2b$"), "other athlete or a hash leaked");
+    let whole: String = entries
+        .iter()
+        .map(|(_, d)| String::from_utf8_lossy(d).into_owned())
+        .collect();
+    assert!(
+        !whole.contains("Dominique") && !whole.contains("$2b$"),
+        "other athlete or a hash leaked"
+    );
     // Audited, although a GET.
     let audited: u64 = db()
         .exec_first(
@@ -352,15 +421,31 @@ fn rgpd_erasure_anonymises_everything_and_the_athlete_cannot_sign_in() {
     let nom = unique("Zorglub");
     let prenom = unique("Philomene");
     let (a, numero, proof) = athlete_with_data(&nom, &prenom);
-    let login = |email: &str| post("/api/auth/login", None, &json!({ "email": email, "password": TEST_PASSWORD }));
+    let login = |email: &str| {
+        post(
+            "/api/auth/login",
+            None,
+            &json!({ "email": email, "password": TEST_PASSWORD }),
+        )
+    };
     let session = login(&a.email).expect(200);
-    assert!(session["access_token"].is_string() || session["token"].is_string(), "{session}");
-    assert!(!tables_containing(&nom).is_empty(), "fixture did not store the name");
+    assert!(
+        session["access_token"].is_string() || session["token"].is_string(),
+        "{session}"
+    );
+    assert!(
+        !tables_containing(&nom).is_empty(),
+        "fixture did not store the name"
+    );
     let r = delete("/api/user/data", Some(&a.token)).expect(200);
     assert_eq!(r["anonymise"], true, "{r}");
     // Nothing of the name, first name or email is left anywhere.
     for needle in [&nom, &prenom, &a.email] {
-        assert_eq!(tables_containing(needle), Vec::<String>::new(), "{needle} still stored");
+        assert_eq!(
+            tables_containing(needle),
+            Vec::<String>::new(),
+            "{needle} still stored"
+        );
     }
     // The order is kept for accounting, anonymised.
     let (statut, texte): (String, String) = db()
@@ -371,7 +456,10 @@ fn rgpd_erasure_anonymises_everything_and_the_athlete_cannot_sign_in() {
         .unwrap()
         .unwrap();
     assert_eq!(statut, "attente_gravure");
-    assert!(texte.contains("ANONYME") && texte.contains("01:02:03"), "{texte}");
+    assert!(
+        texte.contains("ANONYME") && texte.contains("01:02:03"),
+        "{texte}"
+    );
     assert!(!proof.exists(), "proof file not deleted");
     let sessions: u64 = db()
         .exec_first("SELECT COUNT(*) FROM sessions WHERE user_id = ?", (a.id,))
@@ -400,18 +488,42 @@ fn stats_give_the_console_kpis_and_honour_the_period() {
     let admin = user(Role::AdminFab);
     let (_a, numero, _) = athlete_with_data(&unique("Stat"), "Camille");
     let s = get("/api/admin/stats", Some(&admin.token)).expect(200);
-    for key in ["medailles", "validations_en_attente", "chronos_en_cours", "taux_validation"] {
+    for key in [
+        "medailles",
+        "validations_en_attente",
+        "chronos_en_cours",
+        "taux_validation",
+    ] {
         assert!(s["kpis"].get(key).is_some(), "kpis.{key}: {s}");
     }
     assert!(s["commandes"]["par_statut"]["total"].as_u64().unwrap() >= 1);
-    assert!(s["commandes"]["par_statut"]["statuts"]["attente_gravure"].as_u64().unwrap() >= 1);
-    assert!(s["ateliers"].is_array() && s["defauts"]["taux_pourcent"].is_number() || s["defauts"]["taux_pourcent"].is_null());
+    assert!(
+        s["commandes"]["par_statut"]["statuts"]["attente_gravure"]
+            .as_u64()
+            .unwrap()
+            >= 1
+    );
+    assert!(
+        s["ateliers"].is_array() && s["defauts"]["taux_pourcent"].is_number()
+            || s["defauts"]["taux_pourcent"].is_null()
+    );
     // A period before any order: nothing counted.
-    let old = get("/api/admin/stats?start_date=2001-01-01&end_date=2001-12-31", Some(&admin.token)).expect(200);
-    assert_eq!(old["commandes"]["par_statut"]["total"], 0, "{old} ({numero})");
-    get("/api/admin/stats?start_date=2026-13-01", Some(&admin.token)).assert_error(422, "validation_error");
-    get("/api/admin/stats?start_date=2026-02-01&end_date=2026-01-01", Some(&admin.token))
+    let old = get(
+        "/api/admin/stats?start_date=2001-01-01&end_date=2001-12-31",
+        Some(&admin.token),
+    )
+    .expect(200);
+    assert_eq!(
+        old["commandes"]["par_statut"]["total"], 0,
+        "{old} ({numero})"
+    );
+    get("/api/admin/stats?start_date=2026-13-01", Some(&admin.token))
         .assert_error(422, "validation_error");
+    get(
+        "/api/admin/stats?start_date=2026-02-01&end_date=2026-01-01",
+        Some(&admin.token),
+    )
+    .assert_error(422, "validation_error");
 }
 
 #[test]
@@ -426,14 +538,25 @@ fn config_keeps_secrets_encrypted_never_returns_them_and_audits_changes() {
     );
     let body = r.expect(200);
     assert!(!r.text().contains(&secret), "secret sent back");
-    let item = |b: &Value, k: &str| b["items"].as_array().unwrap().iter().find(|i| i["cle"] == k).cloned().unwrap();
+    let item = |b: &Value, k: &str| {
+        b["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["cle"] == k)
+            .cloned()
+            .unwrap()
+    };
     assert_eq!(item(&body, "smtp.pass")["defini"], true);
     assert!(item(&body, "smtp.pass").get("valeur").is_none());
     assert_eq!(item(&body, "rate_limit.admin_per_min")["valeur"], "45");
     let shown = get("/api/admin/config", Some(&admin.token));
     assert!(!shown.text().contains(&secret));
     let stored: String = db()
-        .exec_first("SELECT valeur FROM app_config WHERE cle = 'setting:smtp.pass'", ())
+        .exec_first(
+            "SELECT valeur FROM app_config WHERE cle = 'setting:smtp.pass'",
+            (),
+        )
         .unwrap()
         .unwrap();
     assert!(!stored.contains(&secret));
@@ -447,11 +570,29 @@ fn config_keeps_secrets_encrypted_never_returns_them_and_audits_changes() {
         )
         .unwrap()
         .unwrap();
-    assert!(audit.contains("smtp.pass") && !audit.contains(&secret), "{audit}");
+    assert!(
+        audit.contains("smtp.pass") && !audit.contains(&secret),
+        "{audit}"
+    );
     // Refusals, and null takes a key back out.
-    patch("/api/admin/config", Some(&admin.token), &json!({ "inconnu": 1 })).assert_error(422, "validation_error");
-    patch("/api/admin/config", Some(&admin.token), &json!({ "rate_limit.admin_per_min": 0 })).assert_error(422, "validation_error");
-    patch("/api/admin/config", Some(&admin.token), &json!({ "prestashop.url": "ftp://x" })).assert_error(422, "validation_error");
+    patch(
+        "/api/admin/config",
+        Some(&admin.token),
+        &json!({ "inconnu": 1 }),
+    )
+    .assert_error(422, "validation_error");
+    patch(
+        "/api/admin/config",
+        Some(&admin.token),
+        &json!({ "rate_limit.admin_per_min": 0 }),
+    )
+    .assert_error(422, "validation_error");
+    patch(
+        "/api/admin/config",
+        Some(&admin.token),
+        &json!({ "prestashop.url": "ftp://x" }),
+    )
+    .assert_error(422, "validation_error");
     let cleared = patch(
         "/api/admin/config",
         Some(&admin.token),
@@ -466,20 +607,48 @@ fn reports_are_csv_with_bom_and_recorded() {
     let admin = user(Role::AdminFab);
     athlete_with_data(&unique("Rapport"), "Camille");
     for kind in ["production", "defauts", "commandes_parcours"] {
-        let r = post("/api/rapports/export", Some(&admin.token), &json!({ "type": kind, "start_date": "2020-01-01" }));
+        let r = post(
+            "/api/rapports/export",
+            Some(&admin.token),
+            &json!({ "type": kind, "start_date": "2020-01-01" }),
+        );
         assert_eq!(r.status, 200, "{kind}: {}", r.text());
         assert!(r.header("Content-Type").unwrap().starts_with("text/csv"));
         assert!(r.body.starts_with("\u{feff}".as_bytes()), "{kind}: no BOM");
     }
-    let csv = post("/api/rapports/export", Some(&admin.token), &json!({ "type": "commandes_parcours" })).text();
-    assert!(csv.lines().next().unwrap().contains("parcours;commandes;expediees"), "{csv}");
+    let csv = post(
+        "/api/rapports/export",
+        Some(&admin.token),
+        &json!({ "type": "commandes_parcours" }),
+    )
+    .text();
+    assert!(
+        csv.lines()
+            .next()
+            .unwrap()
+            .contains("parcours;commandes;expediees"),
+        "{csv}"
+    );
     assert!(csv.contains("Col ops "), "{csv}");
     let list = get("/api/rapports", Some(&admin.token)).expect(200);
     assert_eq!(list["types"].as_array().unwrap().len(), 3);
-    assert!(list["historique"].as_array().unwrap().iter().any(|h| h["genere_par"] == admin.email.as_str()));
-    post("/api/rapports/export", Some(&admin.token), &json!({ "type": "inconnu" })).assert_error(422, "validation_error");
-    post("/api/rapports/export", Some(&admin.token), &json!({ "type": "production", "end_date": "31/12/2026" }))
-        .assert_error(422, "validation_error");
+    assert!(list["historique"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|h| h["genere_par"] == admin.email.as_str()));
+    post(
+        "/api/rapports/export",
+        Some(&admin.token),
+        &json!({ "type": "inconnu" }),
+    )
+    .assert_error(422, "validation_error");
+    post(
+        "/api/rapports/export",
+        Some(&admin.token),
+        &json!({ "type": "production", "end_date": "31/12/2026" }),
+    )
+    .assert_error(422, "validation_error");
 }
 
 #[test]
@@ -487,28 +656,60 @@ fn doctor_reports_the_gateway_and_each_check_with_a_fix() {
     let admin = user(Role::SuperAdmin);
     let d = get("/api/admin/doctor", Some(&admin.token)).expect(200);
     let checks = d["verifications"].as_array().unwrap();
-    let find = |k: &str| checks.iter().find(|c| c["cle"] == k).unwrap_or_else(|| panic!("{k}: {d}"));
+    let find = |k: &str| {
+        checks
+            .iter()
+            .find(|c| c["cle"] == k)
+            .unwrap_or_else(|| panic!("{k}: {d}"))
+    };
     let gateway = find("passerelle")["valeur"].as_str().unwrap();
-    let expected = if mode() == "fastcgi" { "FastCGI" } else { "CGI" };
+    let expected = if mode() == "fastcgi" {
+        "FastCGI"
+    } else {
+        "CGI"
+    };
     assert!(gateway.starts_with(expected), "{gateway}");
     assert_eq!(find("authorization")["statut"], "ok");
-    for key in ["mysql_version", "sql_mode", "max_allowed_packet", "fuseau_horaire", "disque_libre", "dossier_storage", "dossier_logs", "dossier_backups", "dernier_cron", "schema"] {
+    for key in [
+        "mysql_version",
+        "sql_mode",
+        "max_allowed_packet",
+        "fuseau_horaire",
+        "disque_libre",
+        "dossier_storage",
+        "dossier_logs",
+        "dossier_backups",
+        "dernier_cron",
+        "schema",
+    ] {
         let c = find(key);
         if c["statut"] == "probleme" {
-            assert!(!c["diagnostic"].as_str().unwrap().is_empty() && !c["correction"].as_str().unwrap().is_empty(), "{c}");
+            assert!(
+                !c["diagnostic"].as_str().unwrap().is_empty()
+                    && !c["correction"].as_str().unwrap().is_empty(),
+                "{c}"
+            );
         }
     }
     assert_eq!(find("schema")["statut"], "ok");
     let out = mk_admin(&env_file(), &["doctor"]);
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("mysql_version") && text.contains("inconnu"), "{text}");
+    assert!(
+        text.contains("mysql_version") && text.contains("inconnu"),
+        "{text}"
+    );
 }
 
 #[test]
 fn cron_records_its_run_and_purges_audit_rows_past_retention() {
     let mut conn = db();
     let marker = unique("retention-");
-    for (role, days) in [("sportif", 400), ("super_admin", 400), ("super_admin", 800), ("sportif", 200)] {
+    for (role, days) in [
+        ("sportif", 400),
+        ("super_admin", 400),
+        ("super_admin", 800),
+        ("sportif", 200),
+    ] {
         conn.exec_drop(
             "INSERT INTO logs_audit (role, type, route, created_at) VALUES (?, 'test', ?, NOW() - INTERVAL ? DAY)",
             (role, &marker, days),
@@ -523,8 +724,17 @@ fn cron_records_its_run_and_purges_audit_rows_past_retention() {
             (&marker,),
         )
         .unwrap();
-    let left: Vec<(String, i64)> = left.into_iter().map(|(r, d)| (r, (d + 50) / 100 * 100)).collect();
-    assert_eq!(left, vec![("super_admin".to_string(), 400), ("sportif".to_string(), 200)]);
+    let left: Vec<(String, i64)> = left
+        .into_iter()
+        .map(|(r, d)| (r, (d + 50) / 100 * 100))
+        .collect();
+    assert_eq!(
+        left,
+        vec![
+            ("super_admin".to_string(), 400),
+            ("sportif".to_string(), 200)
+        ]
+    );
     let runs: u64 = conn
         .query_first("SELECT COUNT(*) FROM cron_runs WHERE fin >= NOW() - INTERVAL 5 MINUTE")
         .unwrap()
@@ -538,13 +748,27 @@ fn qr_code_is_served_as_svg_and_png() {
     let id = course();
     let json = get(&format!("/api/parcours/{id}/qr"), Some(&admin.token)).expect(200);
     assert!(json["qr_url"].as_str().unwrap().contains("/qr?p="));
-    let svg = get(&format!("/api/parcours/{id}/qr?format=svg"), Some(&admin.token));
+    let svg = get(
+        &format!("/api/parcours/{id}/qr?format=svg"),
+        Some(&admin.token),
+    );
     assert_eq!(svg.status, 200);
     assert_eq!(svg.header("Content-Type"), Some("image/svg+xml"));
     assert!(svg.text().contains("<svg"));
-    let png = get(&format!("/api/parcours/{id}/qr?format=png"), Some(&admin.token));
+    let png = get(
+        &format!("/api/parcours/{id}/qr?format=png"),
+        Some(&admin.token),
+    );
     assert_eq!(png.status, 200);
     assert!(png.body.starts_with(b"\x89PNG\r\n\x1a\n"));
-    get(&format!("/api/parcours/{id}/qr?format=gif"), Some(&admin.token)).assert_error(422, "validation_error");
-    get(&format!("/api/parcours/{id}/qr?format=svg"), Some(&user(Role::Sportif).token)).assert_error(403, "forbidden");
+    get(
+        &format!("/api/parcours/{id}/qr?format=gif"),
+        Some(&admin.token),
+    )
+    .assert_error(422, "validation_error");
+    get(
+        &format!("/api/parcours/{id}/qr?format=svg"),
+        Some(&user(Role::Sportif).token),
+    )
+    .assert_error(403, "forbidden");
 }

@@ -88,7 +88,11 @@ fn show_stats(ctx: &mut Ctx) -> Result<Response> {
             ));
         }
     }
-    let cache = ctx.config.storage_path.join("cache").join(period.cache_name());
+    let cache = ctx
+        .config
+        .storage_path
+        .join("cache")
+        .join(period.cache_name());
     if let Some(body) = cached(&cache) {
         return Ok(Response::ok(&body));
     }
@@ -115,7 +119,12 @@ fn show_stats(ctx: &mut Ctx) -> Result<Response> {
 /// process outlives its request, so the cache is a file (STORAGE_PATH/cache):
 /// a console refreshing every few seconds costs the aggregates once a minute.
 fn cached(path: &Path) -> Option<Value> {
-    let age = std::fs::metadata(path).ok()?.modified().ok()?.elapsed().ok()?;
+    let age = std::fs::metadata(path)
+        .ok()?
+        .modified()
+        .ok()?
+        .elapsed()
+        .ok()?;
     if age.as_secs() >= CACHE_SECS {
         return None;
     }
@@ -269,7 +278,10 @@ fn by_atelier(conn: &mut Conn, period: &Period) -> Result<Value> {
 fn defect_rate(conn: &mut Conn, period: &Period) -> Result<Value> {
     let (cond, params) = period.condition("d.created_at");
     let (defects,): (u64,) = conn
-        .exec_first(format!("SELECT COUNT(*) FROM defauts d WHERE {cond}"), params)?
+        .exec_first(
+            format!("SELECT COUNT(*) FROM defauts d WHERE {cond}"),
+            params,
+        )?
         .unwrap_or((0,));
     let (cond, params) = period.condition("c.date_gravure");
     let (engraved,): (u64,) = conn
