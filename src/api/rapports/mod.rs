@@ -151,11 +151,7 @@ fn export_rapport(ctx: &mut Ctx) -> Result<Response> {
         .map(|r| {
             r.unwrap()
                 .iter()
-                .map(|v| match v {
-                    mysql::Value::NULL => String::new(),
-                    mysql::Value::Bytes(b) => String::from_utf8_lossy(b).into_owned(),
-                    other => other.as_sql(true).trim_matches('\'').to_string(),
-                })
+                .map(|v| crate::api::rgpd::text(v).unwrap_or_default())
                 .collect()
         })
         .collect();

@@ -99,8 +99,8 @@ const DATASETS: &[Dataset] = &[
     },
 ];
 
-/// A value as export text (`None` for SQL NULL).
-fn text(v: &Value) -> Option<String> {
+/// A value as export text (`None` for SQL NULL); reports use it too.
+pub(crate) fn text(v: &Value) -> Option<String> {
     match v {
         Value::NULL => None,
         Value::Bytes(b) => Some(String::from_utf8_lossy(b).into_owned()),
