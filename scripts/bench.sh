@@ -275,6 +275,10 @@ BENCH_TOKEN="$(cgi_run POST /api/auth/login "" \
 export BENCH_TOKEN
 
 # --- 3. scenarios ------------------------------------------------------------------
+# bench.d scripts may add functions here; each runs in section 5 and appends
+# "label|value" lines to EXTRA (figures wrk cannot take, e.g. rate-limited
+# routes, CLI durations).
+BENCH_EXTRA_HOOKS=()
 bench_get "floor: static C CGI (prints {})" /api/floor.cgi
 bench_get "GET /api/health" /api/health
 bench_get "GET /api/auth/me" /api/auth/me "$BENCH_TOKEN"
@@ -363,6 +367,9 @@ for core in "/api/health|" "/api/auth/me|$BENCH_TOKEN"; do
   if [[ -n "${MK_BENCH_BASELINE:-}" ]]; then
     EXTRA+=("  baseline $(basename "$MK_BENCH_BASELINE")|$(instructions "$MK_BENCH_BASELINE" "$uri" "$token")")
   fi
+done
+for hook in "${BENCH_EXTRA_HOOKS[@]}"; do
+  "$hook"
 done
 EXTRA+=("binary size|$(stat -c %s "$BIN_API") bytes ($(file -b "$BIN_API" | cut -d, -f1,4-5 | tr -s ' '))")
 

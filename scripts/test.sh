@@ -14,6 +14,9 @@
 #       cgid     event MPM + mod_cgid   (CGI, one process per request)
 #       fastcgi  event MPM + mod_fcgid  (FastCGI, long-lived processes)
 #    plus .htaccess checks (secrets and dumps never served) in each mode,
+# 6. the install rehearsal (scripts/install-rehearsal.sh): the archive of
+#    scripts/package.sh unpacked and served by Apache through its own
+#    .htaccess files, install, upgrade, backup -> wipe -> restore.
 # 5. one smoke run under prefork + mod_cgi (the classic mod_cgi code path) with
 #    the HTTPS redirect ON: GET /api/health must be a 301, and 200 when the
 #    request says it came over HTTPS (X-Forwarded-Proto), with HSTS; this
@@ -243,6 +246,11 @@ setup_env() {
   MAIL_DIR="$RUN/$mode/mail"
   ENV_FILE="$APP/.env"
   mk_db_create_fresh mk_test_
+  # Target of the backup -> restore round trip (tests/api/ops.rs), same user.
+  MK_TEST_RESTORE_DB="${MK_DB_NAME}_r"
+  _mk_db_create "$MK_TEST_RESTORE_DB" "$MK_DB_USER" "$MK_DB_PASS"
+  [[ "${MK_KEEP_DB:-0}" == 1 ]] || mk_on_exit "mk_db_admin -e 'DROP DATABASE IF EXISTS \`$MK_TEST_RESTORE_DB\`'"
+  export MK_TEST_RESTORE_DB
   mk_app_root_prepare "$APP"
   mk_smtp_start "$MAIL_DIR" "$RUN/$mode/fake-smtp.log"
   # The fake PrestaShop (issue 8): Webservice key and Admin API client.
@@ -424,6 +432,18 @@ for mode in $MODES; do
     *) mk_die "MK_TEST_MODES: unknown mode '$mode' (cgid, fastcgi)" ;;
   esac
 done
+
+# --- 6. install rehearsal (issue 10): the package on a simulated shared host ---
+if [[ -n "${MK_TEST_ARGS:-}" ]]; then
+  step_skip "install rehearsal (scripts/install-rehearsal.sh)" "filtered run"
+else
+  step_begin "install rehearsal: archive, Apache as web user, upgrade, backup/wipe/restore"
+  rc=0
+  MK_PACKAGE_BIN_DIR="$TARGET_DIR/debug" "$MK_REPO_ROOT/scripts/install-rehearsal.sh" \
+    >"$RUN/install-rehearsal.log" 2>&1 || rc=$?
+  [[ "$rc" != 0 ]] && tail -n 40 "$RUN/install-rehearsal.log" >&2
+  step_end "$rc" "debug binaries (the static release build is scripts/build-release.sh)"
+fi
 
 [[ "$FAILURES" == 0 ]] || exit 1
 exit 0

@@ -13,12 +13,16 @@
 //! - [`cron`] is the hourly run of every periodic duty (`mk-admin cron hourly`).
 //! - [`ratelimit`] holds the rate-limit counters and [`applog`] the log
 //!   file, below the domain modules that use them.
+//! - [`backup`] dumps and restores the database (CLI, API and cron).
+//! - [`qr`] draws printable QR codes (SVG, PNG).
+//! - [`retention`] purges old audit rows (cron).
 //! - [`config`] reads `.env`; [`mail`] writes e-mails to the outbox and sends
 //!   them over SMTP (retried by the cron); [`time`] formats
 //!   dates and durations the French way.
 
 pub mod api;
 pub mod applog;
+pub mod backup;
 pub mod cli;
 pub mod config;
 pub mod cron;
@@ -27,7 +31,9 @@ pub mod demo;
 pub mod error;
 pub mod http;
 pub mod mail;
+pub mod qr;
 pub mod ratelimit;
+pub mod retention;
 pub mod security;
 pub mod text;
 pub mod time;

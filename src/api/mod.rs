@@ -20,15 +20,23 @@
 //! | /api/prestashop, /api/parcours/{id}/sync-prestashop | [`prestashop`] |
 //! | /api/auth/lien-connexion (athletes' sign-in link) | [`signin`] |
 //! | /api/commandes/a-repartir, /api/commandes/repartition | [`dispatch`] |
+//! | /api/admin/stats | [`stats`] |
+//! | /api/admin/config | [`settings`] |
+//! | /api/admin/backup, /api/admin/backups | [`backups`] |
+//! | /api/admin/doctor | [`doctor`] |
+//! | /api/user/export, /api/user/data | [`rgpd`] |
+//! | /api/rapports | [`rapports`] |
 
 use crate::http::router::Route;
 
 pub mod admin;
 pub mod auth;
+pub mod backups;
 pub mod chat;
 pub mod chronos;
 pub mod commandes;
 pub mod dispatch;
+pub mod doctor;
 pub mod fab;
 pub mod gravure;
 pub mod health;
@@ -36,10 +44,14 @@ pub mod notifications;
 pub mod openapi;
 pub mod parcours;
 pub mod prestashop;
+pub mod rapports;
 pub mod relances;
+pub mod rgpd;
 pub mod sav;
 pub mod scope;
+pub mod settings;
 pub mod signin;
+pub mod stats;
 pub mod stock;
 
 /// Every module's route table.
@@ -60,6 +72,12 @@ pub const MODULES: &[&[Route]] = &[
     prestashop::ROUTES,
     signin::ROUTES,
     dispatch::ROUTES,
+    stats::ROUTES,
+    settings::ROUTES,
+    backups::ROUTES,
+    doctor::ROUTES,
+    rgpd::ROUTES,
+    rapports::ROUTES,
 ];
 
 /// Every route of the API.
@@ -85,4 +103,10 @@ const OPENAPI_PARTS: &[&str] = &[
     include_str!("prestashop/openapi.json"),
     include_str!("signin/openapi.json"),
     include_str!("dispatch/openapi.json"),
+    include_str!("stats/openapi.json"),
+    include_str!("settings/openapi.json"),
+    include_str!("backups/openapi.json"),
+    include_str!("doctor/openapi.json"),
+    include_str!("rgpd/openapi.json"),
+    include_str!("rapports/openapi.json"),
 ];

@@ -50,6 +50,24 @@ enum Command {
         #[command(subcommand)]
         schedule: CronSchedule,
     },
+    /// Dump the whole database (one consistent snapshot) into BACKUP_PATH,
+    /// gzip + SHA-256, keeping the 5 newest; `backup verify` checks them.
+    Backup {
+        #[command(subcommand)]
+        action: Option<super::ops::BackupAction>,
+    },
+    /// Restore a backup (its checksum must match) into an empty database,
+    /// or over the current one with --force.
+    Restore {
+        /// A file of BACKUP_PATH (name or path).
+        file: PathBuf,
+        /// Drop the database's existing tables first.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Tell what this host offers (modules, database settings, disk,
+    /// folders, cron) with a diagnosis and a fix for each problem.
+    Doctor,
     /// Insert benchmark volumes (courses, athletes, chronos, rankings, orders)
     /// with set-based SQL; refused on a database that already has them and
     /// with APP_ENV=production.
@@ -111,6 +129,11 @@ fn run(cli: Cli) -> Result<(), String> {
             );
         }
     }
+    if let Command::Doctor = cli.command {
+        // The doctor reports an unreachable database instead of stopping.
+        let mut conn = db::connect(&config.db).ok();
+        return super::ops::doctor(&config, conn.as_mut());
+    }
     let mut conn = db::connect(&config.db)
         .map_err(|e| format!("cannot connect to the database {}: {e}", config.db.name))?;
     match cli.command {
@@ -165,7 +188,9 @@ fn run(cli: Cli) -> Result<(), String> {
         Command::Cron {
             schedule: CronSchedule::Hourly,
         } => run_cron(&config, &mut conn, crate::cron::HOURLY),
-        Command::Routes => unreachable!("handled before connecting"),
+        Command::Backup { action } => super::ops::backup(&config, &mut conn, action),
+        Command::Restore { file, force } => super::ops::restore(&config, &mut conn, &file, force),
+        Command::Routes | Command::Doctor => unreachable!("handled before connecting"),
     }
 }
 

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod bench_seed;
+pub mod ops;
 
 /// Reads a secret from `env_var`, else from the terminal without echo.
 pub fn read_secret(prompt: &str, env_var: &str) -> std::io::Result<String> {

@@ -53,6 +53,14 @@ pub const HOURLY: &[Task] = &[
         name: "mail-outbox",
         run: crate::mail::outbox::retry_due,
     },
+    Task {
+        name: "backup",
+        run: crate::backup::cron_backup,
+    },
+    Task {
+        name: "retention",
+        run: crate::retention::purge_old_logs,
+    },
 ];
 
 /// The named lock held for the whole run.
@@ -91,7 +99,11 @@ pub fn run(
     if got != Some(1) {
         return Err(Skipped::AlreadyRunning);
     }
-    let outcomes = tasks
+    let started: Option<String> = conn
+        .query_first("SELECT CAST(NOW() AS CHAR)")
+        .ok()
+        .flatten();
+    let outcomes: Vec<Outcome> = tasks
         .iter()
         .map(|task| {
             let started = Instant::now();
@@ -103,8 +115,27 @@ pub fn run(
             }
         })
         .collect();
+    record_run(conn, started.as_deref(), &outcomes);
     // The lock also goes with the connection; releasing it keeps a reused
     // connection (tests) from holding it.
     let _ = conn.exec_drop("DO RELEASE_LOCK(?)", (LOCK_NAME,));
     Ok(outcomes)
+}
+
+/// Records the run in `cron_runs` (read by the host doctor). A failure to
+/// record is not a failure of the run: the tasks did their work.
+fn record_run(conn: &mut Conn, started: Option<&str>, outcomes: &[Outcome]) {
+    let failed = outcomes.iter().filter(|o| o.result.is_err()).count();
+    let summary: Vec<String> = outcomes
+        .iter()
+        .map(|o| match &o.result {
+            Ok(s) => format!("{}: {s}", o.name),
+            Err(e) => format!("{}: ECHEC {e}", o.name),
+        })
+        .collect();
+    let _ = conn.exec_drop(
+        "INSERT INTO cron_runs (planning, debut, fin, taches_ok, taches_echec, resume) \
+         VALUES ('hourly', COALESCE(?, NOW()), NOW(), ?, ?, ?)",
+        (started, outcomes.len() - failed, failed, summary.join("\n")),
+    );
 }

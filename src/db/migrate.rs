@@ -35,8 +35,14 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration {
         version: "0005_shop",
         sql: include_str!("../../sql/0005_shop.sql"),
+    },
+    Migration {
         version: "0007_messaging",
         sql: include_str!("../../sql/0007_messaging.sql"),
+    },
+    Migration {
+        version: "0008_operations",
+        sql: include_str!("../../sql/0008_operations.sql"),
     },
 ];
 

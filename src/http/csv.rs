@@ -7,12 +7,18 @@ use crate::http::Response;
 
 /// A CSV file download built from a header row and data rows.
 pub fn csv_response(filename: &str, header: &[&str], rows: &[Vec<String>]) -> Response {
+    Response::file("text/csv; charset=utf-8", filename, csv_bytes(header, rows))
+}
+
+/// The CSV text (BOM, `;`, CRLF) of a header row and data rows, for files
+/// that are not a direct download (ZIP entries of the RGPD export).
+pub fn csv_bytes(header: &[&str], rows: &[Vec<String>]) -> Vec<u8> {
     let mut out = String::from("\u{feff}");
     push_row(&mut out, header.iter().copied());
     for row in rows {
         push_row(&mut out, row.iter().map(String::as_str));
     }
-    Response::file("text/csv; charset=utf-8", filename, out.into_bytes())
+    out.into_bytes()
 }
 
 fn push_row<'a>(out: &mut String, cells: impl Iterator<Item = &'a str>) {

@@ -12,6 +12,7 @@ mod fab;
 mod gravure;
 mod hardening;
 mod messaging;
+mod ops;
 mod parcours;
 mod platform;
 mod prestashop;

@@ -8,7 +8,7 @@ use crate::http::{Ctx, Method, Response};
 use mysql::prelude::Queryable;
 use serde_json::json;
 use std::path::Path;
-use std::time::{Instant, SystemTime};
+use std::time::Instant;
 
 /// Routes of this module.
 pub const ROUTES: &[Route] = &[
@@ -90,25 +90,16 @@ fn is_writable(path: &Path) -> bool {
     rustix::fs::access(path, rustix::fs::Access::WRITE_OK).is_ok()
 }
 
-/// The newest file of the backup directory: its name and age in hours.
+/// The newest backup (`.sql.gz` with its checksum, never a `.part` being
+/// written): its name and age in hours.
 fn last_backup(dir: &Path) -> serde_json::Value {
-    let newest = std::fs::read_dir(dir).ok().and_then(|entries| {
-        entries
-            .filter_map(std::result::Result::ok)
-            .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.file_name())))
-            .max_by_key(|(modified, _)| *modified)
-    });
-    match newest {
+    match crate::backup::latest(dir) {
         None => json!({ "last": null, "age_hours": null }),
-        Some((modified, name)) => {
-            let age = SystemTime::now()
-                .duration_since(modified)
-                .map_or(0.0, |d| d.as_secs_f64() / 3600.0);
-            json!({
-                "last": name.to_string_lossy(),
-                "age_hours": (age * 10.0).round() / 10.0,
-            })
-        }
+        Some(b) => json!({
+            "last": b.fichier,
+            "age_hours": (b.age_secondes as f64 / 360.0).round() / 10.0,
+            "sha256": b.sha256,
+        }),
     }
 }
 

@@ -97,7 +97,7 @@ pub const ROUTES: &[Route] = &[
         "/api/parcours/{id}/qr",
         Access::Roles(roles::ADMIN_PLUS),
         show_parcours_qr,
-        "URL du QR code du parcours",
+        "URL du QR code du parcours, ou le QR code lui-même (?format=svg|png)",
     ),
     route(
         Method::Post,
@@ -467,7 +467,23 @@ fn show_parcours_qr(ctx: &mut Ctx) -> Result<Response> {
         }
         (course.fields.slug, url)
     };
-    Ok(Response::ok(
-        &json!({ "id": id, "slug": url.0, "qr_url": url.1 }),
-    ))
+    // Issue 10 item 7: the code itself for the start-line sign.
+    match ctx.req.query_param("format").as_deref() {
+        None | Some("json") => Ok(Response::ok(
+            &json!({ "id": id, "slug": url.0, "qr_url": url.1 }),
+        )),
+        Some("svg") => Ok(Response::file(
+            "image/svg+xml",
+            &format!("qr-{}.svg", url.0),
+            crate::qr::svg(&url.1)?.into_bytes(),
+        )),
+        Some("png") => Ok(Response::file(
+            "image/png",
+            &format!("qr-{}.png", url.0),
+            crate::qr::png(&url.1)?,
+        )),
+        Some(_) => Err(crate::error::Error::invalid(
+            "Le paramètre format doit valoir json, svg ou png.",
+        )),
+    }
 }
