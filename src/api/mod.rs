@@ -14,6 +14,7 @@
 //! | /api/fab (orders, engraving, shipping) | [`fab`] |
 //! | /api/templates-gravure, /api/templates-etiquettes, /api/lots, /api/agent | [`gravure`] |
 //! | /api/sav, /api/defauts, /api/fab/sav, /api/fab/defaut(s), B2B orders | [`sav`] |
+//! | /api/strava, /api/admin/strava | [`strava`] |
 
 use crate::http::router::Route;
 
@@ -28,6 +29,7 @@ pub mod openapi;
 pub mod parcours;
 pub mod sav;
 pub mod stock;
+pub mod strava;
 
 /// Every module's route table.
 pub const MODULES: &[&[Route]] = &[
@@ -41,6 +43,7 @@ pub const MODULES: &[&[Route]] = &[
     fab::ROUTES,
     gravure::ROUTES,
     sav::ROUTES,
+    strava::ROUTES,
 ];
 
 /// Every module's OpenAPI fragment.
@@ -55,4 +58,5 @@ const OPENAPI_PARTS: &[&str] = &[
     include_str!("fab/openapi.json"),
     include_str!("gravure/openapi.json"),
     include_str!("sav/openapi.json"),
+    include_str!("strava/openapi.json"),
 ];

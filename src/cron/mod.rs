@@ -24,7 +24,10 @@ pub struct Task {
 }
 
 /// The tasks of the hourly run, in order.
-pub const HOURLY: &[Task] = &[];
+pub const HOURLY: &[Task] = &[Task {
+    name: "strava",
+    run: crate::api::strava::webhook::run_hourly,
+}];
 
 /// The named lock held for the whole run.
 const LOCK_NAME: &str = "mykollector_cron";

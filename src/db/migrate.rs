@@ -32,6 +32,10 @@ pub const MIGRATIONS: &[Migration] = &[
         version: "0002_seed_catalogs",
         sql: include_str!("../../sql/0002_seed_catalogs.sql"),
     },
+    Migration {
+        version: "0006_strava",
+        sql: include_str!("../../sql/0006_strava.sql"),
+    },
 ];
 
 const CREATE_BOOKKEEPING: &str = r"
