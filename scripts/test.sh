@@ -48,6 +48,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/db.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/lib/apache.sh"
 # shellcheck source=lib/smtp.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/smtp.sh"
+# shellcheck source=lib/strava.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/strava.sh"
 
 cd "$MK_REPO_ROOT"
 export CARGO_TERM_COLOR=never
@@ -240,6 +242,7 @@ setup_env() {
   mk_db_create_fresh mk_test_
   mk_app_root_prepare "$APP"
   mk_smtp_start "$MAIL_DIR" "$RUN/$mode/fake-smtp.log"
+  mk_strava_start "$RUN/$mode/fake-strava.log"
   mk_write_env "$ENV_FILE" \
     APP_ENV=test \
     "APP_URL=http://127.0.0.1:$port" \
@@ -262,7 +265,8 @@ setup_env() {
     SMTP_PASS= \
     SMTP_FROM=noreply@mykollector.test \
     SMTP_TLS=none \
-    MAX_BODY_BYTES=10485760
+    MAX_BODY_BYTES=10485760 \
+    "${MK_STRAVA_ENV[@]}"
   # Mail files must be readable by the tests (root) — they are; and the
   # server never writes there (it speaks SMTP).
   "$BIN_ADMIN" --env-file "$ENV_FILE" install
@@ -343,6 +347,7 @@ run_suite() {
     smoke_mod_cgi "$docroot" "$RUN/cgi/apache"
   fi
   mk_smtp_stop "$MK_SMTP_PID"
+  mk_strava_stop "$MK_STRAVA_PID"
   [[ "${MK_KEEP_DB:-0}" == 1 ]] || mk_db_drop "$MK_DB_NAME" "$MK_DB_USER"
 }
 

@@ -4,7 +4,8 @@
 -- semicolon followed by a newline: no string or comment here may contain it.
 -- The Strava columns of users (tokens AES-256-GCM encrypted, strava_id,
 -- strava_token_expires) and of chronos (source 'strava', score_detection,
--- strava_activity_id, unique per activity and course) come from 0001.
+-- strava_activity_id, unique per activity and course), strava_config
+-- (subscription_id, callback_url) and strava_events come from 0001.
 
 -- The scopes the athlete actually granted (Strava lets them untick boxes).
 ALTER TABLE users
@@ -28,39 +29,15 @@ CREATE TABLE strava_oauth_states (
   CONSTRAINT fk_strava_oauth_states_user_id FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
--- strava_webhook: our push subscription (one per application).
-CREATE TABLE strava_webhook (
-  id               INT NOT NULL PRIMARY KEY,
-  subscription_id  BIGINT NOT NULL,
-  callback_url     VARCHAR(500) NOT NULL,
-  created_at       TIMESTAMP DEFAULT CURRENT_TIMESTAMP,
-  CONSTRAINT ck_strava_webhook_single CHECK (id = 1)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
-
--- strava_events: every webhook event as received, worked after the answer
--- (after-commit job) or by the hourly cron. A row leaves 'en_attente' only
--- when its work is done ('traite') or cannot ever be done ('ignore', with the
--- reason); a Strava outage or rate limit leaves it pending. Strava may send
--- the same event again: the unique key makes the repeat a no-op.
--- claimed_until keeps two workers off the same event.
-CREATE TABLE strava_events (
-  id               INT AUTO_INCREMENT PRIMARY KEY,
-  object_type      VARCHAR(20) NOT NULL,
-  object_id        BIGINT NOT NULL,
-  aspect_type      VARCHAR(20) NOT NULL,
-  owner_id         BIGINT NOT NULL,
-  subscription_id  BIGINT NOT NULL,
-  event_time       BIGINT NOT NULL,
-  updates          TEXT NULL,
-  statut           ENUM('en_attente','traite','ignore') NOT NULL DEFAULT 'en_attente',
-  tentatives       INT NOT NULL DEFAULT 0,
-  claimed_until    DATETIME NULL,
-  derniere_erreur  VARCHAR(500) NULL,
-  traite_at        DATETIME NULL,
-  created_at       TIMESTAMP DEFAULT CURRENT_TIMESTAMP,
-  UNIQUE KEY uk_strava_events_event (object_type, object_id, aspect_type, owner_id, event_time),
-  KEY idx_strava_events_statut (statut, id)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+-- strava_events (0001): every webhook event as received, worked after the
+-- answer (after-commit job) or by the hourly cron. statut (added) says where
+-- it is: a row leaves 'en_attente' only when its work is done ('traite') or
+-- can never be done ('ignore', reason in erreur). A Strava outage or rate
+-- limit leaves it pending. claimed_until keeps two workers off one event.
+ALTER TABLE strava_events
+  ADD COLUMN statut ENUM('en_attente','traite','ignore') NOT NULL DEFAULT 'en_attente' AFTER payload,
+  ADD COLUMN claimed_until DATETIME NULL AFTER tentatives,
+  ADD KEY idx_strava_events_statut (statut, id);
 
 -- strava_revocations: tokens of a disconnected athlete still to deauthorize
 -- at Strava (outbox: the disconnect never waits on Strava). Encrypted like

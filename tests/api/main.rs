@@ -14,3 +14,4 @@ mod parcours;
 mod platform;
 mod sav;
 mod stock;
+mod strava;

@@ -13,13 +13,19 @@ use mysql::{params, Conn, Row};
 
 /// Stores the hash of a new state for `user_id`, valid `ttl_secs`.
 pub fn insert_state(tx: &mut Conn, hash: &str, user_id: u64, ttl_secs: u32) -> Result<()> {
-    tx.exec_drop("DELETE FROM strava_oauth_states WHERE expires_at < NOW()", ())?;
     tx.exec_drop(
         r"INSERT INTO strava_oauth_states (state_hash, user_id, expires_at)
           VALUES (?, ?, NOW() + INTERVAL ? SECOND)",
         (hash, user_id, ttl_secs),
     )?;
     Ok(())
+}
+
+/// Forgets abandoned authorizations (hourly: a range delete beside the
+/// inserts of concurrent requests would make them deadlock).
+pub fn purge_expired_states(conn: &mut Conn) -> Result<u64> {
+    conn.exec_drop("DELETE FROM strava_oauth_states WHERE expires_at < NOW()", ())?;
+    Ok(conn.affected_rows())
 }
 
 /// Consumes a state (autocommit): the user it was made for, once. Of two
@@ -289,22 +295,24 @@ pub fn annul_chrono(tx: &mut Conn, chrono_id: u64) -> Result<()> {
 
 /// Our subscription id, if registered.
 pub fn subscription_id(conn: &mut Conn) -> Result<Option<i64>> {
-    Ok(conn.exec_first("SELECT subscription_id FROM strava_webhook WHERE id = 1", ())?)
+    let id: Option<Option<i64>> =
+        conn.exec_first("SELECT subscription_id FROM strava_config WHERE id = 1", ())?;
+    Ok(id.flatten())
 }
 
 /// Records (or replaces) our subscription.
 pub fn save_subscription(conn: &mut Conn, id: i64, callback_url: &str) -> Result<()> {
     conn.exec_drop(
-        r"INSERT INTO strava_webhook (id, subscription_id, callback_url) VALUES (1, ?, ?)
+        r"INSERT INTO strava_config (id, subscription_id, callback_url) VALUES (1, ?, ?)
           ON DUPLICATE KEY UPDATE subscription_id = VALUES(subscription_id),
-            callback_url = VALUES(callback_url), created_at = CURRENT_TIMESTAMP",
+            callback_url = VALUES(callback_url)",
         (id, callback_url),
     )?;
     Ok(())
 }
 
 /// A webhook event as Strava posts it.
-#[derive(Debug, Clone, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
 pub struct Event {
     pub object_type: String,
     pub object_id: i64,
@@ -321,7 +329,7 @@ pub struct Event {
 pub fn insert_event(tx: &mut Conn, e: &Event) -> Result<u64> {
     tx.exec_drop(
         r"INSERT INTO strava_events
-            (object_type, object_id, aspect_type, owner_id, subscription_id, event_time, updates)
+            (object_type, object_id, aspect_type, owner_id, subscription_id, event_time, payload)
           VALUES (?, ?, ?, ?, ?, ?, ?)
           ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id)",
         (
@@ -331,7 +339,7 @@ pub fn insert_event(tx: &mut Conn, e: &Event) -> Result<u64> {
             e.owner_id,
             e.subscription_id,
             e.event_time,
-            e.updates.to_string(),
+            serde_json::to_string(e).map_err(Error::internal)?,
         ),
     )?;
     Ok(tx.last_insert_id())
@@ -350,28 +358,19 @@ pub fn claim_event(conn: &mut Conn, id: u64) -> Result<Option<Event>> {
     if conn.affected_rows() != 1 {
         return Ok(None);
     }
-    let row: Option<(String, i64, String, i64, i64, i64, Option<String>)> = conn.exec_first(
-        r"SELECT object_type, object_id, aspect_type, owner_id, subscription_id, event_time, updates
-          FROM strava_events WHERE id = ?",
+    let payload: Option<String> = conn.exec_first(
+        "SELECT CAST(payload AS CHAR) FROM strava_events WHERE id = ?",
         (id,),
     )?;
-    Ok(row.map(|(object_type, object_id, aspect_type, owner_id, subscription_id, event_time, updates)| Event {
-        object_type,
-        object_id,
-        aspect_type,
-        updates: updates
-            .and_then(|u| serde_json::from_str(&u).ok())
-            .unwrap_or_default(),
-        owner_id,
-        subscription_id,
-        event_time,
-    }))
+    payload
+        .map(|p| serde_json::from_str(&p).map_err(|e| Error::internal(format!("strava_events.payload: {e}"))))
+        .transpose()
 }
 
 /// Closes an event: `traite` or `ignore` (with the reason).
 pub fn close_event(conn: &mut Conn, id: u64, statut: &str, note: Option<&str>) -> Result<()> {
     conn.exec_drop(
-        r"UPDATE strava_events SET statut = ?, derniere_erreur = ?, traite_at = NOW(),
+        r"UPDATE strava_events SET statut = ?, erreur = ?, traite_at = NOW(),
             claimed_until = NULL
           WHERE id = ?",
         (statut, note, id),
@@ -383,7 +382,7 @@ pub fn close_event(conn: &mut Conn, id: u64, statut: &str, note: Option<&str>) -
 pub fn release_event(conn: &mut Conn, id: u64, why: &str) -> Result<()> {
     let why: String = why.chars().take(500).collect();
     conn.exec_drop(
-        "UPDATE strava_events SET derniere_erreur = ?, claimed_until = NULL WHERE id = ?",
+        "UPDATE strava_events SET erreur = ?, claimed_until = NULL WHERE id = ?",
         (why, id),
     )?;
     Ok(())

@@ -215,8 +215,10 @@ fn in_transaction<T>(conn: &mut Conn, work: impl FnOnce(&mut Conn) -> Result<T>)
     }
 }
 
-/// The hourly cron task: pending revocations, then pending events.
+/// The hourly cron task: expired authorization states, pending
+/// revocations, then pending events.
 pub fn run_hourly(config: &Config, conn: &mut Conn) -> Result<String> {
+    queries::purge_expired_states(conn)?;
     if client::Settings::from_config(config).is_err() {
         return Ok("Strava non configuré".into());
     }
