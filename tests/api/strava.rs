@@ -245,8 +245,14 @@ fn strava_connection_stores_encrypted_tokens_with_a_single_use_state() {
         plain["refresh_token"].as_str().unwrap(),
     );
     assert!(!access.contains(pa) && !refresh.contains(pr));
-    assert_eq!(crypto::decrypt(&config().encryption_key, &access).unwrap(), pa);
-    assert_eq!(crypto::decrypt(&config().encryption_key, &refresh).unwrap(), pr);
+    assert_eq!(
+        crypto::decrypt(&config().encryption_key, &access).unwrap(),
+        pa
+    );
+    assert_eq!(
+        crypto::decrypt(&config().encryption_key, &refresh).unwrap(),
+        pr
+    );
     assert!(crypto::decrypt("another key", &access).is_err());
     // The same state a second time (replayed callback) is refused.
     callback_json(&path).assert_error(400, "strava_state_invalid");
@@ -268,8 +274,14 @@ fn strava_refusal_and_missing_scope_are_explained() {
     let path = authorize(&u, "_grant=read");
     let r = callback_json(&path);
     r.assert_error(422, "strava_scope_missing");
-    assert!(r.json()["message"].as_str().unwrap().contains("activity:read"));
-    assert!(!stored_tokens(u.id).3, "nothing stored without activity:read");
+    assert!(r.json()["message"]
+        .as_str()
+        .unwrap()
+        .contains("activity:read"));
+    assert!(
+        !stored_tokens(u.id).3,
+        "nothing stored without activity:read"
+    );
     // A browser is sent back to the dashboard with the explanation.
     let path = authorize(&u, "_grant=read");
     let (status, location) = callback_browser(&path);
@@ -277,7 +289,13 @@ fn strava_refusal_and_missing_scope_are_explained() {
     assert!(location.contains("strava=erreur"), "{location}");
     assert!(location.contains("code=strava_scope_missing"), "{location}");
     // activity:read_all is enough too, and a browser lands on ?strava=connecte.
-    let path = authorize(&u, &format!("_athlete={}&_grant=read,activity:read_all", new_athlete_id()));
+    let path = authorize(
+        &u,
+        &format!(
+            "_athlete={}&_grant=read,activity:read_all",
+            new_athlete_id()
+        ),
+    );
     let (status, location) = callback_browser(&path);
     assert_eq!(status, 302);
     assert!(location.ends_with("strava=connecte"), "{location}");
@@ -293,8 +311,12 @@ fn strava_routes_check_roles_and_connection() {
     get("/api/strava/activites", Some(&sportif.token)).assert_error(409, "strava_not_connected");
     post("/api/strava/import/123", Some(&sportif.token), &json!({}))
         .assert_error(409, "strava_not_connected");
-    post("/api/admin/strava/webhook/register", Some(&sportif.token), &json!({}))
-        .assert_error(403, "forbidden");
+    post(
+        "/api/admin/strava/webhook/register",
+        Some(&sportif.token),
+        &json!({}),
+    )
+    .assert_error(403, "forbidden");
 }
 
 #[test]
@@ -302,7 +324,11 @@ fn strava_refresh_saves_the_rotated_refresh_token() {
     let (u, athlete) = connected();
     let before = fake_athlete(athlete);
     // Time passes: the token has 30 s left, on Strava's side and ours.
-    let expires = fake("POST", &format!("/_control/athletes/{athlete}/expire"), None)["expires_at"]
+    let expires = fake(
+        "POST",
+        &format!("/_control/athletes/{athlete}/expire"),
+        None,
+    )["expires_at"]
         .as_i64()
         .unwrap();
     db().exec_drop(
@@ -317,8 +343,14 @@ fn strava_refresh_saves_the_rotated_refresh_token() {
     assert_ne!(after["access_token"], before["access_token"]);
     let (_, access, refresh, _) = stored_tokens(u.id);
     let key = &config().encryption_key;
-    assert_eq!(crypto::decrypt(key, &refresh.unwrap()).unwrap(), after["refresh_token"].as_str().unwrap());
-    assert_eq!(crypto::decrypt(key, &access.unwrap()).unwrap(), after["access_token"].as_str().unwrap());
+    assert_eq!(
+        crypto::decrypt(key, &refresh.unwrap()).unwrap(),
+        after["refresh_token"].as_str().unwrap()
+    );
+    assert_eq!(
+        crypto::decrypt(key, &access.unwrap()).unwrap(),
+        after["access_token"].as_str().unwrap()
+    );
     // The fresh token is used as is: no second refresh.
     get("/api/strava/activites", Some(&u.token)).expect(200);
     assert_eq!(fake_athlete(athlete)["refreshes"], 1);
@@ -329,7 +361,11 @@ fn strava_refresh_saves_the_rotated_refresh_token() {
 // ---------------------------------------------------------------------------
 
 fn import(u: &TestUser, activity: i64) -> Resp {
-    post(&format!("/api/strava/import/{activity}"), Some(&u.token), &json!({}))
+    post(
+        &format!("/api/strava/import/{activity}"),
+        Some(&u.token),
+        &json!({}),
+    )
 }
 
 fn ride(name: &str, latlng: Value, time: Value) -> Value {
@@ -360,7 +396,10 @@ fn strava_gps_detection_just_inside_and_just_outside_the_radius() {
             .expect("activity listed")
     };
     let det: Vec<Value> = item(a_in)["detections"].as_array().unwrap().clone();
-    let mine = det.iter().find(|d| d["produit_id"] == c.id).expect("detected");
+    let mine = det
+        .iter()
+        .find(|d| d["produit_id"] == c.id)
+        .expect("detected");
     assert_eq!(mine["score"], 0.6);
     assert_eq!(mine["critere"], "gps_sommet");
     assert_eq!(mine["detecte"], true);
@@ -420,7 +459,11 @@ fn strava_keyword_only_gives_090_and_the_elapsed_time() {
     let c = course("cyclisme", 1100);
     let a = add_activity(
         athlete,
-        ride(&format!("Montée du {} en solo", c.keyword), json!([]), json!([])),
+        ride(
+            &format!("Montée du {} en solo", c.keyword),
+            json!([]),
+            json!([]),
+        ),
     );
     let r = import(&u, a).expect(201);
     let chrono = r["chronos"]
@@ -478,7 +521,10 @@ fn strava_import_twice_gives_one_chrono_and_one_ranking_line() {
     let a = add_activity(athlete, ride("Izoard ?", latlng, time));
     let first = import(&u, a).expect(201);
     let second = import(&u, a).expect(200);
-    assert_eq!(first["chronos"][0]["chrono_id"], second["chronos"][0]["chrono_id"]);
+    assert_eq!(
+        first["chronos"][0]["chrono_id"],
+        second["chronos"][0]["chrono_id"]
+    );
     assert_eq!(second["chronos"][0]["deja_importe"], true);
     let n: u64 = db()
         .exec_first(
@@ -515,16 +561,28 @@ fn strava_someone_elses_activity_cannot_be_imported() {
 #[test]
 fn strava_webhook_handshake_checks_the_verify_token() {
     let token = config().var("STRAVA_VERIFY_TOKEN").unwrap();
-    get("/api/strava/webhook?hub.mode=subscribe&hub.challenge=abc&hub.verify_token=wrong", None)
-        .assert_error(403, "strava_verify_token_invalid");
-    get("/api/strava/webhook?hub.mode=subscribe&hub.challenge=abc", None)
-        .assert_error(403, "strava_verify_token_invalid");
+    get(
+        "/api/strava/webhook?hub.mode=subscribe&hub.challenge=abc&hub.verify_token=wrong",
+        None,
+    )
+    .assert_error(403, "strava_verify_token_invalid");
+    get(
+        "/api/strava/webhook?hub.mode=subscribe&hub.challenge=abc",
+        None,
+    )
+    .assert_error(403, "strava_verify_token_invalid");
     let r = get(
         &format!("/api/strava/webhook?hub.mode=subscribe&hub.challenge=15f7d1a91c1f40f8a748fd134752feb3&hub.verify_token={token}"),
         None,
     );
-    assert_eq!(r.json(), json!({ "hub.challenge": "15f7d1a91c1f40f8a748fd134752feb3" }));
-    assert!(r.header("content-type").unwrap().starts_with("application/json"));
+    assert_eq!(
+        r.json(),
+        json!({ "hub.challenge": "15f7d1a91c1f40f8a748fd134752feb3" })
+    );
+    assert!(r
+        .header("content-type")
+        .unwrap()
+        .starts_with("application/json"));
 }
 
 /// Our subscription id (registered once per run, through the API).
@@ -532,11 +590,19 @@ fn subscription() -> i64 {
     static ID: OnceLock<i64> = OnceLock::new();
     *ID.get_or_init(|| {
         let admin = user(Role::SuperAdmin);
-        let r = post("/api/admin/strava/webhook/register", Some(&admin.token), &json!({}));
+        let r = post(
+            "/api/admin/strava/webhook/register",
+            Some(&admin.token),
+            &json!({}),
+        );
         assert!(r.status == 201 || r.status == 200, "{}", r.text());
         let id = r.json()["id"].as_i64().unwrap();
-        let again = post("/api/admin/strava/webhook/register", Some(&admin.token), &json!({}))
-            .expect(200);
+        let again = post(
+            "/api/admin/strava/webhook/register",
+            Some(&admin.token),
+            &json!({}),
+        )
+        .expect(200);
         assert_eq!(again["id"], id);
         assert_eq!(again["deja_enregistre"], true);
         id
@@ -580,7 +646,9 @@ fn strava_webhook_event_imports_the_new_activity_once() {
     let a = add_activity(athlete, ride("Nouvelle sortie", latlng, time));
     let e = event("activity", a, "create", athlete, json!({}));
     post("/api/strava/webhook", None, &e).expect(200);
-    eventually("the webhook's activity became a chrono", || chronos_of(a) == 1);
+    eventually("the webhook's activity became a chrono", || {
+        chronos_of(a) == 1
+    });
     let statut: String = db()
         .exec_first(
             "SELECT statut FROM strava_events WHERE object_id = ? AND aspect_type = 'create'",
@@ -594,7 +662,12 @@ fn strava_webhook_event_imports_the_new_activity_once() {
     import(&u, a).expect(200);
     assert_eq!(chronos_of(a), 1);
     // The activity deleted on Strava: its (unordered) chrono is annulled.
-    post("/api/strava/webhook", None, &event("activity", a, "delete", athlete, json!({}))).expect(200);
+    post(
+        "/api/strava/webhook",
+        None,
+        &event("activity", a, "delete", athlete, json!({})),
+    )
+    .expect(200);
     eventually("the deleted activity's chrono is annulled", || {
         db().exec_first::<String, _, _>(
             "SELECT statut FROM chronos WHERE strava_activity_id = ?",
@@ -618,14 +691,24 @@ fn strava_webhook_refuses_events_of_another_subscription() {
     let mut e = event("activity", 1, "create", 1, json!({}));
     e["subscription_id"] = json!(subscription() + 1);
     post("/api/strava/webhook", None, &e).assert_error(403, "strava_subscription_unknown");
-    post("/api/strava/webhook", None, &json!({"object_type": "activity"}))
-        .assert_error(422, "validation_error");
+    post(
+        "/api/strava/webhook",
+        None,
+        &json!({"object_type": "activity"}),
+    )
+    .assert_error(422, "validation_error");
 }
 
 #[test]
 fn strava_deauthorization_event_wipes_the_tokens() {
     let (u, athlete) = connected();
-    let e = event("athlete", athlete, "update", athlete, json!({ "authorized": "false" }));
+    let e = event(
+        "athlete",
+        athlete,
+        "update",
+        athlete,
+        json!({ "authorized": "false" }),
+    );
     post("/api/strava/webhook", None, &e).expect(200);
     eventually("tokens wiped", || {
         let (sid, access, refresh, on) = stored_tokens(u.id);
@@ -645,10 +728,16 @@ fn strava_disconnect_deauthorizes_and_wipes() {
         fake_athlete(athlete)["deauthorized"] == true
     });
     let left: u64 = db()
-        .exec_first("SELECT COUNT(*) FROM strava_revocations WHERE user_id = ?", (u.id,))
+        .exec_first(
+            "SELECT COUNT(*) FROM strava_revocations WHERE user_id = ?",
+            (u.id,),
+        )
         .unwrap()
         .unwrap();
-    assert_eq!(left, 0, "the revocation outbox row is gone once Strava confirmed");
+    assert_eq!(
+        left, 0,
+        "the revocation outbox row is gone once Strava confirmed"
+    );
     // Idempotent.
     delete("/api/strava/disconnect", Some(&u.token)).expect(200);
 }
@@ -660,7 +749,11 @@ fn strava_disconnect_deauthorizes_and_wipes() {
 fn clear_block() {
     db().exec_drop("DELETE FROM rate_limits WHERE cle = 'strava:api'", ())
         .unwrap();
-    fake("POST", "/_control/rate_limit", Some(json!({ "reset": true })));
+    fake(
+        "POST",
+        "/_control/rate_limit",
+        Some(json!({ "reset": true })),
+    );
 }
 
 #[test]
@@ -706,13 +799,17 @@ fn strava_rate_limit_backs_off_and_never_loses_an_event() {
     assert_eq!(chronos_of(a), 0);
     // A 429 blocks too.
     clear_block();
-    fake("POST", "/_control/rate_limit", Some(json!({ "throttle": 1 })));
+    fake(
+        "POST",
+        "/_control/rate_limit",
+        Some(json!({ "throttle": 1 })),
+    );
     get("/api/strava/activites", Some(&u.token)).assert_error(503, "strava_rate_limited");
     // The window over, the hourly cron takes the pending event.
     clear_block();
     let mut conn = db();
-    let outcomes = mykollector::cron::run(config(), &mut conn, mykollector::cron::HOURLY)
-        .expect("cron ran");
+    let outcomes =
+        mykollector::cron::run(config(), &mut conn, mykollector::cron::HOURLY).expect("cron ran");
     let strava = outcomes.iter().find(|o| o.name == "strava").unwrap();
     assert!(strava.result.is_ok(), "{:?}", strava.result);
     assert_eq!(chronos_of(a), 1);

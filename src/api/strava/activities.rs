@@ -95,7 +95,8 @@ pub fn list_activites(ctx: &mut Ctx) -> Result<Response> {
     let client = client::from_config(ctx.config)?;
     let config = ctx.config;
     let conn = ctx.conn()?;
-    let (token, _) = link::access_token(&client, config, conn, user_id).map_err(Failure::into_error)?;
+    let (token, _) =
+        link::access_token(&client, config, conn, user_id).map_err(Failure::into_error)?;
     let activities = client
         .activities(conn, &token, page.page, page.per_page)
         .map_err(CallError::into_error)?;
@@ -169,8 +170,8 @@ pub fn create_import(ctx: &mut Ctx) -> Result<Response> {
     let user_id = ctx.user_id()?;
     let client = client::from_config(ctx.config)?;
     let config = ctx.config;
-    let analysed = analyse(&client, config, ctx.conn()?, user_id, activity_id)
-        .map_err(Failure::into_error)?;
+    let analysed =
+        analyse(&client, config, ctx.conn()?, user_id, activity_id).map_err(Failure::into_error)?;
     if !analysed.detections.iter().any(Detection::is_detected) {
         let best = analysed.detections.first().map_or(0.0, |d| d.score);
         return Err(Error::new(
@@ -183,7 +184,8 @@ pub fn create_import(ctx: &mut Ctx) -> Result<Response> {
         ));
     }
     let recorded = record(ctx.tx()?, user_id, &analysed)?;
-    for r in recorded.iter().filter(|r| r.created).cloned() {
+    let created: Vec<Recorded> = recorded.iter().filter(|r| r.created).cloned().collect();
+    for r in created {
         ctx.after_commit(move |config, conn| on_detection(config, conn, user_id, &r));
     }
     ctx.audit_entity("strava_activite", activity_id.unsigned_abs());
@@ -191,7 +193,11 @@ pub fn create_import(ctx: &mut Ctx) -> Result<Response> {
         "action": "strava_import",
         "chronos": recorded.iter().map(|r| r.chrono_id).collect::<Vec<_>>(),
     }));
-    let status = if recorded.iter().any(|r| r.created) { 201 } else { 200 };
+    let status = if recorded.iter().any(|r| r.created) {
+        201
+    } else {
+        200
+    };
     Ok(Response::json(
         status,
         &json!({

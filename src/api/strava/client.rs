@@ -356,13 +356,23 @@ impl Client {
     }
 
     /// One activity (detailed).
-    pub fn activity(&self, conn: &mut Conn, access_token: &str, id: i64) -> Result<Activity, CallError> {
+    pub fn activity(
+        &self,
+        conn: &mut Conn,
+        access_token: &str,
+        id: i64,
+    ) -> Result<Activity, CallError> {
         let url = format!("{}/activities/{id}", self.settings.api_url);
         self.get_json(conn, &url, access_token)
     }
 
     /// The activity's position and time streams (404 when it has none).
-    pub fn streams(&self, conn: &mut Conn, access_token: &str, id: i64) -> Result<Streams, CallError> {
+    pub fn streams(
+        &self,
+        conn: &mut Conn,
+        access_token: &str,
+        id: i64,
+    ) -> Result<Streams, CallError> {
         let url = format!(
             "{}/activities/{id}/streams?keys=latlng,time&key_by_type=true",
             self.settings.api_url
@@ -372,7 +382,11 @@ impl Client {
 
     /// Creates the push subscription; Strava validates `callback_url` with a
     /// GET (our webhook echoes the challenge) before answering `{"id": n}`.
-    pub fn create_subscription(&self, conn: &mut Conn, verify_token: &str) -> Result<i64, CallError> {
+    pub fn create_subscription(
+        &self,
+        conn: &mut Conn,
+        verify_token: &str,
+    ) -> Result<i64, CallError> {
         let form = [
             ("client_id", self.settings.client_id.as_str()),
             ("client_secret", &self.settings.client_secret),
@@ -403,8 +417,16 @@ impl Client {
         Ok(listed.into_iter().map(|l| l.id).collect())
     }
 
-    fn get_json<T: DeserializeOwned>(&self, conn: &mut Conn, url: &str, token: &str) -> Result<T, CallError> {
-        let req = self.agent.get(url).header("Authorization", format!("Bearer {token}"));
+    fn get_json<T: DeserializeOwned>(
+        &self,
+        conn: &mut Conn,
+        url: &str,
+        token: &str,
+    ) -> Result<T, CallError> {
+        let req = self
+            .agent
+            .get(url)
+            .header("Authorization", format!("Bearer {token}"));
         self.send(conn, || req.call())
     }
 
@@ -441,7 +463,10 @@ impl Client {
         };
         let usage = [
             (header("x-ratelimit-limit"), header("x-ratelimit-usage")),
-            (header("x-readratelimit-limit"), header("x-readratelimit-usage")),
+            (
+                header("x-readratelimit-limit"),
+                header("x-readratelimit-usage"),
+            ),
         ];
         let now = now_epoch();
         let mut block = usage
@@ -465,7 +490,9 @@ impl Client {
                 .map_err(|e| CallError::Unreachable(format!("unreadable Strava answer: {e}"))),
             401 => Err(CallError::Unauthorized),
             404 => Err(CallError::NotFound),
-            429 => Err(CallError::RateLimited(block.unwrap_or_else(|| next_window(now)))),
+            429 => Err(CallError::RateLimited(
+                block.unwrap_or_else(|| next_window(now)),
+            )),
             _ => Err(CallError::Status(
                 status,
                 String::from_utf8_lossy(&bytes).chars().take(300).collect(),
@@ -566,8 +593,14 @@ mod tests {
     fn windows_end_on_quarter_hours_and_midnight() {
         // 2024-07-14T10:07:30Z
         let now = 1_720_951_650;
-        assert_eq!(crate::time::iso_utc(next_window(now) as u64), "2024-07-14T10:15:00Z");
-        assert_eq!(crate::time::iso_utc(next_day(now) as u64), "2024-07-15T00:00:00Z");
+        assert_eq!(
+            crate::time::iso_utc(next_window(now) as u64),
+            "2024-07-14T10:15:00Z"
+        );
+        assert_eq!(
+            crate::time::iso_utc(next_day(now) as u64),
+            "2024-07-15T00:00:00Z"
+        );
         // Exactly on a boundary: the next one.
         assert_eq!(next_window(1_720_951_200), 1_720_951_200 + 900);
     }
@@ -576,8 +609,14 @@ mod tests {
     fn usage_headers_decide_the_block() {
         let now = 1_720_951_650;
         assert_eq!(block_from_headers("200,2000", "199,500", now), None);
-        assert_eq!(block_from_headers("200,2000", "200,500", now), Some(next_window(now)));
-        assert_eq!(block_from_headers("200,2000", "10,2000", now), Some(next_day(now)));
+        assert_eq!(
+            block_from_headers("200,2000", "200,500", now),
+            Some(next_window(now))
+        );
+        assert_eq!(
+            block_from_headers("200,2000", "10,2000", now),
+            Some(next_day(now))
+        );
         assert_eq!(block_from_headers("200,2000", "garbage", now), None);
     }
 

@@ -228,7 +228,11 @@ pub fn detect(activity: &Facts, courses: &[Course]) -> Vec<Detection> {
     if activity.track.is_empty() && found.is_empty() {
         found.extend(fallback(activity, courses));
     }
-    found.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.produit_id.cmp(&b.produit_id)));
+    found.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then(a.produit_id.cmp(&b.produit_id))
+    });
     found
 }
 
@@ -265,7 +269,12 @@ fn fallback(activity: &Facts, courses: &[Course]) -> Option<Detection> {
     let mut scored: Vec<(f64, u64)> = courses
         .iter()
         .filter(|c| c.ordered && c.categorie == category)
-        .filter_map(|c| Some((fallback_score(activity.elevation_gain_m, c.denivele_m?)?, c.id)))
+        .filter_map(|c| {
+            Some((
+                fallback_score(activity.elevation_gain_m, c.denivele_m?)?,
+                c.id,
+            ))
+        })
         .collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0));
     let (score, id) = *scored.first()?;
@@ -327,7 +336,12 @@ impl Timing {
 
 /// The segment from the start zone to the summit when the timed track
 /// (`(lat, lng, seconds from start)`) passes both zones, else elapsed time.
-pub fn timing(course: &Course, timed: Option<&[(f64, f64, i64)]>, start: i64, elapsed: i64) -> Timing {
+pub fn timing(
+    course: &Course,
+    timed: Option<&[(f64, f64, i64)]>,
+    start: i64,
+    elapsed: i64,
+) -> Timing {
     let elapsed_time = Timing::Elapsed {
         start,
         secs: elapsed,
@@ -420,7 +434,11 @@ mod tests {
     #[test]
     fn the_summit_in_the_middle_of_the_track_counts() {
         // Up to the summit and back down: the end point is 8 km away.
-        let track = [north(SOMMET, 8000.0), north(SOMMET, 40.0), north(SOMMET, 8000.0)];
+        let track = [
+            north(SOMMET, 8000.0),
+            north(SOMMET, 40.0),
+            north(SOMMET, 8000.0),
+        ];
         let d = detect(&facts("Boucle", &track), &[course()]);
         assert_eq!(d[0].score, 0.98);
         assert_eq!(d[0].closest_m, Some(40.0));
@@ -500,7 +518,10 @@ mod tests {
         assert_eq!(pts.len(), 3);
         let want = [(38.5, -120.2), (40.7, -120.95), (43.252, -126.453)];
         for (p, w) in pts.iter().zip(want) {
-            assert!((p.0 - w.0).abs() < 1e-9 && (p.1 - w.1).abs() < 1e-9, "{p:?}");
+            assert!(
+                (p.0 - w.0).abs() < 1e-9 && (p.1 - w.1).abs() < 1e-9,
+                "{p:?}"
+            );
         }
         assert!(decode_polyline("").is_empty());
     }
@@ -512,7 +533,10 @@ mod tests {
         let mut timed = vec![(DEPART.0, DEPART.1, 0), (DEPART.0, DEPART.1, 600)];
         for k in 1..=60 {
             let f = f64::from(k) / 60.0;
-            let p = (DEPART.0 + (SOMMET.0 - DEPART.0) * f, DEPART.1 + (SOMMET.1 - DEPART.1) * f);
+            let p = (
+                DEPART.0 + (SOMMET.0 - DEPART.0) * f,
+                DEPART.1 + (SOMMET.1 - DEPART.1) * f,
+            );
             timed.push((p.0, p.1, 600 + i64::from(k) * 60));
         }
         timed.push((DEPART.0, DEPART.1, 5400));

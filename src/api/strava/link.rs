@@ -46,7 +46,12 @@ pub fn show_auth_url(ctx: &mut Ctx) -> Result<Response> {
     let client = client::from_config(ctx.config)?;
     let user_id = ctx.user_id()?;
     let state = random_token();
-    queries::insert_state(ctx.tx()?, &sha256_hex(state.as_bytes()), user_id, STATE_TTL_SECS)?;
+    queries::insert_state(
+        ctx.tx()?,
+        &sha256_hex(state.as_bytes()),
+        user_id,
+        STATE_TTL_SECS,
+    )?;
     Ok(Response::ok(&json!({
         "url": client.authorize_url(&state),
         "expire_dans_secondes": STATE_TTL_SECS,
@@ -136,7 +141,9 @@ fn connect(ctx: &mut Ctx) -> Result<Value> {
     queries::save_link(conn, user_id, &link, &scope)?;
     ctx.audit.user_id = Some(user_id);
     ctx.audit_entity("user", user_id);
-    ctx.audit_details(json!({ "action": "strava_connexion", "strava_id": athlete, "scope": scope }));
+    ctx.audit_details(
+        json!({ "action": "strava_connexion", "strava_id": athlete, "scope": scope }),
+    );
     Ok(json!({
         "connecte": true,
         "strava_id": athlete,
@@ -231,7 +238,10 @@ pub fn access_token(
 ) -> std::result::Result<(String, i64), Failure> {
     let link = queries::find_link(conn, user_id)?.ok_or_else(not_connected)?;
     if link.expires_at - now_epoch() > REFRESH_MARGIN_SECS {
-        return Ok((crypto::decrypt(&config.encryption_key, &link.access)?, link.strava_id));
+        return Ok((
+            crypto::decrypt(&config.encryption_key, &link.access)?,
+            link.strava_id,
+        ));
     }
     let lock = format!("mykollector_strava_refresh_{user_id}");
     let got: Option<i64> = conn

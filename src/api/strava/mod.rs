@@ -173,8 +173,10 @@ impl Failure {
 /// HOOK for the messaging work (issue 9 items 6–7): the in-app notification
 /// (type "détection Strava") and the templated, recorded e-mail go here.
 pub fn on_detection(config: &Config, conn: &mut Conn, user_id: u64, r: &Recorded) -> Result<()> {
-    let row: Option<(String, Option<String>)> =
-        conn.exec_first("SELECT email, prenom FROM users WHERE id = ? AND actif", (user_id,))?;
+    let row: Option<(String, Option<String>)> = conn.exec_first(
+        "SELECT email, prenom FROM users WHERE id = ? AND actif",
+        (user_id,),
+    )?;
     let Some((email, prenom)) = row else {
         return Ok(());
     };

@@ -24,7 +24,10 @@ pub fn insert_state(tx: &mut Conn, hash: &str, user_id: u64, ttl_secs: u32) -> R
 /// Forgets abandoned authorizations (hourly: a range delete beside the
 /// inserts of concurrent requests would make them deadlock).
 pub fn purge_expired_states(conn: &mut Conn) -> Result<u64> {
-    conn.exec_drop("DELETE FROM strava_oauth_states WHERE expires_at < NOW()", ())?;
+    conn.exec_drop(
+        "DELETE FROM strava_oauth_states WHERE expires_at < NOW()",
+        (),
+    )?;
     Ok(conn.affected_rows())
 }
 
@@ -61,11 +64,12 @@ pub struct Link {
 
 /// The athlete's link, when connected.
 pub fn find_link(conn: &mut Conn, user_id: u64) -> Result<Option<Link>> {
-    let row: Option<(Option<String>, Option<String>, Option<String>, Option<i64>)> = conn.exec_first(
-        r"SELECT strava_id, strava_access_token, strava_refresh_token, strava_token_expires
+    let row: Option<(Option<String>, Option<String>, Option<String>, Option<i64>)> = conn
+        .exec_first(
+            r"SELECT strava_id, strava_access_token, strava_refresh_token, strava_token_expires
           FROM users WHERE id = ? AND strava_connected = TRUE",
-        (user_id,),
-    )?;
+            (user_id,),
+        )?;
     Ok(row.and_then(|(id, access, refresh, expires)| {
         Some(Link {
             strava_id: id?.parse().ok()?,
@@ -77,12 +81,7 @@ pub fn find_link(conn: &mut Conn, user_id: u64) -> Result<Option<Link>> {
 }
 
 /// Links the account to a Strava athlete (409 when another account has it).
-pub fn save_link(
-    conn: &mut Conn,
-    user_id: u64,
-    link: &Link,
-    scope: &str,
-) -> Result<()> {
+pub fn save_link(conn: &mut Conn, user_id: u64, link: &Link, scope: &str) -> Result<()> {
     conn.exec_drop(
         r"UPDATE users SET strava_connected = TRUE, strava_id = :sid,
             strava_access_token = :access, strava_refresh_token = :refresh,
@@ -106,7 +105,12 @@ pub fn save_link(
 
 /// Saves refreshed tokens in one statement, only over the refresh token they
 /// replace: the new refresh token is the only valid one from now on.
-pub fn save_refreshed(conn: &mut Conn, user_id: u64, old_refresh: &str, new: &Link) -> Result<bool> {
+pub fn save_refreshed(
+    conn: &mut Conn,
+    user_id: u64,
+    old_refresh: &str,
+    new: &Link,
+) -> Result<bool> {
     conn.exec_drop(
         r"UPDATE users SET strava_access_token = ?, strava_refresh_token = ?, strava_token_expires = ?
           WHERE id = ? AND strava_refresh_token = ?",
@@ -167,9 +171,13 @@ fn course_from_row(mut r: Row) -> Result<Course> {
     };
     let depart = take_f64("depart_lat")?.zip(take_f64("depart_lng")?);
     let sommet = take_f64("sommet_lat")?.zip(take_f64("sommet_lng")?);
-    let rayon_km = take_f64("rayon_km")?.filter(|r| *r > 0.0).unwrap_or(DEFAULT_RAYON_KM);
+    let rayon_km = take_f64("rayon_km")?
+        .filter(|r| *r > 0.0)
+        .unwrap_or(DEFAULT_RAYON_KM);
     let denivele_m = take_f64("denivele")?;
-    let start_m = take_f64("start_m")?.filter(|r| *r > 0.0).unwrap_or(DEFAULT_START_RADIUS_M);
+    let start_m = take_f64("start_m")?
+        .filter(|r| *r > 0.0)
+        .unwrap_or(DEFAULT_START_RADIUS_M);
     let keywords: Option<String> = r.take("strava_keywords").flatten();
     Ok(Course {
         id: r.take("id").unwrap_or_default(),
@@ -268,7 +276,11 @@ pub fn chronos_of_activities(
 
 /// Validated chronos of a deleted activity that no order uses yet, for
 /// annulment: `(chrono id, produit id)`.
-pub fn annullable_chronos(tx: &mut Conn, user_id: u64, activity_id: i64) -> Result<Vec<(u64, u64)>> {
+pub fn annullable_chronos(
+    tx: &mut Conn,
+    user_id: u64,
+    activity_id: i64,
+) -> Result<Vec<(u64, u64)>> {
     Ok(tx.exec(
         r"SELECT ch.id, ch.produit_id FROM chronos ch
           WHERE ch.user_id = ? AND ch.source = 'strava' AND ch.strava_activity_id = ?
@@ -363,7 +375,10 @@ pub fn claim_event(conn: &mut Conn, id: u64) -> Result<Option<Event>> {
         (id,),
     )?;
     payload
-        .map(|p| serde_json::from_str(&p).map_err(|e| Error::internal(format!("strava_events.payload: {e}"))))
+        .map(|p| {
+            serde_json::from_str(&p)
+                .map_err(|e| Error::internal(format!("strava_events.payload: {e}")))
+        })
         .transpose()
 }
 
@@ -418,7 +433,10 @@ pub fn insert_revocation(tx: &mut Conn, user_id: u64, link: &Link) -> Result<u64
 }
 
 /// A queued revocation: `(id, encrypted access, encrypted refresh, expiry)`.
-pub fn revocation(conn: &mut Conn, id: u64) -> Result<Option<(u64, String, Option<String>, Option<i64>)>> {
+pub fn revocation(
+    conn: &mut Conn,
+    id: u64,
+) -> Result<Option<(u64, String, Option<String>, Option<i64>)>> {
     Ok(conn.exec_first(
         "SELECT id, access_token, refresh_token, token_expires FROM strava_revocations WHERE id = ?",
         (id,),

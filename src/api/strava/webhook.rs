@@ -92,7 +92,9 @@ pub fn create_webhook_subscription(ctx: &mut Ctx) -> Result<Response> {
     if let Some(id) = queries::subscription_id(conn)? {
         let existing = client.subscriptions(conn).map_err(CallError::into_error)?;
         if existing.contains(&id) {
-            return Ok(Response::ok(&json!({ "id": id, "callback_url": callback, "deja_enregistre": true })));
+            return Ok(Response::ok(
+                &json!({ "id": id, "callback_url": callback, "deja_enregistre": true }),
+            ));
         }
     }
     let (id, status) = match client.create_subscription(conn, &verify) {
@@ -157,7 +159,11 @@ pub fn process_event(config: &Config, conn: &mut Conn, id: u64) -> Result<Worked
 }
 
 /// `Ok(None)` when done, `Ok(Some(reason))` when there is nothing to do.
-fn handle(config: &Config, conn: &mut Conn, e: &Event) -> std::result::Result<Option<&'static str>, Failure> {
+fn handle(
+    config: &Config,
+    conn: &mut Conn,
+    e: &Event,
+) -> std::result::Result<Option<&'static str>, Failure> {
     let Some(user_id) = queries::user_of_athlete(conn, e.owner_id)? else {
         return Ok(Some("athlète non relié à un compte MyKollector"));
     };
