@@ -33,6 +33,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/db.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/lib/apache.sh"
 # shellcheck source=lib/smtp.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/smtp.sh"
+# shellcheck source=lib/strava.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/strava.sh"
 
 cd "$MK_REPO_ROOT"
 export CARGO_TERM_COLOR=never
@@ -58,6 +60,15 @@ demo_stop() {
       mk_smtp_stop "$pid"
     fi
     rm -f "$DEMO/smtp.pid"
+  fi
+  if [[ -f "$DEMO/strava.pid" ]]; then
+    pid="$(cat "$DEMO/strava.pid")"
+    # Only our fake Strava: check the pid still runs fake_strava.py.
+    if [[ -n "$pid" ]] && grep -q fake_strava.py "/proc/$pid/cmdline" 2>/dev/null; then
+      mk_log "stopping the demo's fake Strava"
+      mk_strava_stop "$pid"
+    fi
+    rm -f "$DEMO/strava.pid"
   fi
 }
 
@@ -132,6 +143,9 @@ fi
 # E-mails of the demo (login links, resets) land in .demo/mail as .eml files.
 mk_smtp_start "$DEMO/mail" "$DEMO/fake-smtp.log" persist
 echo "$MK_SMTP_PID" >"$DEMO/smtp.pid"
+# Strava is the local stand-in: "Connecter Strava" comes straight back connected.
+mk_strava_start "$DEMO/fake-strava.log" persist
+echo "$MK_STRAVA_PID" >"$DEMO/strava.pid"
 
 mk_write_env "$ENV_FILE" \
   APP_ENV=development \
@@ -155,7 +169,8 @@ mk_write_env "$ENV_FILE" \
   SMTP_PASS= \
   SMTP_FROM=noreply@mykollector.test \
   SMTP_TLS=none \
-  MAX_BODY_BYTES=10485760
+  MAX_BODY_BYTES=10485760 \
+  "${MK_STRAVA_ENV[@]}"
 
 mk_section "schema and demo data"
 "$BIN_ADMIN" --env-file "$ENV_FILE" install
@@ -187,6 +202,7 @@ Demo accounts (from mk-admin seed-demo, also in .demo/seed-demo.txt):
 $(sed 's/^/  /' "$DEMO/seed-demo.txt")
 
 E-mails sent by the app: .demo/mail/*.eml
+Strava: the fake server on 127.0.0.1:$MK_STRAVA_PORT (scripts/fake_strava.py)
 Logs: .demo/apache/error.log (Apache + the binary's stderr), .demo/app/logs/
 Stop with: scripts/demo.sh stop
 EOF
