@@ -11,6 +11,8 @@
 [[ -n "${_MK_STRAVA_SH:-}" ]] && return 0
 _MK_STRAVA_SH=1
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+# shellcheck source=smtp.sh
+source "$(dirname "${BASH_SOURCE[0]}")/smtp.sh"
 
 mk_strava_start() {
   local log=$1 persist=${2:-} ready pid start
@@ -50,13 +52,5 @@ mk_strava_start() {
   mk_log "fake Strava on 127.0.0.1:$MK_STRAVA_PORT (pid $pid)"
 }
 
-mk_strava_stop() {
-  local pid=$1 i
-  kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < 50; i++)); do
-    kill -0 "$pid" 2>/dev/null || return 0
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-}
+# The same TERM, wait, then KILL of one pid as for the fake SMTP server.
+mk_strava_stop() { mk_smtp_stop "$1"; }

@@ -621,6 +621,47 @@ mod tests {
     }
 
     #[test]
+    fn strava_payloads_are_read_as_documented() {
+        // A SummaryActivity as Strava sends it (extra fields ignored, unknown
+        // sport types kept as text, empty start_latlng for indoor rides).
+        let a: Activity = serde_json::from_str(
+            r#"{"resource_state":2,"athlete":{"id":134815,"resource_state":1},"name":"Happy Friday",
+                "distance":24931.4,"moving_time":4500,"elapsed_time":4500,"total_elevation_gain":0,
+                "type":"Ride","sport_type":"HoverboardRide","id":154504250376823,
+                "start_date":"2018-05-02T12:15:09Z","start_date_local":"2018-05-02T05:15:09Z",
+                "timezone":"(GMT-08:00) America/Los_Angeles","utc_offset":-25200,"start_latlng":[],
+                "map":{"id":"a12345678908766","summary_polyline":null,"resource_state":2},
+                "trainer":true,"commute":false,"manual":false,"private":false}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            (a.id, a.athlete.id, a.sport()),
+            (154_504_250_376_823, 134_815, "HoverboardRide")
+        );
+        assert!(a.trainer && a.map.summary_polyline.is_none());
+        // Streams keyed by type, index-aligned; misaligned ones are refused.
+        let s: Streams = serde_json::from_str(
+            r#"{"latlng":{"data":[[44.1,6.1],[44.2,6.2]],"series_type":"distance","original_size":2,"resolution":"high"},
+                "time":{"data":[0,30],"series_type":"distance","original_size":2,"resolution":"high"}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            s.timed_points().unwrap(),
+            vec![(44.1, 6.1, 0), (44.2, 6.2, 30)]
+        );
+        let s: Streams =
+            serde_json::from_str(r#"{"latlng":{"data":[[44.1,6.1]]},"time":{"data":[0,30]}}"#)
+                .unwrap();
+        assert!(s.timed_points().is_none());
+        let t: TokenSet = serde_json::from_str(
+            r#"{"token_type":"Bearer","expires_at":1568775134,"expires_in":21600,
+                "refresh_token":"e5n567567","access_token":"a4b945687g","athlete":{"id":1}}"#,
+        )
+        .unwrap();
+        assert_eq!((t.expires_at, t.athlete.unwrap().id), (1_568_775_134, 1));
+    }
+
+    #[test]
     fn form_encoding_escapes_reserved_characters() {
         assert_eq!(
             form_encode(&[("scope", "read,activity:read"), ("u", "http://h/a b")]),

@@ -237,11 +237,8 @@ pub fn access_token(
     user_id: u64,
 ) -> std::result::Result<(String, i64), Failure> {
     let link = queries::find_link(conn, user_id)?.ok_or_else(not_connected)?;
-    if link.expires_at - now_epoch() > REFRESH_MARGIN_SECS {
-        return Ok((
-            crypto::decrypt(&config.encryption_key, &link.access)?,
-            link.strava_id,
-        ));
+    if let Some(fresh) = still_fresh(config, &link)? {
+        return Ok(fresh);
     }
     let lock = format!("mykollector_strava_refresh_{user_id}");
     let got: Option<i64> = conn
@@ -259,6 +256,16 @@ pub fn access_token(
     result
 }
 
+/// The stored access token and athlete id while the token has more than the
+/// refresh margin left.
+fn still_fresh(config: &Config, link: &Link) -> Result<Option<(String, i64)>> {
+    if link.expires_at - now_epoch() <= REFRESH_MARGIN_SECS {
+        return Ok(None);
+    }
+    let access = crypto::decrypt(&config.encryption_key, &link.access)?;
+    Ok(Some((access, link.strava_id)))
+}
+
 fn refresh_locked(
     client: &Client,
     config: &Config,
@@ -267,10 +274,10 @@ fn refresh_locked(
 ) -> std::result::Result<(String, i64), Failure> {
     // Another process may have refreshed while this one waited for the lock.
     let link = queries::find_link(conn, user_id)?.ok_or_else(not_connected)?;
-    let key = &config.encryption_key;
-    if link.expires_at - now_epoch() > REFRESH_MARGIN_SECS {
-        return Ok((crypto::decrypt(key, &link.access)?, link.strava_id));
+    if let Some(fresh) = still_fresh(config, &link)? {
+        return Ok(fresh);
     }
+    let key = &config.encryption_key;
     let fresh = client.refresh(conn, &crypto::decrypt(key, &link.refresh)?)?;
     let new = Link {
         strava_id: link.strava_id,
