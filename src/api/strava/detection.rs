@@ -177,6 +177,9 @@ pub fn parse_keywords(raw: Option<&str>) -> Vec<String> {
         .collect()
 }
 
+/// Shorter keywords only count as whole words ("kv" must not match "kvass").
+const MIN_PARTIAL_KEYWORD_CHARS: usize = 5;
+
 /// Keyword score of a title: 0.90 when a keyword appears as whole words,
 /// 0.75 when it only appears inside a longer word, else none.
 pub fn keyword_score(title: &str, keywords: &[String]) -> Option<f64> {
@@ -187,10 +190,12 @@ pub fn keyword_score(title: &str, keywords: &[String]) -> Option<f64> {
         for (at, _) in title.match_indices(kw.as_str()) {
             let before = title[..at].chars().next_back();
             let after = title[at + kw.len()..].chars().next();
-            let score = if is_word_char(before) || is_word_char(after) {
+            let score = if !is_word_char(before) && !is_word_char(after) {
+                0.90
+            } else if kw.chars().count() >= MIN_PARTIAL_KEYWORD_CHARS {
                 0.75
             } else {
-                0.90
+                continue;
             };
             best = Some(best.map_or(score, |b| b.max(score)));
         }
@@ -221,9 +226,10 @@ pub fn fallback_score(gain_m: f64, denivele_m: f64) -> Option<f64> {
 /// Every course the activity scores on, best first (below the threshold
 /// too: the activity list shows them).
 pub fn detect(activity: &Facts, courses: &[Course]) -> Vec<Detection> {
+    let bounds = BBox::of(activity.track);
     let mut found: Vec<Detection> = courses
         .iter()
-        .filter_map(|c| gps_or_keyword(activity, c))
+        .filter_map(|c| gps_or_keyword(activity, bounds.as_ref(), c))
         .collect();
     if activity.track.is_empty() && found.is_empty() {
         found.extend(fallback(activity, courses));
@@ -236,9 +242,46 @@ pub fn detect(activity: &Facts, courses: &[Course]) -> Vec<Detection> {
     found
 }
 
-fn gps_or_keyword(activity: &Facts, course: &Course) -> Option<Detection> {
+/// The track's latitude/longitude box: a summit farther than its radius
+/// from the box cannot be within the radius of any point, so the whole
+/// track is only walked for the few courses near it (a catalogue of a
+/// thousand courses against thirty activities stays cheap).
+#[derive(Debug, Clone, Copy)]
+struct BBox {
+    lat: (f64, f64),
+    lng: (f64, f64),
+}
+
+impl BBox {
+    fn of(track: &[(f64, f64)]) -> Option<BBox> {
+        let first = track.first()?;
+        Some(track.iter().fold(
+            BBox {
+                lat: (first.0, first.0),
+                lng: (first.1, first.1),
+            },
+            |b, p| BBox {
+                lat: (b.lat.0.min(p.0), b.lat.1.max(p.0)),
+                lng: (b.lng.0.min(p.1), b.lng.1.max(p.1)),
+            },
+        ))
+    }
+
+    /// Whether `p` may be within `km` of the box (generous margins).
+    fn near(&self, p: (f64, f64), km: f64) -> bool {
+        let dlat = km / 110.0;
+        let dlng = km / (110.0 * p.0.to_radians().cos().abs().max(0.01));
+        p.0 >= self.lat.0 - dlat
+            && p.0 <= self.lat.1 + dlat
+            && p.1 >= self.lng.0 - dlng
+            && p.1 <= self.lng.1 + dlng
+    }
+}
+
+fn gps_or_keyword(activity: &Facts, bounds: Option<&BBox>, course: &Course) -> Option<Detection> {
     let closest_m = course
         .sommet
+        .filter(|s| bounds.is_some_and(|b| b.near(*s, course.rayon_km)))
         .and_then(|s| closest_approach_m(activity.track, s));
     let gps = closest_m
         .and_then(|d| gps_score(d / 1000.0, course.rayon_km))
@@ -452,6 +495,9 @@ mod tests {
         assert_eq!(keyword_score("#izoardchallenge", &kw), Some(0.75));
         assert_eq!(keyword_score("Galibier", &kw), None);
         assert_eq!(keyword_score("anything", &[]), None);
+        let short = parse_keywords(Some("kv"));
+        assert_eq!(keyword_score("KV de Chamonix", &short), Some(0.9));
+        assert_eq!(keyword_score("Kvass party", &short), None);
     }
 
     #[test]
