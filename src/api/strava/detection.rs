@@ -183,7 +183,12 @@ const MIN_PARTIAL_KEYWORD_CHARS: usize = 5;
 /// Keyword score of a title: 0.90 when a keyword appears as whole words,
 /// 0.75 when it only appears inside a longer word, else none.
 pub fn keyword_score(title: &str, keywords: &[String]) -> Option<f64> {
-    let title = normalize(title);
+    normalized_keyword_score(&normalize(title), keywords)
+}
+
+/// [`keyword_score`] of a title already [`normalize`]d (once per activity,
+/// not once per course).
+fn normalized_keyword_score(title: &str, keywords: &[String]) -> Option<f64> {
     let is_word_char = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
     let mut best: Option<f64> = None;
     for kw in keywords {
@@ -227,9 +232,10 @@ pub fn fallback_score(gain_m: f64, denivele_m: f64) -> Option<f64> {
 /// too: the activity list shows them).
 pub fn detect(activity: &Facts, courses: &[Course]) -> Vec<Detection> {
     let bounds = BBox::of(activity.track);
+    let title = normalize(activity.name);
     let mut found: Vec<Detection> = courses
         .iter()
-        .filter_map(|c| gps_or_keyword(activity, bounds.as_ref(), c))
+        .filter_map(|c| gps_or_keyword(activity, &title, bounds.as_ref(), c))
         .collect();
     if activity.track.is_empty() && found.is_empty() {
         found.extend(fallback(activity, courses));
@@ -278,7 +284,12 @@ impl BBox {
     }
 }
 
-fn gps_or_keyword(activity: &Facts, bounds: Option<&BBox>, course: &Course) -> Option<Detection> {
+fn gps_or_keyword(
+    activity: &Facts,
+    title: &str,
+    bounds: Option<&BBox>,
+    course: &Course,
+) -> Option<Detection> {
     let closest_m = course
         .sommet
         .filter(|s| bounds.is_some_and(|b| b.near(*s, course.rayon_km)))
@@ -286,7 +297,8 @@ fn gps_or_keyword(activity: &Facts, bounds: Option<&BBox>, course: &Course) -> O
     let gps = closest_m
         .and_then(|d| gps_score(d / 1000.0, course.rayon_km))
         .map(|s| (s, Criterion::Gps));
-    let keyword = keyword_score(activity.name, &course.keywords).map(|s| (s, Criterion::Keyword));
+    let keyword =
+        normalized_keyword_score(title, &course.keywords).map(|s| (s, Criterion::Keyword));
     let (score, critere) = match (gps, keyword) {
         (Some(g), Some(k)) => {
             if k.0 > g.0 {
