@@ -35,6 +35,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/apache.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/lib/smtp.sh"
 # shellcheck source=lib/prestashop.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/prestashop.sh"
+# shellcheck source=lib/strava.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/strava.sh"
 
 cd "$MK_REPO_ROOT"
 export CARGO_TERM_COLOR=never
@@ -53,6 +55,7 @@ demo_stop() {
   fi
   mk_stop_pidfile "$DEMO/smtp.pid" fake_smtp.py "the demo's fake SMTP server"
   mk_stop_pidfile "$DEMO/shop.pid" fake_prestashop.py "the demo's fake PrestaShop"
+  mk_stop_pidfile "$DEMO/strava.pid" fake_strava.py "the demo's fake Strava"
 }
 
 case "${1:-start}" in
@@ -126,6 +129,9 @@ fi
 # E-mails of the demo (login links, resets) land in .demo/mail as .eml files.
 mk_smtp_start "$DEMO/mail" "$DEMO/fake-smtp.log" persist
 echo "$MK_SMTP_PID" >"$DEMO/smtp.pid"
+# Strava is the local stand-in: "Connecter Strava" comes straight back connected.
+mk_strava_start "$DEMO/fake-strava.log" persist
+echo "$MK_STRAVA_PID" >"$DEMO/strava.pid"
 
 # The shop of the demo: a fake PrestaShop (new ids on every run, so its
 # orders are new orders for the database the demo keeps).
@@ -160,7 +166,8 @@ mk_write_env "$ENV_FILE" \
   "PRESTASHOP_URL=$MK_SHOP_URL" \
   "PRESTASHOP_WEBSERVICE_KEY=$SHOP_KEY" \
   PRESTASHOP_CLIENT_ID=mk-demo-client \
-  "PRESTASHOP_CLIENT_SECRET=$SHOP_SECRET"
+  "PRESTASHOP_CLIENT_SECRET=$SHOP_SECRET" \
+  "${MK_STRAVA_ENV[@]}"
 
 mk_section "schema and demo data"
 "$BIN_ADMIN" --env-file "$ENV_FILE" install
@@ -205,6 +212,7 @@ Sign in as a shop customer by link (the e-mail lands in .demo/mail/):
   $base/api/auth/lien-connexion/utiliser as {"token": "..."}.
 
 E-mails sent by the app: .demo/mail/*.eml
+Strava: the fake server on 127.0.0.1:$MK_STRAVA_PORT (scripts/fake_strava.py)
 Logs: .demo/apache/error.log (Apache + the binary's stderr), .demo/app/logs/
 Stop with: scripts/demo.sh stop
 EOF

@@ -56,6 +56,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/apache.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/lib/smtp.sh"
 # shellcheck source=lib/prestashop.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/prestashop.sh"
+# shellcheck source=lib/strava.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/strava.sh"
 
 cd "$MK_REPO_ROOT"
 export CARGO_TERM_COLOR=never
@@ -257,6 +259,7 @@ setup_env() {
   SHOP_KEY="$(mk_random_hex 16)"
   SHOP_SECRET="$(mk_random_hex 16)"
   mk_shop_start "$RUN/$mode/fake-prestashop.log" "$SHOP_KEY" mk-test-client "$SHOP_SECRET"
+  mk_strava_start "$RUN/$mode/fake-strava.log"
   mk_write_env "$ENV_FILE" \
     APP_ENV=test \
     "APP_URL=http://127.0.0.1:$port" \
@@ -284,7 +287,8 @@ setup_env() {
     "PRESTASHOP_WEBSERVICE_KEY=$SHOP_KEY" \
     PRESTASHOP_CLIENT_ID=mk-test-client \
     "PRESTASHOP_CLIENT_SECRET=$SHOP_SECRET" \
-    PRESTASHOP_TIMEOUT_SECS=2
+    PRESTASHOP_TIMEOUT_SECS=2 \
+    "${MK_STRAVA_ENV[@]}"
   # Mail files must be readable by the tests (root) — they are; and the
   # server never writes there (it speaks SMTP).
   "$BIN_ADMIN" --env-file "$ENV_FILE" install
@@ -377,6 +381,7 @@ run_suite() {
   fi
   mk_smtp_stop "$MK_SMTP_PID"
   mk_shop_stop "$MK_SHOP_PID"
+  mk_strava_stop "$MK_STRAVA_PID"
   [[ "${MK_KEEP_DB:-0}" == 1 ]] || mk_db_drop "$MK_DB_NAME" "$MK_DB_USER"
 }
 

@@ -43,6 +43,32 @@ pub fn iso_utc(epoch_secs: u64) -> String {
     )
 }
 
+/// Parses `YYYY-MM-DDTHH:MM:SSZ` (what [`iso_utc`] writes, and Strava's
+/// `start_date`) into epoch seconds; `None` for anything else.
+pub fn parse_iso_utc(s: &str) -> Option<i64> {
+    let s = s.strip_suffix('Z')?;
+    let (date, clock) = s.split_once('T')?;
+    if !is_calendar_date(date) {
+        return None;
+    }
+    let secs = parse_hms(clock).filter(|_| clock.len() == 8 && clock < "24")?;
+    let num = |r: std::ops::Range<usize>| date.get(r).and_then(|p| p.parse::<i64>().ok());
+    let days = days_from_civil(num(0..4)?, num(5..7)?, num(8..10)?);
+    Some(days * 86_400 + i64::try_from(secs).ok()?)
+}
+
+/// (year, month, day) to days since 1970-01-01: the inverse of
+/// `civil_from_days` (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = if m > 2 { m - 3 } else { m + 9 };
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 /// Days since 1970-01-01 to (year, month, day), proleptic Gregorian
 /// (Howard Hinnant's algorithm).
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
@@ -147,6 +173,17 @@ mod tests {
         assert_eq!(parse_hms("32:17"), Some(1_937));
         assert_eq!(parse_hms("1:75:00"), None);
         assert_eq!(parse_hms("abc"), None);
+    }
+
+    #[test]
+    fn iso_timestamps_round_trip() {
+        for secs in [0, 951_782_400, 1_720_915_199, 4_102_444_800] {
+            assert_eq!(parse_iso_utc(&iso_utc(secs)), Some(secs as i64));
+        }
+        assert_eq!(parse_iso_utc("2024-07-02T00:00:01Z"), Some(1_719_878_401));
+        assert_eq!(parse_iso_utc("2024-07-02T00:00:01"), None);
+        assert_eq!(parse_iso_utc("2024-07-02T24:00:00Z"), None);
+        assert_eq!(parse_iso_utc("2024-02-30T10:00:00Z"), None);
     }
 
     #[test]

@@ -26,6 +26,7 @@
 //! | /api/admin/doctor | [`doctor`] |
 //! | /api/user/export, /api/user/data | [`rgpd`] |
 //! | /api/rapports | [`rapports`] |
+//! | /api/strava, /api/admin/strava | [`strava`] |
 
 use crate::http::router::Route;
 
@@ -53,6 +54,7 @@ pub mod settings;
 pub mod signin;
 pub mod stats;
 pub mod stock;
+pub mod strava;
 
 /// Every module's route table.
 pub const MODULES: &[&[Route]] = &[
@@ -78,6 +80,7 @@ pub const MODULES: &[&[Route]] = &[
     doctor::ROUTES,
     rgpd::ROUTES,
     rapports::ROUTES,
+    strava::ROUTES,
 ];
 
 /// Every route of the API.
@@ -109,4 +112,5 @@ const OPENAPI_PARTS: &[&str] = &[
     include_str!("doctor/openapi.json"),
     include_str!("rgpd/openapi.json"),
     include_str!("rapports/openapi.json"),
+    include_str!("strava/openapi.json"),
 ];

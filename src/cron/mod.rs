@@ -61,6 +61,10 @@ pub const HOURLY: &[Task] = &[
         name: "retention",
         run: crate::retention::purge_old_logs,
     },
+    Task {
+        name: "strava",
+        run: crate::api::strava::webhook::run_hourly,
+    },
 ];
 
 /// The named lock held for the whole run.

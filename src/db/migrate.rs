@@ -37,6 +37,10 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../sql/0005_shop.sql"),
     },
     Migration {
+        version: "0006_strava",
+        sql: include_str!("../../sql/0006_strava.sql"),
+    },
+    Migration {
         version: "0007_messaging",
         sql: include_str!("../../sql/0007_messaging.sql"),
     },

@@ -18,3 +18,4 @@ mod platform;
 mod prestashop;
 mod sav;
 mod stock;
+mod strava;
