@@ -102,8 +102,8 @@ function render() {
   $("compteurs").querySelector("tbody").innerHTML = view.parcours.map((p) => `<tr>
     <th scope="row">${esc(p.nom)}</th><td>${esc(p.stock)} ${p.alerte ? icon("warning", "stock bas") : ""}</td><td>${p.a_graver}</td>
     <td>${p.en_gravure}</td><td>${p.a_expedier}</td>
-    <td><button type="button" class="small" data-prendre="${p.produit_id}" aria-label="Prendre en charge ${esc(p.nom)}">PEC</button>
-      <button type="button" class="ghost small" data-terminer="${p.produit_id}" aria-label="Terminer les gravures ${esc(p.nom)}">TERM</button></td></tr>`).join("");
+    <td><button type="button" class="small" data-prendre="${p.produit_id}" aria-label="PEC — prendre en charge ${esc(p.nom)}">PEC</button>
+      <button type="button" class="ghost small" data-terminer="${p.produit_id}" aria-label="TERM — terminer les gravures ${esc(p.nom)}">TERM</button></td></tr>`).join("");
   $("b2b").innerHTML = view.b2b.map((b) => `<div class="panel item-row"><span class="badge b2b">${icon("medal")} B2B</span>
     ${esc(b.libelle)} · ${esc(b.produit_nom)} · ${esc(b.numero)} · ${esc(STATUTS[b.statut] || b.statut)}<span class="spacer"></span>
     ${["grave", "attente_expedition"].includes(b.statut) ? `<button type="button" class="small" data-expedier="${b.id}">EXP</button>` : ""}</div>`).join("");

@@ -14,7 +14,7 @@ import { mountNotifications } from "./notifications.js";
 export function space({ title, roles, links = [], active = "", chat = false, signinLink = false, profile = "" }, onReady) {
   const header = document.getElementById("top");
   header.innerHTML = `<a class="skip" href="#app">Aller au contenu</a>
-    <div class="brand">MyKollector<span>®</span> <span class="muted">${esc(title)}</span></div>
+    <div class="brand">MyKollector<span>®</span> <span class="brand-title">${esc(title)}</span></div>
     <nav aria-label="Navigation principale" data-when-logged class="hidden">
       ${links.map(([href, label, ic]) => `<a class="icon-btn" href="${href}"${href === active ? ' aria-current="page"' : ""}>${icon(ic)} ${esc(label)}</a>`).join("")}
       <button type="button" class="icon-btn" id="btn-notifs" aria-label="Notifications">${icon("bell")}<span class="count hidden"></span></button>

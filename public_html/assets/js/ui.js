@@ -146,7 +146,7 @@ export function bindForm(form, handler, success = "") {
 export function dataTable(host, { columns, load, filters = null, perPage = 20, empty = "Aucun élément.", caption = "" }) {
   let page = 1;
   let items = [];
-  host.innerHTML = `<div class="table-wrap"><table>${caption ? `<caption class="sr-only">${esc(caption)}</caption>` : ""}
+  host.innerHTML = `<div class="table-wrap" tabindex="0" role="region" aria-label="${esc(caption || "Tableau")}"><table>${caption ? `<caption class="sr-only">${esc(caption)}</caption>` : ""}
     <thead><tr>${columns.map(([label]) => `<th scope="col">${esc(label)}</th>`).join("")}</tr></thead><tbody></tbody></table></div>
     <nav class="pager row" aria-label="Pagination"><button type="button" class="ghost" data-prev>Précédent</button>
     <span class="pager-info muted"></span><button type="button" class="ghost" data-next>Suivant</button></nav>`;
