@@ -41,6 +41,8 @@ function series(stats) {
   return { keys, data: [xs, ...keys.map((k) => rows.map((r) => r[k]))] };
 }
 
+const frDay = (t) => new Date(t * 1000).toLocaleDateString("fr-FR", { day: "2-digit", month: "2-digit" });
+
 async function chart(stats) {
   const s = series(stats);
   if (!s) { $("chart").classList.add("hidden"); return; }
@@ -49,8 +51,8 @@ async function chart(stats) {
   const opts = {
     width: Math.min(720, $("chart").clientWidth || 720),
     height: 240,
-    axes: [{ stroke: "#f0ead8" }, { stroke: "#f0ead8" }],
-    series: [{}, ...s.keys.map((k, i) => ({ label: LABELS[k] || k, stroke: colors[i % colors.length], width: 2 }))],
+    axes: [{ stroke: "#f0ead8", splits: (u) => u.data[0], values: (u, ticks) => ticks.map(frDay) }, { stroke: "#f0ead8" }],
+    series: [{ label: "Jour", value: (u, v) => (v == null ? "—" : frDay(v)) }, ...s.keys.map((k, i) => ({ label: LABELS[k] || k, stroke: colors[i % colors.length], width: 2 }))],
   };
   $("chart").setAttribute("aria-label", `Évolution par jour : ${s.keys.map((k) => LABELS[k] || k).join(", ")}`);
   new uPlot(opts, s.data, $("chart"));
