@@ -17,7 +17,13 @@ async function showProof(id) {
     box.classList.remove("hidden");
     if (blob.type.startsWith("image/")) {
       box.innerHTML = `<h2>Preuve du chrono ${esc(id)}</h2><img alt="Preuve jointe au chrono ${esc(id)}" class="proof">`;
-      box.querySelector("img").src = URL.createObjectURL(blob);
+      // A data: URL, not blob: — the pages' CSP allows img-src 'self' data: only.
+      box.querySelector("img").src = await new Promise((resolve, reject) => {
+        const reader = new FileReader();
+        reader.onload = () => resolve(reader.result);
+        reader.onerror = reject;
+        reader.readAsDataURL(blob);
+      });
     } else {
       box.innerHTML = `<h2>Preuve du chrono ${esc(id)}</h2><p>Document ${esc(blob.type || "joint")} : <button type="button" class="small" data-dl="${esc(id)}">Télécharger</button></p>`;
     }
