@@ -16,7 +16,8 @@
 #    plus .htaccess checks (secrets and dumps never served) in each mode,
 # 5. one smoke run under prefork + mod_cgi (the classic mod_cgi code path) with
 #    the HTTPS redirect ON: GET /api/health must be a 301, and 200 when the
-#    request says it came over HTTPS (X-Forwarded-Proto).
+#    request says it came over HTTPS (X-Forwarded-Proto), with HSTS; this
+#    instance has no server-level ErrorDocument lines (a bare shared host).
 # Prints a summary; exits non-zero if anything failed.
 #
 # Environment knobs (all optional):
@@ -353,7 +354,8 @@ smoke_mod_cgi() {
   port="$(mk_free_port)"
   base="http://127.0.0.1:$port"
   step_begin "[cgi] prefork+mod_cgi: /api/health 301 on http, 200 via https proxy"
-  mk_apache_start cgi "$port" "$docroot" "$rundir" https
+  # A bare shared host: only the .htaccess files act (no server-level lines).
+  MK_APACHE_SERVER_CONF=0 mk_apache_start cgi "$port" "$docroot" "$rundir" https
   code="$(mk_http_code "$base/api/health")"
   if [[ "$code" != 301 ]]; then
     mk_warn "plain-HTTP /api/health answered $code, expected the HTTPS redirect 301"
@@ -366,8 +368,29 @@ smoke_mod_cgi() {
     mk_apache_error_log "$rundir"
     rc=1
   fi
+  smoke_https_headers "$base" || rc=1
   mk_apache_stop "$rundir"
   step_end "$rc"
+}
+
+# smoke_https_headers BASE: over HTTPS (behind a proxy) pages and API answers
+# carry HSTS once, and .htaccess alone maps Apache's 403 under /api/ to JSON
+# (issue 13 items 7-8).
+smoke_https_headers() {
+  local base=$1 path head rc=0
+  for path in / /api/health; do
+    head="$(curl -s -D - -o /dev/null --max-time 10 -H 'X-Forwarded-Proto: https' "$base$path")"
+    if [[ "$(grep -ci '^strict-transport-security: max-age=' <<<"$head")" != 1 ]]; then
+      mk_warn "$path over HTTPS: expected one Strict-Transport-Security header"
+      rc=1
+    fi
+  done
+  if ! curl -s --max-time 10 -H 'X-Forwarded-Proto: https' "$base/api/.htaccess" |
+    grep -q '"code":"forbidden"'; then
+    mk_warn "/api/.htaccess: expected the JSON 403 of api/.htaccess on a bare host"
+    rc=1
+  fi
+  return "$rc"
 }
 
 for mode in $MODES; do

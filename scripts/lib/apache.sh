@@ -159,7 +159,7 @@ LogLevel $MK_APACHE_LOGLEVEL
 EOF
   # MPM + the CGI/FastCGI handler of this mode, then what the .htaccess files use.
   for m in "mpm_$mpm" "$handler" rewrite env setenvif headers mime dir alias \
-    authz_core authz_host version unixd log_config; do
+    authz_core authz_host version unixd log_config reqtimeout; do
     if [[ ! -f "$MK_APACHE_MODULES_DIR/mod_$m.so" ]] && ! "$(mk_apache_bin)" -l | grep -q "mod_$m.c"; then
       mk_die "Apache module mod_$m is not available (package missing?)"
     fi
@@ -225,6 +225,19 @@ DirectoryIndex index.html
 
 LogFormat "%h %l %u %t \"%r\" %>s %b %D \"%{User-Agent}i\"" mk
 CustomLog "$rundir/access.log" mk
+
+# Debian's default mod_reqtimeout limits (most hosts run it): a stalled
+# request body is cut after ~10 s (408 under mod_cgid) instead of Timeout.
+RequestReadTimeout header=20-40,MinRate=500 body=10,MinRate=500
+
+EOF
+  # The server-level lines a host may add for Apache's early errors (README
+  # "Apache's own errors"); MK_APACHE_SERVER_CONF=0 plays a shared host that
+  # has none of them, where only the .htaccess files act.
+  if [[ "${MK_APACHE_SERVER_CONF:-1}" == 1 ]]; then
+    printf 'Include "%s"\n' "$MK_REPO_ROOT/htaccess/server/mykollector-errors.conf"
+  fi
+  cat <<EOF
 
 # Nothing outside the web root, and no overrides there.
 <Directory />

@@ -46,8 +46,26 @@ pub fn preflight(req: &Request, origin_allowed: bool) -> Result<Response> {
         .with_header("Access-Control-Max-Age", "600"))
 }
 
+/// Security headers of every API answer (issue 13 item 8). An answer is data,
+/// never a document: it may load nothing, run nothing, be framed by no page,
+/// leak no referrer and use no browser feature. HSTS is set by the web root's
+/// `.htaccess` (it alone knows whether the request came over HTTPS).
+const SECURITY_HEADERS: [(&str, &str); 5] = [
+    ("X-Content-Type-Options", "nosniff"),
+    (
+        "Content-Security-Policy",
+        "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+    ),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "no-referrer"),
+    (
+        "Permissions-Policy",
+        "geolocation=(), camera=(), microphone=(), payment=(), usb=()",
+    ),
+];
+
 /// Headers every answer carries: CORS for allowed origins, no caching of API
-/// data, no MIME sniffing.
+/// data, the security headers.
 pub fn add_common_headers(response: &mut Response, origin: Option<&str>) {
     if let Some(origin) = origin {
         response
@@ -59,9 +77,9 @@ pub fn add_common_headers(response: &mut Response, origin: Option<&str>) {
         ));
     }
     response.headers.push(("Vary".into(), "Origin".into()));
-    response
-        .headers
-        .push(("X-Content-Type-Options".into(), "nosniff".into()));
+    for (name, value) in SECURITY_HEADERS {
+        response.headers.push((name.into(), value.into()));
+    }
     if !response.headers.iter().any(|(k, _)| k == "Cache-Control") {
         response
             .headers

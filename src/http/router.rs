@@ -274,10 +274,12 @@ fn method_not_allowed() -> Error {
 }
 
 /// Verifies the bearer token against the route's access rule. On public
-/// routes a bad token is ignored rather than refused, so an expired session
-/// never breaks public pages. On protected routes the account is reloaded and
-/// its current role and atelier replace the token's copies, so deactivating a
-/// user or changing a role takes effect at once, not when the token expires.
+/// routes a bad token (or a closed session) is ignored rather than refused, so
+/// an expired session never breaks public pages. Whenever a token is used, the
+/// account is reloaded in the same query that checks its login session is
+/// still live: its current role and atelier replace the token's copies, so
+/// deactivating a user, changing a role or logging out takes effect at once,
+/// not when the token expires.
 fn authenticate(
     req: &Request,
     config: &Config,
@@ -286,23 +288,29 @@ fn authenticate(
 ) -> Result<(Option<jwt::Claims>, Option<Account>)> {
     let token = req.bearer_token();
     if access == Access::Public {
-        return Ok((
-            token.and_then(|t| jwt::verify(&config.jwt_secret, t).ok()),
-            None,
-        ));
+        let Some(claims) = token.and_then(|t| jwt::verify(&config.jwt_secret, t).ok()) else {
+            return Ok((None, None));
+        };
+        return Ok(live_claims(db, claims).map_or((None, None), |(c, a)| (Some(c), Some(a))));
     }
     let token =
         token.ok_or_else(|| Error::unauthorized("token_missing", "Authentification requise."))?;
-    let mut claims = jwt::verify(&config.jwt_secret, token)?;
-    let current = account::load_active(db.conn()?, claims.sub)?;
-    claims.role = current.role;
-    claims.atelier_id = current.atelier_id;
+    let (claims, current) = live_claims(db, jwt::verify(&config.jwt_secret, token)?)?;
     if let Access::Roles(set) = access {
         if !claims.role.is_in(set) {
             return Err(Error::forbidden());
         }
     }
     Ok((Some(claims), Some(current)))
+}
+
+/// The token's claims with the account's current role and atelier, once the
+/// account and the token's login session are known to be live (one query).
+fn live_claims(db: &mut Db, mut claims: jwt::Claims) -> Result<(jwt::Claims, Account)> {
+    let current = account::load_active(db.conn()?, claims.sub, &claims.sid)?;
+    claims.role = current.role;
+    claims.atelier_id = current.atelier_id;
+    Ok((claims, current))
 }
 
 #[cfg(test)]

@@ -4,7 +4,9 @@
 //! the dispatcher reads the user's current role, atelier and status from the
 //! database (one indexed primary-key lookup) and uses those, not the token's
 //! copy. `/api/auth/me` answers with this same row, so it costs no second
-//! query.
+//! query. The same query also tells whether the token's login session is
+//! still live (not logged out, not revoked after a refresh-token reuse), so
+//! logout ends the access token too without a second round trip.
 
 use crate::error::{Error, Result};
 use crate::security::Role;
@@ -35,15 +37,32 @@ pub struct Account {
     pub derniere_connexion: Option<String>,
 }
 
+/// The column list of [`COLUMNS`] as a literal, so `concat!` can build the
+/// queries below from it.
+macro_rules! account_columns {
+    () => {
+        "id, email, role, nom, prenom, atelier_id, actif, \
+         COALESCE(strava_connected, FALSE) AS strava_connected, \
+         DATE_FORMAT(derniere_connexion, '%Y-%m-%dT%H:%i:%s') AS derniere_connexion"
+    };
+}
+
 /// The `users` columns of an [`Account`], for queries that read one.
-pub const COLUMNS: &str = "id, email, role, nom, prenom, atelier_id, actif, \
-     COALESCE(strava_connected, FALSE) AS strava_connected, \
-     DATE_FORMAT(derniere_connexion, '%Y-%m-%dT%H:%i:%s') AS derniere_connexion";
+pub const COLUMNS: &str = account_columns!();
 
 const SELECT_ACCOUNT: &str = concat!(
-    "SELECT id, email, role, nom, prenom, atelier_id, actif, ",
-    "COALESCE(strava_connected, FALSE) AS strava_connected, ",
-    "DATE_FORMAT(derniere_connexion, '%Y-%m-%dT%H:%i:%s') AS derniere_connexion ",
+    "SELECT ",
+    account_columns!(),
+    " FROM users WHERE id = ? AND anonymized_at IS NULL"
+);
+
+/// [`SELECT_ACCOUNT`] plus whether one session of the login family `sid` is
+/// neither revoked nor expired (indexed by `idx_sessions_family`).
+const SELECT_ACCOUNT_IN_SESSION: &str = concat!(
+    "SELECT ",
+    account_columns!(),
+    ", EXISTS (SELECT 1 FROM sessions s WHERE s.family_id = ? AND s.user_id = users.id ",
+    "AND s.revoked_at IS NULL AND s.expires_at > NOW()) AS session_live ",
     "FROM users WHERE id = ? AND anonymized_at IS NULL"
 );
 
@@ -53,14 +72,23 @@ pub fn load(conn: &mut Conn, id: u64) -> Result<Option<Account>> {
     Ok(row.as_mut().and_then(from_row))
 }
 
-/// The live account of a token's subject: 401 when it is gone or disabled.
-pub fn load_active(conn: &mut Conn, id: u64) -> Result<Account> {
-    load(conn, id)?.filter(|a| a.actif).ok_or_else(|| {
-        Error::unauthorized(
+/// The live account of a token's subject in its login session `sid`: 401
+/// when the account is gone or disabled, or the session was closed.
+pub fn load_active(conn: &mut Conn, id: u64, sid: &str) -> Result<Account> {
+    let mut row: Option<Row> = conn.exec_first(SELECT_ACCOUNT_IN_SESSION, (sid, id))?;
+    let session_live = row.as_mut().and_then(|r| r.take::<bool, _>("session_live"));
+    let account = row.as_mut().and_then(from_row).filter(|a| a.actif);
+    match (account, session_live) {
+        (Some(account), Some(true)) => Ok(account),
+        (Some(_), _) => Err(Error::unauthorized(
+            "session_revoked",
+            "Votre session a été fermée. Merci de vous reconnecter.",
+        )),
+        (None, _) => Err(Error::unauthorized(
             "account_disabled",
             "Ce compte n'existe plus ou a été désactivé.",
-        )
-    })
+        )),
+    }
 }
 
 /// Reads an [`Account`] from a row selected with [`COLUMNS`].

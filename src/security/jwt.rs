@@ -1,5 +1,11 @@
-//! Access tokens: HS256 JWTs carrying the user id, role and atelier, valid
-//! `JWT_EXPIRY` seconds (24 h by default).
+//! Access tokens: HS256 JWTs carrying the user id, role, atelier and login
+//! session, valid `JWT_EXPIRY` seconds (24 h by default).
+//!
+//! The session (`sid`) is the refresh-token family the login started: the
+//! dispatcher checks it is still live on every protected request, so logging
+//! out (or a detected refresh-token theft) ends the access token at once
+//! instead of when it expires (issue 13 item 9). A token without `sid`
+//! (issued before this field existed) is refused as invalid.
 //!
 //! Only HS256 is accepted: a token announcing `alg: none` or any other
 //! algorithm is refused before its signature is even considered.
@@ -21,6 +27,9 @@ pub struct Claims {
     /// Atelier of a workshop operator.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub atelier_id: Option<u64>,
+    /// Login session: the `sessions.family_id` of the refresh tokens this
+    /// login issued.
+    pub sid: String,
     /// Issued at (seconds since the epoch).
     pub iat: u64,
     /// Expires at (seconds since the epoch).
@@ -34,19 +43,21 @@ pub fn now_secs() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-/// Signs an access token for a user.
+/// Signs an access token for a user's login session `sid`.
 pub fn issue(
     secret: &str,
     lifetime: Duration,
     user_id: u64,
     role: Role,
     atelier_id: Option<u64>,
+    sid: &str,
 ) -> Result<String> {
     let iat = now_secs();
     let claims = Claims {
         sub: user_id,
         role,
         atelier_id,
+        sid: sid.to_string(),
         iat,
         exp: iat + lifetime.as_secs(),
     };
@@ -108,18 +119,27 @@ mod tests {
             7,
             Role::OperateurFab,
             Some(3),
+            "f00d",
         )
         .unwrap();
         let c = verify(SECRET, &t).unwrap();
         assert_eq!(
-            (c.sub, c.role, c.atelier_id),
-            (7, Role::OperateurFab, Some(3))
+            (c.sub, c.role, c.atelier_id, c.sid.as_str()),
+            (7, Role::OperateurFab, Some(3), "f00d")
         );
     }
 
     #[test]
     fn wrong_secret_and_tampering_refused() {
-        let t = issue(SECRET, Duration::from_secs(60), 7, Role::Sportif, None).unwrap();
+        let t = issue(
+            SECRET,
+            Duration::from_secs(60),
+            7,
+            Role::Sportif,
+            None,
+            "f00d",
+        )
+        .unwrap();
         assert_eq!(
             verify("another-secret-another-secret-xx", &t)
                 .unwrap_err()
@@ -154,12 +174,27 @@ mod tests {
     }
 
     #[test]
+    fn token_without_session_refused() {
+        let claims = serde_json::json!({
+            "sub": 1, "role": "sportif", "iat": 1, "exp": now_secs() + 60
+        });
+        let t = encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(SECRET.as_bytes()),
+        )
+        .unwrap();
+        assert_eq!(verify(SECRET, &t).unwrap_err().code(), "token_invalid");
+    }
+
+    #[test]
     fn expired_refused() {
         let header = Header::new(Algorithm::HS256);
         let claims = Claims {
             sub: 1,
             role: Role::Sportif,
             atelier_id: None,
+            sid: "f00d".into(),
             iat: 1,
             exp: now_secs() - 5,
         };

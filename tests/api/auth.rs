@@ -36,6 +36,7 @@ fn login_me_refresh_logout() {
     let new_refresh = rotated["refresh_token"].as_str().unwrap();
     assert_ne!(new_refresh, refresh);
     get("/api/auth/me", rotated["token"].as_str()).expect(200);
+    get("/api/auth/me", Some(token)).expect(200);
 
     let out = post(
         "/api/auth/logout",
@@ -50,6 +51,11 @@ fn login_me_refresh_logout() {
         &json!({ "refresh_token": new_refresh }),
     )
     .assert_error(401, "refresh_token_reused");
+    // Issue 13 item 9: rotation kept the login session, so the first access
+    // token lived on; logout ends it with the rotated one.
+    for old in [token, rotated["token"].as_str().unwrap()] {
+        get("/api/auth/me", Some(old)).assert_error(401, "session_revoked");
+    }
 }
 
 #[test]

@@ -12,7 +12,7 @@ use std::collections::{HashSet, VecDeque};
 // ----------------------------------------------------------------- fixtures
 
 /// A fresh active course with a unique 3-letter code; returns (id, code).
-fn course() -> (u64, String) {
+pub(crate) fn course() -> (u64, String) {
     let mut conn = db();
     for _ in 0..50 {
         let code: String = unique("")

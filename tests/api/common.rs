@@ -203,10 +203,7 @@ pub fn delete(path: &str, token: Option<&str>) -> Resp {
 /// (127.0.0.x), to test per-IP rules without touching other tests' budget.
 pub fn raw_from(source_ip: &str, method: &str, path: &str, body: &str) -> Resp {
     use socket2::{Domain, Socket, Type};
-    let target: std::net::SocketAddr = base_url()
-        .trim_start_matches("http://")
-        .parse()
-        .expect("MK_TEST_BASE_URL is http://ip:port");
+    let target = server_addr();
     let socket = Socket::new(Domain::IPV4, Type::STREAM, None).expect("socket");
     let source: std::net::SocketAddr = format!("{source_ip}:0").parse().expect("source ip");
     socket.bind(&source.into()).expect("bind source address");
@@ -217,6 +214,30 @@ pub fn raw_from(source_ip: &str, method: &str, path: &str, body: &str) -> Resp {
         body.len()
     );
     stream.write_all(request.as_bytes()).expect("write");
+    read_raw_response(&mut stream)
+}
+
+/// The address of the Apache instance under test.
+pub fn server_addr() -> std::net::SocketAddr {
+    base_url()
+        .trim_start_matches("http://")
+        .parse()
+        .expect("MK_TEST_BASE_URL is http://ip:port")
+}
+
+/// Sends bytes exactly as given (requests no HTTP client would send) and
+/// reads the answer until the server closes the connection.
+pub fn raw_request(bytes: &[u8]) -> Resp {
+    let mut stream = std::net::TcpStream::connect(server_addr()).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(90)))
+        .expect("read timeout");
+    stream.write_all(bytes).expect("write");
+    read_raw_response(&mut stream)
+}
+
+/// Reads an HTTP/1.x answer until the connection closes.
+pub fn read_raw_response(stream: &mut std::net::TcpStream) -> Resp {
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).expect("read");
     let text = String::from_utf8_lossy(&raw).into_owned();
@@ -285,10 +306,18 @@ pub fn user_in(role: Role, atelier_id: Option<u64>) -> TestUser {
     }
 }
 
-/// Mints an access token as the server would.
+/// Mints an access token as the server would at login: a live session row
+/// (refresh-token family) first, then a token bound to it.
 pub fn token_for(id: u64, role: Role, atelier_id: Option<u64>) -> String {
     let c = config();
-    jwt::issue(&c.jwt_secret, c.jwt_expiry, id, role, atelier_id).expect("token")
+    let family = mykollector::security::tokens::random_hex(16);
+    db().exec_drop(
+        r"INSERT INTO sessions (user_id, token_hash, family_id, expires_at)
+          VALUES (?, ?, ?, NOW() + INTERVAL 1 DAY)",
+        (id, mykollector::security::tokens::random_hex(32), &family),
+    )
+    .expect("insert session");
+    jwt::issue(&c.jwt_secret, c.jwt_expiry, id, role, atelier_id, &family).expect("token")
 }
 
 /// Creates an atelier; returns its id.

@@ -10,6 +10,7 @@ mod chronos;
 mod commandes;
 mod fab;
 mod gravure;
+mod hardening;
 mod parcours;
 mod platform;
 mod sav;

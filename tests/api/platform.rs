@@ -88,6 +88,7 @@ fn missing_tampered_none_and_expired_tokens_are_401() {
         u.id,
         Role::Sportif,
         None,
+        "expired-session",
     )
     .unwrap();
     std::thread::sleep(std::time::Duration::from_millis(1100));

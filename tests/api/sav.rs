@@ -1075,6 +1075,7 @@ fn b2b_order_by_hand_goes_straight_to_the_workshop() {
         sub: admin.id,
         role: Role::AdminFab,
         atelier_id: None,
+        sid: String::new(),
         iat: 0,
         exp: 0,
     };

@@ -17,6 +17,18 @@ export async function launch() {
   });
 }
 
+/**
+ * Collects into `into` the Content-Security-Policy violations the page
+ * reports: Chromium logs each refused script, style or connection as a
+ * console error (issue 13 item 8: the pages satisfy their CSP).
+ */
+export function watchCsp(page, into = []) {
+  page.on("console", (m) => {
+    if (/Content Security Policy/i.test(m.text())) into.push(`CSP: ${m.text()}`);
+  });
+  return into;
+}
+
 /** Logs in through a page's login form. */
 export async function loginForm(page, email) {
   await page.fill("#email", email);

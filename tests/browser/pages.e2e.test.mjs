@@ -3,7 +3,7 @@
 // engraving validation, the workshop view, the admin console.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { launch, BASE, loginForm, shot } from "./browser.mjs";
+import { launch, BASE, loginForm, shot, watchCsp } from "./browser.mjs";
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -12,7 +12,7 @@ after(() => browser?.close());
 async function page(path) {
   const context = await browser.newContext();
   const p = await context.newPage();
-  const errors = [];
+  const errors = watchCsp(p);
   p.on("pageerror", (e) => errors.push(e.message));
   await p.goto(`${BASE}${path}`);
   return { context, p, errors };

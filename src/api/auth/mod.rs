@@ -202,15 +202,16 @@ fn start_session(
     user: &Account,
     family: Option<&str>,
 ) -> Result<(serde_json::Value, u64)> {
+    let refresh = tokens::random_token();
+    let family = family.map_or_else(|| tokens::random_hex(16), str::to_string);
     let access = jwt::issue(
         &ctx.config.jwt_secret,
         ctx.config.jwt_expiry,
         user.id,
         user.role,
         user.atelier_id,
+        &family,
     )?;
-    let refresh = tokens::random_token();
-    let family = family.map_or_else(|| tokens::random_hex(16), str::to_string);
     let user_agent: String = ctx
         .req
         .header("user-agent")
@@ -294,23 +295,25 @@ struct LogoutBody {
     refresh_token: Option<String>,
 }
 
-/// Spec 5.1 `POST /api/auth/logout`: revokes the given refresh token, or all
-/// of the user's sessions when none is given.
+/// Spec 5.1 `POST /api/auth/logout`: closes the login session of the access
+/// token used (so that token stops working at once, issue 13 item 9) and
+/// revokes the given refresh token, or all of the user's sessions when none
+/// is given.
 fn logout(ctx: &mut Ctx) -> Result<Response> {
     let body: LogoutBody = if ctx.req.body.is_empty() {
         LogoutBody::default()
     } else {
         ctx.json()?
     };
-    let user_id = ctx.user_id()?;
-    let conn = ctx.conn()?;
+    let claims = ctx.claims()?;
+    let (user_id, own_session) = (claims.sub, claims.sid.clone());
+    let tx = ctx.tx()?;
     let revoked = match body.refresh_token {
-        Some(token) => queries::revoke_user_session(
-            conn,
-            user_id,
-            &tokens::sha256_hex(token.trim().as_bytes()),
-        )?,
-        None => queries::revoke_user_sessions(conn, user_id)?,
+        Some(token) => {
+            queries::revoke_user_session(tx, user_id, &tokens::sha256_hex(token.trim().as_bytes()))?
+                + queries::revoke_family(tx, &own_session)?
+        }
+        None => queries::revoke_user_sessions(tx, user_id)?,
     };
     Ok(Response::ok(
         &json!({ "ok": true, "sessions_revoked": revoked }),

@@ -48,6 +48,7 @@ pub fn seed_demo(conn: &mut Conn) -> Result<()> {
         sub: admin,
         role: Role::SuperAdmin,
         atelier_id: None,
+        sid: String::new(),
         iat: 0,
         exp: 0,
     };

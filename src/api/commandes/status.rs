@@ -323,6 +323,7 @@ mod tests {
             sub: 1,
             role: Role::OperateurFab,
             atelier_id: Some(2),
+            sid: String::new(),
             iat: 0,
             exp: 0,
         };

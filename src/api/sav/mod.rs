@@ -269,6 +269,7 @@ mod tests {
             sub: 1,
             role: Role::OperateurFab,
             atelier_id: Some(7),
+            sid: String::new(),
             iat: 0,
             exp: 0,
         };
