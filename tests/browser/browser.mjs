@@ -64,7 +64,7 @@ export async function apiAs(session, method, path, body) {
 export async function openAs(browser, path, email, contextOptions = {}) {
   const context = await browser.newContext({ acceptDownloads: true, ...contextOptions });
   const page = await context.newPage();
-  const errors = [];
+  const errors = watchCsp(page);
   page.on("pageerror", (e) => errors.push(e.message));
   await page.goto(`${BASE}${path}`);
   if (email) {

@@ -1,12 +1,12 @@
 // Every page of the site in Chromium, as its user sees it: axe-core (WCAG 2.1
 // A/AA rules) finds no serious or critical violation, a full-page screenshot is
-// kept as a test artefact, and the JavaScript + CSS of the first load (fonts
+// kept as a test artefact, no CSP violation or script error, and the JavaScript + CSS of the first load (fonts
 // aside) stays under 150 KB — the sizes are printed.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
-import { launch, BASE, sessionOf, shot } from "./browser.mjs";
+import { launch, BASE, sessionOf, shot, watchCsp } from "./browser.mjs";
 
 const require = createRequire(import.meta.url);
 const BUDGET = 150 * 1024;
@@ -50,6 +50,8 @@ async function open(path, email) {
     await context.addInitScript((s) => localStorage.setItem("mk.session", s), JSON.stringify(session));
   }
   const page = await context.newPage();
+  const csp = watchCsp(page);
+  page.on("pageerror", (e) => csp.push(e.message));
   const bodies = [];
   page.on("response", (res) => {
     const type = res.request().resourceType();
@@ -59,12 +61,12 @@ async function open(path, email) {
   if (email) await page.waitForSelector("#app:not(.hidden)");
   await page.waitForTimeout(300);
   const bytes = (await Promise.all(bodies)).reduce((a, b) => a + b, 0);
-  return { context, page, bytes: () => bytes };
+  return { context, page, csp, bytes: () => bytes };
 }
 
 for (const [name, path, email] of PAGES) {
   test(`${name}: no serious or critical axe violation, under 150 KB`, async () => {
-    const { context, page, bytes } = await open(path, email);
+    const { context, page, csp, bytes } = await open(path, email);
     await page.evaluate(axeSource); // evaluate, not a <script>: the CSP forbids inline scripts
     const result = await page.evaluate(() => window.axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } }));
     const bad = result.violations.filter((v) => ["serious", "critical"].includes(v.impact));
@@ -72,6 +74,7 @@ for (const [name, path, email] of PAGES) {
     sizes.push([name, bytes()]);
     assert.deepEqual(bad.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).slice(0, 5).join(", ")}`), []);
     assert.ok(bytes() < BUDGET, `${name}: ${bytes()} bytes of JS+CSS`);
+    assert.deepEqual(csp, [], "no CSP violation, no script error");
     await context.close();
   });
 }
