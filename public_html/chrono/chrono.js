@@ -161,7 +161,7 @@ hydrateIcons();
 athleteSpace("./", async () => {
   const sent = await flush();
   if (sent) $("flash").textContent = "Votre temps enregistré sur le parcours a été envoyé : validez-le ci-dessous.";
-  const list = await api("GET", "/api/parcours");
+  const list = await api("GET", "/api/parcours?per_page=200");
   courses = Array.isArray(list) ? list : list.items || [];
   await load();
   const wanted = new URLSearchParams(location.search).get("commander");

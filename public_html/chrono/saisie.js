@@ -11,7 +11,7 @@ const $ = (id) => document.getElementById(id);
 const time = drum($("saisie-drum"), ["h", "min", "sec"], { id: "saisie", onChange: (s) => { $("saisie-apercu").textContent = hms(s); } });
 
 async function fillCourses() {
-  const list = await api("GET", "/api/parcours");
+  const list = await api("GET", "/api/parcours?per_page=200");
   const items = Array.isArray(list) ? list : list.items || [];
   const opts = items.map((c) => `<option value="${c.id}">${esc(c.nom)}</option>`).join("");
   $("saisie-parcours").innerHTML = opts;

@@ -79,7 +79,7 @@ import { sessionOf, apiAs, loginForm } from "./browser.mjs";
 async function freeCourse(julien, { withStart = true } = {}) {
   const running = await apiAs(julien, "GET", "/api/chrono/history?statut=en_cours&per_page=200");
   const busy = new Set(running.items.map((c) => c.produit_id));
-  const list = await apiAs(julien, "GET", "/api/parcours?per_page=100");
+  const list = await apiAs(julien, "GET", "/api/parcours?per_page=200");
   return list.items.find((c) => !busy.has(c.id) && (withStart ? c.depart_lat != null : true));
 }
 
@@ -140,7 +140,7 @@ test("validated without an order: the athlete is sent to the course's shop page"
   const owned = new Set(orders.items.map((o) => o.parcours.id));
   const running = await apiAs(julien, "GET", "/api/chrono/history?statut=en_cours&per_page=200");
   const busy = new Set(running.items.map((x) => x.produit_id));
-  const list = await apiAs(julien, "GET", "/api/parcours?per_page=100");
+  const list = await apiAs(julien, "GET", "/api/parcours?per_page=200");
   const c = list.items.find((x) => !owned.has(x.id) && !busy.has(x.id) && x.lien_boutique);
   const { context, page } = await signedInAt(c.slug, null);
   // The shop is another host: answered here so nothing leaves the machine.
