@@ -12,6 +12,13 @@ const ROLES = { sportif: "Sportif", operateur_fab: "Opérateur atelier", admin_f
 let me = null;
 let users;
 let ateliers = [];
+let ateliersReady = null;
+
+/** The ateliers for the user form, fetched once (the form may open before the list is back). */
+function loadAteliers() {
+  ateliersReady ??= api("GET", "/api/ateliers?per_page=100").then((r) => { ateliers = r.items; }, () => { ateliers = []; });
+  return ateliersReady;
+}
 
 function loadLogs() {
   const table = dataTable($("logs-table"), {
@@ -57,6 +64,7 @@ function cleanUser(v) {
 }
 
 async function editUser(id) {
+  await loadAteliers();
   const u = id ? await api("GET", `/api/admin/users/${id}`) : {};
   const v = await dialog(id ? `Modifier ${u.email}` : "Créer un utilisateur", userFields(u), {
     onOpen: (d) => { if (u.atelier_id) d.querySelector("#u-atelier").value = String(u.atelier_id); },
@@ -78,7 +86,7 @@ async function deactivate(id, email) {
 }
 
 async function loadUsers() {
-  try { ateliers = (await api("GET", "/api/ateliers?per_page=100")).items; } catch { ateliers = []; }
+  await loadAteliers();
   users = dataTable($("users"), {
     caption: "Utilisateurs",
     filters: $("f-users"),
