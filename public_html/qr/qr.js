@@ -1,13 +1,23 @@
-// QR page wiring (spec §6.3, wireframe 11.2): course from ?p=<slug>, GPS engine
-// every 3 s, PARTIR / PAUSE / ARRÊTER, the adjustment popup, screen kept awake
-// while timing, and attempts kept on the phone when the network is gone.
+// QR page wiring (spec 6.3, wireframe 11.2): the course from ?p=<slug>, the
+// GPS engine every 3 s (states 1–3 drive PARTIR, both bypasses), PARTIR /
+// PAUSE / ARRÊTER, the adjustment drum roller, the screen kept awake while
+// timing, offline support (service worker + attempts kept on the phone), and
+// after validation the shop page when the athlete has no order yet.
+//
+// The time stored is the time shown: the page's own stopwatch (pauses
+// removed, adjustment applied) is what it sends; the server's start/stop only
+// anchors the attempt (see attempts.js finishOnServer).
 
-import { api, currentUser, hms } from "../assets/js/api.js";
+import { api, currentUser, hms, esc } from "../assets/js/api.js";
+import { icon } from "../assets/js/ui.js";
+import { drum } from "../assets/js/drum.js";
+import { keep, flush, finishOnServer } from "../assets/js/attempts.js";
 import { evaluate, watchOptions, STATES } from "./gps-engine.js";
+import { Timer } from "./timer.js";
 
 const $ = (id) => document.getElementById(id);
-const PENDING_KEY = "mk.tentatives";
 const EVALUATE_EVERY_MS = 3000;
+const COURSE_KEY = "mk.parcours.";
 
 let course = null;
 let position = null;
@@ -15,20 +25,22 @@ let gpsFailed = false;
 let watchId = null;
 let watchState = null;
 let chronoId = null;
-let startedAt = null;
-let pausedMs = 0;
-let pauseStart = null;
 let ticker = null;
 let wakeLock = null;
+const timer = new Timer();
+const adjustment = drum($("adj"), ["min", "sec"], { id: "adj", onChange: showFinal });
 
-function elapsedSeconds() {
-  if (!startedAt) return 0;
-  const now = pauseStart ?? performance.now();
-  return (now - startedAt - pausedMs) / 1000;
+function finalSeconds() {
+  return Math.max(1, timer.elapsedSeconds() - adjustment.seconds());
+}
+
+function showFinal() {
+  $("temps-final").textContent = hms(finalSeconds());
 }
 
 function render() {
-  $("timer").textContent = hms(elapsedSeconds());
+  $("timer").textContent = hms(timer.elapsedSeconds());
+  $("timer").classList.toggle("paused", timer.paused);
 }
 
 function startWatch(state) {
@@ -48,10 +60,10 @@ function startWatch(state) {
 }
 
 function evaluateNow() {
-  if (!course || startedAt) return;
-  const result = evaluate(course, gpsFailed ? null : position);
+  if (!course || timer.startedAt !== null) return;
   if (!position && !gpsFailed && course.depart_lat != null) return; // still searching
-  $("gps").textContent = result.message;
+  const result = evaluate(course, gpsFailed ? null : position);
+  $("gps").innerHTML = `${icon(result.icon)} ${esc(result.message)}`;
   $("gps").dataset.state = result.state;
   $("partir").disabled = !result.canStart || !course.actif;
   if (result.state !== watchState && result.state !== STATES.BYPASS_NO_GPS && result.state !== STATES.BYPASS_NOT_CONFIGURED) {
@@ -64,78 +76,113 @@ async function keepAwake() {
 }
 
 async function partir() {
-  startedAt = performance.now();
-  pausedMs = 0;
-  pauseStart = null;
+  timer.start();
   ticker = setInterval(render, 250);
   $("partir").disabled = true;
   $("pause").disabled = false;
   $("arreter").disabled = false;
-  $("gps").textContent = "⏱️ C'est parti !";
+  $("gps").textContent = "C'est parti !";
   keepAwake();
   const user = currentUser();
   if (user && user.role === "sportif") {
     try { chronoId = (await api("POST", "/api/chrono/start", { produit_id: course.id })).id; }
-    catch (e) { $("status").textContent = `Chrono local (${e.message})`; }
+    catch (e) { $("status").textContent = e.status ? `Chrono local (${e.message})` : "Hors ligne : le temps sera envoyé au retour du réseau."; }
   }
 }
 
 function pause() {
-  if (pauseStart === null) { pauseStart = performance.now(); $("pause").textContent = "REPRENDRE"; }
-  else { pausedMs += performance.now() - pauseStart; pauseStart = null; $("pause").textContent = "PAUSE"; }
+  timer.togglePause();
+  $("pause").textContent = timer.paused ? "REPRENDRE" : "PAUSE";
+  render();
 }
 
 function arreter() {
-  if (pauseStart === null) pauseStart = performance.now();
+  timer.stop();
   clearInterval(ticker);
   render();
   wakeLock?.release?.();
-  $("temps-final").textContent = hms(elapsedSeconds());
+  $("pause").disabled = true;
+  $("arreter").disabled = true;
+  showFinal();
   $("popup").classList.remove("hidden");
+  $("valider").focus();
 }
 
-function adjustment() {
-  const min = Math.max(0, Math.min(59, parseInt($("adj-min").value, 10) || 0));
-  const sec = Math.max(0, Math.min(59, parseInt($("adj-sec").value, 10) || 0));
-  return -(min * 60 + sec);
+function today() {
+  return new Date().toISOString().slice(0, 10);
 }
 
-function keepForLater(seconds) {
-  const pending = JSON.parse(localStorage.getItem(PENDING_KEY) || "[]");
-  pending.push({ produit_id: course.id, duree_secondes: Math.round(seconds), date_realisation: new Date().toISOString().slice(0, 10) });
-  localStorage.setItem(PENDING_KEY, JSON.stringify(pending));
+/** After validation: the shop when the athlete has no order on this course. */
+async function afterValidation() {
+  let hasOrder = true;
+  try {
+    const mine = await api("GET", "/api/commandes/mes?per_page=200");
+    hasOrder = (mine.items || []).some((o) => o.parcours.id === course.id && o.statut !== "annule");
+  } catch { /* offline: the dashboard will offer the order */ }
+  if (!hasOrder && course.lien_boutique) location.assign(course.lien_boutique);
+  else location.assign(hasOrder ? "../chrono/" : `../chrono/?commander=${course.id}`);
 }
 
 async function valider() {
-  const seconds = Math.max(1, elapsedSeconds() + adjustment());
+  const seconds = finalSeconds();
   $("popup-msg").textContent = "";
+  $("valider").disabled = true;
   if (chronoId) {
+    const pending = { kind: "stop", chrono_id: chronoId, duree_secondes: seconds };
     try {
-      await api("POST", "/api/chrono/stop", { chrono_id: chronoId, ajustement_sec: Math.round(adjustment()) });
-      await api("PATCH", `/api/chrono/${chronoId}/valider`, {});
-      location.href = "../chrono/";
+      await finishOnServer(chronoId, seconds, pending);
+      await afterValidation();
       return;
     } catch (e) {
-      if (e.status) { $("popup-msg").textContent = e.message; return; }
+      if (e.status) { $("popup-msg").textContent = e.message; $("valider").disabled = false; return; }
+      keep(pending); // offline: sent when the network is back
+      showKept();
+      return;
     }
   }
-  // Not logged in, or no network: the attempt waits on the phone and is sent
-  // as a manual entry from the athlete's dashboard.
-  keepForLater(seconds);
-  location.href = "../chrono/?tentative=1";
+  // Not signed in, or the start never reached the server: the time waits on
+  // the phone and becomes a manual entry once an athlete is signed in.
+  keep({ kind: "manuel", produit_id: course.id, duree_secondes: seconds, date_realisation: today() });
+  if (!currentUser() || !navigator.onLine) { showKept(); if (!currentUser()) location.assign("../chrono/?tentative=1"); return; }
+  await flush();
+  await afterValidation();
+}
+
+function showKept() {
+  $("popup").classList.add("hidden");
+  $("status").textContent = `Temps gardé sur le téléphone (${hms(finalSeconds())}) : il sera envoyé au retour du réseau.`;
+}
+
+async function onOnline() {
+  $("net").textContent = "";
+  const sent = await flush();
+  if (sent) $("status").textContent = "Réseau retrouvé : votre temps a été envoyé.";
+}
+
+async function fetchCourse(slug) {
+  try {
+    const c = await api("GET", `/api/parcours/slug/${encodeURIComponent(slug)}`);
+    localStorage.setItem(COURSE_KEY + slug, JSON.stringify(c));
+    return c;
+  } catch (e) {
+    if (e.status) throw e;
+    const kept = localStorage.getItem(COURSE_KEY + slug); // offline and no service worker yet
+    if (kept) return JSON.parse(kept);
+    throw e;
+  }
 }
 
 async function load() {
   const slug = new URLSearchParams(location.search).get("p");
   if (!slug) { $("nom").textContent = "Parcours inconnu"; return; }
   try {
-    course = await api("GET", `/api/parcours/slug/${encodeURIComponent(slug)}`);
+    course = await fetchCourse(slug);
   } catch (e) {
     $("nom").textContent = e.status === 404 ? "Parcours introuvable" : "Réseau indisponible";
     return;
   }
   document.title = `MyKollector — ${course.nom}`;
-  $("nom").textContent = `🏔️ ${course.nom.toUpperCase()}`;
+  $("nom").textContent = course.nom.toUpperCase();
   const bits = [];
   if (course.altitude) bits.push(`Altitude : ${course.altitude} m`);
   if (course.difficulte) bits.push(course.difficulte);
@@ -154,4 +201,8 @@ $("pause").addEventListener("click", pause);
 $("arreter").addEventListener("click", arreter);
 $("valider").addEventListener("click", valider);
 $("modifier").addEventListener("click", () => $("adj-min").focus());
+window.addEventListener("online", onOnline);
+window.addEventListener("offline", () => { $("net").textContent = "Hors ligne : le chrono continue, le temps sera envoyé plus tard."; });
+if ("serviceWorker" in navigator) navigator.serviceWorker.register("sw.js").catch(() => {});
 load();
+if (navigator.onLine) flush();

@@ -39,3 +39,37 @@ export async function loginForm(page, email) {
 export async function shot(page, name) {
   if (SHOTS) await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
 }
+
+/** A JWT pair for a demo account, straight from the API (test set-up only). */
+export async function sessionOf(email) {
+  const res = await fetch(`${BASE}/api/auth/login`, {
+    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ email, password: DEMO_PASSWORD }),
+  });
+  if (!res.ok) throw new Error(`login ${email}: ${res.status}`);
+  return res.json();
+}
+
+/** Calls the API as `session` (set-up and read-back of what the pages stored). */
+export async function apiAs(session, method, path, body) {
+  const headers = { Authorization: `Bearer ${session.token}` };
+  let payload = body;
+  if (body !== undefined && !(body instanceof FormData)) { headers["Content-Type"] = "application/json"; payload = JSON.stringify(body); }
+  const res = await fetch(`${BASE}${path}`, { method, headers, body: payload });
+  const data = (res.headers.get("Content-Type") || "").includes("json") ? await res.json() : await res.text();
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(data)}`);
+  return data;
+}
+
+/** A new context + page signed in through `path`'s login form (or anonymous). */
+export async function openAs(browser, path, email, contextOptions = {}) {
+  const context = await browser.newContext({ acceptDownloads: true, ...contextOptions });
+  const page = await context.newPage();
+  const errors = watchCsp(page);
+  page.on("pageerror", (e) => errors.push(e.message));
+  await page.goto(`${BASE}${path}`);
+  if (email) {
+    await loginForm(page, email);
+    await page.waitForSelector("#app:not(.hidden)");
+  }
+  return { context, page, errors };
+}

@@ -48,10 +48,13 @@ test("workshop view: counters per course, B2B badge, stock alert", async () => {
 });
 
 test("admin console: audit log and users; athletes are turned away", async () => {
-  const { context, p, errors } = await page("/admin/");
+  const { context, p, errors } = await page("/admin/#t-logs");
   await loginForm(p, "admin@mykollector.test");
   await p.waitForSelector("#logs tr");
+  await p.click('[aria-controls="t-users"]');
+  await p.waitForSelector("#users tbody tr");
   assert.match(await p.textContent("#users"), /operateur@mykollector.test/);
+  await p.click('[aria-controls="bloc-maintenance"]');
   assert.equal(await p.isVisible("#bloc-maintenance"), true);
   await shot(p, "admin");
   assert.deepEqual(errors, []);

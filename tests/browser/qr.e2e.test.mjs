@@ -71,3 +71,99 @@ test("an anonymous attempt is timed, adjusted and kept for the dashboard", async
   assert.ok(pending[0].duree_secondes >= 1);
   await context.close();
 });
+
+// --- Signed-in athlete: pause, offline, and the stored time -----------------
+import { sessionOf, apiAs, loginForm } from "./browser.mjs";
+
+/** A course with a start point where the athlete has no running chrono. */
+async function freeCourse(julien, { withStart = true } = {}) {
+  const running = await apiAs(julien, "GET", "/api/chrono/history?statut=en_cours&per_page=200");
+  const busy = new Set(running.items.map((c) => c.produit_id));
+  const list = await apiAs(julien, "GET", "/api/parcours?per_page=200");
+  return list.items.find((c) => !busy.has(c.id) && (withStart ? c.depart_lat != null : true));
+}
+
+async function signedInAt(slugCourse, position) {
+  const context = await browser.newContext(position ? { geolocation: position, permissions: ["geolocation"] } : { permissions: [] });
+  const page = await context.newPage();
+  await page.goto(`${BASE}/chrono/`);
+  await loginForm(page, "julien@mykollector.test");
+  await page.waitForSelector("#app:not(.hidden)");
+  await page.goto(`${BASE}/qr/?p=${slugCourse}`);
+  await page.waitForFunction(() => document.getElementById("gps").dataset.state !== "");
+  return { context, page };
+}
+
+const seconds = (t) => t.split(":").map(Number).reduce((a, b) => a * 60 + b, 0);
+
+test("walk in from 3 km, time a climb with a pause, lose the network: the stored time is the one shown", async () => {
+  const julien = await sessionOf("julien@mykollector.test");
+  const c = await freeCourse(julien);
+  const at = (m) => ({ latitude: c.depart_lat + m / 111195, longitude: c.depart_lng });
+  const { context, page } = await signedInAt(c.slug, at(3000));
+  assert.equal(await page.getAttribute("#gps", "data-state"), "LOW_POWER_IDLE");
+  assert.equal(await page.isDisabled("#partir"), true);
+  await context.setGeolocation(at(1500));
+  await page.waitForFunction(() => document.getElementById("gps").dataset.state === "PRE_WAKE", null, { timeout: 10000 });
+  assert.equal(await page.isDisabled("#partir"), true);
+  await context.setGeolocation(at(80));
+  await page.waitForFunction(() => document.getElementById("gps").dataset.state === "HIGH_ACCURACY_PRE_START", null, { timeout: 10000 });
+  assert.equal(await page.isDisabled("#partir"), false);
+
+  await page.click("#partir");
+  await page.waitForFunction(() => document.getElementById("timer").textContent >= "00:00:02", null, { timeout: 10000 });
+  await page.click("#pause");
+  const frozen = await page.textContent("#timer");
+  await page.waitForTimeout(3500);
+  assert.equal(await page.textContent("#timer"), frozen, "PAUSE stops the time, not only the display");
+  await page.click("#pause");
+  await page.waitForTimeout(1200);
+  await context.setOffline(true);
+  await page.click("#arreter");
+  const shown = await page.textContent("#temps-final");
+  await shot(page, "qr-popup");
+  await page.click("#valider");
+  await page.waitForFunction(() => /gardé sur le téléphone/.test(document.getElementById("status").textContent));
+  await context.setOffline(false);
+  await page.waitForFunction(() => /Réseau retrouvé/.test(document.getElementById("status").textContent), null, { timeout: 15000 });
+
+  const history = await apiAs(julien, "GET", "/api/chrono/history?statut=valide&per_page=200");
+  const stored = history.items.filter((x) => x.produit_id === c.id && x.source === "qr").sort((a, b) => b.id - a.id)[0];
+  assert.equal(stored.duree_secondes, seconds(shown), `stored ${stored.temps}, shown ${shown}`);
+  assert.ok(stored.ajustement_sec <= -3, "the pause (and the offline wait) is taken off the server's span");
+  await context.close();
+});
+
+test("validated without an order: the athlete is sent to the course's shop page", async () => {
+  const julien = await sessionOf("julien@mykollector.test");
+  const orders = await apiAs(julien, "GET", "/api/commandes/mes?per_page=200");
+  const owned = new Set(orders.items.map((o) => o.parcours.id));
+  const running = await apiAs(julien, "GET", "/api/chrono/history?statut=en_cours&per_page=200");
+  const busy = new Set(running.items.map((x) => x.produit_id));
+  const list = await apiAs(julien, "GET", "/api/parcours?per_page=200");
+  const c = list.items.find((x) => !owned.has(x.id) && !busy.has(x.id) && x.lien_boutique);
+  const { context, page } = await signedInAt(c.slug, null);
+  // The shop is another host: answered here so nothing leaves the machine.
+  await context.route(`${new URL(c.lien_boutique).origin}/**`, (route) => route.fulfill({ status: 200, contentType: "text/html", body: "<title>Boutique</title>" }));
+  await page.click("#partir");
+  await page.waitForTimeout(1300);
+  await page.click("#arreter");
+  await page.click("#valider");
+  await page.waitForURL(c.lien_boutique, { timeout: 10000 });
+  await context.close();
+});
+
+test("the service worker keeps the page and the course for a start without signal", async () => {
+  const context = await browser.newContext({ permissions: [] });
+  const page = await context.newPage();
+  await page.goto(`${BASE}/qr/?p=col-izoard`);
+  await page.waitForFunction(async () => (await navigator.serviceWorker.ready) && navigator.serviceWorker.controller !== null || (await caches.keys()).length > 0, null, { timeout: 10000 });
+  await page.reload(); // now controlled by the worker, which caches the course config
+  await page.waitForFunction(() => document.getElementById("gps").dataset.state !== "");
+  await context.setOffline(true);
+  await page.reload();
+  await page.waitForFunction(() => document.getElementById("gps").dataset.state !== "", null, { timeout: 10000 });
+  assert.match(await page.textContent("#nom"), /IZOARD/);
+  assert.equal(await page.isDisabled("#partir"), false, "GPS refused: bypass, the climb can be timed offline");
+  await context.close();
+});

@@ -1,13 +1,14 @@
-// MyKollector front-ends: the API client shared by every page (spec §2.4 api.js + auth.js).
+// MyKollector front-ends: the API client shared by every page (spec §2.4 api.js).
 // Tokens live in localStorage; an expired access token is renewed once with the
-// refresh token (rotation), and the page falls back to its login form when that fails.
+// refresh token (rotation) and the call retried once; when that fails the
+// session is dropped and the page's guard shows its login form again.
 
 const BASE = window.MK_API_BASE || "";
 const KEY = "mk.session";
 
 export class ApiError extends Error {
   constructor(status, body) {
-    super((body && body.message) || `Erreur ${status}`);
+    super((body && body.message) || (status ? `Erreur ${status}` : "Réseau indisponible : réessayez dans un instant."));
     this.status = status;
     this.code = body && body.code;
   }
@@ -17,37 +18,48 @@ export function session() {
   try { return JSON.parse(localStorage.getItem(KEY)) || null; } catch { return null; }
 }
 
-function saveSession(s) {
+export function saveSession(s) {
   if (s) localStorage.setItem(KEY, JSON.stringify(s)); else localStorage.removeItem(KEY);
 }
 
+export function currentUser() {
+  const s = session();
+  return s ? s.user : null;
+}
+
 async function raw(method, path, body, token) {
-  const headers = {};
+  const headers = { Accept: "application/json" };
   if (token) headers.Authorization = `Bearer ${token}`;
   let payload;
   if (body instanceof FormData) payload = body;
   else if (body !== undefined) { headers["Content-Type"] = "application/json"; payload = JSON.stringify(body); }
-  const res = await fetch(BASE + path, { method, headers, body: payload });
+  let res;
+  try {
+    res = await fetch(BASE + path, { method, headers, body: payload });
+  } catch {
+    throw new ApiError(0, null); // offline: status 0 tells callers to keep the work for later
+  }
   const type = res.headers.get("Content-Type") || "";
-  const data = type.includes("application/json") ? await res.json() : await res.blob();
-  if (!res.ok) throw new ApiError(res.status, data);
+  let data = null;
+  if (res.status !== 204) data = type.includes("application/json") ? await res.json() : await res.blob();
+  if (!res.ok) throw new ApiError(res.status, data instanceof Blob ? null : data);
   return data;
 }
+
+let refreshing = null;
 
 async function refresh() {
   const s = session();
   if (!s || !s.refresh_token) return false;
-  try {
-    const fresh = await raw("POST", "/api/auth/refresh", { refresh_token: s.refresh_token });
-    saveSession(fresh);
-    return true;
-  } catch {
-    saveSession(null);
-    return false;
-  }
+  // Two calls failing together share one refresh: the token rotates once.
+  refreshing ??= raw("POST", "/api/auth/refresh", { refresh_token: s.refresh_token })
+    .then((fresh) => { saveSession({ ...s, ...fresh }); return true; })
+    .catch((e) => { if (e.status) saveSession(null); return false; })
+    .finally(() => { refreshing = null; });
+  return refreshing;
 }
 
-/** Calls the API with the current session; renews the token once on 401. */
+/** Calls the API with the current session; renews the token once on 401, then retries once. */
 export async function api(method, path, body) {
   const s = session();
   try {
@@ -58,33 +70,38 @@ export async function api(method, path, body) {
   }
 }
 
-export async function login(email, password) {
-  const s = await raw("POST", "/api/auth/login", { email, password });
-  saveSession(s);
-  return s.user;
+/** Calls without any token (public routes: login, reset, sign-in link). */
+export function publicApi(method, path, body) {
+  return raw(method, path, body, null);
 }
 
-/** Exchanges a one-time sign-in link's token for a session (issue 8). */
-export async function loginWithLink(token) {
-  const s = await raw("POST", "/api/auth/lien-connexion/utiliser", { token });
-  saveSession(s);
-  return s.user;
+/** True when the server has no such route yet (a module not installed). */
+export function isMissingRoute(e) {
+  return e && (e.code === "route_not_found" || e.status === 405 || (e.status === 404 && !e.code));
 }
 
-/** Asks for a sign-in link; the answer is the same whoever asks. */
-export async function requestLink(email) {
-  return raw("POST", "/api/auth/lien-connexion", { email });
+/** Like `api`, but a route this server does not have yet answers null. */
+export async function apiOptional(method, path, body) {
+  try {
+    return await api(method, path, body);
+  } catch (e) {
+    if (isMissingRoute(e)) return null;
+    throw e;
+  }
 }
 
-export async function logout() {
-  const s = session();
-  if (s) { try { await api("POST", "/api/auth/logout", { refresh_token: s.refresh_token }); } catch { /* already gone */ } }
-  saveSession(null);
-}
-
-export function currentUser() {
-  const s = session();
-  return s ? s.user : null;
+/** Downloads an authenticated file (CSV, DXF, export) under `filename`. */
+export async function download(path, filename) {
+  const data = await api("GET", path);
+  const blob = data instanceof Blob ? data : new Blob([JSON.stringify(data, null, 2)], { type: "application/json" });
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(blob);
+  a.download = filename;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+  return blob;
 }
 
 /** Escapes text for safe insertion into HTML built from API data. */
@@ -99,29 +116,10 @@ export function hms(total) {
   return `${p(Math.floor(s / 3600))}:${p(Math.floor((s % 3600) / 60))}:${p(s % 60)}`;
 }
 
-/**
- * Wires a login form (#login-form with #email, #password, #login-error) shown
- * until a user with one of `roles` is logged in; calls `onReady(user)` then.
- */
-export function guard(roles, onReady) {
-  const form = document.getElementById("login-form");
-  const app = document.getElementById("app");
-  const show = (user) => {
-    const ok = user && roles.includes(user.role);
-    form.classList.toggle("hidden", !!ok);
-    app.classList.toggle("hidden", !ok);
-    if (ok) onReady(user);
-  };
-  form.addEventListener("submit", async (ev) => {
-    ev.preventDefault();
-    const err = document.getElementById("login-error");
-    err.textContent = "";
-    try {
-      const user = await login(form.email.value, form.password.value);
-      if (!roles.includes(user.role)) { err.textContent = "Ce compte n'a pas accès à cet espace."; await logout(); return; }
-      show(user);
-    } catch (e) { err.textContent = e.message; }
-  });
-  document.querySelectorAll("[data-logout]").forEach((b) => b.addEventListener("click", async () => { await logout(); location.reload(); }));
-  show(currentUser());
+/** "2026-07-14T10:32:15" → "14/07/2026 10:32". */
+export function frDate(iso, withTime = false) {
+  if (!iso) return "—";
+  const [d, t = ""] = String(iso).replace(" ", "T").split("T");
+  const [y, m, day] = d.split("-");
+  return `${day}/${m}/${y}${withTime && t ? ` ${t.slice(0, 5)}` : ""}`;
 }

@@ -1,0 +1,57 @@
+// The bell of every space's header (5.9): unread notifications, marked read
+// one by one. The list is fetched on load and every minute — not more: each
+// call is a CGI start-up on the host.
+
+import { api, apiOptional, esc, frDate } from "./api.js";
+import { dialog, showError } from "./ui.js";
+
+const EVERY_MS = 60000;
+
+function list(items) {
+  return items.map((n) => `<li class="item-row" data-id="${n.id}"><div><strong>${esc(n.titre || n.type || "Notification")}</strong><br>
+    <span>${esc(n.message || n.contenu || "")}</span><br><span class="hint">${frDate(n.created_at, true)}</span></div>
+    <span class="spacer"></span><button type="button" class="ghost small" data-lu="${n.id}">Marquer comme lu</button></li>`).join("");
+}
+
+function unreadOf(answer) {
+  if (!answer) return null;
+  return Array.isArray(answer) ? answer : answer.items || [];
+}
+
+/** Wires `button` (with a `.count` child) to the notifications. */
+export function mountNotifications(button) {
+  let items = [];
+  let missing = false;
+  const count = button.querySelector(".count");
+  async function refresh() {
+    try {
+      const answer = unreadOf(await apiOptional("GET", "/api/notifications"));
+      missing = answer === null;
+      items = answer || [];
+    } catch { items = []; }
+    count.textContent = items.length ? String(items.length) : "";
+    count.classList.toggle("hidden", !items.length);
+    button.setAttribute("aria-label", `Notifications (${items.length} non lue(s))`);
+  }
+  button.addEventListener("click", async () => {
+    await refresh();
+    const body = missing
+      ? '<p class="alert">Les notifications ne sont pas encore disponibles sur ce serveur.</p>'
+      : items.length ? `<ul class="plain">${list(items)}</ul>` : "<p>Aucune notification non lue.</p>";
+    dialog("Notifications", body, {
+      submit: "Fermer",
+      cancel: "Retour",
+      onOpen: (d) => d.addEventListener("click", async (ev) => {
+        const id = ev.target.dataset.lu;
+        if (!id) return;
+        try {
+          await api("PATCH", `/api/notifications/${id}/lu`, {});
+          ev.target.closest("li").remove();
+          await refresh();
+        } catch (e) { showError(e); }
+      }),
+    });
+  });
+  refresh();
+  setInterval(refresh, EVERY_MS);
+}
