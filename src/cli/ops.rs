@@ -82,7 +82,7 @@ pub fn backup(
 /// `mk-admin restore FILE [--force]`; progress on stderr when it is a terminal.
 pub fn restore(config: &Config, conn: &mut Conn, file: &Path, force: bool) -> Result<(), String> {
     let path = resolve(&config.backup_path, file);
-    let on_terminal = rustix::termios::isatty(std::io::stderr());
+    let on_terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let started = Instant::now();
     let counts = backup::restore(conn, &path, force, |table, counts| {
         if on_terminal {

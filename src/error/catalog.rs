@@ -127,6 +127,7 @@ catalogue! {
     SLUG_TAKEN = 409, "slug_taken", "Ce slug est déjà utilisé par un autre parcours.";
     STOCK_INSUFFICIENT = 409, "stock_insufficient", "Stock insuffisant.";
     STOCK_NOT_FOUND = 404, "stock_not_found", "Ligne de stock introuvable.";
+    STRAVA_ACCOUNT_TAKEN = 409, "strava_account_taken", "Ce compte Strava est déjà relié à un autre compte MyKollector.";
     TEMPLATE_IN_USE = 409, "template_in_use", "Ce template a servi à des lots : il ne peut pas être supprimé. Désactivez-le plutôt (actif = false).";
     TEMPLATE_INACTIVE = 409, "template_inactive", "Ce template de gravure est désactivé.";
     TEMPLATE_NOT_FOUND = 404, "template_not_found", "Template de gravure introuvable.";
@@ -226,6 +227,7 @@ mod tests {
 409 {"code":"slug_taken","error":true,"message":"Ce slug est déjà utilisé par un autre parcours."}
 409 {"code":"stock_insufficient","error":true,"message":"Stock insuffisant."}
 404 {"code":"stock_not_found","error":true,"message":"Ligne de stock introuvable."}
+409 {"code":"strava_account_taken","error":true,"message":"Ce compte Strava est déjà relié à un autre compte MyKollector."}
 409 {"code":"template_in_use","error":true,"message":"Ce template a servi à des lots : il ne peut pas être supprimé. Désactivez-le plutôt (actif = false)."}
 409 {"code":"template_inactive","error":true,"message":"Ce template de gravure est désactivé."}
 404 {"code":"template_not_found","error":true,"message":"Template de gravure introuvable."}

@@ -251,7 +251,7 @@ mod tests {
     fn every_template_has_all_its_values() {
         let mails = [
             password_reset("https://mk.test", "a@b.fr", "Zoé", "tok"),
-            signin_link("a@b.fr", "Zoé", "https://mk.test/l", "123456", "15 minutes"),
+            signin_link("a@b.fr", "Zoé", "https://mk.test/l", "15 minutes"),
             shipped("a@b.fr", "Zoé", "MKO-1", Some("Colissimo"), "6A123"),
             strava_detection(
                 "https://mk.test",

@@ -354,7 +354,7 @@ fn forgot_password(ctx: &mut Ctx) -> Result<Response> {
         "message": "Si un compte existe pour cette adresse, un email de réinitialisation vient d'être envoyé."
     }));
     let within_limit =
-        guard::hit(ctx.conn()?, &format!("forgot:{email}"), 3600)? <= RESET_MAILS_PER_HOUR;
+        ratelimit::hit(ctx.conn()?, &format!("forgot:{email}"), 3600)? <= RESET_MAILS_PER_HOUR;
     if within_limit {
         ctx.after_commit(move |config, conn| send_reset_mail(config, conn, &email));
     }

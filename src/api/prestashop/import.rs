@@ -24,7 +24,7 @@ use crate::api::dispatch::atelier_for;
 use crate::api::sav::b2b::{insert_b2b_order, B2bInput};
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::http::guard::app_log;
+use crate::applog::app_log;
 use mysql::prelude::Queryable;
 use mysql::Conn;
 use serde::Serialize;

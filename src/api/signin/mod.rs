@@ -22,7 +22,8 @@ use crate::api::prestashop::client::{list_of, Shop};
 use crate::api::prestashop::import::{link_customer, Customer};
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::http::guard::{self, app_log};
+use crate::applog::app_log;
+use crate::ratelimit;
 use crate::http::router::{route, Access, Route};
 use crate::http::{Ctx, Method, Response};
 use crate::mail::{outbox, templates, Mail};
@@ -77,12 +78,12 @@ fn create_lien(ctx: &mut Ctx) -> Result<Response> {
     let ip = ctx.req.remote_addr.clone();
     let conn = ctx.conn()?;
     let ip_key = format!("signin:ip:{ip}");
-    if guard::hit(conn, &ip_key, 3600)? > REQUESTS_PER_IP_HOUR {
-        return Err(Error::too_many_requests(guard::retry_after(
+    if ratelimit::hit(conn, &ip_key, 3600)? > REQUESTS_PER_IP_HOUR {
+        return Err(Error::too_many_requests(ratelimit::retry_after(
             conn, &ip_key, 3600,
         )?));
     }
-    if guard::hit(conn, &format!("signin:email:{email}"), 3600)? > LINKS_PER_ADDRESS_HOUR {
+    if ratelimit::hit(conn, &format!("signin:email:{email}"), 3600)? > LINKS_PER_ADDRESS_HOUR {
         return Ok(same_answer());
     }
     // Everything that depends on who the address is happens after the
@@ -131,7 +132,10 @@ pub fn send_link(config: &Config, conn: &mut Conn, email: &str, ip: &str) -> Res
     let (customer_id, names) = match lookup(config, conn, email)? {
         Lookup::Customer(c) => (Some(c.id), Some((c.lastname, c.firstname))),
         Lookup::NoShop => (None, None),
-        Lookup::Stranger => return send_now(config, conn, &stranger_mail(config, conn, email)?),
+        Lookup::Stranger => {
+            let mail = stranger_mail(config, conn, email)?;
+            return send_now(config, conn, &mail);
+        }
         Lookup::Unavailable => return send_now(config, conn, &unavailable_mail(email)),
     };
     let token = tokens::random_token();

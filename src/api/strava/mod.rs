@@ -168,10 +168,8 @@ impl Failure {
 }
 
 /// A Strava activity just became a validated chrono (import or webhook),
-/// after commit. The athlete is told by e-mail.
-///
-/// HOOK for the messaging work (issue 9 items 6–7): the in-app notification
-/// (type "détection Strava") and the templated, recorded e-mail go here.
+/// after commit: the athlete gets an in-app notification and an e-mail (the
+/// outbox records it; the cron retries a failed send).
 pub fn on_detection(config: &Config, conn: &mut Conn, user_id: u64, r: &Recorded) -> Result<()> {
     let row: Option<(String, Option<String>)> = conn.exec_first(
         "SELECT email, prenom FROM users WHERE id = ? AND actif",
@@ -180,21 +178,26 @@ pub fn on_detection(config: &Config, conn: &mut Conn, user_id: u64, r: &Recorded
     let Some((email, prenom)) = row else {
         return Ok(());
     };
-    crate::mail::send(
-        config,
-        &crate::mail::Email {
-            to: &email,
-            subject: &format!("Ascension détectée sur Strava : {}", r.nom),
-            body: format!(
-                "Bonjour {},\n\n\
-                 Nous avons reconnu votre ascension « {} » dans une activité Strava.\n\
-                 Votre chrono de {} est validé et apparaît dans votre tableau de bord : \
-                 vous pouvez commander votre médaille gravée.\n\n\
-                 L'équipe MyKollector",
-                prenom.as_deref().unwrap_or(""),
-                r.nom,
-                crate::time::hms(r.duree.unsigned_abs()),
-            ),
+    let chrono = crate::time::hms(r.duree.unsigned_abs());
+    crate::api::notifications::create(
+        conn,
+        user_id,
+        "strava_detection",
+        &format!("Ascension détectée sur Strava : {}", r.nom),
+        Some(&format!("Chrono de {chrono} validé.")),
+        Some("/chrono/"),
+    )?;
+    let mail = crate::mail::templates::strava_detection(
+        &config.app_url,
+        &email,
+        prenom.as_deref().unwrap_or(""),
+        &crate::mail::templates::Detection {
+            col: &r.nom,
+            activite: "Strava",
+            chrono: &chrono,
+            valide: true,
         },
-    )
+    );
+    let id = crate::mail::outbox::enqueue(conn, &mail)?;
+    crate::mail::outbox::deliver(config, conn, id).map(|_| ())
 }

@@ -3,6 +3,7 @@
 //! subscription, its events and the revocation outbox.
 
 use super::detection::{self, Course};
+use crate::error::catalog;
 use crate::error::{Error, Result, ResultExt};
 use mysql::prelude::Queryable;
 use mysql::{params, Conn, Row};
@@ -98,8 +99,8 @@ pub fn save_link(conn: &mut Conn, user_id: u64, link: &Link, scope: &str) -> Res
     )
     .on_duplicate(
         "uk_users_strava_id",
-        "strava_account_taken",
-        "Ce compte Strava est déjà relié à un autre compte MyKollector.",
+        &catalog::STRAVA_ACCOUNT_TAKEN,
+        catalog::STRAVA_ACCOUNT_TAKEN.message,
     )
 }
 

@@ -190,7 +190,7 @@ fn handle(
 fn notify(config: &Config, conn: &mut Conn, user_id: u64, recorded: &[Recorded]) {
     for r in recorded.iter().filter(|r| r.created) {
         if let Err(e) = on_detection(config, conn, user_id, r) {
-            crate::http::guard::app_log(config, "ERROR", &format!("strava detection hook: {e}"));
+            crate::applog::app_log(config, "ERROR", &format!("strava detection hook: {e}"));
         }
     }
 }
