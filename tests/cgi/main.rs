@@ -103,10 +103,15 @@ fn parse(raw: &[u8]) -> Answer {
 }
 
 fn get(path: &str) -> Answer {
-    cgi(
-        &[("REQUEST_METHOD", b"GET"), ("REQUEST_URI", path.as_bytes())],
-        b"",
-    )
+    get_with(path, &[])
+}
+
+/// A GET with more meta-variables (headers...).
+fn get_with(path: &str, extra: &[(&str, &[u8])]) -> Answer {
+    let mut vars: Vec<(&str, &[u8])> =
+        vec![("REQUEST_METHOD", b"GET"), ("REQUEST_URI", path.as_bytes())];
+    vars.extend_from_slice(extra);
+    cgi(&vars, b"")
 }
 
 fn post_json(path: &str, body: &Value, extra: &[(&str, &[u8])]) -> Answer {
