@@ -27,7 +27,7 @@ pub fn delete_user_data(ctx: &mut Ctx) -> Result<Response> {
     let files = stored_files(tx, user_id)?;
     let orders = anonymise_orders(tx, user_id)?;
     strip_chronos_and_messages(tx, user_id)?;
-    remove_personal_rows(tx, user_id, strava_id.as_deref())?;
+    remove_personal_rows(tx, user_id, &email, strava_id.as_deref())?;
     anonymise_audit_rows(tx, user_id, &email)?;
     anonymise_account(tx, user_id)?;
     let storage = ctx.config.storage_path.clone();
@@ -90,14 +90,27 @@ fn strip_chronos_and_messages(tx: &mut Conn, user_id: u64) -> Result<()> {
 }
 
 /// Rows that only exist for the athlete: sessions (revoked by deletion),
-/// login links, notifications, pending Strava webhook events.
-fn remove_personal_rows(tx: &mut Conn, user_id: u64, strava_id: Option<&str>) -> Result<()> {
+/// login links, notifications, Strava authorisations in progress, pending
+/// Strava webhook events, and the e-mails and sign-in links addressed to them.
+fn remove_personal_rows(
+    tx: &mut Conn,
+    user_id: u64,
+    email: &str,
+    strava_id: Option<&str>,
+) -> Result<()> {
     for sql in [
         "DELETE FROM sessions WHERE user_id = ?",
         "DELETE FROM login_tokens WHERE user_id = ?",
         "DELETE FROM notifications WHERE user_id = ?",
+        "DELETE FROM strava_oauth_states WHERE user_id = ?",
     ] {
         tx.exec_drop(sql, (user_id,))?;
+    }
+    for sql in [
+        "DELETE FROM mail_outbox WHERE recipient = ?",
+        "DELETE FROM signin_tokens WHERE email = ?",
+    ] {
+        tx.exec_drop(sql, (email,))?;
     }
     if let Some(owner) = strava_id.and_then(|s| s.parse::<u64>().ok()) {
         tx.exec_drop("DELETE FROM strava_events WHERE owner_id = ?", (owner,))?;
@@ -124,6 +137,7 @@ fn anonymise_account(tx: &mut Conn, user_id: u64) -> Result<()> {
         "UPDATE users SET email = CONCAT('anonyme-', id, '@anonyme.invalid'), password = '!', \
            nom = NULL, prenom = NULL, strava_connected = FALSE, strava_id = NULL, \
            strava_access_token = NULL, strava_refresh_token = NULL, strava_token_expires = NULL, \
+           strava_scope = NULL, \
            presta_customer_id = NULL, reset_token = NULL, reset_expires = NULL, \
            actif = FALSE, anonymized_at = NOW(), derniere_connexion = NULL \
          WHERE id = ?",
