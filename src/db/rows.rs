@@ -63,6 +63,14 @@ fn located(e: mysql::Error, at: &'static std::panic::Location<'static>) -> Error
     err
 }
 
+/// One row converted to `T` and serialised: for answers whose JSON is the
+/// row itself.
+#[track_caller]
+pub fn json_of<T: FromRow + serde::Serialize>(row: Row) -> Result<serde_json::Value> {
+    let item: T = convert_at(row, std::panic::Location::caller())?;
+    serde_json::to_value(item).map_err(Error::internal)
+}
+
 /// A column of `row` by name, for the few rows assembled by hand (a JSON
 /// answer whose fields depend on each other); a missing or mistyped column
 /// is our bug: a 500.

@@ -331,10 +331,39 @@ pub fn qr_url(app_url: &str, slug: &str) -> String {
     format!("{}/qr?p={slug}", app_url.trim_end_matches('/'))
 }
 
-/// Replaces accented and other non-ASCII letters by their ASCII
-/// transliteration (`é` → `e`, `Œ` → `OE`, `’` → `'`).
+/// Replaces French (and other Latin) accented letters by their base letters.
 pub fn fold_accents(s: &str) -> String {
-    deunicode::deunicode(s)
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        let rep = match ch {
+            'à' | 'â' | 'ä' | 'á' | 'ã' | 'å' => "a",
+            'À' | 'Â' | 'Ä' | 'Á' | 'Ã' | 'Å' => "A",
+            'ç' => "c",
+            'Ç' => "C",
+            'é' | 'è' | 'ê' | 'ë' => "e",
+            'É' | 'È' | 'Ê' | 'Ë' => "E",
+            'î' | 'ï' | 'í' | 'ì' => "i",
+            'Î' | 'Ï' | 'Í' | 'Ì' => "I",
+            'ô' | 'ö' | 'ó' | 'ò' | 'õ' => "o",
+            'Ô' | 'Ö' | 'Ó' | 'Ò' | 'Õ' => "O",
+            'ù' | 'û' | 'ü' | 'ú' => "u",
+            'Ù' | 'Û' | 'Ü' | 'Ú' => "U",
+            'ÿ' | 'ý' => "y",
+            'Ÿ' | 'Ý' => "Y",
+            'ñ' => "n",
+            'Ñ' => "N",
+            'œ' => "oe",
+            'Œ' => "OE",
+            'æ' => "ae",
+            'Æ' => "AE",
+            _ => {
+                out.push(ch);
+                continue;
+            }
+        };
+        out.push_str(rep);
+    }
+    out
 }
 
 /// A slug from a name: `Col de l'Izoard` → `col-de-l-izoard`.

@@ -4,7 +4,7 @@
 use super::alert_message;
 use crate::db::rows::{self, FromRow};
 use crate::error::catalog;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::http::list::{Page, Where};
 use mysql::prelude::Queryable;
 use mysql::{params, Conn, Row};
@@ -39,10 +39,6 @@ struct AtelierOut {
     updated_at: String,
 }
 
-fn atelier_json(row: Row) -> Result<Value> {
-    serde_json::to_value(rows::convert::<AtelierOut>(row)?).map_err(Error::internal)
-}
-
 /// One page of ateliers matching `filter`, by code.
 pub fn list_ateliers(conn: &mut Conn, filter: &Where, page: &Page) -> Result<(Vec<Value>, u64)> {
     filter.page_of(
@@ -51,7 +47,7 @@ pub fn list_ateliers(conn: &mut Conn, filter: &Where, page: &Page) -> Result<(Ve
         ATELIER_FROM,
         "a.code",
         page,
-        atelier_json,
+        rows::json_of::<AtelierOut>,
     )
 }
 
@@ -61,7 +57,7 @@ pub fn find_atelier(conn: &mut Conn, id: u64) -> Result<Option<Value>> {
         format!("SELECT {ATELIER_COLUMNS} {ATELIER_FROM} WHERE a.id = ?"),
         (id,),
     )?;
-    row.map(atelier_json).transpose()
+    row.map(rows::json_of::<AtelierOut>).transpose()
 }
 
 /// Whether user `id` works in the workshops (operator or admin): only they
@@ -204,14 +200,17 @@ struct StockLine {
     updated_at: String,
 }
 
-fn stock_json(row: Row) -> Result<Value> {
-    serde_json::to_value(rows::convert::<StockLine>(row)?).map_err(Error::internal)
-}
-
 /// One page of stock lines matching `filter`, by course name then atelier.
 pub fn list_stocks(conn: &mut Conn, filter: &Where, page: &Page) -> Result<(Vec<Value>, u64)> {
     let order = "p.nom, a.code, s.id";
-    filter.page_of(conn, STOCK_COLUMNS, STOCK_FROM, order, page, stock_json)
+    filter.page_of(
+        conn,
+        STOCK_COLUMNS,
+        STOCK_FROM,
+        order,
+        page,
+        rows::json_of::<StockLine>,
+    )
 }
 
 /// One stock line as JSON.
@@ -220,7 +219,7 @@ pub fn find_stock(conn: &mut Conn, id: u64) -> Result<Option<Value>> {
         format!("SELECT {STOCK_COLUMNS} {STOCK_FROM} WHERE s.id = ?"),
         (id,),
     )?;
-    row.map(stock_json).transpose()
+    row.map(rows::json_of::<StockLine>).transpose()
 }
 
 /// The atelier of stock line `id`.
@@ -340,10 +339,6 @@ struct MovementOut {
     created_at: String,
 }
 
-fn movement_json(row: Row) -> Result<Value> {
-    serde_json::to_value(rows::convert::<MovementOut>(row)?).map_err(Error::internal)
-}
-
 /// One page of the journal matching `filter`, newest first.
 pub fn list_movements(conn: &mut Conn, filter: &Where, page: &Page) -> Result<(Vec<Value>, u64)> {
     filter.page_of(
@@ -352,7 +347,7 @@ pub fn list_movements(conn: &mut Conn, filter: &Where, page: &Page) -> Result<(V
         MOVEMENT_FROM,
         "m.id DESC",
         page,
-        movement_json,
+        rows::json_of::<MovementOut>,
     )
 }
 
@@ -362,7 +357,7 @@ pub fn find_movement(conn: &mut Conn, id: u64) -> Result<Option<Value>> {
         format!("SELECT {MOVEMENT_COLUMNS} {MOVEMENT_FROM} WHERE m.id = ?"),
         (id,),
     )?;
-    row.map(movement_json).transpose()
+    row.map(rows::json_of::<MovementOut>).transpose()
 }
 
 // --- alerts -------------------------------------------------------------------
