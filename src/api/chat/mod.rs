@@ -19,7 +19,7 @@ pub mod conversations;
 pub mod messages;
 
 use crate::error::{Error, Result};
-use crate::http::router::{route, Access, Route};
+use crate::http::router::{route, Access, Route, UPLOAD_BODY_LIMIT};
 use crate::http::Method;
 use crate::security::roles;
 use mysql::prelude::Queryable;
@@ -61,7 +61,8 @@ pub const ROUTES: &[Route] = &[
         Access::Roles(roles::OPERATEUR_PLUS),
         messages::create_piece_jointe,
         "Envoie une pièce jointe (max 5 Mo)",
-    ),
+    )
+    .body_limit(UPLOAD_BODY_LIMIT),
     route(
         Method::Get,
         "/api/chat/{id}/pieces-jointes/{message_id}",
