@@ -105,12 +105,23 @@ mk_port_is_free() {
   ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
-# mk_free_port: print a TCP port that is free on 127.0.0.1 right now.
+# mk_free_port: print a TCP port that is free on 127.0.0.1 right now. It is
+# drawn at random BELOW the kernel's ephemeral range (32768+), from which the
+# fake servers that bind port 0 get theirs: asking the kernel for port 0 here
+# too once handed Apache the port the fake SMTP server took a second later.
 mk_free_port() {
-  python3 -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])'
+  python3 -c 'import random, socket
+while True:
+    port = random.randint(20000, 32000)
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", port))
+    except OSError:
+        continue
+    finally:
+        s.close()
+    print(port)
+    break'
 }
 
 # mk_wait_tcp PORT TIMEOUT_SECONDS: wait until something listens on the port.
