@@ -14,9 +14,9 @@
 //! the middle of a send leaves a row the cron picks up after the lease.
 
 use super::{send, Mail};
+use crate::applog::app_log;
 use crate::config::Config;
 use crate::error::Result;
-use crate::applog::app_log;
 use crate::http::Ctx;
 use mysql::prelude::Queryable;
 use mysql::Conn;

@@ -20,13 +20,14 @@
 use crate::api::auth::{self, clean_name, normalize_email};
 use crate::api::prestashop::client::{list_of, Shop};
 use crate::api::prestashop::import::{link_customer, Customer};
-use crate::config::Config;
-use crate::error::{Error, Result};
 use crate::applog::app_log;
-use crate::ratelimit;
+use crate::config::Config;
+use crate::error::catalog;
+use crate::error::{Error, Result};
 use crate::http::router::{route, Access, Route};
 use crate::http::{Ctx, Method, Response};
 use crate::mail::{outbox, templates, Mail};
+use crate::ratelimit;
 use crate::security::{account, tokens, Role};
 use mysql::prelude::Queryable;
 use mysql::Conn;
@@ -154,12 +155,7 @@ pub fn send_link(config: &Config, conn: &mut Conn, email: &str, ip: &str) -> Res
         ),
     )?;
     let link = format!("{}/chrono/?connexion={token}", config.app_url);
-    let mail = templates::signin_link(
-        email,
-        &prenom,
-        &link,
-        &format!("{LINK_MINUTES} minutes"),
-    );
+    let mail = templates::signin_link(email, &prenom, &link, &format!("{LINK_MINUTES} minutes"));
     send_now(config, conn, &mail)
 }
 
@@ -207,10 +203,7 @@ struct UtiliserBody {
 }
 
 fn invalid_link() -> Error {
-    Error::bad_request(
-        "signin_link_invalid",
-        "Ce lien de connexion est invalide, a expiré ou a déjà servi. Merci d'en demander un nouveau.",
-    )
+    catalog::SIGNIN_LINK_INVALID.err()
 }
 
 /// `POST /api/auth/lien-connexion/utiliser`.
@@ -248,17 +241,11 @@ fn create_session_from_lien(ctx: &mut Ctx) -> Result<Response> {
     };
     let user = account::load(tx, user_id)?.ok_or_else(invalid_link)?;
     if !user.actif {
-        return Err(Error::unauthorized(
-            "account_disabled",
-            "Ce compte n'existe plus ou a été désactivé.",
-        ));
+        return Err(catalog::ACCOUNT_DISABLED.err());
     }
     // The link proves the address only: staff accounts keep their password.
     if user.role != Role::Sportif {
-        return Err(Error::conflict(
-            "signin_link_not_for_staff",
-            "Ce compte se connecte avec son mot de passe.",
-        ));
+        return Err(catalog::SIGNIN_LINK_NOT_FOR_STAFF.err());
     }
     tx.exec_drop(
         "UPDATE users SET derniere_connexion = NOW() WHERE id = ?",
