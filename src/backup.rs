@@ -19,6 +19,7 @@
 //! Restore refuses a file whose checksum does not match, and a database that
 //! already has tables unless forced (then it drops them first).
 
+use crate::error::catalog;
 use crate::error::{Error, Result};
 use crate::security::tokens::{random_hex, to_hex};
 use flate2::read::GzDecoder;
@@ -93,10 +94,7 @@ pub struct Counts {
 pub fn create(conn: &mut Conn, dir: &Path, trigger: Trigger) -> Result<(BackupFile, Counts)> {
     let got: Option<i64> = conn.exec_first("SELECT GET_LOCK(?, 10)", (LOCK_NAME,))?;
     if got != Some(1) {
-        return Err(Error::conflict(
-            "backup_running",
-            "Une sauvegarde est déjà en cours, réessayez dans quelques minutes.",
-        ));
+        return Err(catalog::BACKUP_RUNNING.err());
     }
     let result = create_locked(conn, dir, trigger);
     let _ = conn.exec_drop("DO RELEASE_LOCK(?)", (LOCK_NAME,));

@@ -55,6 +55,7 @@ catalogue! {
     ALREADY_VALIDATED = 409, "already_validated", "La gravure de cette commande est déjà validée.";
     ATELIER_CODE_TAKEN = 409, "atelier_code_taken", "Ce code d'atelier est déjà utilisé.";
     ATELIER_NOT_FOUND = 404, "atelier_not_found", "Atelier introuvable.";
+    BACKUP_RUNNING = 409, "backup_running", "Une sauvegarde est déjà en cours, réessayez dans quelques minutes.";
     CANNOT_CHANGE_OWN_ROLE = 409, "cannot_change_own_role", "Vous ne pouvez pas modifier votre propre rôle.";
     CANNOT_DEACTIVATE_SELF = 409, "cannot_deactivate_self", "Vous ne pouvez pas désactiver votre propre compte.";
     CATALOG_ENTRY_NOT_FOUND = 404, "catalog_entry_not_found", "Entrée de catalogue introuvable.";
@@ -67,6 +68,7 @@ catalogue! {
     CODE_TAKEN = 409, "code_taken", "Ce code est déjà utilisé.";
     CONCURRENT_WRITE = 409, "concurrent_write", "Une autre modification est en cours : merci de réessayer.";
     CONFIGURATION_ERROR = 500, "configuration_error", "Le serveur est mal configuré. L'administrateur a été prévenu.";
+    CONVERSATION_NOT_FOUND = 404, "conversation_not_found", "Conversation introuvable.";
     COURSE_HAS_CHRONOS = 409, "course_has_chronos", "Impossible de supprimer ce parcours : des chronos y sont rattachés.";
     COURSE_HAS_ORDERS = 409, "course_has_orders", "Impossible de supprimer ce parcours : des commandes y sont rattachées.";
     COURSE_IN_USE = 409, "course_in_use", "Ce parcours est encore référencé (commandes, chronos…) : désactivez-le plutôt.";
@@ -107,14 +109,23 @@ catalogue! {
     NO_ATELIER = 403, "no_atelier", "Aucun atelier n'est associé à votre compte : contactez un administrateur.";
     NO_LABEL_TEMPLATE = 409, "no_label_template", "Aucun template d'étiquette actif : créez-en un dans le back-office.";
     NOT_FOUND = 404, "not_found", "Ressource introuvable.";
+    NOTIFICATION_NOT_FOUND = 404, "notification_not_found", "Notification introuvable.";
     ORDER_ALREADY_IN_SAV = 409, "order_already_in_sav", "Cette commande est déjà en SAV.";
     ORDER_NOT_AWAITING_ENGRAVING = 409, "order_not_awaiting_engraving", "Cette commande n'attend pas de gravure.";
     ORDER_NOT_FOUND = 404, "order_not_found", "Commande introuvable.";
+    ORDERS_NOT_DISPATCHABLE = 409, "orders_not_dispatchable", "Ces commandes ne sont plus en attente de gravure hors lot.";
     ORDERS_NOT_READY = 409, "orders_not_ready", "Ces commandes ne peuvent pas encore être gravées.";
     ORIGIN_NOT_ALLOWED = 403, "origin_not_allowed", "Origine non autorisée.";
     PARCOURS_INACTIVE = 409, "parcours_inactive", "Ce parcours est désactivé.";
     PARCOURS_NOT_FOUND = 404, "parcours_not_found", "Parcours introuvable.";
     PAYLOAD_TOO_LARGE = 413, "payload_too_large", "Le corps de la requête dépasse la taille maximale autorisée.";
+    PIECE_JOINTE_NOT_FOUND = 404, "piece_jointe_not_found", "Pièce jointe introuvable.";
+    PRESTASHOP_ADMIN_API_MISSING = 409, "prestashop_admin_api_missing", "L'Admin API PrestaShop (client OAuth2) n'est pas configurée : renseignez PRESTASHOP_CLIENT_ID et PRESTASHOP_CLIENT_SECRET.";
+    PRESTASHOP_CIRCUIT_OPEN = 503, "prestashop_circuit_open", "Appels à la boutique suspendus après 5 échecs consécutifs.";
+    PRESTASHOP_IMPORT_BUSY = 409, "prestashop_import_busy", "Cette commande est en cours d'import par un autre processus.";
+    PRESTASHOP_NOT_CONFIGURED = 409, "prestashop_not_configured", "La boutique PrestaShop n'est pas configurée.";
+    PRESTASHOP_PUSH_FAILED = 502, "prestashop_push_failed", "Les statuts n'ont pas pu être envoyés à la boutique PrestaShop.";
+    PRESTASHOP_UNAVAILABLE = 502, "prestashop_unavailable", "La boutique PrestaShop n'a pas répondu correctement. Merci de réessayer plus tard.";
     PREUVE_NOT_FOUND = 404, "preuve_not_found", "Aucune preuve jointe à ce chrono.";
     RATE_LIMITED = 429, "rate_limited", "Trop de requêtes. Merci de patienter avant de réessayer.";
     REFRESH_TOKEN_INVALID = 401, "refresh_token_invalid", "Session expirée ou invalide. Merci de vous reconnecter.";
@@ -124,10 +135,31 @@ catalogue! {
     SAV_NOT_ALLOWED = 409, "sav_not_allowed", "Cette commande ne peut pas passer en SAV dans son statut actuel.";
     SAV_TICKET_NOT_FOUND = 404, "sav_ticket_not_found", "Ticket SAV introuvable.";
     SETUP_ALREADY_DONE = 409, "setup_already_done", "L'installation est déjà faite : un super administrateur existe.";
+    SEUIL_EXISTS = 409, "seuil_exists", "Un seuil de ce type existe déjà pour ce nombre de jours.";
+    SEUIL_NOT_FOUND = 404, "seuil_not_found", "Seuil de relance introuvable.";
+    SIGNIN_LINK_INVALID = 400, "signin_link_invalid", "Ce lien de connexion est invalide, a expiré ou a déjà servi. Merci d'en demander un nouveau.";
+    SIGNIN_LINK_NOT_FOR_STAFF = 409, "signin_link_not_for_staff", "Ce compte se connecte avec son mot de passe.";
     SLUG_TAKEN = 409, "slug_taken", "Ce slug est déjà utilisé par un autre parcours.";
     STOCK_INSUFFICIENT = 409, "stock_insufficient", "Stock insuffisant.";
     STOCK_NOT_FOUND = 404, "stock_not_found", "Ligne de stock introuvable.";
+    STRAVA_ACCESS_DENIED = 400, "strava_access_denied", "Vous avez refusé l'accès à Strava : MyKollector ne pourra pas détecter vos ascensions. Vous pouvez relancer la connexion à tout moment.";
     STRAVA_ACCOUNT_TAKEN = 409, "strava_account_taken", "Ce compte Strava est déjà relié à un autre compte MyKollector.";
+    STRAVA_ACTIVITY_NOT_FOUND = 404, "strava_activity_not_found", "Activité Strava introuvable parmi vos activités.";
+    STRAVA_AUTHORIZATION_REVOKED = 409, "strava_authorization_revoked", "Strava a refusé l'accès à votre compte : reconnectez Strava depuis votre tableau de bord.";
+    STRAVA_BUSY = 503, "strava_busy", "La connexion Strava est en cours de renouvellement : réessayez dans quelques secondes.";
+    STRAVA_CHALLENGE_MISSING = 400, "strava_challenge_missing", "Requête de validation Strava incomplète (hub.mode=subscribe et hub.challenge attendus).";
+    STRAVA_CODE_MISSING = 400, "strava_code_missing", "Strava n'a pas transmis de code d'autorisation : relancez la connexion.";
+    STRAVA_ERROR = 502, "strava_error", "Strava a refusé la demande. Merci de réessayer plus tard.";
+    STRAVA_NOT_CONFIGURED = 503, "strava_not_configured", "La connexion Strava n'est pas configurée sur ce serveur.";
+    STRAVA_NOT_CONNECTED = 409, "strava_not_connected", "Aucun compte Strava n'est connecté : connectez Strava depuis votre tableau de bord.";
+    STRAVA_NOTHING_DETECTED = 422, "strava_nothing_detected", "Aucun parcours MyKollector n'a été reconnu dans cette activité.";
+    STRAVA_RATE_LIMITED = 503, "strava_rate_limited", "Strava limite le nombre de requêtes : réessayez dans quelques minutes.";
+    STRAVA_SCOPE_MISSING = 422, "strava_scope_missing", "Strava ne nous a pas donné accès à vos activités : sur la page d'autorisation Strava, laissez cochée la case « Voir les données de vos activités » (activity:read), sans laquelle MyKollector ne peut pas détecter vos ascensions. Relancez la connexion.";
+    STRAVA_STATE_INVALID = 400, "strava_state_invalid", "Ce lien de connexion Strava est invalide, déjà utilisé ou expiré : relancez la connexion depuis votre tableau de bord.";
+    STRAVA_SUBSCRIPTION_FAILED = 502, "strava_subscription_failed", "Strava a refusé l'abonnement : vérifiez que l'adresse du webhook est joignable depuis Internet et répond en moins de 2 s.";
+    STRAVA_SUBSCRIPTION_UNKNOWN = 403, "strava_subscription_unknown", "Cet événement ne vient pas de notre abonnement Strava.";
+    STRAVA_UNAVAILABLE = 502, "strava_unavailable", "Strava ne répond pas pour le moment. Merci de réessayer plus tard.";
+    STRAVA_VERIFY_TOKEN_INVALID = 403, "strava_verify_token_invalid", "Jeton de vérification du webhook Strava incorrect.";
     TEMPLATE_IN_USE = 409, "template_in_use", "Ce template a servi à des lots : il ne peut pas être supprimé. Désactivez-le plutôt (actif = false).";
     TEMPLATE_INACTIVE = 409, "template_inactive", "Ce template de gravure est désactivé.";
     TEMPLATE_NOT_FOUND = 404, "template_not_found", "Template de gravure introuvable.";
@@ -155,6 +187,7 @@ mod tests {
 409 {"code":"already_validated","error":true,"message":"La gravure de cette commande est déjà validée."}
 409 {"code":"atelier_code_taken","error":true,"message":"Ce code d'atelier est déjà utilisé."}
 404 {"code":"atelier_not_found","error":true,"message":"Atelier introuvable."}
+409 {"code":"backup_running","error":true,"message":"Une sauvegarde est déjà en cours, réessayez dans quelques minutes."}
 409 {"code":"cannot_change_own_role","error":true,"message":"Vous ne pouvez pas modifier votre propre rôle."}
 409 {"code":"cannot_deactivate_self","error":true,"message":"Vous ne pouvez pas désactiver votre propre compte."}
 404 {"code":"catalog_entry_not_found","error":true,"message":"Entrée de catalogue introuvable."}
@@ -167,6 +200,7 @@ mod tests {
 409 {"code":"code_taken","error":true,"message":"Ce code est déjà utilisé."}
 409 {"code":"concurrent_write","error":true,"message":"Une autre modification est en cours : merci de réessayer."}
 500 {"code":"configuration_error","error":true,"message":"Le serveur est mal configuré. L'administrateur a été prévenu."}
+404 {"code":"conversation_not_found","error":true,"message":"Conversation introuvable."}
 409 {"code":"course_has_chronos","error":true,"message":"Impossible de supprimer ce parcours : des chronos y sont rattachés."}
 409 {"code":"course_has_orders","error":true,"message":"Impossible de supprimer ce parcours : des commandes y sont rattachées."}
 409 {"code":"course_in_use","error":true,"message":"Ce parcours est encore référencé (commandes, chronos…) : désactivez-le plutôt."}
@@ -207,14 +241,23 @@ mod tests {
 403 {"code":"no_atelier","error":true,"message":"Aucun atelier n'est associé à votre compte : contactez un administrateur."}
 409 {"code":"no_label_template","error":true,"message":"Aucun template d'étiquette actif : créez-en un dans le back-office."}
 404 {"code":"not_found","error":true,"message":"Ressource introuvable."}
+404 {"code":"notification_not_found","error":true,"message":"Notification introuvable."}
 409 {"code":"order_already_in_sav","error":true,"message":"Cette commande est déjà en SAV."}
 409 {"code":"order_not_awaiting_engraving","error":true,"message":"Cette commande n'attend pas de gravure."}
 404 {"code":"order_not_found","error":true,"message":"Commande introuvable."}
+409 {"code":"orders_not_dispatchable","error":true,"message":"Ces commandes ne sont plus en attente de gravure hors lot."}
 409 {"code":"orders_not_ready","error":true,"message":"Ces commandes ne peuvent pas encore être gravées."}
 403 {"code":"origin_not_allowed","error":true,"message":"Origine non autorisée."}
 409 {"code":"parcours_inactive","error":true,"message":"Ce parcours est désactivé."}
 404 {"code":"parcours_not_found","error":true,"message":"Parcours introuvable."}
 413 {"code":"payload_too_large","error":true,"message":"Le corps de la requête dépasse la taille maximale autorisée."}
+404 {"code":"piece_jointe_not_found","error":true,"message":"Pièce jointe introuvable."}
+409 {"code":"prestashop_admin_api_missing","error":true,"message":"L'Admin API PrestaShop (client OAuth2) n'est pas configurée : renseignez PRESTASHOP_CLIENT_ID et PRESTASHOP_CLIENT_SECRET."}
+503 {"code":"prestashop_circuit_open","error":true,"message":"Appels à la boutique suspendus après 5 échecs consécutifs."}
+409 {"code":"prestashop_import_busy","error":true,"message":"Cette commande est en cours d'import par un autre processus."}
+409 {"code":"prestashop_not_configured","error":true,"message":"La boutique PrestaShop n'est pas configurée."}
+502 {"code":"prestashop_push_failed","error":true,"message":"Les statuts n'ont pas pu être envoyés à la boutique PrestaShop."}
+502 {"code":"prestashop_unavailable","error":true,"message":"La boutique PrestaShop n'a pas répondu correctement. Merci de réessayer plus tard."}
 404 {"code":"preuve_not_found","error":true,"message":"Aucune preuve jointe à ce chrono."}
 429 {"code":"rate_limited","error":true,"message":"Trop de requêtes. Merci de patienter avant de réessayer."}
 401 {"code":"refresh_token_invalid","error":true,"message":"Session expirée ou invalide. Merci de vous reconnecter."}
@@ -224,10 +267,31 @@ mod tests {
 409 {"code":"sav_not_allowed","error":true,"message":"Cette commande ne peut pas passer en SAV dans son statut actuel."}
 404 {"code":"sav_ticket_not_found","error":true,"message":"Ticket SAV introuvable."}
 409 {"code":"setup_already_done","error":true,"message":"L'installation est déjà faite : un super administrateur existe."}
+409 {"code":"seuil_exists","error":true,"message":"Un seuil de ce type existe déjà pour ce nombre de jours."}
+404 {"code":"seuil_not_found","error":true,"message":"Seuil de relance introuvable."}
+400 {"code":"signin_link_invalid","error":true,"message":"Ce lien de connexion est invalide, a expiré ou a déjà servi. Merci d'en demander un nouveau."}
+409 {"code":"signin_link_not_for_staff","error":true,"message":"Ce compte se connecte avec son mot de passe."}
 409 {"code":"slug_taken","error":true,"message":"Ce slug est déjà utilisé par un autre parcours."}
 409 {"code":"stock_insufficient","error":true,"message":"Stock insuffisant."}
 404 {"code":"stock_not_found","error":true,"message":"Ligne de stock introuvable."}
+400 {"code":"strava_access_denied","error":true,"message":"Vous avez refusé l'accès à Strava : MyKollector ne pourra pas détecter vos ascensions. Vous pouvez relancer la connexion à tout moment."}
 409 {"code":"strava_account_taken","error":true,"message":"Ce compte Strava est déjà relié à un autre compte MyKollector."}
+404 {"code":"strava_activity_not_found","error":true,"message":"Activité Strava introuvable parmi vos activités."}
+409 {"code":"strava_authorization_revoked","error":true,"message":"Strava a refusé l'accès à votre compte : reconnectez Strava depuis votre tableau de bord."}
+503 {"code":"strava_busy","error":true,"message":"La connexion Strava est en cours de renouvellement : réessayez dans quelques secondes."}
+400 {"code":"strava_challenge_missing","error":true,"message":"Requête de validation Strava incomplète (hub.mode=subscribe et hub.challenge attendus)."}
+400 {"code":"strava_code_missing","error":true,"message":"Strava n'a pas transmis de code d'autorisation : relancez la connexion."}
+502 {"code":"strava_error","error":true,"message":"Strava a refusé la demande. Merci de réessayer plus tard."}
+503 {"code":"strava_not_configured","error":true,"message":"La connexion Strava n'est pas configurée sur ce serveur."}
+409 {"code":"strava_not_connected","error":true,"message":"Aucun compte Strava n'est connecté : connectez Strava depuis votre tableau de bord."}
+422 {"code":"strava_nothing_detected","error":true,"message":"Aucun parcours MyKollector n'a été reconnu dans cette activité."}
+503 {"code":"strava_rate_limited","error":true,"message":"Strava limite le nombre de requêtes : réessayez dans quelques minutes."}
+422 {"code":"strava_scope_missing","error":true,"message":"Strava ne nous a pas donné accès à vos activités : sur la page d'autorisation Strava, laissez cochée la case « Voir les données de vos activités » (activity:read), sans laquelle MyKollector ne peut pas détecter vos ascensions. Relancez la connexion."}
+400 {"code":"strava_state_invalid","error":true,"message":"Ce lien de connexion Strava est invalide, déjà utilisé ou expiré : relancez la connexion depuis votre tableau de bord."}
+502 {"code":"strava_subscription_failed","error":true,"message":"Strava a refusé l'abonnement : vérifiez que l'adresse du webhook est joignable depuis Internet et répond en moins de 2 s."}
+403 {"code":"strava_subscription_unknown","error":true,"message":"Cet événement ne vient pas de notre abonnement Strava."}
+502 {"code":"strava_unavailable","error":true,"message":"Strava ne répond pas pour le moment. Merci de réessayer plus tard."}
+403 {"code":"strava_verify_token_invalid","error":true,"message":"Jeton de vérification du webhook Strava incorrect."}
 409 {"code":"template_in_use","error":true,"message":"Ce template a servi à des lots : il ne peut pas être supprimé. Désactivez-le plutôt (actif = false)."}
 409 {"code":"template_inactive","error":true,"message":"Ce template de gravure est désactivé."}
 404 {"code":"template_not_found","error":true,"message":"Template de gravure introuvable."}

@@ -15,6 +15,7 @@ pub use templates::Mail;
 
 use crate::applog::app_log;
 use crate::config::{Config, SmtpTls};
+use crate::error::catalog;
 use crate::error::{Error, Result};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
@@ -53,14 +54,10 @@ pub fn send(config: &Config, mail: &Mail) -> Result<()> {
             mail.html.clone(),
         ))
         .map_err(Error::internal)?;
-    transport(config)?.send(&message).map(|_| ()).map_err(|e| {
-        Error::new(
-            502,
-            "mail_failed",
-            "L'email n'a pas pu être envoyé. Merci de réessayer plus tard.",
-        )
-        .with_detail(e)
-    })
+    transport(config)?
+        .send(&message)
+        .map(|_| ())
+        .map_err(|e| catalog::MAIL_FAILED.err().with_detail(e))
 }
 
 fn transport(config: &Config) -> Result<SmtpTransport> {

@@ -4,6 +4,7 @@
 
 use super::{conversation_not_found, ensure_participant};
 use crate::api::chronos::upload;
+use crate::error::catalog;
 use crate::error::{Error, Result};
 use crate::http::list::query_u64;
 use crate::http::multipart::Form;
@@ -267,7 +268,7 @@ pub fn show_piece_jointe(ctx: &mut Ctx) -> Result<Response> {
            WHERE m.id = ? AND m.conversation_id = ? AND m.piece_jointe_path IS NOT NULL",
         (user_id, message_id, id),
     )?;
-    let missing = || Error::not_found("piece_jointe_not_found", "Pièce jointe introuvable.");
+    let missing = || catalog::PIECE_JOINTE_NOT_FOUND.err();
     let (relative, nom, mime) = row.ok_or_else(missing)?;
     let path = resolve(&storage, &relative).ok_or_else(missing)?;
     let bytes = match std::fs::read(&path) {

@@ -18,6 +18,7 @@
 pub mod conversations;
 pub mod messages;
 
+use crate::error::catalog;
 use crate::error::{Error, Result};
 use crate::http::router::{route, Access, Route, UPLOAD_BODY_LIMIT};
 use crate::http::Method;
@@ -75,7 +76,7 @@ pub const ROUTES: &[Route] = &[
 /// The 404 of a conversation the caller does not take part in (or that
 /// does not exist: the two are never told apart).
 pub fn conversation_not_found() -> Error {
-    Error::not_found("conversation_not_found", "Conversation introuvable.")
+    catalog::CONVERSATION_NOT_FOUND.err()
 }
 
 /// 404 unless `user_id` takes part in conversation `id`.

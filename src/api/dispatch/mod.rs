@@ -9,6 +9,7 @@
 //! assign it. Only active ateliers are ever chosen. Operators see only their
 //! atelier's orders, so an unplaced order is visible to admins alone.
 
+use crate::error::catalog;
 use crate::error::{Error, Result};
 use crate::http::list::Page;
 use crate::http::router::{route, Access, Route};
@@ -165,7 +166,7 @@ fn create_repartition(ctx: &mut Ctx) -> Result<Response> {
         ids.clone(),
     )?;
     if found.len() != ids.len() {
-        return Err(Error::not_found("order_not_found", "Commande introuvable."));
+        return Err(catalog::ORDER_NOT_FOUND.err());
     }
     let refused: Vec<String> = found
         .iter()
@@ -173,13 +174,10 @@ fn create_repartition(ctx: &mut Ctx) -> Result<Response> {
         .map(|c| c.1.clone())
         .collect();
     if !refused.is_empty() {
-        return Err(Error::conflict(
-            "orders_not_dispatchable",
-            format!(
-                "Ces commandes ne sont plus en attente de gravure hors lot : {}.",
-                refused.join(", ")
-            ),
-        ));
+        return Err(catalog::ORDERS_NOT_DISPATCHABLE.msg(format!(
+            "Ces commandes ne sont plus en attente de gravure hors lot : {}.",
+            refused.join(", ")
+        )));
     }
     for (id, _, _, from, _) in &found {
         tx.exec_drop(

@@ -15,7 +15,7 @@
 pub mod events;
 
 use crate::db::ISO_DATETIME;
-use crate::error::{Error, Result};
+use crate::error::{catalog, Result};
 use crate::http::list::Page;
 use crate::http::router::{route, Access, Route};
 use crate::http::{Ctx, Method, Response};
@@ -143,10 +143,7 @@ fn update_notification_lu(ctx: &mut Ctx) -> Result<Response> {
         (id, user_id),
     )?;
     if found.is_none() {
-        return Err(Error::not_found(
-            "notification_not_found",
-            "Notification introuvable.",
-        ));
+        return Err(catalog::NOTIFICATION_NOT_FOUND.err());
     }
     tx.exec_drop(
         "UPDATE notifications SET lu = TRUE WHERE id = ? AND user_id = ?",

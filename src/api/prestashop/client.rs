@@ -12,6 +12,7 @@
 
 use super::breaker;
 use crate::config::Config;
+use crate::error::catalog;
 use crate::error::{Error, Result};
 use crate::security::crypto;
 use base64::Engine;
@@ -99,9 +100,9 @@ impl Failure {
     /// The client-facing error: 503 while the breaker is open, 502 else.
     pub fn into_error(self) -> Error {
         match self {
-            Failure::BreakerOpen(_) => Error::new(503, "prestashop_circuit_open", self.french()),
-            Failure::NotConfigured => Error::conflict("prestashop_not_configured", self.french()),
-            other => Error::new(502, "prestashop_unavailable", other.french()),
+            Failure::BreakerOpen(_) => catalog::PRESTASHOP_CIRCUIT_OPEN.msg(self.french()),
+            Failure::NotConfigured => catalog::PRESTASHOP_NOT_CONFIGURED.msg(self.french()),
+            other => catalog::PRESTASHOP_UNAVAILABLE.msg(other.french()),
         }
     }
 }

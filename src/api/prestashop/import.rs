@@ -24,6 +24,7 @@ use crate::api::dispatch::atelier_for;
 use crate::api::sav::b2b::{insert_b2b_order, B2bInput};
 use crate::applog::app_log;
 use crate::config::Config;
+use crate::error::catalog;
 use crate::error::{Error, Result};
 use mysql::prelude::Queryable;
 use mysql::Conn;
@@ -652,10 +653,7 @@ fn with_order_lock<T>(
     let name = format!("mk_presta_order_{id}");
     let got: Option<i64> = conn.exec_first("SELECT GET_LOCK(?, ?)", (&name, ORDER_LOCK_SECS))?;
     if got != Some(1) {
-        return Err(Error::conflict(
-            "prestashop_import_busy",
-            "Cette commande est en cours d'import par un autre processus.",
-        ));
+        return Err(catalog::PRESTASHOP_IMPORT_BUSY.err());
     }
     let result = work(conn);
     conn.exec_drop("DO RELEASE_LOCK(?)", (&name,))?;

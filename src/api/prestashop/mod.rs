@@ -25,7 +25,7 @@ pub mod push;
 pub mod settings;
 
 use crate::config::Config;
-use crate::error::{Error, Result};
+use crate::error::{catalog, Result};
 use crate::http::router::{route, Access, Route};
 use crate::http::{Ctx, Method, Response};
 use crate::security::roles;
@@ -187,7 +187,7 @@ pub fn cron_import_b2b(config: &Config, conn: &mut Conn) -> Result<String> {
 pub fn cron_push(config: &Config, conn: &mut Conn) -> Result<String> {
     let sent = push::send_due(config, conn)?;
     if sent.echecs > 0 && sent.envoyes == 0 {
-        return Err(Error::new(502, "prestashop_push_failed", sent.summary()));
+        return Err(catalog::PRESTASHOP_PUSH_FAILED.msg(sent.summary()));
     }
     Ok(sent.summary())
 }

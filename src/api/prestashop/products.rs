@@ -7,7 +7,7 @@
 
 use super::client::{int, list_of, Failure, Shop};
 use super::import::{localized, FEATURE_PARCOURS};
-use crate::error::{Error, Result};
+use crate::error::{catalog, Result};
 use crate::http::{Ctx, Response};
 use mysql::prelude::Queryable;
 use mysql::Conn;
@@ -31,7 +31,7 @@ pub fn create_product_sync(ctx: &mut Ctx) -> Result<Response> {
         (id,),
     )?;
     let (nom, sous_titre, actif, presta_product_id) =
-        row.ok_or_else(|| Error::not_found("course_not_found", "Parcours introuvable."))?;
+        row.ok_or_else(|| catalog::COURSE_NOT_FOUND.err())?;
     let course = Course {
         nom,
         sous_titre,
@@ -40,10 +40,7 @@ pub fn create_product_sync(ctx: &mut Ctx) -> Result<Response> {
     };
     let shop = Shop::load(config, conn)?.ok_or_else(|| Failure::NotConfigured.into_error())?;
     if !shop.has_admin_api() {
-        return Err(Error::conflict(
-            "prestashop_admin_api_missing",
-            "L'Admin API PrestaShop (client OAuth2) n'est pas configurée : renseignez PRESTASHOP_CLIENT_ID et PRESTASHOP_CLIENT_SECRET.",
-        ));
+        return Err(catalog::PRESTASHOP_ADMIN_API_MISSING.err());
     }
     let product_id = upsert_product(conn, &shop, &course).map_err(Failure::into_error)?;
     tag_product(conn, &shop, product_id, id).map_err(Failure::into_error)?;

@@ -16,6 +16,7 @@
 //! creation, is older than `jours` days and it is still waiting).
 
 use crate::config::Config;
+use crate::error::catalog;
 use crate::error::{Error, Result};
 use crate::http::router::{route, Access, Route};
 use crate::http::{Ctx, Method, Response};
@@ -98,7 +99,7 @@ fn seuil_from(r: SeuilRow) -> Seuil {
 const SEUIL_COLUMNS: &str = "id, type, jours, sujet, message_template, actif";
 
 fn seuil_not_found() -> Error {
-    Error::not_found("seuil_not_found", "Seuil de relance introuvable.")
+    catalog::SEUIL_NOT_FOUND.err()
 }
 
 /// `GET /api/relance/seuils`: every threshold, by type then days.
@@ -180,10 +181,7 @@ fn save_seuil(tx: &mut Conn, s: &Seuil) -> Result<u64> {
         (&s.kind, s.jours, s.id),
     )?;
     if taken.is_some() {
-        return Err(Error::conflict(
-            "seuil_exists",
-            "Un seuil de ce type existe déjà pour ce nombre de jours.",
-        ));
+        return Err(catalog::SEUIL_EXISTS.err());
     }
     let values = (
         &s.kind,

@@ -22,6 +22,7 @@ use crate::api::prestashop::client::{list_of, Shop};
 use crate::api::prestashop::import::{link_customer, Customer};
 use crate::applog::app_log;
 use crate::config::Config;
+use crate::error::catalog;
 use crate::error::{Error, Result};
 use crate::http::router::{route, Access, Route};
 use crate::http::{Ctx, Method, Response};
@@ -202,10 +203,7 @@ struct UtiliserBody {
 }
 
 fn invalid_link() -> Error {
-    Error::bad_request(
-        "signin_link_invalid",
-        "Ce lien de connexion est invalide, a expiré ou a déjà servi. Merci d'en demander un nouveau.",
-    )
+    catalog::SIGNIN_LINK_INVALID.err()
 }
 
 /// `POST /api/auth/lien-connexion/utiliser`.
@@ -243,17 +241,11 @@ fn create_session_from_lien(ctx: &mut Ctx) -> Result<Response> {
     };
     let user = account::load(tx, user_id)?.ok_or_else(invalid_link)?;
     if !user.actif {
-        return Err(Error::unauthorized(
-            "account_disabled",
-            "Ce compte n'existe plus ou a été désactivé.",
-        ));
+        return Err(catalog::ACCOUNT_DISABLED.err());
     }
     // The link proves the address only: staff accounts keep their password.
     if user.role != Role::Sportif {
-        return Err(Error::conflict(
-            "signin_link_not_for_staff",
-            "Ce compte se connecte avec son mot de passe.",
-        ));
+        return Err(catalog::SIGNIN_LINK_NOT_FOR_STAFF.err());
     }
     tx.exec_drop(
         "UPDATE users SET derniere_connexion = NOW() WHERE id = ?",

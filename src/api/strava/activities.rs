@@ -19,6 +19,7 @@ use super::queries::{self, NewStravaChrono};
 use super::{link, on_detection, Failure};
 use crate::api::chronos::classement;
 use crate::config::Config;
+use crate::error::catalog;
 use crate::error::{Error, Result};
 use crate::http::list::Page;
 use crate::http::{Ctx, Response};
@@ -174,14 +175,10 @@ pub fn create_import(ctx: &mut Ctx) -> Result<Response> {
         analyse(&client, config, ctx.conn()?, user_id, activity_id).map_err(Failure::into_error)?;
     if !analysed.detections.iter().any(Detection::is_detected) {
         let best = analysed.detections.first().map_or(0.0, |d| d.score);
-        return Err(Error::new(
-            422,
-            "strava_nothing_detected",
-            format!(
+        return Err(catalog::STRAVA_NOTHING_DETECTED.msg(format!(
                 "Aucun parcours MyKollector n'a été reconnu dans cette activité (meilleur score {best:.2}, il faut au moins {:.2}).",
                 detection::THRESHOLD
-            ),
-        ));
+            )));
     }
     let recorded = record(ctx.tx()?, user_id, &analysed)?;
     let created: Vec<Recorded> = recorded.iter().filter(|r| r.created).cloned().collect();

@@ -12,6 +12,7 @@
 //! sends no Retry-After), so every process and the cron see it.
 
 use crate::config::Config;
+use crate::error::catalog;
 use crate::error::{Error, Result};
 use mysql::prelude::Queryable;
 use mysql::Conn;
@@ -50,36 +51,18 @@ impl CallError {
     /// The error a user sees when their request needed Strava.
     pub fn into_error(self) -> Error {
         match self {
-            CallError::RateLimited(until) => Error::new(
-                503,
-                "strava_rate_limited",
-                format!(
-                    "Strava limite le nombre de requêtes : réessayez après {} (UTC).",
-                    crate::time::iso_utc(until.unsigned_abs())
-                        .get(11..16)
-                        .unwrap_or("quelques minutes")
-                ),
-            ),
-            CallError::Unauthorized => Error::conflict(
-                "strava_authorization_revoked",
-                "Strava a refusé l'accès à votre compte : reconnectez Strava depuis votre tableau de bord.",
-            ),
-            CallError::NotFound => Error::not_found(
-                "strava_activity_not_found",
-                "Activité Strava introuvable parmi vos activités.",
-            ),
-            CallError::Status(status, body) => Error::new(
-                502,
-                "strava_error",
-                "Strava a refusé la demande. Merci de réessayer plus tard.",
-            )
-            .with_detail(format!("Strava answered {status}: {body}")),
-            CallError::Unreachable(why) => Error::new(
-                502,
-                "strava_unavailable",
-                "Strava ne répond pas pour le moment. Merci de réessayer plus tard.",
-            )
-            .with_detail(why),
+            CallError::RateLimited(until) => catalog::STRAVA_RATE_LIMITED.msg(format!(
+                "Strava limite le nombre de requêtes : réessayez après {} (UTC).",
+                crate::time::iso_utc(until.unsigned_abs())
+                    .get(11..16)
+                    .unwrap_or("quelques minutes")
+            )),
+            CallError::Unauthorized => catalog::STRAVA_AUTHORIZATION_REVOKED.err(),
+            CallError::NotFound => catalog::STRAVA_ACTIVITY_NOT_FOUND.err(),
+            CallError::Status(status, body) => catalog::STRAVA_ERROR
+                .err()
+                .with_detail(format!("Strava answered {status}: {body}")),
+            CallError::Unreachable(why) => catalog::STRAVA_UNAVAILABLE.err().with_detail(why),
         }
     }
 
@@ -121,11 +104,7 @@ impl Settings {
             config.var("STRAVA_CLIENT_ID"),
             config.var("STRAVA_CLIENT_SECRET"),
         ) else {
-            return Err(Error::new(
-                503,
-                "strava_not_configured",
-                "La connexion Strava n'est pas configurée sur ce serveur.",
-            ));
+            return Err(catalog::STRAVA_NOT_CONFIGURED.err());
         };
         let url = |key: &str, default: String| {
             config

@@ -19,6 +19,7 @@ use super::client::{self, CallError, Client};
 use super::queries::{self, Link};
 use super::{not_connected, Failure, REQUIRED_SCOPES};
 use crate::config::Config;
+use crate::error::catalog;
 use crate::error::{Error, Result};
 use crate::http::{Ctx, Response};
 use crate::security::crypto;
@@ -101,29 +102,16 @@ fn connect(ctx: &mut Ctx) -> Result<Value> {
         Some(s) => queries::consume_state(conn, &sha256_hex(s.as_bytes()))?,
         None => None,
     }
-    .ok_or_else(|| {
-        Error::bad_request(
-            "strava_state_invalid",
-            "Ce lien de connexion Strava est invalide, déjà utilisé ou expiré : relancez la connexion depuis votre tableau de bord.",
-        )
-    })?;
+    .ok_or_else(|| catalog::STRAVA_STATE_INVALID.err())?;
     // 2. The athlete said no on Strava's page.
     if error.is_some() {
-        return Err(Error::bad_request(
-            "strava_access_denied",
-            "Vous avez refusé l'accès à Strava : MyKollector ne pourra pas détecter vos ascensions. Vous pouvez relancer la connexion à tout moment.",
-        ));
+        return Err(catalog::STRAVA_ACCESS_DENIED.err());
     }
     // 3. The scopes actually granted (boxes can be unticked).
     let scope = scope.unwrap_or_default();
     check_scopes(&scope)?;
     // 4. The code, exchanged once.
-    let code = code.ok_or_else(|| {
-        Error::bad_request(
-            "strava_code_missing",
-            "Strava n'a pas transmis de code d'autorisation : relancez la connexion.",
-        )
-    })?;
+    let code = code.ok_or_else(|| catalog::STRAVA_CODE_MISSING.err())?;
     let tokens = client
         .exchange_code(conn, &code)
         .map_err(CallError::into_error)?;
@@ -161,11 +149,7 @@ pub fn check_scopes(granted: &str) -> Result<()> {
     if ok {
         return Ok(());
     }
-    Err(Error::new(
-        422,
-        "strava_scope_missing",
-        "Strava ne nous a pas donné accès à vos activités : sur la page d'autorisation Strava, laissez cochée la case « Voir les données de vos activités » (activity:read), sans laquelle MyKollector ne peut pas détecter vos ascensions. Relancez la connexion.",
-    ))
+    Err(catalog::STRAVA_SCOPE_MISSING.err())
 }
 
 /// Spec 5.8 `DELETE /api/strava/disconnect`: "Déconnexion Strava". The
@@ -245,11 +229,7 @@ pub fn access_token(
         .exec_first("SELECT GET_LOCK(?, ?)", (&lock, REFRESH_LOCK_WAIT_SECS))
         .map_err(Error::from)?;
     if got != Some(1) {
-        return Err(Failure::Local(Error::new(
-            503,
-            "strava_busy",
-            "La connexion Strava est en cours de renouvellement : réessayez dans quelques secondes.",
-        )));
+        return Err(Failure::Local(catalog::STRAVA_BUSY.err()));
     }
     let result = refresh_locked(client, config, conn, user_id);
     let _ = conn.exec_drop("DO RELEASE_LOCK(?)", (&lock,));

@@ -33,6 +33,7 @@ mod queries;
 pub mod webhook;
 
 use crate::config::Config;
+use crate::error::catalog;
 use crate::error::{Error, Result};
 use crate::http::router::{route, Access, Route, ADMIN_BUCKET};
 use crate::http::Method;
@@ -113,10 +114,7 @@ pub const ROUTES: &[Route] = &[
 
 /// 409: the athlete has no Strava account connected.
 pub fn not_connected() -> Error {
-    Error::conflict(
-        "strava_not_connected",
-        "Aucun compte Strava n'est connecté : connectez Strava depuis votre tableau de bord.",
-    )
+    catalog::STRAVA_NOT_CONNECTED.err()
 }
 
 /// A failure of work that needs Strava: Strava's, or ours.

@@ -17,7 +17,7 @@ use super::queries::{self, Event};
 use super::{on_detection, Failure};
 use crate::api::chronos::classement;
 use crate::config::Config;
-use crate::error::{Error, Result};
+use crate::error::{catalog, Result};
 use crate::http::{Ctx, Response};
 use crate::security::tokens::constant_time_eq;
 use mysql::prelude::Queryable;
@@ -36,20 +36,11 @@ pub fn show_webhook_challenge(ctx: &mut Ctx) -> Result<Response> {
     let expected = ctx.config.var("STRAVA_VERIFY_TOKEN").unwrap_or("");
     let given = q("hub.verify_token").unwrap_or_default();
     if expected.is_empty() || !constant_time_eq(expected.as_bytes(), given.as_bytes()) {
-        return Err(Error::new(
-            403,
-            "strava_verify_token_invalid",
-            "Jeton de vérification du webhook Strava incorrect.",
-        ));
+        return Err(catalog::STRAVA_VERIFY_TOKEN_INVALID.err());
     }
     let challenge = q("hub.challenge")
         .filter(|_| q("hub.mode").as_deref() == Some("subscribe"))
-        .ok_or_else(|| {
-            Error::bad_request(
-                "strava_challenge_missing",
-                "Requête de validation Strava incomplète (hub.mode=subscribe et hub.challenge attendus).",
-            )
-        })?;
+        .ok_or_else(|| catalog::STRAVA_CHALLENGE_MISSING.err())?;
     Ok(Response::ok(&json!({ "hub.challenge": challenge })))
 }
 
@@ -59,11 +50,7 @@ pub fn create_webhook_event(ctx: &mut Ctx) -> Result<Response> {
     let event: Event = ctx.json()?;
     let ours = queries::subscription_id(ctx.conn()?)?;
     if ours != Some(event.subscription_id) {
-        return Err(Error::new(
-            403,
-            "strava_subscription_unknown",
-            "Cet événement ne vient pas de notre abonnement Strava.",
-        ));
+        return Err(catalog::STRAVA_SUBSCRIPTION_UNKNOWN.err());
     }
     let id = queries::insert_event(ctx.tx()?, &event)?;
     ctx.after_commit(move |config, conn| process_event(config, conn, id).map(|_| ()));
@@ -80,11 +67,8 @@ pub fn create_webhook_subscription(ctx: &mut Ctx) -> Result<Response> {
         .config
         .var("STRAVA_VERIFY_TOKEN")
         .ok_or_else(|| {
-            Error::new(
-                503,
-                "strava_not_configured",
-                "STRAVA_VERIFY_TOKEN manque dans la configuration du serveur.",
-            )
+            catalog::STRAVA_NOT_CONFIGURED
+                .msg("STRAVA_VERIFY_TOKEN manque dans la configuration du serveur.")
         })?
         .to_string();
     let callback = client.settings().webhook_url.clone();
@@ -100,15 +84,13 @@ pub fn create_webhook_subscription(ctx: &mut Ctx) -> Result<Response> {
     let (id, status) = match client.create_subscription(conn, &verify) {
         Ok(id) => (id, 201),
         // Most often "already exists": adopt the application's subscription.
-        Err(CallError::Status(..)) => match client.subscriptions(conn).map_err(CallError::into_error)?.first() {
+        Err(CallError::Status(..)) => match client
+            .subscriptions(conn)
+            .map_err(CallError::into_error)?
+            .first()
+        {
             Some(id) => (*id, 200),
-            None => {
-                return Err(Error::new(
-                    502,
-                    "strava_subscription_failed",
-                    "Strava a refusé l'abonnement : vérifiez que l'adresse du webhook est joignable depuis Internet et répond en moins de 2 s.",
-                ))
-            }
+            None => return Err(catalog::STRAVA_SUBSCRIPTION_FAILED.err()),
         },
         Err(e) => return Err(e.into_error()),
     };
