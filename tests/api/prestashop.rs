@@ -472,10 +472,10 @@ fn with_two_ateliers_an_athlete_order_reaches_exactly_the_right_operator() {
 
 use crate::fab::{mails_to, wait_for_mail};
 
-/// The newest mail to `to`.
+/// The newest mail to `to`, its quoted-printable text parts unfolded.
 fn wait_mail(to: &str) -> String {
     wait_for_mail(to, "MyKollector");
-    mails_to(to).pop().expect("a mail")
+    crate::common::unfold_quoted_printable(&mails_to(to).pop().expect("a mail"))
 }
 
 fn token_in(mail: &str) -> String {

@@ -376,9 +376,6 @@ fn send_reset_mail(
     else {
         return Ok(());
     };
-    if ratelimit::hit(conn, &format!("forgot:{email}"), 3600)? > RESET_MAILS_PER_HOUR {
-        return Ok(());
-    }
     let token = tokens::random_token();
     let mail = mail::templates::password_reset(
         &config.app_url,

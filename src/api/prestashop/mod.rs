@@ -81,10 +81,12 @@ pub const ROUTES: &[Route] = &[
 ];
 
 /// Runs an import for a route: the report, or the error when the shop could
-/// not be read at all. The import manages one transaction per shop order.
+/// not be read at all. The import manages one transaction per shop order, on
+/// the connection outside the request's transaction: the circuit breaker's
+/// count of failures must outlive the failed request.
 fn sync(ctx: &mut Ctx, kind: Kind) -> Result<Response> {
     let config = ctx.config;
-    let report = import::run(config, ctx.conn()?, kind)?;
+    let report = import::run(config, ctx.autocommit()?, kind)?;
     ctx.audit_details(json!({
         "type": kind, "importees": report.importees, "ignorees": report.ignorees,
         "echecs": report.echecs, "commandes_creees": report.commandes_creees,
@@ -108,7 +110,8 @@ fn create_sync_b2b(ctx: &mut Ctx) -> Result<Response> {
 /// check; 200 even when checks fail (the diagnosis is the answer).
 fn create_test_connexion(ctx: &mut Ctx) -> Result<Response> {
     let config = ctx.config;
-    let body = diagnosis::run(config, ctx.conn()?)?;
+    // Outside the transaction: the breaker records what the checks met.
+    let body = diagnosis::run(config, ctx.autocommit()?)?;
     Ok(Response::ok(&body))
 }
 

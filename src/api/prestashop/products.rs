@@ -25,7 +25,9 @@ struct Course {
 pub fn create_product_sync(ctx: &mut Ctx) -> Result<Response> {
     let id = ctx.id("id")?;
     let config = ctx.config;
-    let conn = ctx.conn()?;
+    // Outside the transaction: a failed call must still count for the
+    // circuit breaker.
+    let conn = ctx.autocommit()?;
     let row: Option<(String, Option<String>, Option<bool>, Option<u64>)> = conn.exec_first(
         "SELECT nom, sous_titre, actif, presta_product_id FROM produits WHERE id = ?",
         (id,),

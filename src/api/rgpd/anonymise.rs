@@ -109,6 +109,9 @@ fn remove_personal_rows(
     for sql in [
         "DELETE FROM mail_outbox WHERE recipient = ?",
         "DELETE FROM signin_tokens WHERE email = ?",
+        // Per-address counters (`forgot:<email>`, `signin:email:<email>`…):
+        // an e-mail address never holds a colon.
+        "DELETE FROM rate_limits WHERE SUBSTRING_INDEX(cle, ':', -1) = ?",
     ] {
         tx.exec_drop(sql, (email,))?;
     }
