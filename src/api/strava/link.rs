@@ -74,7 +74,7 @@ pub fn show_callback(ctx: &mut Ctx) -> Result<Response> {
     let base = ctx
         .config
         .var("STRAVA_RETURN_URL")
-        .map_or_else(|| format!("{}/", ctx.config.app_url), str::to_string);
+        .map_or_else(|| format!("{}/chrono/strava.html", ctx.config.app_url), str::to_string);
     let query = match &outcome {
         Ok(_) => "strava=connecte".to_string(),
         Err(e) => client::form_encode(&[
