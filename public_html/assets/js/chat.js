@@ -29,26 +29,36 @@ function messageHtml(m) {
 }
 
 // `since` is the id of the last message shown (src/api/chat: ids, not dates).
-async function poll() {
-  if (!current) return;
-  const q = since ? `?since=${since}` : "";
+// One poll at a time (the timer, a send and a click may overlap), and an
+// answer for a conversation no longer open is dropped.
+let inFlight = null;
+
+function poll() {
+  inFlight ??= pollOnce().finally(() => { inFlight = null; });
+  return inFlight;
+}
+
+async function pollOnce() {
+  const conv = current;
+  if (!conv) return;
   try {
-    const answer = await api("GET", `/api/chat/${current}/messages${q}`);
+    const answer = await api("GET", `/api/chat/${conv}/messages${since ? `?since=${since}` : ""}`);
+    if (conv !== current) return;
     since = answer.dernier_id || since;
     const fresh = items(answer);
-    if (!fresh.length) return;
     const box = popup.querySelector(".msgs");
     box.insertAdjacentHTML("beforeend", fresh.map(messageHtml).join(""));
-    box.scrollTop = box.scrollHeight;
-    if (answer.suite) await poll();
+    if (fresh.length) box.scrollTop = box.scrollHeight;
+    if (answer.suite) await pollOnce();
   } catch (e) { if (e.status) showError(e); }
 }
 
 async function openConversation(id) {
-  current = id;
+  await inFlight;
+  current = String(id);
   since = null;
   popup.querySelector(".msgs").innerHTML = "";
-  popup.querySelectorAll(".convs button").forEach((b) => b.setAttribute("aria-current", String(b.dataset.conv === String(id))));
+  popup.querySelectorAll(".convs button").forEach((b) => b.setAttribute("aria-current", String(b.dataset.conv === current)));
   await poll();
 }
 
@@ -83,6 +93,7 @@ async function send(ev) {
       await api("POST", `/api/chat/${current}/messages`, { contenu: text });
     }
     form.reset();
+    await inFlight; // a poll that left before the send would not see it
     await poll();
   } catch (e) { showError(e); }
 }

@@ -4,12 +4,14 @@
 
 import { api, apiOptional, esc, frDate } from "./api.js";
 import { dialog, showError } from "./ui.js";
+import { siteRoot } from "./auth.js";
 
 const EVERY_MS = 60000;
 
 function list(items) {
   return items.map((n) => `<li class="item-row" data-id="${n.id}"><div><strong>${esc(n.titre)}</strong><br>
-    <span>${esc(n.message)}</span><br><span class="hint">${frDate(n.created_at, true)}</span></div>
+    <span>${esc(n.message)}</span><br><span class="hint">${frDate(n.created_at, true)}</span>
+    ${n.lien ? ` <a href="${esc(siteRoot() + n.lien.replace(/^\//, ""))}">Ouvrir</a>` : ""}</div>
     <span class="spacer"></span><button type="button" class="ghost small" data-lu="${n.id}">Marquer comme lu</button></li>`).join("");
 }
 
