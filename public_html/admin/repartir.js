@@ -10,7 +10,7 @@ export const LIST = "/api/commandes/a-repartir";
 export const ASSIGN = "/api/commandes/repartition";
 
 export async function mount() {
-  const ateliers = (await api("GET", "/api/ateliers?per_page=100&actif=1")).items;
+  const ateliers = (await api("GET", "/api/ateliers?per_page=200&actif=true")).items;
   const choice = options(ateliers, (a) => a.id, (a) => a.nom, "Choisir un atelier");
   const table = dataTable($("repartir"), {
     caption: "Commandes à répartir",

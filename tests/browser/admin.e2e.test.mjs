@@ -90,7 +90,7 @@ test("admin assigns an order no rule placed to an atelier", async () => {
     const course = await apiAs(julien, "GET", "/api/parcours/slug/mont-ventoux");
     const order = await apiAs(julien, "POST", "/api/commandes", { produit_id: course.id });
     assert.equal(order.atelier_id, null, "no rule placed the order");
-    const a1 = (await apiAs(admin, "GET", "/api/ateliers?per_page=100&actif=1")).items.find((a) => a.code === "A1");
+    const a1 = (await apiAs(admin, "GET", "/api/ateliers?per_page=200&actif=true")).items.find((a) => a.code === "A1");
 
     const { context, page, errors } = await openAs(browser, "/admin/#t-repartir", ADMIN);
     const select = `select[data-repartir="${order.id}"]`;
