@@ -68,7 +68,7 @@ function renderPending(items) {
   $("attente").innerHTML = items.map((c) => `<div class="item-row" data-chrono="${c.id}">
     <div><strong>${esc(c.parcours_nom)}</strong> · ${esc(c.date_realisation || "")} · ${esc(c.temps || "")}
     <span class="badge muted-badge">${esc(c.source)}</span></div><span class="spacer"></span>
-    <button type="button" data-valider-chrono="${c.id}">${icon("check")} VALIDER</button>
+    ${c.verification ? `<span class="badge warn">${esc(c.verification)}</span>` : `<button type="button" data-valider-chrono="${c.id}">${icon("check")} VALIDER</button>`}
     <button type="button" class="ghost" data-supprimer-chrono="${c.id}" aria-label="Supprimer le chrono ${esc(c.parcours_nom)} ${esc(c.temps || "")}">${icon("trash")}</button></div>`).join("");
 }
 

@@ -68,10 +68,17 @@ test("sign-in by link: an address the shop does not know gets the same answer", 
 
 test("a chrono waiting for validation is validated from the dashboard", async () => {
   const course = await apiAs(julien, "GET", "/api/parcours/slug/col-du-galibier");
-  const entry = await apiAs(julien, "POST", "/api/chrono/manuel",
+  // A time taken on the QR page (a manual one waits for an admin instead).
+  await apiAs(julien, "POST", "/api/chrono/stop", { produit_id: course.id }).catch(() => null);
+  await apiAs(julien, "POST", "/api/chrono/start", { produit_id: course.id });
+  const entry = await apiAs(julien, "POST", "/api/chrono/stop", { produit_id: course.id });
+  const manual = await apiAs(julien, "POST", "/api/chrono/manuel",
     { produit_id: course.id, duree_secondes: 7000 + Math.floor(Math.random() * 2000), date_realisation: "2025-07-01" });
   const { context, page, errors } = await openAs(browser, "/chrono/", ATHLETE);
   await page.waitForSelector(`[data-valider-chrono="${entry.id}"]`);
+  const manualRow = page.locator(`[data-chrono="${manual.id}"]`);
+  assert.match(await manualRow.textContent(), /en attente de vérification/);
+  assert.equal(await manualRow.locator("[data-valider-chrono]").count(), 0, "an admin checks a manual time");
   await shot(page, "chrono-attente");
   await page.click(`[data-valider-chrono="${entry.id}"]`);
   await page.waitForSelector(".toast:has-text('Chrono validé')");

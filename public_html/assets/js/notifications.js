@@ -37,7 +37,8 @@ export function mountNotifications(button) {
     } catch { items = []; unread = 0; }
     count.textContent = unread ? String(unread) : "";
     count.classList.toggle("hidden", !unread);
-    button.setAttribute("aria-label", `Notifications (${unread} non lue(s))`);
+    // The name read out contains the visible count (WCAG 2.5.3).
+    button.querySelector(".unread").textContent = unread ? " non lue(s)" : "";
   }
   button.addEventListener("click", async () => {
     await refresh();
