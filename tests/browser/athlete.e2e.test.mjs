@@ -71,6 +71,7 @@ test("a chrono waiting for validation is validated from the dashboard", async ()
   // A time taken on the QR page (a manual one waits for an admin instead).
   await apiAs(julien, "POST", "/api/chrono/stop", { produit_id: course.id }).catch(() => null);
   await apiAs(julien, "POST", "/api/chrono/start", { produit_id: course.id });
+  await new Promise((r) => setTimeout(r, 2100)); // at least a second is measured
   const entry = await apiAs(julien, "POST", "/api/chrono/stop", { produit_id: course.id });
   const manual = await apiAs(julien, "POST", "/api/chrono/manuel",
     { produit_id: course.id, duree_secondes: 7000 + Math.floor(Math.random() * 2000), date_realisation: "2025-07-01" });
