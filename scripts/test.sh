@@ -99,6 +99,9 @@ extra_steps_online() {
   [[ "$mode" == cgid ]] || return 0
   step_run "[$mode] mk-admin seed-demo, twice (idempotent)" \
     bash -c '"$1" --env-file "$2" seed-demo >/dev/null && "$1" --env-file "$2" seed-demo >/dev/null' _ "$BIN_ADMIN" "$env_file"
+  # seed-demo ran as this script's user (root in CI): the lots and templates
+  # it wrote must stay writable by the web server.
+  mk_chown_web "$APP/storage"
   step_run "[$mode] page tests in Chromium (node --test)" browser_tests "$base"
 }
 
@@ -124,7 +127,7 @@ browser_tests() {
   local base=$1
   (cd "$MK_REPO_ROOT/tests/browser" && npm ci --no-audit --no-fund --silent) || return 1
   mkdir -p "$RUN/screenshots"
-  MK_TEST_BASE_URL="$base" MK_TEST_SHOTS_DIR="$RUN/screenshots" \
+  MK_TEST_BASE_URL="$base" MK_TEST_SHOTS_DIR="$RUN/screenshots" MK_TEST_MAIL_DIR="$MAIL_DIR" \
     node --test --test-concurrency=1 "$MK_REPO_ROOT"/tests/browser/*.e2e.test.mjs
 }
 # <<< EXTRA STEPS <<<

@@ -4,8 +4,8 @@
 // valeurs par défaut" asks the server for its defaults), then SAUVEGARDER,
 // Sync PrestaShop, the QR code and the export to the configured destinations.
 
-import { api, apiOptional, download, esc } from "../assets/js/api.js";
-import { dataTable, fieldErrors, formValues, showError, toast, icon } from "../assets/js/ui.js";
+import { api, download, esc } from "../assets/js/api.js";
+import { confirmDialog, dataTable, fieldErrors, formValues, showError, toast, icon } from "../assets/js/ui.js";
 
 const $ = (id) => document.getElementById(id);
 // The hints only: the server owns the defaults (a reset asks it for them).
@@ -117,25 +117,32 @@ async function resetGps() {
 
 async function sync() {
   try {
-    const r = await apiOptional("POST", `/api/parcours/${current.id}/sync-prestashop`, {});
-    toast(r === null ? "Le module PrestaShop n'est pas encore disponible sur ce serveur." : "Parcours synchronisé avec la boutique.", r === null ? "error" : "ok");
+    const r = await api("POST", `/api/parcours/${current.id}/sync-prestashop`, {});
+    toast(`Parcours synchronisé avec la boutique (produit ${r.presta_product_id}).`);
+    if (r.lien_boutique) $("parcours-form").lien_boutique.value = r.lien_boutique;
   } catch (e) { showError(e); }
 }
 
+// The QR page's address, and the code itself for the start-line sign.
 async function qr() {
   try {
     const r = await api("GET", `/api/parcours/${current.id}/qr`);
-    $("c-qr-url").innerHTML = `Adresse du QR code : <a href="${esc(r.url || r.qr_url)}">${esc(r.url || r.qr_url)}</a>`;
-    const svg = await apiOptional("GET", `/api/parcours/${current.id}/qr?format=svg`);
-    if (svg instanceof Blob) await download(`/api/parcours/${current.id}/qr?format=svg`, `qr-${current.slug}.svg`);
+    const base = `/api/parcours/${current.id}/qr?format=`;
+    $("c-qr-url").innerHTML = `Adresse du QR code : <a href="${esc(r.qr_url)}">${esc(r.qr_url)}</a>
+      <button type="button" class="ghost small" data-qr="svg">${icon("download")} QR SVG</button>
+      <button type="button" class="ghost small" data-qr="png">${icon("download")} QR PNG</button>`;
+    $("c-qr-url").onclick = (ev) => {
+      const format = ev.target.closest("[data-qr]")?.dataset.qr;
+      if (format) download(base + format, `qr-${r.slug}.${format}`).catch(showError);
+    };
   } catch (e) { showError(e); }
 }
 
 async function exportCourse() {
+  if (!(await confirmDialog("Envoyer ce parcours à toutes les destinations d'export actives ?", "Exporter"))) return;
   try {
-    const r = await api("POST", `/api/parcours/${current.id}/export`, {});
-    const n = (r.envois || r.resultats || []).length;
-    toast(n ? `Export envoyé vers ${n} destination(s).` : "Export enregistré.");
+    const r = await api("POST", `/api/parcours/${current.id}/export`, { destination_ids: "all" });
+    toast(`Export : ${r.succes} destination(s) sur ${r.total} ont accepté le parcours.`, r.echecs ? "error" : "ok");
   } catch (e) { showError(e); }
 }
 

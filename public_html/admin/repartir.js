@@ -5,12 +5,12 @@ import { api, esc, frDate, isMissingRoute } from "../assets/js/api.js";
 import { dataTable, showError, toast, options } from "../assets/js/ui.js";
 
 const $ = (id) => document.getElementById(id);
-// The shop helper's routes (issue 8); named here so a rename is one line.
-export const LIST = "/api/admin/commandes/a-repartir";
-export const ASSIGN = "/api/admin/commandes/repartir";
+// src/api/dispatch (issue 8, item 4).
+export const LIST = "/api/commandes/a-repartir";
+export const ASSIGN = "/api/commandes/repartition";
 
 export async function mount() {
-  const ateliers = (await api("GET", "/api/ateliers?per_page=100&actif=1")).items;
+  const ateliers = (await api("GET", "/api/ateliers?per_page=200&actif=true")).items;
   const choice = options(ateliers, (a) => a.id, (a) => a.nom, "Choisir un atelier");
   const table = dataTable($("repartir"), {
     caption: "Commandes à répartir",
@@ -22,8 +22,8 @@ export async function mount() {
     },
     columns: [
       ["Commande", (c) => esc(c.numero)],
-      ["Parcours", (c) => esc(c.produit_nom || (c.parcours && c.parcours.nom) || "")],
-      ["Client", (c) => esc(c.client || c.b2b_client_nom || "")],
+      ["Parcours", (c) => esc(c.parcours)],
+      ["Client", (c) => (c.is_b2b ? `<span class="badge b2b">B2B</span> ${esc(c.b2b_client_nom || "")} × ${esc(c.b2b_quantite ?? 1)}` : "Particulier")],
       ["Date", (c) => frDate(c.date_commande)],
       ["Atelier", (c) => `<label class="sr-only" for="rp-${c.id}">Atelier pour ${esc(c.numero)}</label><select id="rp-${c.id}" data-repartir="${c.id}">${choice}</select>`],
     ],

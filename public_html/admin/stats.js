@@ -2,11 +2,12 @@
 // daily series drawn with uPlot (vendored under assets/vendor/uplot with its
 // MIT licence), loaded only when this tab opens; reports listed below.
 
-import { apiOptional, esc } from "../assets/js/api.js";
+import { apiOptional, download, esc } from "../assets/js/api.js";
+import { icon, showError } from "../assets/js/ui.js";
 
 const $ = (id) => document.getElementById(id);
 const LABELS = {
-  medailles: "Médailles", validations_en_attente: "Validations en attente", en_live: "En live", taux_validation: "Taux de validation",
+  medailles: "Médailles", validations_en_attente: "Validations en attente", chronos_en_cours: "En live", taux_validation: "Taux de validation",
   commandes: "Commandes", chronos: "Chronos", sportifs: "Sportifs", sav_ouverts: "SAV ouverts", lots: "Lots",
 };
 const VENDOR = new URL("../assets/vendor/uplot/", import.meta.url).href;
@@ -26,22 +27,21 @@ function loadUplot() {
   });
 }
 
+// `taux_validation` is already a percentage (null without any decision yet).
 function kpis(stats) {
-  const source = stats.kpis || stats;
-  const cards = Object.entries(source).filter(([, v]) => typeof v === "number");
-  $("kpis").innerHTML = cards.map(([k, v]) => `<div class="card"><div class="big">${esc(k.startsWith("taux") && v <= 1 ? `${Math.round(v * 100)} %` : v)}</div>${esc(LABELS[k] || k.replaceAll("_", " "))}</div>`).join("");
+  const cards = Object.entries(stats.kpis);
+  $("kpis").innerHTML = cards.map(([k, v]) => `<div class="card"><div class="big">${esc(v == null ? "—" : k.startsWith("taux") ? `${v} %` : v)}</div>${esc(LABELS[k] || k.replaceAll("_", " "))}</div>`).join("");
 }
 
-/** The first array of {date, numbers…} in the answer, as uPlot columns. */
+/** Orders per month (`commandes.par_periode`, "YYYY-MM") as uPlot columns. */
 function series(stats) {
-  const rows = stats.series || stats.par_jour || stats.jours || [];
+  const rows = stats.commandes.par_periode;
   if (!rows.length) return null;
-  const keys = Object.keys(rows[0]).filter((k) => k !== "date" && typeof rows[0][k] === "number");
-  const xs = rows.map((r) => Date.parse(r.date) / 1000);
-  return { keys, data: [xs, ...keys.map((k) => rows.map((r) => r[k]))] };
+  const xs = rows.map((r) => Date.parse(`${r.mois}-01`) / 1000);
+  return { keys: ["commandes"], data: [xs, rows.map((r) => r.commandes)] };
 }
 
-const frDay = (t) => new Date(t * 1000).toLocaleDateString("fr-FR", { day: "2-digit", month: "2-digit" });
+const frDay = (t) => new Date(t * 1000).toLocaleDateString("fr-FR", { month: "2-digit", year: "numeric" });
 
 async function chart(stats) {
   const s = series(stats);
@@ -52,9 +52,9 @@ async function chart(stats) {
     width: Math.min(720, $("chart").clientWidth || 720),
     height: 240,
     axes: [{ stroke: "#f0ead8", splits: (u) => u.data[0], values: (u, ticks) => ticks.map(frDay) }, { stroke: "#f0ead8" }],
-    series: [{ label: "Jour", value: (u, v) => (v == null ? "—" : frDay(v)) }, ...s.keys.map((k, i) => ({ label: LABELS[k] || k, stroke: colors[i % colors.length], width: 2 }))],
+    series: [{ label: "Mois", value: (u, v) => (v == null ? "—" : frDay(v)) }, ...s.keys.map((k, i) => ({ label: LABELS[k] || k, stroke: colors[i % colors.length], width: 2 }))],
   };
-  $("chart").setAttribute("aria-label", `Évolution par jour : ${s.keys.map((k) => LABELS[k] || k).join(", ")}`);
+  $("chart").setAttribute("aria-label", `Évolution par mois : ${s.keys.map((k) => LABELS[k] || k).join(", ")}`);
   new uPlot(opts, s.data, $("chart"));
 }
 
@@ -67,9 +67,15 @@ export async function mount() {
   }
   kpis(stats);
   await chart(stats);
-  const reports = await apiOptional("GET", "/api/rapports");
-  if (reports) {
-    const items = Array.isArray(reports) ? reports : reports.items || [];
-    $("rapports").innerHTML = `<h2>Rapports</h2><ul>${items.map((r) => `<li>${esc(r.nom || r.titre || r.id)}</li>`).join("")}</ul>`;
-  }
+  reports(await apiOptional("GET", "/api/rapports"));
+}
+
+// Each report type is a CSV generated on demand (POST /api/rapports/export).
+function reports(answer) {
+  if (!answer) return;
+  $("rapports").innerHTML = `<h2>Rapports</h2><ul class="plain">${answer.types.map((r) => `<li><button type="button" class="ghost small" data-rapport="${esc(r.type)}">${icon("download")} ${esc(r.libelle)}</button></li>`).join("")}</ul>`;
+  $("rapports").onclick = (ev) => {
+    const kind = ev.target.closest("[data-rapport]")?.dataset.rapport;
+    if (kind) download("/api/rapports/export", `rapport-${kind}.csv`, { type: kind }).catch(showError);
+  };
 }

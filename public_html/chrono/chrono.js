@@ -5,7 +5,7 @@
 // order path (the shop's product page, or POST /api/commandes without a shop).
 // Attempts timed on the QR page while offline or signed out are sent first.
 
-import { api, esc } from "../assets/js/api.js";
+import { api, esc, isMissingRoute } from "../assets/js/api.js";
 import { icon, hydrateIcons, toast, showError, confirmDialog, dialog } from "../assets/js/ui.js";
 import { flush } from "../assets/js/attempts.js";
 import { athleteSpace } from "./shell.js";
@@ -68,7 +68,7 @@ function renderPending(items) {
   $("attente").innerHTML = items.map((c) => `<div class="item-row" data-chrono="${c.id}">
     <div><strong>${esc(c.parcours_nom)}</strong> · ${esc(c.date_realisation || "")} · ${esc(c.temps || "")}
     <span class="badge muted-badge">${esc(c.source)}</span></div><span class="spacer"></span>
-    <button type="button" data-valider-chrono="${c.id}">${icon("check")} VALIDER</button>
+    ${c.verification ? `<span class="badge warn">${esc(c.verification)}</span>` : `<button type="button" data-valider-chrono="${c.id}">${icon("check")} VALIDER</button>`}
     <button type="button" class="ghost" data-supprimer-chrono="${c.id}" aria-label="Supprimer le chrono ${esc(c.parcours_nom)} ${esc(c.temps || "")}">${icon("trash")}</button></div>`).join("");
 }
 
@@ -87,7 +87,11 @@ async function deleteChrono(id) {
     await api("DELETE", `/api/chrono/${id}`);
     toast("Chrono supprimé.");
     await load();
-  } catch (e) { showError(e); }
+  } catch (e) {
+    // No athlete DELETE route on the server yet (src/api/chronos).
+    if (isMissingRoute(e)) e.message = "La suppression d'un chrono n'est pas encore disponible sur ce serveur.";
+    showError(e);
+  }
 }
 
 function renderCourses(d) {

@@ -1,7 +1,7 @@
 // Profile (spec 2.4 profil.html): names (the engraving's source of truth),
 // password, and the RGPD export and erasure (issue 10) with a confirmation.
 
-import { api, apiOptional, download, saveSession, session } from "../assets/js/api.js";
+import { api, download, saveSession, session } from "../assets/js/api.js";
 import { bindForm, dialog, showError, toast } from "../assets/js/ui.js";
 import { logout } from "../assets/js/auth.js";
 import { athleteSpace } from "./shell.js";
@@ -24,8 +24,6 @@ async function saveNames(v) {
 
 async function exportData() {
   try {
-    const probe = await apiOptional("GET", "/api/user/export");
-    if (probe === null) { $("rgpd-msg").textContent = "L'export n'est pas encore disponible sur ce serveur."; return; }
     await download("/api/user/export", "mes-donnees-mykollector.zip");
     $("rgpd-msg").textContent = "Export téléchargé.";
   } catch (e) { showError(e); }
@@ -38,10 +36,9 @@ async function erase() {
     <input id="confirm-text" name="confirmation" required pattern="SUPPRIMER" autocomplete="off">`, { submit: "Supprimer définitivement" });
   if (!v) return;
   try {
-    const done = await apiOptional("DELETE", "/api/user/data", { confirmation: true });
-    if (done === null) { $("rgpd-msg").textContent = "La suppression n'est pas encore disponible sur ce serveur."; return; }
+    const done = await api("DELETE", "/api/user/data");
     await logout();
-    toast("Votre compte a été supprimé.");
+    toast(done.message);
     setTimeout(() => location.assign("../"), 1500);
   } catch (e) { showError(e); }
 }

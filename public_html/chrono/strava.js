@@ -8,16 +8,17 @@ import { athleteSpace } from "./shell.js";
 const $ = (id) => document.getElementById(id);
 const MISSING = "La connexion Strava n'est pas encore disponible sur ce serveur.";
 
+// Every course scored for the activity; the ones over the threshold are "detected".
 function detected(a) {
-  const list = a.cols_detectes || a.parcours_detectes || a.detections || [];
-  return list.map((d) => `${esc(d.nom || d.parcours_nom || d.parcours)}${d.score != null ? ` <span class="badge ok">${esc(Math.round(d.score * (d.score <= 1 ? 100 : 1)))} %</span>` : ""}`).join("<br>") || "—";
+  return a.detections.filter((d) => d.detecte)
+    .map((d) => `${esc(d.parcours)} <span class="badge ok">${esc(Math.round(d.score * 100))} %</span>`).join("<br>") || "—";
 }
 
 async function connect() {
   try {
     const r = await apiOptional("GET", "/api/strava/auth-url");
     if (r === null) { $("strava-etat").textContent = MISSING; return; }
-    location.assign(r.url || r.auth_url);
+    location.assign(r.url);
   } catch (e) { showError(e); }
 }
 
@@ -28,8 +29,9 @@ async function disconnect() {
 
 async function importActivity(id, table) {
   try {
-    const c = await api("POST", `/api/strava/import/${id}`, {});
-    toast(`Activité importée${c && c.temps ? ` : ${c.temps}` : ""}. Validez-la depuis votre tableau de bord.`);
+    const r = await api("POST", `/api/strava/import/${id}`, {});
+    const times = r.chronos.map((c) => `${c.parcours} ${c.duree}`).join(", ");
+    toast(times ? `Activité importée : ${times}. Validez-la depuis votre tableau de bord.` : "Aucun col de MyKollector reconnu dans cette activité.");
     table.reload();
   } catch (e) { showError(e); }
 }
@@ -40,8 +42,9 @@ async function state() {
   $("strava-etat").textContent = connected ? "Votre compte Strava est connecté." : "Connectez Strava pour retrouver vos cols automatiquement.";
   $("connecter").classList.toggle("hidden", connected);
   $("deconnecter").classList.toggle("hidden", !connected);
-  const msg = new URLSearchParams(location.search).get("erreur");
-  if (msg) $("strava-etat").textContent = msg;
+  // The OAuth callback sends the browser back here with ?strava=connecte|erreur&message=.
+  const back = new URLSearchParams(location.search);
+  if (back.get("strava") === "erreur") $("strava-etat").textContent = back.get("message") || "La connexion à Strava a échoué.";
   return connected;
 }
 
@@ -55,9 +58,9 @@ athleteSpace("strava.html", async () => {
       return r;
     },
     columns: [
-      ["Activité", (a) => esc(a.nom || a.name)],
-      ["Date", (a) => frDate(a.date || a.start_date)],
-      ["Durée", (a) => esc(a.temps || hms(a.duree_secondes ?? a.elapsed_time ?? 0))],
+      ["Activité", (a) => esc(a.nom)],
+      ["Date", (a) => frDate(a.date)],
+      ["Durée", (a) => hms(a.duree_secondes)],
       ["Cols détectés", detected],
       ["", (a) => (a.importee ? '<span class="badge ok">Importée</span>' : `<button type="button" class="small" data-import="${esc(a.id)}">Importer</button>`)],
     ],

@@ -1,7 +1,7 @@
 // The admin journeys of issue 11 in Chromium: a course's GPS configuration
 // edited then reset to the server's defaults, a DXF template uploaded with its
-// placeholders shown, a user created; admin_chrono rejects a proof; and the
-// tabs whose API is not on this server yet say so in French.
+// placeholders shown, a user created, an order assigned to an atelier;
+// admin_chrono rejects a proof.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
@@ -81,12 +81,32 @@ test("admin creates an operator account", async () => {
   await context.close();
 });
 
-test("orders to dispatch: the tab answers in French, with or without the route", async () => {
-  const { context, page, errors } = await openAs(browser, "/admin/#t-repartir", ADMIN);
-  await page.waitForFunction(() => /élément|pas encore disponible/.test(document.getElementById("repartir").textContent));
-  await shot(page, "admin-repartir");
-  assert.deepEqual(errors, []);
-  await context.close();
+test("admin assigns an order no rule placed to an atelier", async () => {
+  // Two active ateliers and a course without a default one: the athlete's
+  // order waits "à répartir" (src/api/dispatch). The extra atelier goes after.
+  const extra = await apiAs(admin, "POST", "/api/ateliers", { code: `T${Date.now() % 1e6}`, nom: "Atelier de passage (test)" });
+  try {
+    const julien = await sessionOf("julien@mykollector.test");
+    const course = await apiAs(julien, "GET", "/api/parcours/slug/mont-ventoux");
+    const order = await apiAs(julien, "POST", "/api/commandes", { produit_id: course.id });
+    assert.equal(order.atelier_id, null, "no rule placed the order");
+    const a1 = (await apiAs(admin, "GET", "/api/ateliers?per_page=200&actif=true")).items.find((a) => a.code === "A1");
+
+    const { context, page, errors } = await openAs(browser, "/admin/#t-repartir", ADMIN);
+    const select = `select[data-repartir="${order.id}"]`;
+    await page.waitForSelector(select);
+    assert.match(await page.textContent("#repartir"), new RegExp(order.numero));
+    await shot(page, "admin-repartir");
+    await page.selectOption(select, String(a1.id));
+    await page.waitForSelector(".toast:has-text('Commande attribuée')");
+    await page.waitForSelector(select, { state: "detached" });
+    const placed = await apiAs(admin, "GET", `/api/commandes/${order.id}`);
+    assert.equal(placed.atelier_id, a1.id, "stored on the server");
+    assert.deepEqual(errors, []);
+    await context.close();
+  } finally {
+    await apiAs(admin, "DELETE", `/api/ateliers/${extra.id}`);
+  }
 });
 
 test("admin_chrono rejects a manual time after looking at its proof", async () => {

@@ -4,10 +4,10 @@
 // export, the password pages — each result read back through the API.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { writeFile, mkdtemp } from "node:fs/promises";
+import { readFile, writeFile, mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { launch, openAs, sessionOf, apiAs, shot } from "./browser.mjs";
+import { BASE, launch, openAs, sessionOf, apiAs, shot, shopCustomer, waitMail } from "./browser.mjs";
 
 const ATHLETE = "julien@mykollector.test";
 let browser;
@@ -21,28 +21,65 @@ before(async () => {
 });
 after(() => browser?.close());
 
-test("sign-in by link: the same French answer whatever the address", async () => {
+test("sign-in by link: the e-mailed link opens the athlete's dashboard, once", async () => {
+  const email = `coureuse${Date.now()}@client.test`;
+  await shopCustomer(email, "Camille", "Rochas");
   const { context, page, errors } = await openAs(browser, "/connexion.html");
-  await page.fill("#email", "inconnu@example.test");
+  await page.fill("#email", email);
   await page.click("#lien button[type=submit]");
-  await page.waitForFunction(() => document.getElementById("done").textContent || document.querySelector("#lien .error:not(:empty)"));
-  const text = await page.textContent("#lien");
-  // Until the shop helper's route lands, the page says the service is missing.
-  assert.match(text, /Si cette adresse est connue|pas encore disponible/);
+  await page.waitForSelector("#done:not(:empty)");
+  assert.match(await page.textContent("#done"), /Si cette adresse est connue/);
   await shot(page, "connexion-lien");
-  await page.goto(page.url().replace(/connexion\.html.*/, "connexion.html?token=jeton-invalide"));
-  await page.waitForSelector("#lien .error:not(:empty)");
-  assert.match(await page.textContent("#lien .error"), /lien|disponible|invalide|expiré/i);
+
+  const mail = await waitMail(email);
+  const link = mail.match(/(https?:\/\/[^\s"<>]+)\/chrono\/\?connexion=([0-9a-f]{64})/);
+  assert.ok(link, `the mail holds the sign-in link: ${mail.slice(0, 2000)}`);
+  assert.equal(link[1], BASE, "the link points at this site (APP_URL)");
+  await page.goto(link[0]);
+  await page.waitForSelector("#app:not(.hidden)");
+  assert.equal(await page.textContent("#who"), "Camille Rochas", "signed in as the shop customer");
+  assert.doesNotMatch(page.url(), /connexion=/, "the token left the address bar");
+  const stored = await page.evaluate(() => JSON.parse(localStorage.getItem("mk.session")));
+  assert.equal(stored.user.email, email);
+  assert.equal(stored.user.role, "sportif");
+  assert.deepEqual(errors, []);
+  await context.close();
+
+  // Used once: a second visit of the same link is refused, in French.
+  const again = await openAs(browser, `/chrono/?connexion=${link[2]}`);
+  await again.page.waitForSelector("#login-error:not(:empty)");
+  assert.match(await again.page.textContent("#login-error"), /invalide, a expiré ou a déjà servi/);
+  assert.ok(await again.page.isHidden("#app"));
+  await again.context.close();
+});
+
+test("sign-in by link: an address the shop does not know gets the same answer", async () => {
+  const email = `inconnu${Date.now()}@ailleurs.test`;
+  const { context, page, errors } = await openAs(browser, "/connexion.html");
+  await page.fill("#email", email);
+  await page.click("#lien button[type=submit]");
+  await page.waitForSelector("#done:not(:empty)");
+  assert.match(await page.textContent("#done"), /Si cette adresse est connue/);
+  const mail = await waitMail(email);
+  assert.doesNotMatch(mail, /connexion=/, "no link for a stranger");
   assert.deepEqual(errors, []);
   await context.close();
 });
 
 test("a chrono waiting for validation is validated from the dashboard", async () => {
   const course = await apiAs(julien, "GET", "/api/parcours/slug/col-du-galibier");
-  const entry = await apiAs(julien, "POST", "/api/chrono/manuel",
+  // A time taken on the QR page (a manual one waits for an admin instead).
+  await apiAs(julien, "POST", "/api/chrono/stop", { produit_id: course.id }).catch(() => null);
+  await apiAs(julien, "POST", "/api/chrono/start", { produit_id: course.id });
+  await new Promise((r) => setTimeout(r, 2100)); // at least a second is measured
+  const entry = await apiAs(julien, "POST", "/api/chrono/stop", { produit_id: course.id });
+  const manual = await apiAs(julien, "POST", "/api/chrono/manuel",
     { produit_id: course.id, duree_secondes: 7000 + Math.floor(Math.random() * 2000), date_realisation: "2025-07-01" });
   const { context, page, errors } = await openAs(browser, "/chrono/", ATHLETE);
   await page.waitForSelector(`[data-valider-chrono="${entry.id}"]`);
+  const manualRow = page.locator(`[data-chrono="${manual.id}"]`);
+  assert.match(await manualRow.textContent(), /en attente de vérification/);
+  assert.equal(await manualRow.locator("[data-valider-chrono]").count(), 0, "an admin checks a manual time");
   await shot(page, "chrono-attente");
   await page.click(`[data-valider-chrono="${entry.id}"]`);
   await page.waitForSelector(".toast:has-text('Chrono validé')");
@@ -97,10 +134,16 @@ test("profile: the engraving names, then the RGPD export", async () => {
   await page.waitForSelector(".toast:has-text('Profil enregistré')");
   const me = await apiAs(julien, "GET", "/api/auth/me");
   assert.equal((me.user || me).nom, "Martin");
-  const download = page.waitForEvent("download", { timeout: 5000 }).catch(() => null);
+  const download = page.waitForEvent("download");
   await page.click("#export");
   const file = await download;
-  if (!file) assert.match(await page.textContent("#rgpd-msg"), /pas encore disponible/);
+  const zip = await readFile(await file.path());
+  assert.equal(zip.subarray(0, 4).toString("latin1"), "PK\x03\x04", "a ZIP archive");
+  // Names in a ZIP are stored uncompressed: each dataset is there.
+  for (const name of ["profil.json", "chronos.csv", "commandes.json", "LISEZMOI.txt"]) {
+    assert.ok(zip.includes(Buffer.from(name)), `${name} in the export`);
+  }
+  await page.waitForSelector("#rgpd-msg:has-text('Export téléchargé')");
   await shot(page, "chrono-profil");
   assert.deepEqual(errors, []);
   await context.close();

@@ -73,3 +73,41 @@ export async function openAs(browser, path, email, contextOptions = {}) {
   }
   return { context, page, errors };
 }
+
+/**
+ * The text of the newest mail the fake SMTP server received for `to`
+ * (MK_TEST_MAIL_DIR, one .eml per message), quoted-printable undone; waits
+ * up to 10 s for it.
+ */
+export async function waitMail(to) {
+  const dir = process.env.MK_TEST_MAIL_DIR;
+  if (!dir) throw new Error("MK_TEST_MAIL_DIR is not set: run the page tests through scripts/test.sh");
+  const { readdir, readFile } = await import("node:fs/promises");
+  for (let i = 0; i < 200; i++) {
+    const names = (await readdir(dir)).filter((n) => n.endsWith(".eml")).sort().reverse();
+    for (const name of names) {
+      const raw = await readFile(`${dir}/${name}`, "utf8");
+      const rcpt = raw.split(/\r?\n/).find((l) => l.startsWith("X-Fake-SMTP-Rcpt-To:")) || "";
+      if (rcpt.includes(`<${to}>`)) return unfoldQuotedPrintable(raw);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`no mail to ${to} within 10 s`);
+}
+
+function unfoldQuotedPrintable(raw) {
+  const bytes = Buffer.from(raw.replace(/=\r?\n/g, "").replace(/=([0-9A-F]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16))), "latin1");
+  return bytes.toString("utf8");
+}
+
+/** A customer of the fake PrestaShop (scripts/fake_prestashop.py control API). */
+export async function shopCustomer(email, firstname, lastname) {
+  const shop = process.env.MK_SHOP_URL;
+  if (!shop) throw new Error("MK_SHOP_URL is not set: run the page tests through scripts/test.sh");
+  const res = await fetch(`${shop}/_control/customer`, {
+    method: "POST", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ email, firstname, lastname, company: "", group: 3 }),
+  });
+  if (!res.ok) throw new Error(`fake shop customer: ${res.status}`);
+  return (await res.json()).id;
+}

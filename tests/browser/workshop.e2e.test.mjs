@@ -1,6 +1,7 @@
 // The workshop journey of issue 11 in Chromium: an operator creates a lot from
 // validated orders, downloads its DXF and CSV, ships a batch with carrier and
-// tracking numbers, and files a SAV Express — each checked back through the API.
+// tracking numbers, files a SAV Express, and uses the chat popup and the bell
+// — each checked back through the API.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
@@ -96,6 +97,46 @@ test("operator files a SAV Express from a search by name", async () => {
   assert.equal(t.motif, "rayure");
   assert.ok(t.commande_sav_id, "a replacement order is linked");
   await shot(page, "fab-sav");
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test("chat popup: a message received, a reply sent, the bell and its notification", async () => {
+  const admin = await sessionOf("admin@mykollector.test");
+  const titre = `Lot urgent ${Date.now()}`;
+  const conv = await apiAs(admin, "POST", "/api/chat/conversations", { titre, participants: [operator.user.id] });
+  await apiAs(admin, "POST", `/api/chat/${conv.id}/messages`, { contenu: "Le lot du Galibier part ce soir ?" });
+  const unread = (await apiAs(operator, "GET", "/api/notifications?per_page=100")).non_lues;
+  assert.ok(unread >= 1, "the message notified the operator");
+
+  const { context, page, errors } = await openAs(browser, "/fab/", OPERATOR);
+  // The bell shows the server's unread count.
+  await page.waitForFunction((n) => document.querySelector("#btn-notifs .count").textContent === String(n), unread);
+
+  await page.click("#btn-chat");
+  await page.click(`.chat [data-conv="${conv.id}"]`);
+  await page.waitForSelector(".chat .msgs :text('Le lot du Galibier part ce soir ?')");
+  await page.fill("#chat-text", "Oui, avant 18 h.");
+  await page.click(".chat form button[type=submit]");
+  await page.waitForSelector(".chat .msgs :text('Oui, avant 18 h.')");
+  const thread = await apiAs(admin, "GET", `/api/chat/${conv.id}/messages`);
+  assert.ok(thread.items.some((m) => m.contenu === "Oui, avant 18 h." && m.auteur.id === operator.user.id), "the reply is on the server");
+  // The popup polls every 5 s: a new message shows up without a reload.
+  await apiAs(admin, "POST", `/api/chat/${conv.id}/messages`, { contenu: "Parfait, merci." });
+  await page.waitForSelector(".chat .msgs :text('Parfait, merci.')", { timeout: 8000 });
+  assert.equal(await page.locator(".chat .msgs :text('Oui, avant 18 h.')").count(), 1, "no message shown twice");
+  await shot(page, "fab-chat");
+  await page.click(".chat [data-close]");
+
+  // The bell lists the notification; marking it read reaches the server.
+  await page.click("#btn-notifs");
+  const row = page.locator("dialog li", { hasText: "Nouveau message dans le chat" }).first();
+  const id = Number(await row.getAttribute("data-id"));
+  await shot(page, "fab-notifications");
+  await row.locator("[data-lu]").click();
+  await page.waitForFunction((nid) => !document.querySelector(`dialog li[data-id="${nid}"]`), id);
+  const after = await apiAs(operator, "GET", "/api/notifications?per_page=100");
+  assert.equal(after.items.find((n) => n.id === id).lu, true);
   assert.deepEqual(errors, []);
   await context.close();
 });

@@ -90,9 +90,9 @@ export async function apiOptional(method, path, body) {
   }
 }
 
-/** Downloads an authenticated file (CSV, DXF, export) under `filename`. */
-export async function download(path, filename) {
-  const data = await api("GET", path);
+/** Downloads an authenticated file (CSV, DXF, export) under `filename` (POST with `body` for a generated report). */
+export async function download(path, filename, body) {
+  const data = await api(body === undefined ? "GET" : "POST", path, body);
   const blob = data instanceof Blob ? data : new Blob([JSON.stringify(data, null, 2)], { type: "application/json" });
   const a = document.createElement("a");
   a.href = URL.createObjectURL(blob);

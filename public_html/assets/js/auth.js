@@ -12,10 +12,12 @@ export const HOME_BY_ROLE = {
   admin_chrono: "admin-chrono/",
 };
 
-// The shop sign-in (issue 8, item 6): request a link by e-mail, then trade the
-// link's one-time token for the JWT pair.
-export const SIGNIN_LINK_REQUEST = "/api/auth/signin-link";
-export const SIGNIN_LINK_CONSUME = "/api/auth/signin-link/consume";
+// The shop sign-in (issue 8, item 6, src/api/signin): request a link by e-mail,
+// then trade the link's one-time token for the JWT pair. The e-mailed link is
+// APP_URL/chrono/?connexion=<token>, handled by `guard` below.
+export const SIGNIN_LINK_REQUEST = "/api/auth/lien-connexion";
+export const SIGNIN_LINK_CONSUME = "/api/auth/lien-connexion/utiliser";
+const LINK_PARAM = "connexion";
 
 export async function login(email, password) {
   const s = await publicApi("POST", "/api/auth/login", { email, password });
@@ -101,5 +103,23 @@ export function guard(roles, onReady, { title = "Connexion", signinLink = false 
     } catch (e) { err.textContent = e.message; }
   });
   document.querySelectorAll("[data-logout]").forEach((b) => b.addEventListener("click", async () => { await logout(); location.reload(); }));
-  show(currentUser());
+  const linkToken = new URLSearchParams(location.search).get(LINK_PARAM);
+  if (linkToken) signInByLink(linkToken, show); else show(currentUser());
+}
+
+/**
+ * The landing of the e-mailed link: the token leaves the address bar at once
+ * (it must not stay in the history), then is traded for a session.
+ */
+async function signInByLink(token, show) {
+  const url = new URL(location.href);
+  url.searchParams.delete(LINK_PARAM);
+  history.replaceState(null, "", url);
+  const err = document.getElementById("login-error");
+  try {
+    show(await consumeSigninLink(token));
+  } catch (e) {
+    show(currentUser());
+    err.innerHTML = `${esc(e.message)} <a href="${siteRoot()}connexion.html">Demander un nouveau lien</a>`;
+  }
 }

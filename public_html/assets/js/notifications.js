@@ -4,34 +4,41 @@
 
 import { api, apiOptional, esc, frDate } from "./api.js";
 import { dialog, showError } from "./ui.js";
+import { siteRoot } from "./auth.js";
 
 const EVERY_MS = 60000;
 
 function list(items) {
-  return items.map((n) => `<li class="item-row" data-id="${n.id}"><div><strong>${esc(n.titre || n.type || "Notification")}</strong><br>
-    <span>${esc(n.message || n.contenu || "")}</span><br><span class="hint">${frDate(n.created_at, true)}</span></div>
+  return items.map((n) => `<li class="item-row" data-id="${n.id}"><div><strong>${esc(n.titre)}</strong><br>
+    <span>${esc(n.message)}</span><br><span class="hint">${frDate(n.created_at, true)}</span>
+    ${n.lien ? ` <a href="${esc(siteRoot() + n.lien.replace(/^\//, ""))}">Ouvrir</a>` : ""}</div>
     <span class="spacer"></span><button type="button" class="ghost small" data-lu="${n.id}">Marquer comme lu</button></li>`).join("");
 }
 
+// The list (src/api/notifications) is a page of read and unread rows, the
+// unread first, with `non_lues` for the badge.
 function unreadOf(answer) {
   if (!answer) return null;
-  return Array.isArray(answer) ? answer : answer.items || [];
+  return answer.items.filter((n) => !n.lu);
 }
 
 /** Wires `button` (with a `.count` child) to the notifications. */
 export function mountNotifications(button) {
   let items = [];
+  let unread = 0;
   let missing = false;
   const count = button.querySelector(".count");
   async function refresh() {
     try {
-      const answer = unreadOf(await apiOptional("GET", "/api/notifications"));
+      const answer = await apiOptional("GET", "/api/notifications");
       missing = answer === null;
-      items = answer || [];
-    } catch { items = []; }
-    count.textContent = items.length ? String(items.length) : "";
-    count.classList.toggle("hidden", !items.length);
-    button.setAttribute("aria-label", `Notifications (${items.length} non lue(s))`);
+      items = unreadOf(answer) || [];
+      unread = answer ? answer.non_lues : 0;
+    } catch { items = []; unread = 0; }
+    count.textContent = unread ? String(unread) : "";
+    count.classList.toggle("hidden", !unread);
+    // The name read out contains the visible count (WCAG 2.5.3).
+    button.querySelector(".unread").textContent = unread ? " non lue(s)" : "";
   }
   button.addEventListener("click", async () => {
     await refresh();

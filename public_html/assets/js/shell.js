@@ -17,7 +17,7 @@ export function space({ title, roles, links = [], active = "", chat = false, sig
     <div class="brand">MyKollector<span>®</span> <span class="brand-title">${esc(title)}</span></div>
     <nav aria-label="Navigation principale" data-when-logged class="hidden">
       ${links.map(([href, label, ic]) => `<a class="icon-btn" href="${href}"${href === active ? ' aria-current="page"' : ""}>${icon(ic)} ${esc(label)}</a>`).join("")}
-      <button type="button" class="icon-btn" id="btn-notifs" aria-label="Notifications">${icon("bell")}<span class="count hidden"></span></button>
+      <button type="button" class="icon-btn" id="btn-notifs">${icon("bell")}<span class="sr-only">Notifications</span> <span class="count hidden"></span><span class="sr-only unread"></span></button>
       ${chat ? `<button type="button" class="icon-btn" id="btn-chat">${icon("chat")} <span>Chat</span></button>` : ""}
       ${profile ? `<a class="icon-btn" href="${profile}"${profile === active ? ' aria-current="page"' : ""}>${icon("user")} <span id="who">Profil</span></a>` : '<span id="who" class="muted"></span>'}
       <button type="button" class="icon-btn" data-logout>${icon("logout")} Déconnexion</button>

@@ -61,7 +61,7 @@ pub fn show_auth_url(ctx: &mut Ctx) -> Result<Response> {
 
 /// Spec 5.8 `GET /api/strava/callback`: "Reçoit code OAuth, échange token".
 /// Strava sends the athlete's browser here; a browser is redirected to the
-/// dashboard with `?strava=connecte` (or `?strava=erreur&code=…&message=…`),
+/// Strava page (chrono/strava.html) with `?strava=connecte` (or `?strava=erreur&code=…&message=…`),
 /// a client asking for JSON gets the JSON answer or the uniform error.
 pub fn show_callback(ctx: &mut Ctx) -> Result<Response> {
     let wants_json = ctx
@@ -72,10 +72,10 @@ pub fn show_callback(ctx: &mut Ctx) -> Result<Response> {
     if wants_json {
         return outcome.map(|v| Response::ok(&v));
     }
-    let base = ctx
-        .config
-        .var("STRAVA_RETURN_URL")
-        .map_or_else(|| format!("{}/", ctx.config.app_url), str::to_string);
+    let base = ctx.config.var("STRAVA_RETURN_URL").map_or_else(
+        || format!("{}/chrono/strava.html", ctx.config.app_url),
+        str::to_string,
+    );
     let query = match &outcome {
         Ok(_) => "strava=connecte".to_string(),
         Err(e) => client::form_encode(&[
