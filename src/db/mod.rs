@@ -16,8 +16,8 @@
 //! ([`staged`]) and follow the same fate.
 
 pub mod migrate;
-pub mod staged;
 pub mod rows;
+pub mod staged;
 
 use crate::config::DbConfig;
 use crate::error::{Error, Result};

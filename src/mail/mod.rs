@@ -13,9 +13,9 @@ pub mod templates;
 
 pub use templates::Mail;
 
+use crate::applog::app_log;
 use crate::config::{Config, SmtpTls};
 use crate::error::{Error, Result};
-use crate::applog::app_log;
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};

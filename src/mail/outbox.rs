@@ -14,9 +14,9 @@
 //! the middle of a send leaves a row the cron picks up after the lease.
 
 use super::{send, Mail};
+use crate::applog::app_log;
 use crate::config::Config;
 use crate::error::Result;
-use crate::applog::app_log;
 use crate::http::Ctx;
 use mysql::prelude::Queryable;
 use mysql::Conn;
@@ -85,6 +85,8 @@ pub fn deliver(config: &Config, conn: &mut Conn, id: u64) -> Result<Delivery> {
         text,
         html,
     };
+    // The SMTP settings of the console apply to the next mail sent.
+    let config = &crate::api::settings::overlay(config, conn)?;
     match send(config, &mail) {
         Ok(()) => {
             conn.exec_drop("UPDATE mail_outbox SET sent_at = NOW() WHERE id = ?", (id,))?;

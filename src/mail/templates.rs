@@ -110,11 +110,7 @@ pub fn signin_link(to: &str, prenom: &str, lien: &str, validite: &str) -> Mail {
             include_str!("templates/signin_link.txt"),
             include_str!("templates/signin_link.html"),
         ),
-        &[
-            ("prenom", prenom),
-            ("lien", lien),
-            ("validite", validite),
-        ],
+        &[("prenom", prenom), ("lien", lien), ("validite", validite)],
     )
 }
 

@@ -20,13 +20,13 @@
 use crate::api::auth::{self, clean_name, normalize_email};
 use crate::api::prestashop::client::{list_of, Shop};
 use crate::api::prestashop::import::{link_customer, Customer};
+use crate::applog::app_log;
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::applog::app_log;
-use crate::ratelimit;
 use crate::http::router::{route, Access, Route};
 use crate::http::{Ctx, Method, Response};
 use crate::mail::{outbox, templates, Mail};
+use crate::ratelimit;
 use crate::security::{account, tokens, Role};
 use mysql::prelude::Queryable;
 use mysql::Conn;
@@ -154,12 +154,7 @@ pub fn send_link(config: &Config, conn: &mut Conn, email: &str, ip: &str) -> Res
         ),
     )?;
     let link = format!("{}/chrono/?connexion={token}", config.app_url);
-    let mail = templates::signin_link(
-        email,
-        &prenom,
-        &link,
-        &format!("{LINK_MINUTES} minutes"),
-    );
+    let mail = templates::signin_link(email, &prenom, &link, &format!("{LINK_MINUTES} minutes"));
     send_now(config, conn, &mail)
 }
 
