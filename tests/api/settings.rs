@@ -6,6 +6,7 @@
 //! Every test here changes what all requests see: scripts/test.sh runs them
 //! alone (`--ignored --test-threads=1`).
 
+use crate::admin::FlagGuard;
 use crate::common::*;
 use crate::messaging::{outbox_state, run_cron_task, wait_for_mails};
 use mykollector::security::Role;
@@ -162,15 +163,6 @@ fn smtp_settings_changed_in_the_console_apply_to_the_next_mail_and_its_retry() {
     forgot_password(&third.email);
     wait_for_mails(&third.email, 1);
     assert!(other.mails_to(&third.email).is_empty());
-}
-
-/// Removes the maintenance flag when dropped.
-struct FlagGuard;
-
-impl Drop for FlagGuard {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(config().maintenance_flag());
-    }
 }
 
 #[test]
