@@ -5,7 +5,7 @@
 
 use crate::backup::{self, Trigger};
 use crate::error::Result;
-use crate::http::router::{route, Access, Route};
+use crate::http::router::{route, Access, Route, ADMIN_BUCKET};
 use crate::http::{Ctx, Method, Response};
 use crate::security::roles;
 use serde_json::json;
@@ -18,14 +18,16 @@ pub const ROUTES: &[Route] = &[
         Access::Roles(roles::SUPER_ADMIN),
         create_backup,
         "Sauvegarde manuelle de la base (gzip + SHA-256, 5 conservées)",
-    ),
+    )
+    .limit_shared(ADMIN_BUCKET, 30, 60),
     route(
         Method::Get,
         "/api/admin/backups",
         Access::Roles(roles::SUPER_ADMIN),
         list_backups,
         "Liste des sauvegardes (fichier, taille, date, SHA-256)",
-    ),
+    )
+    .limit_shared(ADMIN_BUCKET, 30, 60),
 ];
 
 /// Spec 5.10 "Backup manuel". The dump reads one consistent snapshot on the

@@ -11,7 +11,7 @@
 use crate::config::Config;
 use crate::db::migrate::{self, MigrationState};
 use crate::error::Result;
-use crate::http::router::{route, Access, Route};
+use crate::http::router::{route, Access, Route, ADMIN_BUCKET};
 use crate::http::{Ctx, Method, Response};
 use crate::security::roles;
 use mysql::prelude::Queryable;
@@ -27,7 +27,8 @@ pub const ROUTES: &[Route] = &[route(
     Access::Roles(roles::SUPER_ADMIN),
     show_doctor,
     "Diagnostic de l'hébergement : modules, base, disque, dossiers, cron, avec correctifs",
-)];
+)
+.limit_shared(ADMIN_BUCKET, 30, 60)];
 
 /// Free space below which the disk is a problem (backups need room).
 const MIN_FREE_BYTES: u64 = 500 * 1024 * 1024;

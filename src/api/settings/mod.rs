@@ -30,7 +30,7 @@
 
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::http::router::{route, Access, Route};
+use crate::http::router::{route, Access, Route, ADMIN_BUCKET};
 use crate::http::{Ctx, Method, Response};
 use crate::security::{crypto, roles};
 use mysql::prelude::Queryable;
@@ -45,14 +45,16 @@ pub const ROUTES: &[Route] = &[
         Access::Roles(roles::SUPER_ADMIN),
         show_config,
         "Configuration modifiable à chaud (secrets affichés définis/non définis)",
-    ),
+    )
+    .limit_shared(ADMIN_BUCKET, 30, 60),
     route(
         Method::Patch,
         "/api/admin/config",
         Access::Roles(roles::SUPER_ADMIN),
         update_config,
         "Modifie des réglages (null = retour à la valeur du .env) ; chaque changement est journalisé",
-    ),
+    )
+    .limit_shared(ADMIN_BUCKET, 30, 60),
 ];
 
 /// How a setting's value is checked and stored.

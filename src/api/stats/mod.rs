@@ -14,7 +14,7 @@
 
 use crate::error::{Error, Result};
 use crate::http::list::query_date;
-use crate::http::router::{route, Access, Route};
+use crate::http::router::{route, Access, Route, ADMIN_BUCKET};
 use crate::http::{Ctx, Method, Response};
 use crate::security::roles;
 use mysql::prelude::Queryable;
@@ -29,7 +29,8 @@ pub const ROUTES: &[Route] = &[route(
     Access::Roles(roles::ADMIN_PLUS),
     show_stats,
     "Statistiques : KPIs de la console, commandes par statut, parcours, période, délais, ateliers, défauts",
-)];
+)
+.limit_shared(ADMIN_BUCKET, 30, 60)];
 
 /// How long an answer is reused (the console's "live" figures are at most
 /// this old).

@@ -34,7 +34,7 @@ pub mod webhook;
 
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::http::router::{route, Access, Route};
+use crate::http::router::{route, Access, Route, ADMIN_BUCKET};
 use crate::http::Method;
 use crate::security::roles;
 use activities::Recorded;
@@ -107,7 +107,8 @@ pub const ROUTES: &[Route] = &[
         Access::Roles(roles::SUPER_ADMIN),
         webhook::create_webhook_subscription,
         "Enregistre l'abonnement webhook Strava",
-    ),
+    )
+    .limit_shared(ADMIN_BUCKET, 30, 60),
 ];
 
 /// 409: the athlete has no Strava account connected.
