@@ -104,7 +104,8 @@ fn refused_mail_keeps_the_request_ok_and_the_cron_sends_it_later() {
         // The after-commit job has run by now (before or just after the answer).
         let mut state = outbox_state(&u.email);
         for _ in 0..100 {
-            if state.as_ref().is_some_and(|s| s.0 >= 1) {
+            // Claimed first, then the refusal recorded: wait for both.
+            if state.as_ref().is_some_and(|s| s.0 >= 1 && s.1.is_some()) {
                 break;
             }
             std::thread::sleep(Duration::from_millis(50));
