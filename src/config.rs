@@ -247,6 +247,21 @@ impl Config {
             .filter(|v| !v.is_empty())
     }
 
+    /// This configuration with some keys replaced (the runtime settings of
+    /// `app_config`, see `crate::api::settings::overlay`). A replaced key's
+    /// `<KEY>_FILE` is dropped so the new value is the one read.
+    pub fn with_vars<I>(&self, overrides: I) -> Result<Config, ConfigError>
+    where
+        I: IntoIterator<Item = (String, String)>,
+    {
+        let mut vars = self.vars.clone();
+        for (key, value) in overrides {
+            vars.remove(&format!("{key}_FILE"));
+            vars.insert(key, value);
+        }
+        Self::from_vars(vars)
+    }
+
     /// A key parsed as a number, with a default when absent.
     pub fn var_parsed<T: std::str::FromStr>(&self, key: &str, default: T) -> T {
         self.var(key)
@@ -387,6 +402,26 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("DB_NAME"));
+    }
+
+    #[test]
+    fn with_vars_replaces_keys_and_their_file_variant() {
+        let mut v = base();
+        v.insert("SMTP_HOST".into(), "old.example".into());
+        v.insert("SMTP_PASS_FILE".into(), "/nonexistent/pass".into());
+        let c = Config::from_vars(v).unwrap();
+        let c2 = c
+            .with_vars([
+                ("SMTP_HOST".to_string(), "new.example".to_string()),
+                ("SMTP_PORT".to_string(), "2525".to_string()),
+                ("SMTP_PASS".to_string(), "s3cret".to_string()),
+            ])
+            .unwrap();
+        assert_eq!(c2.smtp.host, "new.example");
+        assert_eq!(c2.smtp.port, 2525);
+        assert_eq!(c2.smtp.pass.as_deref(), Some("s3cret"));
+        assert_eq!(c.smtp.host, "old.example");
+        assert_eq!(c2.db.name, c.db.name);
     }
 
     #[test]

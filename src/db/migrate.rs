@@ -48,6 +48,10 @@ pub const MIGRATIONS: &[Migration] = &[
         version: "0008_operations",
         sql: include_str!("../../sql/0008_operations.sql"),
     },
+    Migration {
+        version: "0010_stats_indexes",
+        sql: include_str!("../../sql/0010_stats_indexes.sql"),
+    },
 ];
 
 const CREATE_BOOKKEEPING: &str = r"

@@ -2,6 +2,7 @@
 //! mode, rate limits (counted in MySQL, spec 10.4), the audit log and the
 //! application log file.
 
+use crate::api::settings;
 use crate::applog::app_log;
 use crate::config::Config;
 use crate::db::Db;
@@ -15,14 +16,17 @@ use mysql::params;
 use mysql::prelude::Queryable;
 use std::time::Instant;
 
-/// The request's `Origin` if configuration allows it.
-pub fn cors_origin(req: &Request, config: &Config) -> Option<String> {
+/// The request's `Origin` if configuration allows it: `.env` first, then the
+/// origins stored in the console (one query, only for an origin `.env` does
+/// not allow; a database that cannot answer allows nothing more).
+pub fn cors_origin(req: &Request, config: &Config, db: &mut Db) -> Option<String> {
     let origin = req.header("origin")?.trim_end_matches('/');
-    config
-        .cors_origins
-        .iter()
-        .any(|o| o == origin)
-        .then(|| origin.to_string())
+    let allowed = config.cors_origins.iter().any(|o| o == origin)
+        || db
+            .autocommit()
+            .and_then(|conn| settings::cors_origin_allowed(conn, config, origin))
+            .unwrap_or(false);
+    allowed.then(|| origin.to_string())
 }
 
 /// Answers a CORS preflight: 204 for an allowed origin, 403 otherwise.
@@ -91,15 +95,29 @@ pub fn add_common_headers(response: &mut Response, origin: Option<&str>) {
 pub const MAINTENANCE_MESSAGE_MAX_CHARS: usize = 500;
 
 /// In maintenance mode everyone but admins gets 503, with the message the
-/// super_admin wrote into the flag file if there is one.
-pub fn maintenance(config: &Config, route: &Route, claims: Option<&Claims>) -> Result<()> {
+/// super_admin wrote into the flag file if there is one, else the console's
+/// `maintenance.message` (read only while the flag is present), else ours.
+pub fn maintenance(
+    config: &Config,
+    db: &mut Db,
+    route: &Route,
+    claims: Option<&Claims>,
+) -> Result<()> {
     let flag = config.maintenance_flag();
     if route.open_in_maintenance || claims.is_some_and(|c| c.role.is_admin()) || !flag.exists() {
         return Ok(());
     }
-    let message = maintenance_message(&flag).unwrap_or_else(|| {
-        "MyKollector est en maintenance. Merci de revenir dans quelques minutes.".into()
-    });
+    let stored = || {
+        let conn = db.autocommit().ok()?;
+        settings::setting(conn, config, "maintenance.message")
+            .ok()
+            .flatten()
+    };
+    let message = maintenance_message(&flag)
+        .or_else(stored)
+        .unwrap_or_else(|| {
+            "MyKollector est en maintenance. Merci de revenir dans quelques minutes.".into()
+        });
     let mut e = Error::new(503, "maintenance", message);
     e = e.with_detail("maintenance flag present");
     Err(e)

@@ -257,8 +257,8 @@ struct Outcome {
 /// uniform JSON 500 and its connection is dropped.
 pub fn handle(table: Table, req: &Request, config: &Config, db: &mut Db) -> Handled {
     let started = Instant::now();
-    let origin = guard::cors_origin(req, config);
     db.begin_request();
+    let origin = guard::cors_origin(req, config, db);
     db.set_crash_point(crash_point(req, config));
     let allowed = origin.is_some();
     let mut outcome = Outcome::default();
@@ -387,7 +387,7 @@ fn dispatch(
     outcome.audited = Some(route.audit);
     let (claims, account) = authenticate(req, config, db, route.access)?;
     outcome.claims.clone_from(&claims);
-    guard::maintenance(config, route, claims.as_ref())?;
+    guard::maintenance(config, db, route, claims.as_ref())?;
     guard::rate_limit(db, route, req, claims.as_ref())?;
     let session = Session {
         route,

@@ -61,6 +61,9 @@ pub enum Delivery {
 
 /// Claims row `id` if it is due and sends it, recording the outcome.
 pub fn deliver(config: &Config, conn: &mut Conn, id: u64) -> Result<Delivery> {
+    // The SMTP settings of the console apply to the next mail sent (read
+    // before the row is claimed: a claimed row is always sent or recorded).
+    let config = &crate::api::settings::overlay(config, conn)?;
     conn.exec_drop(
         r"UPDATE mail_outbox
              SET attempts = attempts + 1, next_attempt_at = NOW() + INTERVAL ? MINUTE

@@ -728,7 +728,7 @@ fn admin_routes_allow_30_requests_per_minute() {
 
 /// Removes the maintenance flag when dropped, so a failing assertion never
 /// leaves the server in maintenance for the rest of the run.
-struct FlagGuard;
+pub(crate) struct FlagGuard;
 
 impl Drop for FlagGuard {
     fn drop(&mut self) {

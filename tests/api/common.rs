@@ -396,7 +396,13 @@ pub fn post_multipart(
 pub fn raw_mails_to(to: &str) -> Vec<String> {
     let dir =
         std::env::var("MK_TEST_MAIL_DIR").expect("MK_TEST_MAIL_DIR is set by scripts/test.sh");
-    let mut paths: Vec<_> = std::fs::read_dir(&dir)
+    raw_mails_in(std::path::Path::new(&dir), to)
+}
+
+/// The raw text of every message a fake SMTP server writing to `dir`
+/// received for `to`, oldest first.
+pub fn raw_mails_in(dir: &std::path::Path, to: &str) -> Vec<String> {
+    let mut paths: Vec<_> = std::fs::read_dir(dir)
         .map(|d| d.flatten().map(|e| e.path()).collect())
         .unwrap_or_default();
     paths.sort();

@@ -17,5 +17,6 @@ mod parcours;
 mod platform;
 mod prestashop;
 mod sav;
+mod settings;
 mod stock;
 mod strava;

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 // ------------------------------------------------------------------ helpers
 
 /// Waits (up to 5 s) until `n` mails to `to` arrived; returns them.
-fn wait_for_mails(to: &str, n: usize) -> Vec<String> {
+pub(crate) fn wait_for_mails(to: &str, n: usize) -> Vec<String> {
     for _ in 0..100 {
         let mails = raw_mails_to(to);
         if mails.len() >= n {
@@ -45,7 +45,7 @@ impl Drop for Refused {
 }
 
 /// One outbox row: (attempts, last_error, sent) of the latest mail to `to`.
-fn outbox_state(to: &str) -> Option<(u32, Option<String>, bool)> {
+pub(crate) fn outbox_state(to: &str) -> Option<(u32, Option<String>, bool)> {
     db().exec_first(
         "SELECT attempts, last_error, sent_at IS NOT NULL FROM mail_outbox WHERE recipient = ? ORDER BY id DESC LIMIT 1",
         (to,),
@@ -54,7 +54,7 @@ fn outbox_state(to: &str) -> Option<(u32, Option<String>, bool)> {
 }
 
 /// Runs the hourly cron's task `name` as `mk-admin cron hourly` would.
-fn run_cron_task(name: &str) -> String {
+pub(crate) fn run_cron_task(name: &str) -> String {
     let task = mykollector::cron::HOURLY
         .iter()
         .find(|t| t.name == name)
@@ -104,7 +104,8 @@ fn refused_mail_keeps_the_request_ok_and_the_cron_sends_it_later() {
         // The after-commit job has run by now (before or just after the answer).
         let mut state = outbox_state(&u.email);
         for _ in 0..100 {
-            if state.as_ref().is_some_and(|s| s.0 >= 1) {
+            // Claimed first, then the refusal recorded: wait for both.
+            if state.as_ref().is_some_and(|s| s.0 >= 1 && s.1.is_some()) {
                 break;
             }
             std::thread::sleep(Duration::from_millis(50));

@@ -521,6 +521,37 @@ fn stats_give_the_console_kpis_and_honour_the_period() {
         old["commandes"]["par_statut"]["total"], 0,
         "{old} ({numero})"
     );
+    // A past month only this test uses: exact figures by month, atelier and
+    // lead time (each period has its own cached answer).
+    let atelier = atelier();
+    db().exec_drop(
+        "UPDATE commandes SET date_commande = '2003-05-10 10:00:00', atelier_id = ?, statut = 'expedie', \
+         date_validation_sportif = '2003-05-10 12:00:00', date_expedition = '2003-05-12 12:00:00' \
+         WHERE numero = ?",
+        (atelier, &numero),
+    )
+    .unwrap();
+    let may = get(
+        "/api/admin/stats?start_date=2003-05-01&end_date=2003-05-31",
+        Some(&admin.token),
+    )
+    .expect(200);
+    assert_eq!(
+        may["commandes"]["par_periode"],
+        json!([{ "mois": "2003-05", "commandes": 1 }])
+    );
+    let row = may["ateliers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["atelier_id"] == atelier)
+        .unwrap_or_else(|| panic!("atelier {atelier} listed: {may}"));
+    assert_eq!(
+        [&row["commandes"], &row["expediees"], &row["en_cours"]],
+        [&json!(1), &json!(1), &json!(0)]
+    );
+    assert_eq!(may["delai_validation_expedition"]["commandes"], 1);
+    assert_eq!(may["delai_validation_expedition"]["moyenne_heures"], 48.0);
     get("/api/admin/stats?start_date=2026-13-01", Some(&admin.token))
         .assert_error(422, "validation_error");
     get(

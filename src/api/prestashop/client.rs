@@ -141,9 +141,10 @@ fn secret(config: &Config, env_key: &str, stored: Option<String>) -> Result<Opti
 }
 
 impl Shop {
-    /// The shop of `.env` (which wins) and `prestashop_config`; None when no
+    /// The shop of the console's settings, else `.env`, else `prestashop_config`; None when no
     /// Webservice key is configured (a workshop that sells elsewhere).
     pub fn load(config: &Config, conn: &mut Conn) -> Result<Option<Shop>> {
+        let config = &crate::api::settings::overlay(config, conn)?;
         let row: Option<(Option<String>, Option<String>, Option<String>, Option<String>)> = conn
             .query_first(
                 "SELECT url, client_id, client_secret_chiffre, webservice_key_chiffre FROM prestashop_config WHERE id = 1",

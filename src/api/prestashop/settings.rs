@@ -21,8 +21,9 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// Reads the row and applies the `.env` overrides.
+    /// Reads the row and applies the `.env` overrides, then the console's.
     pub fn load(config: &Config, conn: &mut Conn) -> Result<Settings> {
+        let config = &crate::api::settings::overlay(config, conn)?;
         let row: Option<(u64, u64, u64, u64)> = conn.query_first(
             "SELECT statut_paiement_id, statut_gravure_id, statut_expedition_id, groupe_b2b_id FROM prestashop_config WHERE id = 1",
         )?;

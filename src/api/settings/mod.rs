@@ -9,8 +9,24 @@
 //! of secrets.
 //!
 //! `.env` stays the source of what the binary needs to start (database, JWT,
-//! ENCRYPTION_KEY, paths). Readers use [`setting`] (stored value, decrypted)
-//! and fall back to `.env` themselves.
+//! ENCRYPTION_KEY, paths). A stored setting wins over its `.env` variable.
+//!
+//! Who reads them, so a change applies to the next use without a redeploy and
+//! without a query on the path of ordinary requests:
+//! - SMTP: [`overlay`] when a mail of the outbox is delivered (after the
+//!   answer, or by the cron);
+//! - PrestaShop: [`overlay`] when the shop client and the shop's ids are
+//!   loaded (they read `prestashop_config` there already);
+//! - Strava: [`overlay`] when the Strava client is built, and for the webhook
+//!   handshake's verify token;
+//! - maintenance message: [`setting`] only when the maintenance flag is
+//!   present and holds no message of its own;
+//! - CORS origins: [`cors_origin_allowed`] only when a request carries an
+//!   `Origin` that `.env` does not allow (one query then);
+//! - rate-limit figures: shown, but the limits stay the ones declared on the
+//!   routes (and `LOGIN_MAX_ATTEMPTS` in `.env`): a limit is evaluated on
+//!   every request of its route with one round trip (`ratelimit::hit`), and
+//!   reading a stored figure there would add a second one to each of them.
 
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -235,6 +251,39 @@ pub fn setting(conn: &mut Conn, config: &Config, key: &str) -> Result<Option<Str
         (Some(v), Kind::Secret) => crypto::decrypt(&config.encryption_key, &v).map(Some),
         (Some(v), _) => Ok(Some(v)),
     }
+}
+
+/// `config` with every stored setting that overrides a `.env` variable put
+/// in its place (secrets decrypted): one query. Used where a client to another
+/// service is built, so a change made in the console applies to the next use.
+pub fn overlay(config: &Config, conn: &mut Conn) -> Result<Config> {
+    let mut overrides = Vec::new();
+    for (key, value, _) in stored_values(conn)? {
+        let (Some(def), Some(value)) = (find(&key), value) else {
+            continue;
+        };
+        let Some(env) = def.env else { continue };
+        let value = match def.kind {
+            Kind::Secret => crypto::decrypt(&config.encryption_key, &value)?,
+            _ => value,
+        };
+        overrides.push((env.to_string(), value));
+    }
+    if overrides.is_empty() {
+        return Ok(config.clone());
+    }
+    config
+        .with_vars(overrides)
+        .map_err(|e| Error::internal(format!("stored setting refused: {e}")))
+}
+
+/// Whether `origin` is one of the CORS origins stored in the console (asked
+/// only for an origin `.env` does not allow).
+pub fn cors_origin_allowed(conn: &mut Conn, config: &Config, origin: &str) -> Result<bool> {
+    Ok(setting(conn, config, "cors.origins")?.is_some_and(|list| {
+        list.split(',')
+            .any(|o| o.trim().trim_end_matches('/') == origin)
+    }))
 }
 
 fn stored_values(conn: &mut Conn) -> Result<Vec<(String, Option<String>, String)>> {

@@ -93,7 +93,7 @@ fn facts<'a>(a: &'a Activity, track: &'a [(f64, f64)]) -> Facts<'a> {
 pub fn list_activites(ctx: &mut Ctx) -> Result<Response> {
     let page = Page::from_query(ctx.req)?;
     let user_id = ctx.user_id()?;
-    let client = client::from_config(ctx.config)?;
+    let client = client::from_config(ctx.config, ctx.conn()?)?;
     let config = ctx.config;
     let conn = ctx.conn()?;
     let (token, _) =
@@ -169,7 +169,7 @@ pub fn create_import(ctx: &mut Ctx) -> Result<Response> {
         .filter(|id| *id > 0)
         .ok_or_else(|| CallError::NotFound.into_error())?;
     let user_id = ctx.user_id()?;
-    let client = client::from_config(ctx.config)?;
+    let client = client::from_config(ctx.config, ctx.conn()?)?;
     let config = ctx.config;
     let analysed =
         analyse(&client, config, ctx.conn()?, user_id, activity_id).map_err(Failure::into_error)?;

@@ -480,9 +480,10 @@ impl Client {
     }
 }
 
-/// The client configured for this process.
-pub fn from_config(config: &Config) -> Result<Client> {
-    Settings::from_config(config).map(Client::new)
+/// The client with the console's Strava settings over `.env` (one query, so
+/// a change made in the console applies to the next call).
+pub fn from_config(config: &Config, conn: &mut Conn) -> Result<Client> {
+    Settings::from_config(&crate::api::settings::overlay(config, conn)?).map(Client::new)
 }
 
 fn now_epoch() -> i64 {

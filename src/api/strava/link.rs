@@ -44,7 +44,7 @@ pub(super) fn now_epoch() -> i64 {
 
 /// Spec 5.8 `GET /api/strava/auth-url`: "Génère URL OAuth Strava".
 pub fn show_auth_url(ctx: &mut Ctx) -> Result<Response> {
-    let client = client::from_config(ctx.config)?;
+    let client = client::from_config(ctx.config, ctx.conn()?)?;
     let user_id = ctx.user_id()?;
     let state = random_token();
     queries::insert_state(
@@ -94,7 +94,7 @@ pub fn show_callback(ctx: &mut Ctx) -> Result<Response> {
 fn connect(ctx: &mut Ctx) -> Result<Value> {
     let q = |k: &str| ctx.req.query_param(k);
     let (state, code, scope, error) = (q("state"), q("code"), q("scope"), q("error"));
-    let client = client::from_config(ctx.config)?;
+    let client = client::from_config(ctx.config, ctx.conn()?)?;
     let config = ctx.config;
     let conn = ctx.conn()?;
     // 1. The state: made for one athlete, used once, recent.
@@ -182,7 +182,7 @@ pub fn revoke(config: &Config, conn: &mut Conn, id: u64) -> Result<bool> {
     let Some((id, access, refresh, expires)) = queries::revocation(conn, id)? else {
         return Ok(true);
     };
-    let client = client::from_config(config)?;
+    let client = client::from_config(config, conn)?;
     let mut token = crypto::decrypt(&config.encryption_key, &access)?;
     if expires.unwrap_or(0) < now_epoch() + 60 {
         if let Some(refresh) = refresh {

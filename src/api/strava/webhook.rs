@@ -32,8 +32,9 @@ const REVOCATIONS_PER_RUN: u32 = 50;
 /// Spec 9.3 `GET /api/strava/webhook`: the subscription handshake. Echoes
 /// `hub.challenge` when `hub.verify_token` is ours, else 403.
 pub fn show_webhook_challenge(ctx: &mut Ctx) -> Result<Response> {
+    let config = crate::api::settings::overlay(ctx.config, ctx.conn()?)?;
     let q = |k: &str| ctx.req.query_param(k);
-    let expected = ctx.config.var("STRAVA_VERIFY_TOKEN").unwrap_or("");
+    let expected = config.var("STRAVA_VERIFY_TOKEN").unwrap_or("");
     let given = q("hub.verify_token").unwrap_or_default();
     if expected.is_empty() || !constant_time_eq(expected.as_bytes(), given.as_bytes()) {
         return Err(catalog::STRAVA_VERIFY_TOKEN_INVALID.err());
@@ -62,15 +63,11 @@ pub fn create_webhook_event(ctx: &mut Ctx) -> Result<Response> {
 /// webhook Strava". Strava allows one subscription per application: an
 /// existing one (ours, or made earlier for this application) is kept.
 pub fn create_webhook_subscription(ctx: &mut Ctx) -> Result<Response> {
-    let client = client::from_config(ctx.config)?;
-    let verify = ctx
-        .config
-        .var("STRAVA_VERIFY_TOKEN")
-        .ok_or_else(|| {
-            catalog::STRAVA_NOT_CONFIGURED
-                .msg("STRAVA_VERIFY_TOKEN manque dans la configuration du serveur.")
-        })?
-        .to_string();
+    let client = client::from_config(ctx.config, ctx.conn()?)?;
+    let verify = client.settings().verify_token.clone().ok_or_else(|| {
+        catalog::STRAVA_NOT_CONFIGURED
+            .msg("STRAVA_VERIFY_TOKEN manque dans la configuration du serveur.")
+    })?;
     let callback = client.settings().webhook_url.clone();
     let conn = ctx.conn()?;
     if let Some(id) = queries::subscription_id(conn)? {
@@ -155,7 +152,7 @@ fn handle(
             Ok(None)
         }
         ("activity", "create" | "update") => {
-            let client = client::from_config(config)?;
+            let client = client::from_config(config, conn)?;
             let analysed = activities::analyse(&client, config, conn, user_id, e.object_id)?;
             let recorded = in_transaction(conn, |tx| activities::record(tx, user_id, &analysed))?;
             notify(config, conn, user_id, &recorded);
@@ -207,7 +204,7 @@ fn in_transaction<T>(conn: &mut Conn, work: impl FnOnce(&mut Conn) -> Result<T>)
 /// revocations, then pending events.
 pub fn run_hourly(config: &Config, conn: &mut Conn) -> Result<String> {
     queries::purge_expired_states(conn)?;
-    if client::Settings::from_config(config).is_err() {
+    if client::Settings::from_config(&crate::api::settings::overlay(config, conn)?).is_err() {
         return Ok("Strava non configuré".into());
     }
     let mut revoked = 0;
