@@ -5,7 +5,7 @@
 // order path (the shop's product page, or POST /api/commandes without a shop).
 // Attempts timed on the QR page while offline or signed out are sent first.
 
-import { api, esc, isMissingRoute } from "../assets/js/api.js";
+import { api, esc } from "../assets/js/api.js";
 import { icon, hydrateIcons, toast, showError, confirmDialog, dialog } from "../assets/js/ui.js";
 import { flush } from "../assets/js/attempts.js";
 import { athleteSpace } from "./shell.js";
@@ -87,11 +87,7 @@ async function deleteChrono(id) {
     await api("DELETE", `/api/chrono/${id}`);
     toast("Chrono supprimé.");
     await load();
-  } catch (e) {
-    // No athlete DELETE route on the server yet (src/api/chronos).
-    if (isMissingRoute(e)) e.message = "La suppression d'un chrono n'est pas encore disponible sur ce serveur.";
-    showError(e);
-  }
+  } catch (e) { showError(e); }
 }
 
 function renderCourses(d) {

@@ -1167,3 +1167,38 @@ fn manual_chrono_is_not_ranked_until_moderated() {
     )
     .expect(200);
 }
+
+// Issue 11 (wireframe 11.1, "valider, supprimer"): the athlete deletes a
+// chrono that waits for validation; nobody else can, and a validated chrono
+// stays.
+#[test]
+fn an_athlete_deletes_their_own_pending_chrono_only() {
+    let c = course();
+    let owner = athlete("Léa", "Efface");
+    let pending = id_of(
+        &post(
+            "/api/chrono/manuel",
+            Some(&owner.token),
+            &json!({ "produit_id": c, "duree": "01:02:03", "date_realisation": "2025-07-14" }),
+        )
+        .expect(201),
+    );
+    let other = athlete("Marc", "Voisin");
+    delete(&format!("/api/chrono/{pending}"), Some(&other.token))
+        .assert_error(404, "chrono_not_found");
+    assert_eq!(statut(pending), "attente_validation");
+
+    let r = delete(&format!("/api/chrono/{pending}"), Some(&owner.token));
+    assert_eq!(r.status, 204, "{}", r.text());
+    let left: Option<u64> = db()
+        .exec_first("SELECT id FROM chronos WHERE id = ?", (pending,))
+        .unwrap();
+    assert_eq!(left, None);
+    delete(&format!("/api/chrono/{pending}"), Some(&owner.token))
+        .assert_error(404, "chrono_not_found");
+
+    let kept = validated(&owner, c, 4100);
+    delete(&format!("/api/chrono/{kept}"), Some(&owner.token))
+        .assert_error(409, "chrono_not_pending");
+    assert_eq!(statut(kept), "valide");
+}

@@ -66,6 +66,13 @@ pub const ROUTES: &[Route] = &[
         "Valide un chrono en attente",
     ),
     route(
+        Method::Delete,
+        "/api/chrono/{id}",
+        Access::Roles(roles::SPORTIF),
+        delete_chrono,
+        "Supprime un chrono en attente de validation",
+    ),
+    route(
         Method::Post,
         "/api/chrono/manuel",
         Access::Roles(roles::SPORTIF),
@@ -354,6 +361,29 @@ fn update_chrono_validation(ctx: &mut Ctx) -> Result<Response> {
     let mut answer = chrono.to_json();
     answer["classement"] = rank;
     Ok(Response::ok(&answer))
+}
+
+/// Wireframe 11.1, "chronos en attente : valider, supprimer": the athlete
+/// deletes their own chrono while it waits for validation (a mistaken entry,
+/// a test run); a validated, refused or ordered chrono stays. A proof file
+/// left behind is swept by the hourly cron.
+fn delete_chrono(ctx: &mut Ctx) -> Result<Response> {
+    let id = ctx.id("id")?;
+    let user_id = ctx.user_id()?;
+    let tx = ctx.tx()?;
+    // 1. Only the athlete's own chrono, still pending.
+    let locked = queries::lock_chrono(tx, id)?
+        .filter(|c| c.user_id == user_id)
+        .ok_or_else(chrono_not_found)?;
+    ensure_pending(locked.statut)?;
+    // 2. Never one an order names.
+    if queries::is_on_order(tx, id)? {
+        return Err(catalog::CHRONO_NOT_PENDING
+            .msg("Ce chrono est rattaché à une commande : il ne peut pas être supprimé."));
+    }
+    queries::delete(tx, id)?;
+    ctx.audit_entity("chrono", id);
+    Ok(Response::no_content())
 }
 
 /// 409 unless the chrono awaits validation.

@@ -289,6 +289,22 @@ pub fn validate(tx: &mut Conn, id: u64, duree: i64, ajustement: i64, by: u64) ->
     Ok(())
 }
 
+/// Whether an order names chrono `id` (an order keeps its chrono).
+pub fn is_on_order(conn: &mut Conn, id: u64) -> Result<bool> {
+    let found: Option<u64> = conn.exec_first(
+        "SELECT id FROM commandes WHERE chrono_id = ? LIMIT 1",
+        (id,),
+    )?;
+    Ok(found.is_some())
+}
+
+/// Deletes chrono `id` (its reminders and ranking line go with it: ON DELETE
+/// CASCADE).
+pub fn delete(tx: &mut Conn, id: u64) -> Result<()> {
+    tx.exec_drop("DELETE FROM chronos WHERE id = ?", (id,))?;
+    Ok(())
+}
+
 /// Rejects (annuls) a chrono.
 pub fn reject(tx: &mut Conn, id: u64, by: u64, motif: Option<&str>) -> Result<()> {
     tx.exec_drop(
