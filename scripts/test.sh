@@ -123,11 +123,13 @@ dxf_readback() {
 }
 
 # Runs tests/browser/*.e2e.test.mjs in Debian's Chromium with playwright-core.
+# The screenshot of every page is a test artefact: it outlives the run
+# folder (removed on success) in target/test-artefacts/screenshots.
 browser_tests() {
-  local base=$1
+  local base=$1 shots="$MK_REPO_ROOT/target/test-artefacts/screenshots"
   (cd "$MK_REPO_ROOT/tests/browser" && npm ci --no-audit --no-fund --silent) || return 1
-  mkdir -p "$RUN/screenshots"
-  MK_TEST_BASE_URL="$base" MK_TEST_SHOTS_DIR="$RUN/screenshots" MK_TEST_MAIL_DIR="$MAIL_DIR" \
+  rm -rf "$shots" && mkdir -p "$shots"
+  MK_TEST_BASE_URL="$base" MK_TEST_SHOTS_DIR="$shots" MK_TEST_MAIL_DIR="$MAIL_DIR" \
     node --test --test-concurrency=1 "$MK_REPO_ROOT"/tests/browser/*.e2e.test.mjs
 }
 # <<< EXTRA STEPS <<<
