@@ -123,6 +123,26 @@ LAST="$("$ADMIN" --env-file "$ENV_FILE" status | tail -n 1 | awk '{ print $2 }')
 # Migrations are forward only: the rehearsal knows how to take the newest one
 # back out, so the archive's mk-admin has something to upgrade.
 case "$LAST" in
+  0011_list_indexes) UNDO="ALTER TABLE commandes
+      DROP INDEX idx_commandes_atelier_date, DROP INDEX idx_commandes_atelier_statut_date,
+      ADD INDEX idx_commandes_atelier_statut (atelier_id, statut),
+      DROP INDEX idx_commandes_statut_date, ADD INDEX idx_commandes_statut (statut),
+      DROP INDEX idx_commandes_produit_date, ADD INDEX idx_commandes_produit (produit_id),
+      DROP INDEX idx_commandes_fabricant_date, ADD INDEX idx_commandes_fabricant (b2b_fabricant_id),
+      DROP INDEX idx_commandes_user_date, ADD INDEX idx_commandes_user (user_id);
+    ALTER TABLE chronos DROP INDEX idx_chronos_user_created, DROP INDEX idx_chronos_user_statut_created,
+      DROP INDEX idx_chronos_user_produit_statut_duree,
+      ADD INDEX idx_chronos_user_produit_statut (user_id, produit_id, statut),
+      DROP INDEX idx_chronos_statut_source_created, DROP INDEX idx_chronos_statut_produit_created;
+    ALTER TABLE lots DROP INDEX idx_lots_atelier;
+    ALTER TABLE stock_mouvements DROP INDEX idx_stock_mouvements_created,
+      DROP INDEX idx_stock_mouvements_atelier_created, DROP COLUMN atelier_id;
+    ALTER TABLE sav_tickets DROP INDEX idx_sav_tickets_created;
+    ALTER TABLE defauts DROP INDEX idx_defauts_created, DROP INDEX idx_defauts_atelier_statut_created;
+    ALTER TABLE notifications DROP INDEX idx_notifications_user_unread_first,
+      ADD INDEX idx_notifications_user_lu (user_id, lu, created_at);
+    ALTER TABLE produits DROP INDEX idx_produits_actif_nom, DROP INDEX idx_produits_actif_categorie_nom,
+      ADD INDEX idx_produits_actif (actif)" ;;
   0010_stats_indexes) UNDO="DROP INDEX idx_commandes_expedition_validation ON commandes;
     DROP INDEX idx_commandes_gravure ON commandes; DROP INDEX idx_commandes_date_stats ON commandes" ;;
   0008_operations) UNDO="DROP TABLE IF EXISTS cron_runs" ;;

@@ -52,6 +52,10 @@ pub const MIGRATIONS: &[Migration] = &[
         version: "0010_stats_indexes",
         sql: include_str!("../../sql/0010_stats_indexes.sql"),
     },
+    Migration {
+        version: "0011_list_indexes",
+        sql: include_str!("../../sql/0011_list_indexes.sql"),
+    },
 ];
 
 const CREATE_BOOKKEEPING: &str = r"

@@ -1,7 +1,14 @@
 //! What every list route shares: `page`/`per_page` from the query string, the
-//! `{items, total, page, per_page}` answer, numeric and date query parameters
-//! (dates strictly checked against the calendar), literal text search with
-//! `LIKE`, and the WHERE-clause builder [`Where`].
+//! `{items, total, total_exact, has_more, page, per_page}` answer, numeric and
+//! date query parameters (dates strictly checked against the calendar),
+//! literal text search with `LIKE`, the WHERE-clause builder [`Where`] and
+//! the page reader [`ListQuery`].
+//!
+//! A list costs what its page costs, not what its table holds: the page's
+//! keys are read alone, through the index that matches the filters and the
+//! sort order (a composite index of `sql/0011_list_indexes.sql`), then only
+//! those rows are joined to what the list shows; the total is counted up to
+//! [`TOTAL_CAP`] and the answer says whether it is exact.
 
 use crate::error::{Error, Result};
 use crate::http::Request;
@@ -15,6 +22,9 @@ pub const PER_PAGE_DEFAULT: u64 = 50;
 pub const PER_PAGE_MAX: u64 = 200;
 /// Largest page number (a bound, so offsets never overflow).
 const PAGE_MAX: u64 = 1_000_000;
+/// Matching rows counted at most: beyond it the answer's total is a lower
+/// bound (`total_exact: false`), so a count never walks a whole table.
+pub const TOTAL_CAP: u64 = 1_000;
 
 /// The page a list request asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,9 +59,163 @@ impl Page {
         (self.page - 1) * self.per_page
     }
 
-    /// The list answer: `{items, total, page, per_page}`.
+    /// The list answer for a list read whole (a handful of rows, bounded by
+    /// the domain: every row is on the page and the total is exact).
     pub fn wrap<T: Serialize>(self, items: T, total: u64) -> Value {
-        json!({ "items": items, "total": total, "page": self.page, "per_page": self.per_page })
+        let has_more = self.offset() + self.per_page < total;
+        json!({ "items": items, "total": total, "total_exact": true, "has_more": has_more,
+                "page": self.page, "per_page": self.per_page })
+    }
+
+    /// The list answer: `{items, total, total_exact, has_more, page, per_page}`.
+    pub fn answer<T: Serialize>(self, listed: Listed<T>) -> Value {
+        json!({ "items": listed.items, "total": listed.total, "total_exact": listed.total_exact,
+                "has_more": listed.has_more, "page": self.page, "per_page": self.per_page })
+    }
+}
+
+/// One page of a list, with what is known of the rest.
+#[derive(Debug)]
+pub struct Listed<T> {
+    /// The page's items.
+    pub items: Vec<T>,
+    /// Matching rows: exact up to [`TOTAL_CAP`], else that cap.
+    pub total: u64,
+    /// Whether `total` is the exact count.
+    pub total_exact: bool,
+    /// Whether a next page has rows.
+    pub has_more: bool,
+}
+
+impl<T> Listed<T> {
+    /// The same page with each item turned into another.
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Listed<U> {
+        let Listed {
+            items,
+            total,
+            total_exact,
+            has_more,
+        } = self;
+        let items = items.into_iter().map(f).collect();
+        Listed {
+            items,
+            total,
+            total_exact,
+            has_more,
+        }
+    }
+
+    /// The same page with each item turned into another by a step that may
+    /// fail (a further read per item).
+    pub fn try_map<U>(self, f: impl FnMut(T) -> Result<U>) -> Result<Listed<U>> {
+        Ok(Listed {
+            items: self.items.into_iter().map(f).collect::<Result<_>>()?,
+            total: self.total,
+            total_exact: self.total_exact,
+            has_more: self.has_more,
+        })
+    }
+}
+
+/// How a list reads its page, in fixed SQL written in our code.
+///
+/// The keys of the page come first, from `table` and only the joins the
+/// filters or the order read (`filter_joins`), ordered by `order_by` with
+/// LIMIT/OFFSET: with an index on the filtered columns followed by the sort
+/// columns, that is an index range read that stops after the page. The
+/// shown `columns` are then read for those keys only, through the same
+/// `filter_joins` and the further `joins` they need. `order_by` ends with
+/// the key, so the order is total and pages never overlap.
+#[derive(Debug, Clone, Copy)]
+pub struct ListQuery<'a> {
+    /// The listed table and its alias, e.g. `commandes c`.
+    pub table: &'a str,
+    /// Its primary key under the alias, e.g. `c.id`.
+    pub key: &'a str,
+    /// Joins that a filter or the order reads (empty when none does).
+    pub filter_joins: &'a str,
+    /// The shown columns.
+    pub columns: &'a str,
+    /// Further joins that the shown columns read.
+    pub joins: &'a str,
+    /// The sort order, e.g. `c.date_commande DESC, c.id DESC`.
+    pub order_by: &'a str,
+}
+
+impl ListQuery<'_> {
+    /// The same query for filters that read the joined columns: the joins
+    /// move into the key read (which then scans what the filter matches).
+    #[must_use]
+    pub fn filtering_on_joins(self) -> Self {
+        ListQuery {
+            filter_joins: self.joins,
+            joins: "",
+            ..self
+        }
+    }
+
+    /// `SELECT COUNT(*)` of the matching rows, stopped after
+    /// [`TOTAL_CAP`] + 1 of them.
+    pub fn count_sql(&self, filter: &Where) -> String {
+        format!(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM {} {}{} LIMIT {}) capped",
+            self.table,
+            self.filter_joins,
+            filter.sql(),
+            TOTAL_CAP + 1
+        )
+    }
+
+    /// The page's rows (one more than the page, to know whether more follow).
+    pub fn page_sql(&self, filter: &Where) -> String {
+        let ListQuery {
+            table,
+            key,
+            filter_joins,
+            columns,
+            joins,
+            order_by,
+        } = self;
+        format!(
+            "SELECT {columns} FROM (SELECT {key} AS page_key FROM {table} {filter_joins}{} \
+             ORDER BY {order_by} LIMIT ? OFFSET ?) page_keys \
+             JOIN {table} ON {key} = page_keys.page_key {filter_joins} {joins} ORDER BY {order_by}",
+            filter.sql()
+        )
+    }
+
+    /// One page of the rows matching `filter`, each turned into an item by
+    /// `item`, with the capped total.
+    pub fn read<T>(
+        &self,
+        conn: &mut impl Queryable,
+        filter: &Where,
+        page: &Page,
+        item: impl FnMut(mysql::Row) -> Result<T>,
+    ) -> Result<Listed<T>> {
+        let count_sql = self.count_sql(filter);
+        keep_if_recording(&count_sql, &filter.params());
+        let counted: Option<u64> = conn.exec_first(count_sql, filter.params())?;
+        let counted = counted.unwrap_or(0);
+        let mut params = filter.params();
+        params.push((page.per_page + 1).into());
+        params.push(page.offset().into());
+        let sql = self.page_sql(filter);
+        keep_if_recording(&sql, &params);
+        let mut rows: Vec<mysql::Row> = conn.exec(sql, params)?;
+        let has_more = rows.len() as u64 > page.per_page;
+        rows.truncate(usize::try_from(page.per_page).unwrap_or(usize::MAX));
+        let items = rows.into_iter().map(item).collect::<Result<Vec<T>>>()?;
+        // The count and the page are two reads: a row committed between them
+        // must not make the total smaller than what the pages show.
+        let seen = page.offset() + items.len() as u64 + u64::from(has_more);
+        let total_exact = counted <= TOTAL_CAP;
+        Ok(Listed {
+            items,
+            total: counted.min(TOTAL_CAP).max(seen),
+            total_exact,
+            has_more,
+        })
     }
 }
 
@@ -158,37 +322,44 @@ impl Where {
     pub fn params(&self) -> Vec<mysql::Value> {
         self.params.clone()
     }
+}
 
-    /// One page of `SELECT {columns} {from}` filtered by these clauses and
-    /// ordered by `order_by` (fixed SQL written in our code), each row
-    /// turned into an item by `item`, with the total count.
-    pub fn page_of<T>(
-        &self,
-        conn: &mut impl Queryable,
-        columns: &str,
-        from: &str,
-        order_by: &str,
-        page: &Page,
-        item: impl FnMut(mysql::Row) -> Result<T>,
-    ) -> Result<(Vec<T>, u64)> {
-        let from_where = format!("{from}{}", self.sql());
-        let total: Option<u64> =
-            conn.exec_first(format!("SELECT COUNT(*) {from_where}"), self.params())?;
-        let rows: Vec<mysql::Row> = conn.exec(
-            format!("SELECT {columns} {from_where} ORDER BY {order_by} LIMIT ? OFFSET ?"),
-            self.params_paged(page),
-        )?;
-        let items = rows.into_iter().map(item).collect::<Result<_>>()?;
-        Ok((items, total.unwrap_or(0)))
-    }
+/// A list's read (its capped count, or its page) as it was sent to the
+/// database.
+#[derive(Debug, Clone)]
+pub struct PageRead {
+    /// The SQL text.
+    pub sql: String,
+    /// Its bound values.
+    pub params: Vec<mysql::Value>,
+}
 
-    /// The bound values followed by LIMIT and OFFSET of `page`.
-    pub fn params_paged(&self, page: &Page) -> Vec<mysql::Value> {
-        let mut p = self.params.clone();
-        p.push(page.per_page.into());
-        p.push(page.offset().into());
-        p
-    }
+thread_local! {
+    static RECORDED: std::cell::RefCell<Option<Vec<PageRead>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Keeps, on this thread, every list read from now on until
+/// [`take_page_reads`]: the test suite calls the routes in process and runs
+/// `EXPLAIN` on exactly what they sent. Off by default, and then free.
+pub fn record_page_reads() {
+    RECORDED.with(|r| *r.borrow_mut() = Some(Vec::new()));
+}
+
+/// The list reads kept since [`record_page_reads`] (which stops keeping).
+pub fn take_page_reads() -> Vec<PageRead> {
+    RECORDED.with(|r| r.borrow_mut().take().unwrap_or_default())
+}
+
+fn keep_if_recording(sql: &str, params: &[mysql::Value]) {
+    RECORDED.with(|r| {
+        if let Some(reads) = r.borrow_mut().as_mut() {
+            reads.push(PageRead {
+                sql: sql.to_string(),
+                params: params.to_vec(),
+            });
+        }
+    });
 }
 
 /// A `LIKE` pattern matching `text` anywhere, literally: `%`, `_` and `\`
@@ -284,11 +455,6 @@ mod tests {
             " WHERE a.actif AND a.id = ? AND (x LIKE ? OR y LIKE ?)"
         );
         assert_eq!(w.params().len(), 3);
-        let page = Page {
-            page: 2,
-            per_page: 10,
-        };
-        assert_eq!(w.params_paged(&page).len(), 5);
         w.and_in("c.statut", ["a".into(), "b".into()])
             .and_in("c.id", []);
         assert!(
@@ -297,5 +463,48 @@ mod tests {
             w.sql()
         );
         assert_eq!(w.params().len(), 5);
+    }
+
+    #[test]
+    fn pages_read_keys_first_and_count_up_to_the_cap() {
+        let mut w = Where::new();
+        w.bind("c.atelier_id = ?", 2u64);
+        let q = ListQuery {
+            table: "commandes c",
+            key: "c.id",
+            filter_joins: "",
+            columns: "c.id, p.nom",
+            joins: "JOIN produits p ON p.id = c.produit_id",
+            order_by: "c.date_commande DESC, c.id DESC",
+        };
+        assert_eq!(
+            q.count_sql(&w),
+            "SELECT COUNT(*) FROM (SELECT 1 FROM commandes c  WHERE c.atelier_id = ? LIMIT 1001) capped"
+        );
+        let sql = q.page_sql(&w);
+        assert!(
+            sql.starts_with(
+                "SELECT c.id, p.nom FROM (SELECT c.id AS page_key FROM commandes c  WHERE c.atelier_id = ? \
+                 ORDER BY c.date_commande DESC, c.id DESC LIMIT ? OFFSET ?) page_keys JOIN commandes c"
+            ),
+            "{sql}"
+        );
+        assert!(
+            sql.ends_with(
+                " JOIN produits p ON p.id = c.produit_id ORDER BY c.date_commande DESC, c.id DESC"
+            ),
+            "{sql}"
+        );
+    }
+
+    #[test]
+    fn whole_lists_say_whether_more_follow() {
+        let p = Page {
+            page: 2,
+            per_page: 10,
+        };
+        assert_eq!(p.wrap(Vec::<u8>::new(), 21)["has_more"], true);
+        assert_eq!(p.wrap(Vec::<u8>::new(), 20)["has_more"], false);
+        assert_eq!(p.wrap(Vec::<u8>::new(), 20)["total_exact"], true);
     }
 }

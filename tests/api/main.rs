@@ -11,6 +11,7 @@ mod commandes;
 mod fab;
 mod gravure;
 mod hardening;
+mod lists;
 mod messaging;
 mod ops;
 mod parcours;

@@ -646,17 +646,20 @@ fn strava_webhook_event_imports_the_new_activity_once() {
     let a = add_activity(athlete, ride("Nouvelle sortie", latlng, time));
     let e = event("activity", a, "create", athlete, json!({}));
     post("/api/strava/webhook", None, &e).expect(200);
-    eventually("the webhook's activity became a chrono", || {
-        chronos_of(a) == 1
-    });
-    let statut: String = db()
-        .exec_first(
+    // The chrono is imported first, then the event closed: wait for both.
+    let statut = || -> String {
+        db().exec_first(
             "SELECT statut FROM strava_events WHERE object_id = ? AND aspect_type = 'create'",
             (a,),
         )
         .unwrap()
-        .unwrap();
-    assert_eq!(statut, "traite");
+        .unwrap()
+    };
+    eventually(
+        "the webhook's activity became a chrono, its event closed",
+        || chronos_of(a) == 1 && statut() != "en_attente",
+    );
+    assert_eq!(statut(), "traite");
     // Strava sending it again, then an import by hand: still one chrono.
     post("/api/strava/webhook", None, &e).expect(200);
     import(&u, a).expect(200);

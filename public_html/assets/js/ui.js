@@ -139,7 +139,8 @@ export function bindForm(form, handler, success = "") {
 }
 
 /**
- * A paginated table. `load(query)` returns `{items, total, page, per_page}`
+ * A paginated table. `load(query)` returns `{items, total, total_exact,
+ * has_more, page, per_page}`
  * (or an array); `columns` are `[label, row => html]`; a `filters` form
  * reloads page 1 on change. Returns `{reload, items}`.
  */
@@ -161,14 +162,19 @@ export function dataTable(host, { columns, load, filters = null, perPage = 20, e
     try { answer = await load(query); } catch (e) { body.innerHTML = ""; showError(e, info); return; }
     const list = Array.isArray(answer) ? answer : answer.items || [];
     const total = Array.isArray(answer) ? list.length : answer.total ?? list.length;
+    // A long list counts up to a cap: its total is then "at least".
+    const exact = Array.isArray(answer) || answer.total_exact !== false;
+    const more = Array.isArray(answer) ? false : answer.has_more ?? page * perPage < total;
     items = list;
     body.innerHTML = list.length
       ? list.map((row) => `<tr>${columns.map(([, cell]) => `<td>${cell(row)}</td>`).join("")}</tr>`).join("")
       : `<tr><td colspan="${columns.length}" class="muted">${esc(empty)}</td></tr>`;
     const pages = Math.max(1, Math.ceil(total / perPage));
-    info.textContent = `Page ${page} / ${pages} · ${total} élément(s)`;
+    info.textContent = exact
+      ? `Page ${page} / ${pages} · ${total} élément(s)`
+      : `Page ${page} / plus de ${pages} · plus de ${total} éléments`;
     host.querySelector("[data-prev]").disabled = page <= 1;
-    host.querySelector("[data-next]").disabled = page >= pages;
+    host.querySelector("[data-next]").disabled = !more;
   }
   host.querySelector("[data-prev]").addEventListener("click", () => reload(page - 1));
   host.querySelector("[data-next]").addEventListener("click", () => reload(page + 1));

@@ -27,14 +27,7 @@ pub fn list_logs(ctx: &mut Ctx) -> Result<Response> {
         }
     };
     if csv {
-        let rows = queries::list_logs(
-            ctx.conn()?,
-            &filter,
-            &Page {
-                page: 1,
-                per_page: CSV_MAX_ROWS,
-            },
-        )?;
+        let rows = queries::export_logs(ctx.conn()?, &filter, CSV_MAX_ROWS)?;
         let name = format!(
             "journal-audit-{}.csv",
             crate::time::now_iso_utc().get(..10).unwrap_or("export")
@@ -44,10 +37,8 @@ pub fn list_logs(ctx: &mut Ctx) -> Result<Response> {
     }
     let page = Page::from_query(ctx.req)?;
     let conn = ctx.conn()?;
-    let total = queries::count_logs(conn, &filter)?;
-    let rows = queries::list_logs(conn, &filter, &page)?;
-    let items: Vec<_> = rows.iter().map(LogRow::to_json).collect();
-    Ok(Response::ok(&page.wrap(items, total)))
+    let listed = queries::list_logs(conn, &filter, &page)?;
+    Ok(Response::ok(&page.answer(listed.map(|row| row.to_json()))))
 }
 
 /// The WHERE clause of the query string's filters (every value bound).

@@ -3,7 +3,7 @@
 
 use crate::db::rows::{self, FromRow};
 use crate::error::Result;
-use crate::http::list::{Page, Where};
+use crate::http::list::{ListQuery, Listed, Page, Where};
 use crate::security::account::{self, Account};
 use crate::security::Role;
 use mysql::prelude::Queryable;
@@ -50,6 +50,11 @@ impl FromRow for AdminUser {
     }
 }
 
+const USER_COLUMNS: &str = r"u.id, u.email, u.role, u.nom, u.prenom, u.atelier_id,
+       a.nom AS atelier_nom, u.fabricant_id, COALESCE(u.actif, FALSE) AS actif,
+       COALESCE(u.strava_connected, FALSE) AS strava_connected,
+       DATE_FORMAT(u.derniere_connexion, '%Y-%m-%dT%H:%i:%s') AS derniere_connexion,
+       DATE_FORMAT(u.created_at, '%Y-%m-%dT%H:%i:%s') AS created_at";
 const USER_SELECT: &str = r"SELECT u.id, u.email, u.role, u.nom, u.prenom, u.atelier_id,
        a.nom AS atelier_nom, u.fabricant_id, COALESCE(u.actif, FALSE) AS actif,
        COALESCE(u.strava_connected, FALSE) AS strava_connected,
@@ -58,19 +63,17 @@ const USER_SELECT: &str = r"SELECT u.id, u.email, u.role, u.nom, u.prenom, u.ate
   FROM users u LEFT JOIN ateliers a ON a.id = u.atelier_id";
 
 /// One page of users matching `filter` (anonymised accounts are never
-/// listed), newest first, and the total count.
-pub fn list_users(conn: &mut Conn, filter: &Where, page: &Page) -> Result<(Vec<AdminUser>, u64)> {
-    let where_sql = filter.sql();
-    let total: Option<u64> = conn.exec_first(
-        format!("SELECT COUNT(*) FROM users u{where_sql}"),
-        filter.params(),
-    )?;
-    let users = rows::all(
-        conn,
-        format!("{USER_SELECT}{where_sql} ORDER BY u.id DESC LIMIT ? OFFSET ?"),
-        filter.params_paged(page),
-    )?;
-    Ok((users, total.unwrap_or(0)))
+/// listed), newest first.
+pub fn list_users(conn: &mut Conn, filter: &Where, page: &Page) -> Result<Listed<AdminUser>> {
+    ListQuery {
+        table: "users u",
+        key: "u.id",
+        filter_joins: "",
+        columns: USER_COLUMNS,
+        joins: "LEFT JOIN ateliers a ON a.id = u.atelier_id",
+        order_by: "u.id DESC",
+    }
+    .read(conn, filter, page, rows::convert)
 }
 
 /// A user by id (anonymised accounts count as gone); `lock` takes a locking
@@ -206,29 +209,30 @@ impl LogRow {
 
 // The user's current email wins; `l.user_email` keeps the address typed at a
 // failed login, where there is no user.
-const LOG_SELECT: &str = r"SELECT l.id, DATE_FORMAT(l.created_at, '%Y-%m-%dT%H:%i:%s') AS created_at,
+const LOG_COLUMNS: &str = r"l.id, DATE_FORMAT(l.created_at, '%Y-%m-%dT%H:%i:%s') AS created_at,
        l.user_id, COALESCE(u.email, l.user_email) AS user_email, l.role, l.methode, l.route,
        l.statut_http, l.niveau, l.type, l.entite, l.entite_id, CAST(l.details AS CHAR) AS details,
-       l.ip, l.user_agent, l.duree_ms
-  FROM logs_audit l LEFT JOIN users u ON u.id = l.user_id";
+       l.ip, l.user_agent, l.duree_ms";
 
-/// Audit rows matching `filter`, newest first.
-pub fn list_logs(conn: &mut Conn, filter: &Where, page: &Page) -> Result<Vec<LogRow>> {
-    rows::all(
-        conn,
-        format!(
-            "{LOG_SELECT}{} ORDER BY l.created_at DESC, l.id DESC LIMIT ? OFFSET ?",
-            filter.sql()
-        ),
-        filter.params_paged(page),
-    )
+/// How the audit log is read: every filter is on `logs_audit`.
+const LOGS: ListQuery<'static> = ListQuery {
+    table: "logs_audit l",
+    key: "l.id",
+    filter_joins: "",
+    columns: LOG_COLUMNS,
+    joins: "LEFT JOIN users u ON u.id = l.user_id",
+    order_by: "l.created_at DESC, l.id DESC",
+};
+
+/// One page of the audit rows matching `filter`, newest first.
+pub fn list_logs(conn: &mut Conn, filter: &Where, page: &Page) -> Result<Listed<LogRow>> {
+    LOGS.read(conn, filter, page, rows::convert)
 }
 
-/// How many audit rows match `filter` (every filter is on `logs_audit`).
-pub fn count_logs(conn: &mut Conn, filter: &Where) -> Result<u64> {
-    let n: Option<u64> = conn.exec_first(
-        format!("SELECT COUNT(*) FROM logs_audit l{}", filter.sql()),
-        filter.params(),
-    )?;
-    Ok(n.unwrap_or(0))
+/// Every audit row matching `filter`, newest first, up to `limit` (the CSV
+/// export).
+pub fn export_logs(conn: &mut Conn, filter: &Where, limit: u64) -> Result<Vec<LogRow>> {
+    let mut params = filter.params();
+    params.extend([limit.into(), 0u64.into()]);
+    rows::all(conn, LOGS.page_sql(filter), params)
 }

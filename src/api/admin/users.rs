@@ -51,9 +51,8 @@ pub fn list_users(ctx: &mut Ctx) -> Result<Response> {
     if let Some(atelier_id) = query_u64(ctx.req, "atelier_id")? {
         filter.and("u.atelier_id = ?", [atelier_id.into()]);
     }
-    let (users, total) = queries::list_users(ctx.conn()?, &filter, &page)?;
-    let items: Vec<_> = users.iter().map(|u| json!(u)).collect();
-    Ok(Response::ok(&page.wrap(items, total)))
+    let listed = queries::list_users(ctx.conn()?, &filter, &page)?;
+    Ok(Response::ok(&page.answer(listed)))
 }
 
 /// Spec 5.10 `GET /api/admin/users/{id}`: "CRUD utilisateurs" — one user.

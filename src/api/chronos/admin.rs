@@ -34,9 +34,8 @@ pub fn list_pending_chronos(ctx: &mut Ctx) -> Result<Response> {
                 .map_err(|_| Error::invalid("produit_id doit être un identifiant numérique."))
         })
         .transpose()?;
-    let (items, total) =
-        queries::pending(ctx.conn()?, source, produit_id, page.page, page.per_page)?;
-    Ok(Response::ok(&page_json(&items, total, page)))
+    let listed = queries::pending(ctx.conn()?, source, produit_id, &page)?;
+    Ok(Response::ok(&page_json(listed, page)))
 }
 
 #[derive(Deserialize)]

@@ -32,7 +32,7 @@ pub use demo::seed_demo;
 
 use crate::error::catalog;
 use crate::error::{Error, Result};
-use crate::http::list::Page;
+use crate::http::list::{Listed, Page};
 use crate::http::router::{route, Access, Route, ADMIN_BUCKET, UPLOAD_BODY_LIMIT};
 use crate::http::{Ctx, Method, Response};
 use crate::security::roles;
@@ -183,11 +183,8 @@ fn check_adjustment(measured: i64, ajustement: i64) -> Result<()> {
     Ok(())
 }
 
-fn page_json(items: &[ChronoRow], total: u64, page: Page) -> Value {
-    page.wrap(
-        items.iter().map(ChronoRow::to_json).collect::<Vec<_>>(),
-        total,
-    )
+fn page_json(listed: Listed<ChronoRow>, page: Page) -> Value {
+    page.answer(listed.map(|c| c.to_json()))
 }
 
 /// The athlete's rank after a validation, for the answer.
@@ -411,8 +408,8 @@ fn list_chrono_history(ctx: &mut Ctx) -> Result<Response> {
             Error::invalid("statut doit valoir en_cours, attente_validation, valide ou annule.")
         })?),
     };
-    let (items, total) = queries::history(ctx.conn()?, user_id, statut, page.page, page.per_page)?;
-    Ok(Response::ok(&page_json(&items, total, page)))
+    let listed = queries::history(ctx.conn()?, user_id, statut, &page)?;
+    Ok(Response::ok(&page_json(listed, page)))
 }
 
 /// Spec 5.3 `GET /api/chrono/:produit_id/mes`: "Mes chronos validés sur un
@@ -423,9 +420,8 @@ fn list_mes_chronos(ctx: &mut Ctx) -> Result<Response> {
     let page = Page::from_query(ctx.req)?;
     let conn = ctx.conn()?;
     let course = queries::find_course(conn, produit_id)?.ok_or_else(course_not_found)?;
-    let (items, total) =
-        queries::validated_on_course(conn, user_id, produit_id, page.page, page.per_page)?;
-    let mut answer = page_json(&items, total, page);
+    let listed = queries::validated_on_course(conn, user_id, produit_id, &page)?;
+    let mut answer = page_json(listed, page);
     answer["produit_id"] = json!(course.id);
     answer["parcours_nom"] = json!(course.nom);
     answer["classement"] = rank_json(conn, produit_id, user_id)?;

@@ -3,6 +3,7 @@
 
 use crate::db::rows::{self, col, FromRow};
 use crate::error::Result;
+use crate::http::list::{ListQuery, Listed, Page, Where};
 use crate::time;
 use mysql::prelude::Queryable;
 use mysql::FromRowError;
@@ -392,44 +393,36 @@ pub fn now_epoch(conn: &mut Conn) -> Result<i64> {
     Ok(now.unwrap_or(0))
 }
 
-/// A page of chronos matching `filter` (a fixed SQL fragment chosen by the
-/// caller, values bound in `values`), ordered by `order` (fixed too).
+/// A page of chronos matching `filter`, ordered by `order_by` (fixed SQL
+/// over `c`'s columns, ending with `c.id`), with the athlete's identity
+/// when `with_athlete`.
 fn page_of(
     conn: &mut Conn,
     with_athlete: bool,
-    filter: &str,
-    values: Vec<mysql::Value>,
-    order: &str,
-    page: u64,
-    per_page: u64,
-) -> Result<(Vec<ChronoRow>, u64)> {
-    let total: Option<u64> = conn.exec_first(
-        format!("SELECT COUNT(*) FROM chronos c WHERE {filter}"),
-        values.clone(),
-    )?;
-    let (athlete_cols, athlete_join) = if with_athlete {
+    filter: &Where,
+    order_by: &str,
+    page: &Page,
+) -> Result<Listed<ChronoRow>> {
+    let (columns, joins) = if with_athlete {
         (
-            ", u.prenom, u.nom, u.email",
-            " JOIN users u ON u.id = c.user_id",
+            format!("{CHRONO_COLUMNS}, u.prenom, u.nom, u.email"),
+            "JOIN produits p ON p.id = c.produit_id JOIN users u ON u.id = c.user_id",
         )
     } else {
-        ("", "")
+        (
+            CHRONO_COLUMNS.to_string(),
+            "JOIN produits p ON p.id = c.produit_id",
+        )
     };
-    let mut values = values;
-    values.push(per_page.into());
-    values.push(((page - 1) * per_page).into());
-    let rows: Vec<Row> = conn.exec(
-        format!(
-            "SELECT {CHRONO_COLUMNS}{athlete_cols} FROM chronos c JOIN produits p ON p.id = c.produit_id{athlete_join}
-             WHERE {filter} ORDER BY {order} LIMIT ? OFFSET ?"
-        ),
-        values,
-    )?;
-    let items = rows
-        .into_iter()
-        .map(crate::db::rows::convert)
-        .collect::<Result<_>>()?;
-    Ok((items, total.unwrap_or(0)))
+    ListQuery {
+        table: "chronos c",
+        key: "c.id",
+        filter_joins: "",
+        columns: &columns,
+        joins,
+        order_by,
+    }
+    .read(conn, filter, page, rows::convert)
 }
 
 /// The athlete's chronos, all statuses (or one), newest first.
@@ -437,29 +430,13 @@ pub fn history(
     conn: &mut Conn,
     user_id: u64,
     statut: Option<&str>,
-    page: u64,
-    per_page: u64,
-) -> Result<(Vec<ChronoRow>, u64)> {
-    match statut {
-        Some(s) => page_of(
-            conn,
-            false,
-            "c.user_id = ? AND c.statut = ?",
-            vec![user_id.into(), s.into()],
-            "c.created_at DESC, c.id DESC",
-            page,
-            per_page,
-        ),
-        None => page_of(
-            conn,
-            false,
-            "c.user_id = ?",
-            vec![user_id.into()],
-            "c.created_at DESC, c.id DESC",
-            page,
-            per_page,
-        ),
-    }
+    page: &Page,
+) -> Result<Listed<ChronoRow>> {
+    let mut filter = Where::new();
+    filter
+        .bind("c.user_id = ?", user_id)
+        .bind_opt("c.statut = ?", statut);
+    page_of(conn, false, &filter, "c.created_at DESC, c.id DESC", page)
 }
 
 /// The athlete's validated chronos on a course, best first.
@@ -467,18 +444,14 @@ pub fn validated_on_course(
     conn: &mut Conn,
     user_id: u64,
     produit_id: u64,
-    page: u64,
-    per_page: u64,
-) -> Result<(Vec<ChronoRow>, u64)> {
-    page_of(
-        conn,
-        false,
-        "c.user_id = ? AND c.produit_id = ? AND c.statut = 'valide'",
-        vec![user_id.into(), produit_id.into()],
-        "c.duree_secondes ASC, c.id ASC",
-        page,
-        per_page,
-    )
+    page: &Page,
+) -> Result<Listed<ChronoRow>> {
+    let mut filter = Where::new();
+    filter
+        .bind("c.user_id = ?", user_id)
+        .bind("c.produit_id = ?", produit_id)
+        .fixed("c.statut = 'valide'");
+    page_of(conn, false, &filter, "c.duree_secondes ASC, c.id ASC", page)
 }
 
 /// Chronos awaiting validation, oldest first, optionally of one source or
@@ -487,28 +460,14 @@ pub fn pending(
     conn: &mut Conn,
     source: Option<&str>,
     produit_id: Option<u64>,
-    page: u64,
-    per_page: u64,
-) -> Result<(Vec<ChronoRow>, u64)> {
-    let mut filter = String::from("c.statut = 'attente_validation'");
-    let mut values: Vec<mysql::Value> = Vec::new();
-    if let Some(s) = source {
-        filter.push_str(" AND c.source = ?");
-        values.push(s.into());
-    }
-    if let Some(p) = produit_id {
-        filter.push_str(" AND c.produit_id = ?");
-        values.push(p.into());
-    }
-    page_of(
-        conn,
-        true,
-        &filter,
-        values,
-        "c.created_at ASC, c.id ASC",
-        page,
-        per_page,
-    )
+    page: &Page,
+) -> Result<Listed<ChronoRow>> {
+    let mut filter = Where::new();
+    filter
+        .fixed("c.statut = 'attente_validation'")
+        .bind_opt("c.source = ?", source)
+        .bind_opt("c.produit_id = ?", produit_id);
+    page_of(conn, true, &filter, "c.created_at ASC, c.id ASC", page)
 }
 
 /// The proof path of a chrono.

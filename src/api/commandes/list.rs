@@ -27,12 +27,12 @@ pub(super) fn list_commandes(ctx: &mut Ctx) -> Result<Response> {
     let mut filter = Where::new();
     filter.bind_opt("c.atelier_id = ?", atelier);
     // 2. The other filters, each a fixed fragment with bound values.
-    order_filters(ctx, &mut filter)?;
+    let search = order_filters(ctx, &mut filter)?;
     // 3. Whitelisted sort orders.
     let order_by = match ctx.req.query_param("sort").as_deref() {
         None | Some("recent") => "c.date_commande DESC, c.id DESC",
         Some("ancien") => "c.date_commande ASC, c.id ASC",
-        Some("numero") => "c.numero ASC",
+        Some("numero") => "c.numero ASC, c.id ASC",
         Some("statut") => "c.statut ASC, c.date_commande DESC, c.id DESC",
         Some(other) => {
             return Err(Error::invalid(format!(
@@ -40,9 +40,8 @@ pub(super) fn list_commandes(ctx: &mut Ctx) -> Result<Response> {
             )))
         }
     };
-    let (rows, total) = queries::list_orders(ctx.conn()?, &filter, order_by, &page)?;
-    let items: Vec<_> = rows.iter().map(order_json).collect();
-    Ok(Response::ok(&page.wrap(items, total)))
+    let listed = queries::list_orders(ctx.conn()?, &filter, search, order_by, &page)?;
+    Ok(Response::ok(&page.answer(listed.map(|o| order_json(&o)))))
 }
 
 /// An id query parameter, else 422 naming it.
@@ -53,8 +52,9 @@ fn query_id(ctx: &Ctx, name: &str) -> Result<Option<u64>> {
         .transpose()
 }
 
-/// The list filters of the query string other than the atelier.
-fn order_filters(ctx: &Ctx, filter: &mut Where) -> Result<()> {
+/// The list filters of the query string other than the atelier; true when
+/// the text search reads the athlete's columns.
+fn order_filters(ctx: &Ctx, filter: &mut Where) -> Result<bool> {
     if let Some(raw) = ctx.req.query_param("statut") {
         let statuts = raw
             .split(',')
@@ -95,8 +95,9 @@ fn order_filters(ctx: &Ctx, filter: &mut Where) -> Result<()> {
               OR c.email_client LIKE ?)",
             std::iter::repeat_n(Value::from(pattern), 7),
         );
+        return Ok(true);
     }
-    Ok(())
+    Ok(false)
 }
 
 fn id_param(v: &str, name: &str) -> Result<u64> {

@@ -3,7 +3,7 @@
 
 use crate::db::rows::{self, FromRow};
 use crate::error::Result;
-use crate::http::list::{Page, Where};
+use crate::http::list::{ListQuery, Listed, Page, Where};
 use mysql::prelude::Queryable;
 use mysql::{params, Conn, Row};
 
@@ -63,12 +63,6 @@ const ORDER_SELECT: &str = r"SELECT c.id, c.numero, c.statut,
   JOIN produits p ON p.id = c.produit_id
   LEFT JOIN users u ON u.id = c.user_id";
 
-/// The FROM part shared by the list and its count (the text search reads
-/// the athlete's columns).
-const ORDER_FROM: &str = r"FROM commandes c
-  JOIN produits p ON p.id = c.produit_id
-  LEFT JOIN users u ON u.id = c.user_id";
-
 /// One order by id.
 pub fn find_order(conn: &mut Conn, id: u64) -> Result<Option<OrderRow>> {
     let row: Option<Row> = conn.exec_first(format!("{ORDER_SELECT} WHERE c.id = ?"), (id,))?;
@@ -93,25 +87,46 @@ pub fn orders_of_user(conn: &mut Conn, user_id: u64) -> Result<Vec<OrderRow>> {
     rows.into_iter().map(crate::db::rows::convert).collect()
 }
 
-/// A filtered page of orders: `where_sql` is built from fixed fragments only,
-/// `args` are its bound values, `order_by` a whitelisted clause.
+/// The columns of [`OrderRow`] a list shows: all but the engraving text,
+/// whose JSON only the detail reads.
+const ORDER_LIST_COLUMNS: &str = r"c.id, c.numero, c.statut,
+       COALESCE(c.is_b2b, FALSE) AS is_b2b, c.b2b_client_nom, c.b2b_client_type,
+       c.b2b_fabricant_id, c.b2b_quantite, c.is_sav,
+       c.produit_id, p.nom AS produit_nom, p.code AS produit_code, p.slug AS produit_slug,
+       c.user_id, u.nom AS user_nom, u.prenom AS user_prenom, u.email AS user_email, c.email_client,
+       c.atelier_id, c.lot_id, c.chrono_id, COALESCE(c.chrono_valide, FALSE) AS chrono_valide,
+       c.duree_secondes, COALESCE(c.validation_sportif, FALSE) AS validation_sportif,
+       NULL AS gravure_texte, c.tracking, c.transporteur,
+       DATE_FORMAT(c.date_commande, '%Y-%m-%dT%H:%i:%s') AS date_commande,
+       DATE_FORMAT(c.date_validation_sportif, '%Y-%m-%dT%H:%i:%s') AS date_validation_sportif,
+       DATE_FORMAT(c.date_gravure, '%Y-%m-%dT%H:%i:%s') AS date_gravure,
+       DATE_FORMAT(c.date_expedition, '%Y-%m-%dT%H:%i:%s') AS date_expedition,
+       DATE_FORMAT(c.date_livraison, '%Y-%m-%dT%H:%i:%s') AS date_livraison";
+
+/// A filtered page of orders: `filter` is built from fixed fragments only,
+/// `order_by` a whitelisted clause over `c`'s columns ending with `c.id`;
+/// `search` says whether a filter reads the athlete's columns.
 pub fn list_orders(
     conn: &mut Conn,
     filter: &Where,
+    search: bool,
     order_by: &str,
     page: &Page,
-) -> Result<(Vec<OrderRow>, u64)> {
-    let where_sql = filter.sql();
-    let total: Option<u64> = conn.exec_first(
-        format!("SELECT COUNT(*) {ORDER_FROM}{where_sql}"),
-        filter.params(),
-    )?;
-    let orders = rows::all(
-        conn,
-        format!("{ORDER_SELECT}{where_sql} ORDER BY {order_by} LIMIT ? OFFSET ?"),
-        filter.params_paged(page),
-    )?;
-    Ok((orders, total.unwrap_or(0)))
+) -> Result<Listed<OrderRow>> {
+    let orders = ListQuery {
+        table: "commandes c",
+        key: "c.id",
+        filter_joins: "",
+        columns: ORDER_LIST_COLUMNS,
+        joins: "JOIN produits p ON p.id = c.produit_id LEFT JOIN users u ON u.id = c.user_id",
+        order_by,
+    };
+    let orders = if search {
+        orders.filtering_on_joins()
+    } else {
+        orders
+    };
+    orders.read(conn, filter, page, rows::convert)
 }
 
 /// The facts of an athlete's order that the engraving validation needs,

@@ -9,15 +9,16 @@
 //! assign it. Only active ateliers are ever chosen. Operators see only their
 //! atelier's orders, so an unplaced order is visible to admins alone.
 
+use crate::db::rows::{self, FromRow};
 use crate::error::catalog;
 use crate::error::{Error, Result};
-use crate::http::list::Page;
+use crate::http::list::{ListQuery, Page, Where};
 use crate::http::router::{route, Access, Route};
 use crate::http::{Ctx, Method, Response};
 use crate::security::roles;
 use mysql::prelude::Queryable;
 use mysql::Conn;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 /// Routes of this module.
@@ -94,34 +95,40 @@ pub fn set_course_atelier(tx: &mut Conn, id: u64, atelier: Option<u64>) -> Resul
     Ok(())
 }
 
+/// An order waiting for its atelier, as the dispatch screen shows it.
+#[derive(Debug, FromRow, Serialize)]
+struct Unassigned {
+    id: u64,
+    numero: String,
+    statut: String,
+    is_b2b: bool,
+    b2b_quantite: Option<u32>,
+    b2b_client_nom: Option<String>,
+    parcours: String,
+    presta_order_id: Option<u64>,
+    date_commande: String,
+}
+
 /// `GET /api/commandes/a-repartir` (admin+): orders without an atelier that
 /// are still to engrave, oldest first.
 fn list_a_repartir(ctx: &mut Ctx) -> Result<Response> {
     let page = Page::from_query(ctx.req)?;
-    let conn = ctx.conn()?;
-    let total: Option<u64> = conn.query_first(
-        "SELECT COUNT(*) FROM commandes WHERE atelier_id IS NULL AND statut = 'attente_gravure'",
-    )?;
-    let rows: Vec<(u64, String, String, bool, Option<u32>, Option<String>, String, Option<u64>, String)> =
-        conn.exec(
-            r"SELECT c.id, c.numero, c.statut, COALESCE(c.is_b2b, FALSE), c.b2b_quantite, c.b2b_client_nom,
-                     p.nom, c.presta_order_id, DATE_FORMAT(c.date_commande, '%Y-%m-%dT%H:%i:%s')
-              FROM commandes c JOIN produits p ON p.id = c.produit_id
-              WHERE c.atelier_id IS NULL AND c.statut = 'attente_gravure'
-              ORDER BY c.date_commande, c.id LIMIT ? OFFSET ?",
-            (page.per_page, page.offset()),
-        )?;
-    let items: Vec<_> = rows
-        .into_iter()
-        .map(|r| {
-            json!({
-                "id": r.0, "numero": r.1, "statut": r.2, "is_b2b": r.3,
-                "b2b_quantite": r.4, "b2b_client_nom": r.5, "parcours": r.6,
-                "presta_order_id": r.7, "date_commande": r.8,
-            })
-        })
-        .collect();
-    Ok(Response::ok(&page.wrap(items, total.unwrap_or(0))))
+    let mut unassigned = Where::new();
+    unassigned
+        .fixed("c.atelier_id IS NULL")
+        .fixed("c.statut = 'attente_gravure'");
+    let listed = ListQuery {
+        table: "commandes c",
+        key: "c.id",
+        filter_joins: "",
+        columns: "c.id, c.numero, c.statut, COALESCE(c.is_b2b, FALSE) AS is_b2b, c.b2b_quantite, \
+                  c.b2b_client_nom, p.nom AS parcours, c.presta_order_id, \
+                  DATE_FORMAT(c.date_commande, '%Y-%m-%dT%H:%i:%s') AS date_commande",
+        joins: "JOIN produits p ON p.id = c.produit_id",
+        order_by: "c.date_commande, c.id",
+    }
+    .read(ctx.conn()?, &unassigned, &page, rows::convert::<Unassigned>)?;
+    Ok(Response::ok(&page.answer(listed)))
 }
 
 #[derive(Deserialize)]

@@ -116,12 +116,12 @@ pub fn list_commandes(ctx: &mut Ctx) -> Result<Response> {
         .bind_opt("c.statut = ?", statut.map(Statut::as_str))
         .bind_opt("c.produit_id = ?", produit_id)
         .bind_opt("COALESCE(c.is_b2b, FALSE) = ?", b2b);
-    let (items, total) = queries::list_orders(conn, &filter, sort, &page)?;
+    let listed = queries::list_orders(conn, &filter, sort, &page)?;
     Ok(Response::ok(&json!({
         "atelier": atelier,
         "parcours": queries::course_counters(conn, scope)?,
         "b2b": queries::open_b2b_orders(conn, scope)?,
-        "commandes": page.wrap(items, total),
+        "commandes": page.answer(listed),
         "alertes": stock::queries::alerts(conn, scope)?,
     })))
 }

@@ -3,8 +3,7 @@
 
 use crate::db::rows::col;
 use crate::error::Result;
-use crate::http::list::Page;
-use crate::http::list::Where;
+use crate::http::list::{ListQuery, Listed, Page, Where};
 use mysql::prelude::Queryable;
 use mysql::{Conn, Row};
 use serde_json::{json, Value};
@@ -130,7 +129,7 @@ const ORDER_COLUMNS: &str = "c.id, c.numero, c.statut, c.produit_id, p.nom AS pr
      DATE_FORMAT(c.date_commande, '%Y-%m-%dT%H:%i:%s') AS date_commande, \
      DATE_FORMAT(c.date_gravure, '%Y-%m-%dT%H:%i:%s') AS date_gravure, \
      DATE_FORMAT(c.date_expedition, '%Y-%m-%dT%H:%i:%s') AS date_expedition";
-const ORDER_FROM: &str = "FROM commandes c JOIN produits p ON p.id = c.produit_id \
+const ORDER_JOINS: &str = "JOIN produits p ON p.id = c.produit_id \
      LEFT JOIN ateliers a ON a.id = c.atelier_id LEFT JOIN users u ON u.id = c.user_id";
 
 fn order_json(mut row: Row) -> Result<Value> {
@@ -185,12 +184,20 @@ pub fn list_orders(
     filter: &Where,
     sort: Sort,
     page: &Page,
-) -> Result<(Vec<Value>, u64)> {
+) -> Result<Listed<Value>> {
     let order_by = match sort {
         Sort::Recent => "c.date_commande DESC, c.id DESC",
         Sort::Ancien => "c.date_commande ASC, c.id ASC",
     };
-    filter.page_of(conn, ORDER_COLUMNS, ORDER_FROM, order_by, page, order_json)
+    ListQuery {
+        table: "commandes c",
+        key: "c.id",
+        filter_joins: "",
+        columns: ORDER_COLUMNS,
+        joins: ORDER_JOINS,
+        order_by,
+    }
+    .read(conn, filter, page, order_json)
 }
 
 /// The facts `prendre` decides on, read under a row lock.

@@ -24,7 +24,6 @@ const LABELS_PER_POLL: u64 = 100;
 /// its files and template download URLs.
 pub fn list_agent_lots(ctx: &mut Ctx) -> Result<Response> {
     let page = Page::from_query(ctx.req)?;
-    let (per_page, offset) = (page.per_page, page.offset());
     let claims = ctx.claims()?.clone();
     let filter = LotFilter {
         atelier_id: scope::atelier_filter(&claims),
@@ -32,9 +31,8 @@ pub fn list_agent_lots(ctx: &mut Ctx) -> Result<Response> {
         agent_queue: true,
     };
     let conn = ctx.conn()?;
-    let (rows, total) = queries::list_lots(conn, &filter, per_page, offset)?;
-    let mut items = Vec::with_capacity(rows.len());
-    for lot in rows {
+    let listed = queries::list_lots(conn, &filter, &page)?;
+    let listed = listed.try_map(|lot| {
         let files = queries::lot_files(conn, lot.id)?;
         let mut item = lot.to_json();
         item["fichiers"] = json!(files
@@ -46,9 +44,9 @@ pub fn list_agent_lots(ctx: &mut Ctx) -> Result<Response> {
             "/api/agent/template-gravure/{}/fichier",
             lot.template_gravure_id
         ));
-        items.push(item);
-    }
-    Ok(Response::ok(&page.wrap(items, total)))
+        Ok(item)
+    })?;
+    Ok(Response::ok(&page.answer(listed)))
 }
 
 /// Spec 5.6 `GET /api/agent/template-gravure/:id/fichier`: "Télécharger

@@ -52,7 +52,6 @@ pub(super) fn visible_lot(conn: &mut Conn, claims: &Claims, id: u64, lock: bool)
 /// (admins), paginated; an operator sees its atelier's lots only.
 pub fn list_lots(ctx: &mut Ctx) -> Result<Response> {
     let page = Page::from_query(ctx.req)?;
-    let (per_page, offset) = (page.per_page, page.offset());
     let claims = ctx.claims()?.clone();
     let statut = ctx.req.query_param("statut").filter(|s| !s.is_empty());
     if let Some(s) = &statut {
@@ -78,9 +77,8 @@ pub fn list_lots(ctx: &mut Ctx) -> Result<Response> {
         statut,
         agent_queue: false,
     };
-    let (rows, total) = queries::list_lots(ctx.conn()?, &filter, per_page, offset)?;
-    let items: Vec<_> = rows.iter().map(LotRow::to_json).collect();
-    Ok(Response::ok(&page.wrap(items, total)))
+    let listed = queries::list_lots(ctx.conn()?, &filter, &page)?;
+    Ok(Response::ok(&page.answer(listed.map(|lot| lot.to_json()))))
 }
 
 #[derive(Deserialize)]

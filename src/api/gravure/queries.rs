@@ -2,6 +2,7 @@
 
 use crate::db::rows::{self, FromRow};
 use crate::error::Result;
+use crate::http::list::{ListQuery, Listed, Page, Where};
 use mysql::prelude::Queryable;
 use mysql::{params, Conn, Row};
 use serde_json::{json, Value};
@@ -515,40 +516,26 @@ pub struct LotFilter {
     pub agent_queue: bool,
 }
 
-/// A page of lots, newest first, with the total.
-pub fn list_lots(
-    conn: &mut Conn,
-    f: &LotFilter,
-    limit: u64,
-    offset: u64,
-) -> Result<(Vec<LotRow>, u64)> {
-    let filter = r"(:atelier IS NULL OR l.atelier_id = :atelier)
-          AND (:statut IS NULL OR l.statut = :statut)
-          AND (NOT :agent OR (l.statut IN ('cree', 'en_gravure')
-                              AND (l.agent_statut IS NULL OR l.agent_statut = 'en_attente')))";
-    let p = || {
-        params! {
-            "atelier" => f.atelier_id, "statut" => f.statut.as_deref(), "agent" => f.agent_queue,
-            "limit" => limit, "offset" => offset,
-        }
-    };
-    let rows: Vec<Row> = conn.exec(
-        format!(
-            "SELECT {LOT_COLUMNS} FROM lots l LEFT JOIN templates_gravure t ON t.id = l.template_gravure_id
-             WHERE {filter} ORDER BY l.id DESC LIMIT :limit OFFSET :offset"
-        ),
-        p(),
-    )?;
-    let total: Option<u64> = conn.exec_first(
-        format!("SELECT COUNT(*) FROM lots l WHERE {filter}"),
-        params! { "atelier" => f.atelier_id, "statut" => f.statut.as_deref(), "agent" => f.agent_queue },
-    )?;
-    Ok((
-        rows.into_iter()
-            .map(crate::db::rows::convert)
-            .collect::<Result<_>>()?,
-        total.unwrap_or(0),
-    ))
+/// A page of lots, newest first.
+pub fn list_lots(conn: &mut Conn, f: &LotFilter, page: &Page) -> Result<Listed<LotRow>> {
+    let mut filter = Where::new();
+    filter
+        .bind_opt("l.atelier_id = ?", f.atelier_id)
+        .bind_opt("l.statut = ?", f.statut.as_deref());
+    if f.agent_queue {
+        filter
+            .fixed("l.statut IN ('cree', 'en_gravure')")
+            .fixed("(l.agent_statut IS NULL OR l.agent_statut = 'en_attente')");
+    }
+    ListQuery {
+        table: "lots l",
+        key: "l.id",
+        filter_joins: "",
+        columns: LOT_COLUMNS,
+        joins: "LEFT JOIN templates_gravure t ON t.id = l.template_gravure_id",
+        order_by: "l.id DESC",
+    }
+    .read(conn, &filter, page, rows::convert)
 }
 
 /// Sets a lot's status (and the engraving date when it becomes `grave`).

@@ -14,9 +14,10 @@
 
 pub mod events;
 
+use crate::db::rows::{self, FromRow};
 use crate::db::ISO_DATETIME;
 use crate::error::{catalog, Result};
-use crate::http::list::Page;
+use crate::http::list::{ListQuery, Page, Where};
 use crate::http::router::{route, Access, Route};
 use crate::http::{Ctx, Method, Response};
 use mysql::prelude::Queryable;
@@ -72,10 +73,11 @@ pub fn create(
 }
 
 /// One notification as the API shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, FromRow)]
 struct Notification {
     id: u64,
     #[serde(rename = "type")]
+    #[mysql(rename = "type")]
     kind: String,
     titre: String,
     message: Option<String>,
@@ -84,50 +86,31 @@ struct Notification {
     created_at: String,
 }
 
-type NotificationRow = (
-    u64,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    bool,
-    String,
-);
-
 /// Spec 5.9 `GET /api/notifications`: "Notifications non lues" — all of the
 /// caller's, unread first, with the unread count.
 fn list_notifications(ctx: &mut Ctx) -> Result<Response> {
     let page = Page::from_query(ctx.req)?;
     let user_id = ctx.user_id()?;
     let conn = ctx.conn()?;
-    let rows: Vec<NotificationRow> = conn.exec(
-        format!(
-            r"SELECT id, type, titre, message, lien, lu, DATE_FORMAT(created_at, '{ISO_DATETIME}')
-                FROM notifications WHERE user_id = ?
-               ORDER BY lu, created_at DESC, id DESC LIMIT ? OFFSET ?"
+    let mut mine = Where::new();
+    mine.bind("n.user_id = ?", user_id);
+    let listed = ListQuery {
+        table: "notifications n",
+        key: "n.id",
+        filter_joins: "",
+        columns: &format!(
+            "n.id, n.type, n.titre, n.message, n.lien, n.lu, \
+             DATE_FORMAT(n.created_at, '{ISO_DATETIME}') AS created_at"
         ),
-        (user_id, page.per_page, page.offset()),
-    )?;
-    let counts: Option<(u64, Option<u64>)> = conn.exec_first(
-        "SELECT COUNT(*), SUM(NOT lu) FROM notifications WHERE user_id = ?",
+        joins: "",
+        order_by: "n.lu, n.created_at DESC, n.id DESC",
+    }
+    .read(conn, &mine, &page, rows::convert::<Notification>)?;
+    let unread: Option<u64> = conn.exec_first(
+        "SELECT COUNT(*) FROM notifications WHERE user_id = ? AND lu = FALSE",
         (user_id,),
     )?;
-    let (total, unread) = counts.unwrap_or((0, None));
-    let items: Vec<Notification> = rows
-        .into_iter()
-        .map(
-            |(id, kind, titre, message, lien, lu, created_at)| Notification {
-                id,
-                kind,
-                titre,
-                message,
-                lien,
-                lu,
-                created_at,
-            },
-        )
-        .collect();
-    let mut body = page.wrap(items, total);
+    let mut body = page.answer(listed);
     body["non_lues"] = json!(unread.unwrap_or(0));
     Ok(Response::ok(&body))
 }

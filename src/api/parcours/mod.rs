@@ -214,16 +214,9 @@ fn list_parcours(ctx: &mut Ctx) -> Result<Response> {
             .req
             .query_param("tous")
             .is_some_and(|v| v == "1" || v == "true");
-    let (items, total) = queries::list_courses(
-        ctx.conn()?,
-        tous,
-        categorie.as_deref(),
-        page.per_page,
-        page.offset(),
-    )?;
-    repair_tracking(ctx, &items.iter().collect::<Vec<_>>())?;
-    let items: Vec<Value> = items.iter().map(StoredCourse::to_json).collect();
-    Ok(Response::ok(&page.wrap(items, total)))
+    let listed = queries::list_courses(ctx.conn()?, tous, categorie.as_deref(), &page)?;
+    repair_tracking(ctx, &listed.items.iter().collect::<Vec<_>>())?;
+    Ok(Response::ok(&page.answer(listed.map(|c| c.to_json()))))
 }
 
 /// Spec 5.2 `GET /api/parcours/nearby`: "?lat=&lng=&radius_km= — avec

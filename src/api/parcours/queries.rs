@@ -6,12 +6,13 @@ use super::tracking::TrackingConfig;
 use crate::db::rows::col;
 use crate::error::catalog;
 use crate::error::{Error, Result, ResultExt};
+use crate::http::list::{ListQuery, Listed, Page, Where};
 use mysql::prelude::Queryable;
 use mysql::{params, Conn, Row};
 use std::collections::HashSet;
 
 /// A course and its tracking row (LEFT JOIN: a missing row reads as NULLs).
-const COURSE_SELECT: &str = r"SELECT p.id, p.slug, p.code, p.nom, p.categorie, p.altitude,
+const COURSE_COLUMNS: &str = r"p.id, p.slug, p.code, p.nom, p.categorie, p.altitude,
         p.distance_km, p.denivele, p.difficulte, p.sous_titre, p.description, p.actif,
         p.message_desactivation, p.sommet_lat, p.sommet_lng, p.depart_lat, p.depart_lng,
         p.rayon_km, p.strava_keywords, p.shop_synced, p.presta_product_id, p.atelier_defaut_id, p.lien_boutique,
@@ -22,8 +23,8 @@ const COURSE_SELECT: &str = r"SELECT p.id, p.slug, p.code, p.nom, p.categorie, p
         c.pulse_high_accuracy_duration_s, c.pulse_low_accuracy_duration_s,
         c.finish_high_accuracy_distance_m, c.cooldown_distance_m, c.cooldown_time_s";
 
-const COURSE_FROM: &str =
-    "FROM produits p LEFT JOIN segment_tracking_config c ON c.produit_id = p.id";
+/// The course's GPS tuning, shown with it.
+const COURSE_JOIN: &str = "LEFT JOIN segment_tracking_config c ON c.produit_id = p.id";
 
 /// Great-circle distance (km, mean Earth radius 6371 km) from the bound
 /// point (:lat, :lng) to the course's start, by the haversine formula.
@@ -86,9 +87,9 @@ fn course_from_row(mut row: Row) -> Result<StoredCourse> {
 /// A course by id; `lock` takes a locking read (inside a transaction).
 pub fn find_course(conn: &mut Conn, id: u64, lock: bool) -> Result<Option<StoredCourse>> {
     let sql = if lock {
-        format!("{COURSE_SELECT} {COURSE_FROM} WHERE p.id = ? FOR UPDATE")
+        format!("SELECT {COURSE_COLUMNS} FROM produits p {COURSE_JOIN} WHERE p.id = ? FOR UPDATE")
     } else {
-        format!("{COURSE_SELECT} {COURSE_FROM} WHERE p.id = ?")
+        format!("SELECT {COURSE_COLUMNS} FROM produits p {COURSE_JOIN} WHERE p.id = ?")
     };
     let row: Option<Row> = conn.exec_first(sql, (id,))?;
     row.map(course_from_row).transpose()
@@ -97,40 +98,34 @@ pub fn find_course(conn: &mut Conn, id: u64, lock: bool) -> Result<Option<Stored
 /// A course by slug.
 pub fn find_course_by_slug(conn: &mut Conn, slug: &str) -> Result<Option<StoredCourse>> {
     let row: Option<Row> = conn.exec_first(
-        format!("{COURSE_SELECT} {COURSE_FROM} WHERE p.slug = ?"),
+        format!("SELECT {COURSE_COLUMNS} FROM produits p {COURSE_JOIN} WHERE p.slug = ?"),
         (slug,),
     )?;
     row.map(course_from_row).transpose()
 }
 
-/// One page of courses by name; inactive ones only when asked.
+/// A page of courses by name: the active ones, or all for an admin
+/// (`include_inactive`), optionally of one category.
 pub fn list_courses(
     conn: &mut Conn,
     include_inactive: bool,
     categorie: Option<&str>,
-    limit: u64,
-    offset: u64,
-) -> Result<(Vec<StoredCourse>, u64)> {
-    let filter =
-        "WHERE (:tous OR p.actif = TRUE) AND (:categorie IS NULL OR p.categorie = :categorie)";
-    let rows: Vec<Row> = conn.exec(
-        format!("{COURSE_SELECT} {COURSE_FROM} {filter} ORDER BY p.nom, p.id LIMIT :limit OFFSET :offset"),
-        params! {
-            "tous" => include_inactive,
-            "categorie" => categorie,
-            "limit" => limit,
-            "offset" => offset,
-        },
-    )?;
-    let total: Option<u64> = conn.exec_first(
-        format!("SELECT COUNT(*) FROM produits p {filter}"),
-        params! { "tous" => include_inactive, "categorie" => categorie },
-    )?;
-    let items = rows
-        .into_iter()
-        .map(course_from_row)
-        .collect::<Result<_>>()?;
-    Ok((items, total.unwrap_or(0)))
+    page: &Page,
+) -> Result<Listed<StoredCourse>> {
+    let mut filter = Where::new();
+    if !include_inactive {
+        filter.fixed("p.actif = TRUE");
+    }
+    filter.bind_opt("p.categorie = ?", categorie);
+    ListQuery {
+        table: "produits p",
+        key: "p.id",
+        filter_joins: "",
+        columns: COURSE_COLUMNS,
+        joins: COURSE_JOIN,
+        order_by: "p.nom, p.id",
+    }
+    .read(conn, &filter, page, course_from_row)
 }
 
 /// The longitude part of the nearby bounding box.
@@ -194,7 +189,7 @@ pub fn nearby_courses(
         ),
     };
     let sql = format!(
-        "{COURSE_SELECT}, {HAVERSINE_KM} AS distance_depart_km {COURSE_FROM}
+        "SELECT {COURSE_COLUMNS}, {HAVERSINE_KM} AS distance_depart_km FROM produits p {COURSE_JOIN}
          WHERE p.actif = TRUE
            AND p.depart_lat BETWEEN :lat_min AND :lat_max
            AND {lng_filter}

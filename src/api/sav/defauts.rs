@@ -179,9 +179,8 @@ pub fn list_defauts(ctx: &mut Ctx) -> Result<Response> {
         commande_id: query_u64(ctx.req, "commande_id")?,
         lot_id: query_u64(ctx.req, "lot_id")?,
     };
-    let (items, total) =
-        queries::list_defauts(ctx.conn()?, &filters, page.per_page, page.offset())?;
-    Ok(Response::ok(&page.wrap(&items, total)))
+    let listed = queries::list_defauts(ctx.conn()?, &filters, &page)?;
+    Ok(Response::ok(&page.answer(listed)))
 }
 
 /// Spec 5.10 `GET /api/defauts/:id`: one defect.

@@ -55,9 +55,8 @@ pub fn list_sav_tickets(ctx: &mut Ctx) -> Result<Response> {
         commande_id,
         q: q.as_deref(),
     };
-    let (items, total) =
-        queries::list_tickets(ctx.conn()?, &filters, page.per_page, page.offset())?;
-    Ok(Response::ok(&page.wrap(&items, total)))
+    let listed = queries::list_tickets(ctx.conn()?, &filters, &page)?;
+    Ok(Response::ok(&page.answer(listed)))
 }
 
 /// Spec 5.10 `GET /api/sav/:id`: one ticket with both orders.

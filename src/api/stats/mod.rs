@@ -262,7 +262,7 @@ const IN_WORK: [&str; 4] = [
 ];
 
 /// Per atelier: orders shipped (or delivered) and orders still in work.
-/// Counted per (atelier, status) in the order of `idx_commandes_atelier_statut`
+/// Counted per (atelier, status) in the order of `idx_commandes_atelier_statut_date`
 /// (no temporary table), then summed here.
 fn by_atelier(conn: &mut Conn, period: &Period) -> Result<Value> {
     let (cond, params) = period.orders();

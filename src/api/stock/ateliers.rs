@@ -25,8 +25,8 @@ pub fn list_ateliers(ctx: &mut Ctx) -> Result<Response> {
     filter
         .bind_opt("a.id = ?", scope)
         .bind_opt("a.actif = ?", actif);
-    let (items, total) = queries::list_ateliers(conn, &filter, &page)?;
-    Ok(Response::ok(&page.wrap(items, total)))
+    let listed = queries::list_ateliers(conn, &filter, &page)?;
+    Ok(Response::ok(&page.answer(listed)))
 }
 
 /// Spec 4.6 `ateliers`: one production site.

@@ -122,8 +122,9 @@ pub fn consume_for_engraving(
         (produit_id, atelier_id, medals, medals),
     )?;
     tx.exec_drop(
-        r"INSERT INTO stock_mouvements (stock_id, type, quantite, quantite_apres, motif, commande_id, user_id)
-          SELECT id, 'gravure', -?, quantite, 'Gravure de la commande', ?, ?
+        r"INSERT INTO stock_mouvements
+            (stock_id, atelier_id, type, quantite, quantite_apres, motif, commande_id, user_id)
+          SELECT id, atelier_id, 'gravure', -?, quantite, 'Gravure de la commande', ?, ?
           FROM stocks WHERE produit_id = ? AND atelier_id = ?",
         (medals, commande_id, user_id, produit_id, atelier_id),
     )?;

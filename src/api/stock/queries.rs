@@ -5,7 +5,7 @@ use super::alert_message;
 use crate::db::rows::{self, FromRow};
 use crate::error::catalog;
 use crate::error::Result;
-use crate::http::list::{Page, Where};
+use crate::http::list::{ListQuery, Listed, Page, Where};
 use mysql::prelude::Queryable;
 use mysql::{params, Conn, Row};
 use serde::Serialize;
@@ -22,7 +22,7 @@ const ATELIER_COLUMNS: &str = "a.id, a.code, a.nom, a.couleur, a.responsable_id,
      NULLIF(CONCAT_WS(' ', u.prenom, u.nom), '') AS responsable_nom, a.adresse, a.actif, \
      DATE_FORMAT(a.created_at, '%Y-%m-%dT%H:%i:%s') AS created_at, \
      DATE_FORMAT(a.updated_at, '%Y-%m-%dT%H:%i:%s') AS updated_at";
-const ATELIER_FROM: &str = "FROM ateliers a LEFT JOIN users u ON u.id = a.responsable_id";
+const ATELIER_JOINS: &str = "LEFT JOIN users u ON u.id = a.responsable_id";
 
 /// An atelier as the API shows it.
 #[derive(Debug, FromRow, Serialize)]
@@ -40,21 +40,22 @@ struct AtelierOut {
 }
 
 /// One page of ateliers matching `filter`, by code.
-pub fn list_ateliers(conn: &mut Conn, filter: &Where, page: &Page) -> Result<(Vec<Value>, u64)> {
-    filter.page_of(
-        conn,
-        ATELIER_COLUMNS,
-        ATELIER_FROM,
-        "a.code",
-        page,
-        rows::json_of::<AtelierOut>,
-    )
+pub fn list_ateliers(conn: &mut Conn, filter: &Where, page: &Page) -> Result<Listed<Value>> {
+    ListQuery {
+        table: "ateliers a",
+        key: "a.id",
+        filter_joins: "",
+        columns: ATELIER_COLUMNS,
+        joins: ATELIER_JOINS,
+        order_by: "a.code, a.id",
+    }
+    .read(conn, filter, page, rows::json_of::<AtelierOut>)
 }
 
 /// One atelier as JSON.
 pub fn find_atelier(conn: &mut Conn, id: u64) -> Result<Option<Value>> {
     let row: Option<Row> = conn.exec_first(
-        format!("SELECT {ATELIER_COLUMNS} {ATELIER_FROM} WHERE a.id = ?"),
+        format!("SELECT {ATELIER_COLUMNS} FROM ateliers a {ATELIER_JOINS} WHERE a.id = ?"),
         (id,),
     )?;
     row.map(rows::json_of::<AtelierOut>).transpose()
@@ -181,6 +182,8 @@ const STOCK_COLUMNS: &str = "s.id, s.produit_id, p.nom AS produit_nom, p.code AS
      s.atelier_id, a.code AS atelier_code, a.nom AS atelier_nom, s.quantite, s.seuil_alerte, \
      (s.quantite <= s.seuil_alerte) AS alerte, DATE_FORMAT(s.updated_at, '%Y-%m-%dT%H:%i:%s') AS updated_at";
 /// The joins every stock query reads from.
+const STOCK_JOINS: &str =
+    "JOIN produits p ON p.id = s.produit_id JOIN ateliers a ON a.id = s.atelier_id";
 pub const STOCK_FROM: &str =
     "FROM stocks s JOIN produits p ON p.id = s.produit_id JOIN ateliers a ON a.id = s.atelier_id";
 
@@ -201,16 +204,19 @@ struct StockLine {
 }
 
 /// One page of stock lines matching `filter`, by course name then atelier.
-pub fn list_stocks(conn: &mut Conn, filter: &Where, page: &Page) -> Result<(Vec<Value>, u64)> {
-    let order = "p.nom, a.code, s.id";
-    filter.page_of(
-        conn,
-        STOCK_COLUMNS,
-        STOCK_FROM,
-        order,
-        page,
-        rows::json_of::<StockLine>,
-    )
+/// The order reads the course and the atelier, so the page's keys are
+/// sorted over the matching lines: at most one per course and atelier, a
+/// number the catalogue bounds, whatever the volume of orders.
+pub fn list_stocks(conn: &mut Conn, filter: &Where, page: &Page) -> Result<Listed<Value>> {
+    ListQuery {
+        table: "stocks s",
+        key: "s.id",
+        filter_joins: STOCK_JOINS,
+        columns: STOCK_COLUMNS,
+        joins: "",
+        order_by: "p.nom, a.code, s.id",
+    }
+    .read(conn, filter, page, rows::json_of::<StockLine>)
 }
 
 /// One stock line as JSON.
@@ -289,8 +295,10 @@ pub struct Movement<'a> {
 /// Writes a journal row; returns its id.
 pub fn insert_movement(tx: &mut Conn, m: &Movement) -> Result<u64> {
     tx.exec_drop(
-        r"INSERT INTO stock_mouvements (stock_id, type, quantite, quantite_apres, motif, commande_id, user_id)
-          VALUES (:stock_id, :kind, :delta, :after, :motif, :commande_id, :user_id)",
+        r"INSERT INTO stock_mouvements
+            (stock_id, atelier_id, type, quantite, quantite_apres, motif, commande_id, user_id)
+          SELECT id, atelier_id, :kind, :delta, :after, :motif, :commande_id, :user_id
+            FROM stocks WHERE id = :stock_id",
         params! {
             "stock_id" => m.stock_id,
             "kind" => m.kind,
@@ -309,9 +317,8 @@ const MOVEMENT_COLUMNS: &str = "m.id, m.stock_id, s.produit_id, p.nom AS produit
      m.commande_id, c.numero AS commande_numero, m.user_id, \
      NULLIF(CONCAT_WS(' ', us.prenom, us.nom), '') AS user_nom, \
      DATE_FORMAT(m.created_at, '%Y-%m-%dT%H:%i:%s') AS created_at";
-/// The joins every journal query reads from.
-pub const MOVEMENT_FROM: &str = "FROM stock_mouvements m \
-     JOIN stocks s ON s.id = m.stock_id \
+/// What a journal row shows beyond the movement.
+const MOVEMENT_JOINS: &str = "JOIN stocks s ON s.id = m.stock_id \
      JOIN produits p ON p.id = s.produit_id \
      JOIN ateliers a ON a.id = s.atelier_id \
      LEFT JOIN commandes c ON c.id = m.commande_id \
@@ -339,22 +346,36 @@ struct MovementOut {
     created_at: String,
 }
 
-/// One page of the journal matching `filter`, newest first.
-pub fn list_movements(conn: &mut Conn, filter: &Where, page: &Page) -> Result<(Vec<Value>, u64)> {
-    filter.page_of(
-        conn,
-        MOVEMENT_COLUMNS,
-        MOVEMENT_FROM,
-        "m.id DESC",
-        page,
-        rows::json_of::<MovementOut>,
-    )
+/// One page of the journal matching `filter`, newest first; `by_course`
+/// when a filter reads the stock line's course (`s.produit_id`).
+pub fn list_movements(
+    conn: &mut Conn,
+    filter: &Where,
+    by_course: bool,
+    page: &Page,
+) -> Result<Listed<Value>> {
+    let journal = ListQuery {
+        table: "stock_mouvements m",
+        key: "m.id",
+        filter_joins: "",
+        columns: MOVEMENT_COLUMNS,
+        joins: MOVEMENT_JOINS,
+        order_by: "m.created_at DESC, m.id DESC",
+    };
+    let journal = if by_course {
+        journal.filtering_on_joins()
+    } else {
+        journal
+    };
+    journal.read(conn, filter, page, rows::json_of::<MovementOut>)
 }
 
 /// One journal row as JSON.
 pub fn find_movement(conn: &mut Conn, id: u64) -> Result<Option<Value>> {
     let row: Option<Row> = conn.exec_first(
-        format!("SELECT {MOVEMENT_COLUMNS} {MOVEMENT_FROM} WHERE m.id = ?"),
+        format!(
+            "SELECT {MOVEMENT_COLUMNS} FROM stock_mouvements m {MOVEMENT_JOINS} WHERE m.id = ?"
+        ),
         (id,),
     )?;
     row.map(rows::json_of::<MovementOut>).transpose()

@@ -46,8 +46,8 @@ pub fn list_stocks(ctx: &mut Ctx) -> Result<Response> {
         Some(false) => filter.fixed("s.quantite > s.seuil_alerte"),
         None => &mut filter,
     };
-    let (items, total) = queries::list_stocks(conn, &filter, &page)?;
-    Ok(Response::ok(&page.wrap(items, total)))
+    let listed = queries::list_stocks(conn, &filter, &page)?;
+    Ok(Response::ok(&page.answer(listed)))
 }
 
 #[derive(Deserialize)]
@@ -118,15 +118,15 @@ pub fn list_mouvements(ctx: &mut Ctx) -> Result<Response> {
     let scope = scope::resolve_atelier(conn, &claims, atelier_id)?;
     let mut filter = Where::new();
     filter
-        .bind_opt("s.atelier_id = ?", scope)
+        .bind_opt("m.atelier_id = ?", scope)
         .bind_opt("s.produit_id = ?", produit_id)
         .bind_opt("m.stock_id = ?", stock_id)
         .bind_opt("m.commande_id = ?", commande_id)
         .bind_opt("m.type = ?", kind)
         .bind_opt("m.created_at >= ?", du)
         .bind_opt("m.created_at < ? + INTERVAL 1 DAY", au);
-    let (items, total) = queries::list_movements(conn, &filter, &page)?;
-    Ok(Response::ok(&page.wrap(items, total)))
+    let listed = queries::list_movements(conn, &filter, produit_id.is_some(), &page)?;
+    Ok(Response::ok(&page.answer(listed)))
 }
 
 #[derive(Deserialize)]

@@ -2,6 +2,7 @@
 
 use crate::db::rows::col;
 use crate::error::Result;
+use crate::http::list::{ListQuery, Listed, Page, Where};
 use mysql::prelude::Queryable;
 use mysql::{params, Conn, Row};
 use serde::Serialize;
@@ -78,34 +79,18 @@ pub struct Defaut {
     pub updated_at: Option<String>,
 }
 
-const DEFAUT_SELECT: &str = r"
-SELECT d.id, d.commande_id, c.numero AS commande_numero, c.produit_id, p.nom AS parcours,
+const DEFAUT_COLUMNS: &str = r"d.id, d.commande_id, c.numero AS commande_numero, c.produit_id, p.nom AS parcours,
        d.lot_id, l.numero AS lot_numero, d.atelier_id, d.type_id, ty.code AS type_code,
        ty.libelle AS type_libelle, d.cause_id, ca.code AS cause_code, ca.libelle AS cause_libelle,
        d.gravite, d.statut, d.description, d.signale_par, d.photo_path,
        DATE_FORMAT(d.created_at, '%Y-%m-%dT%H:%i:%s') AS created_at,
        DATE_FORMAT(d.updated_at, '%Y-%m-%dT%H:%i:%s') AS updated_at";
 
-const DEFAUT_FROM: &str = r"
-FROM defauts d
-JOIN types_defauts ty ON ty.id = d.type_id
+const DEFAUT_JOINS: &str = r"JOIN types_defauts ty ON ty.id = d.type_id
 LEFT JOIN causes_defauts ca ON ca.id = d.cause_id
 LEFT JOIN commandes c ON c.id = d.commande_id
 LEFT JOIN produits p ON p.id = c.produit_id
 LEFT JOIN lots l ON l.id = d.lot_id";
-
-const DEFAUT_WHERE: &str = r"
-WHERE (:scope IS NULL OR d.atelier_id = :scope)
-  AND (:atelier IS NULL OR d.atelier_id = :atelier)
-  AND (:type_id IS NULL OR d.type_id = :type_id)
-  AND (:cause_id IS NULL OR d.cause_id = :cause_id)
-  AND (:gravite IS NULL OR d.gravite = :gravite)
-  AND (:statut IS NULL OR d.statut = :statut)
-  AND (:date_from IS NULL OR d.created_at >= CAST(:date_from AS DATE))
-  AND (:date_to IS NULL OR d.created_at < DATE_ADD(CAST(:date_to AS DATE), INTERVAL 1 DAY))
-  AND (:produit IS NULL OR c.produit_id = :produit)
-  AND (:commande_id IS NULL OR d.commande_id = :commande_id)
-  AND (:lot_id IS NULL OR d.lot_id = :lot_id)";
 
 impl Defaut {
     fn from_row(mut row: Row) -> Result<Defaut> {
@@ -138,7 +123,7 @@ impl Defaut {
 /// One defect.
 pub fn find_defaut(conn: &mut Conn, id: u64) -> Result<Option<Defaut>> {
     let row: Option<Row> = conn.exec_first(
-        format!("{DEFAUT_SELECT} {DEFAUT_FROM} WHERE d.id = ?"),
+        format!("SELECT {DEFAUT_COLUMNS} FROM defauts d {DEFAUT_JOINS} WHERE d.id = ?"),
         (id,),
     )?;
     row.map(Defaut::from_row).transpose()
@@ -170,43 +155,39 @@ pub struct DefautFilters {
     pub lot_id: Option<u64>,
 }
 
-/// A page of defects, newest first, and the total.
-pub fn list_defauts(
-    conn: &mut Conn,
-    f: &DefautFilters,
-    limit: u64,
-    offset: u64,
-) -> Result<(Vec<Defaut>, u64)> {
-    let p = || {
-        params! {
-            "scope" => f.scope,
-            "atelier" => f.atelier,
-            "type_id" => f.type_id,
-            "cause_id" => f.cause_id,
-            "gravite" => f.gravite.as_deref(),
-            "statut" => f.statut.as_deref(),
-            "date_from" => f.from.as_deref(),
-            "date_to" => f.to.as_deref(),
-            "produit" => f.produit,
-            "commande_id" => f.commande_id,
-            "lot_id" => f.lot_id,
-            "limit" => limit,
-            "offset" => offset,
-        }
+/// A page of defects, newest first.
+pub fn list_defauts(conn: &mut Conn, f: &DefautFilters, page: &Page) -> Result<Listed<Defaut>> {
+    let mut filter = Where::new();
+    filter
+        .bind_opt("d.atelier_id = ?", f.scope)
+        .bind_opt("d.atelier_id = ?", f.atelier)
+        .bind_opt("d.type_id = ?", f.type_id)
+        .bind_opt("d.cause_id = ?", f.cause_id)
+        .bind_opt("d.gravite = ?", f.gravite.as_deref())
+        .bind_opt("d.statut = ?", f.statut.as_deref())
+        .bind_opt("d.created_at >= CAST(? AS DATE)", f.from.as_deref())
+        .bind_opt(
+            "d.created_at < DATE_ADD(CAST(? AS DATE), INTERVAL 1 DAY)",
+            f.to.as_deref(),
+        )
+        .bind_opt("d.commande_id = ?", f.commande_id)
+        .bind_opt("d.lot_id = ?", f.lot_id)
+        .bind_opt("c.produit_id = ?", f.produit);
+    let defects = ListQuery {
+        table: "defauts d",
+        key: "d.id",
+        filter_joins: "",
+        columns: DEFAUT_COLUMNS,
+        joins: DEFAUT_JOINS,
+        order_by: "d.created_at DESC, d.id DESC",
     };
-    let total: Option<u64> =
-        conn.exec_first(format!("SELECT COUNT(*) {DEFAUT_FROM} {DEFAUT_WHERE}"), p())?;
-    let rows: Vec<Row> = conn.exec(
-        format!(
-            "{DEFAUT_SELECT} {DEFAUT_FROM} {DEFAUT_WHERE} ORDER BY d.created_at DESC, d.id DESC LIMIT :limit OFFSET :offset"
-        ),
-        p(),
-    )?;
-    let items = rows
-        .into_iter()
-        .map(Defaut::from_row)
-        .collect::<Result<_>>()?;
-    Ok((items, total.unwrap_or(0)))
+    // The course is the order's: only that filter reads a joined column.
+    let defects = if f.produit.is_some() {
+        defects.filtering_on_joins()
+    } else {
+        defects
+    };
+    defects.read(conn, &filter, page, Defaut::from_row)
 }
 
 /// A defect PATCH (`None` = unchanged, `Some(None)` = cleared).

@@ -2,6 +2,7 @@
 
 use crate::db::rows::col;
 use crate::error::Result;
+use crate::http::list::{ListQuery, Listed, Page, Where};
 use mysql::prelude::Queryable;
 use mysql::{params, Conn, Row};
 use serde::Serialize;
@@ -66,24 +67,14 @@ pub struct Ticket {
     pub atelier_id: Option<u64>,
 }
 
-const TICKET_SELECT: &str = r"
-SELECT t.id, t.numero, t.commande_id, c.numero AS commande_numero, t.commande_sav_id,
+const TICKET_COLUMNS: &str = r"t.id, t.numero, t.commande_id, c.numero AS commande_numero, t.commande_sav_id,
        s.numero AS commande_sav_numero, t.motif, t.geste, t.statut, t.description, t.cree_par,
        t.assigne_a, DATE_FORMAT(t.resolu_at, '%Y-%m-%dT%H:%i:%s') AS resolu_at,
        DATE_FORMAT(t.created_at, '%Y-%m-%dT%H:%i:%s') AS created_at,
        DATE_FORMAT(t.updated_at, '%Y-%m-%dT%H:%i:%s') AS updated_at, c.atelier_id";
 
-const TICKET_FROM: &str = r"
-FROM sav_tickets t
-JOIN commandes c ON c.id = t.commande_id
+const TICKET_JOINS: &str = r"JOIN commandes c ON c.id = t.commande_id
 LEFT JOIN commandes s ON s.id = t.commande_sav_id";
-
-const TICKET_WHERE: &str = r"
-WHERE (:atelier IS NULL OR c.atelier_id = :atelier)
-  AND (:statut IS NULL OR t.statut = :statut)
-  AND (:motif IS NULL OR t.motif = :motif)
-  AND (:commande_id IS NULL OR t.commande_id = :commande_id OR t.commande_sav_id = :commande_id)
-  AND (:q IS NULL OR t.numero LIKE :q OR c.numero LIKE :q OR s.numero LIKE :q)";
 
 impl Ticket {
     fn from_row(mut row: Row) -> Result<Ticket> {
@@ -111,7 +102,7 @@ impl Ticket {
 /// One ticket.
 pub fn find_ticket(conn: &mut Conn, id: u64) -> Result<Option<Ticket>> {
     let row: Option<Row> = conn.exec_first(
-        format!("{TICKET_SELECT} {TICKET_FROM} WHERE t.id = ?"),
+        format!("SELECT {TICKET_COLUMNS} FROM sav_tickets t {TICKET_JOINS} WHERE t.id = ?"),
         (id,),
     )?;
     row.map(Ticket::from_row).transpose()
@@ -137,37 +128,39 @@ pub struct TicketFilters<'a> {
     pub q: Option<&'a str>,
 }
 
-/// A page of tickets, newest first, and the total.
-pub fn list_tickets(
-    conn: &mut Conn,
-    f: &TicketFilters,
-    limit: u64,
-    offset: u64,
-) -> Result<(Vec<Ticket>, u64)> {
-    let p = || {
-        params! {
-            "atelier" => f.atelier,
-            "statut" => f.statut,
-            "motif" => f.motif,
-            "commande_id" => f.commande_id,
-            "q" => f.q,
-            "limit" => limit,
-            "offset" => offset,
-        }
+/// A page of tickets, newest first.
+pub fn list_tickets(conn: &mut Conn, f: &TicketFilters, page: &Page) -> Result<Listed<Ticket>> {
+    let mut filter = Where::new();
+    filter
+        .bind_opt("c.atelier_id = ?", f.atelier)
+        .bind_opt("t.statut = ?", f.statut)
+        .bind_opt("t.motif = ?", f.motif);
+    if let Some(id) = f.commande_id {
+        filter.and(
+            "(t.commande_id = ? OR t.commande_sav_id = ?)",
+            [id.into(), id.into()],
+        );
+    }
+    if let Some(q) = f.q {
+        filter.and(
+            "(t.numero LIKE ? OR c.numero LIKE ? OR s.numero LIKE ?)",
+            [q.into(), q.into(), q.into()],
+        );
+    }
+    let tickets = ListQuery {
+        table: "sav_tickets t",
+        key: "t.id",
+        filter_joins: "",
+        columns: TICKET_COLUMNS,
+        joins: TICKET_JOINS,
+        order_by: "t.created_at DESC, t.id DESC",
     };
-    let total: Option<u64> =
-        conn.exec_first(format!("SELECT COUNT(*) {TICKET_FROM} {TICKET_WHERE}"), p())?;
-    let rows: Vec<Row> = conn.exec(
-        format!(
-            "{TICKET_SELECT} {TICKET_FROM} {TICKET_WHERE} ORDER BY t.created_at DESC, t.id DESC LIMIT :limit OFFSET :offset"
-        ),
-        p(),
-    )?;
-    let items = rows
-        .into_iter()
-        .map(Ticket::from_row)
-        .collect::<Result<_>>()?;
-    Ok((items, total.unwrap_or(0)))
+    let tickets = if f.atelier.is_some() || f.q.is_some() {
+        tickets.filtering_on_joins()
+    } else {
+        tickets
+    };
+    tickets.read(conn, &filter, page, Ticket::from_row)
 }
 
 /// Applies a PATCH: `statut` (already checked) stamps or clears `resolu_at`;
