@@ -25,6 +25,22 @@ pub fn document() -> Value {
             "message": { "type": "string", "description": "Message pour l'utilisateur, en français" }
         }
     }));
+    schemas.insert("ListPage".into(), json!({
+        "type": "object",
+        "description": "Enveloppe de toute liste paginée (?page=&per_page=, 50 par défaut, 200 au plus)",
+        "required": ["items", "total", "total_exact", "has_more", "page", "per_page"],
+        "properties": {
+            "items": { "type": "array", "items": {} },
+            "total": {
+                "type": "integer",
+                "description": format!("Éléments correspondants, comptés jusqu'à {} : au-delà, une borne inférieure", crate::http::list::TOTAL_CAP)
+            },
+            "total_exact": { "type": "boolean", "description": "false quand total est une borne inférieure" },
+            "has_more": { "type": "boolean", "description": "Une page suivante a des éléments" },
+            "page": { "type": "integer" },
+            "per_page": { "type": "integer" }
+        }
+    }));
     for part in super::OPENAPI_PARTS {
         let part: Value = serde_json::from_str(part).expect("module openapi.json is valid JSON");
         for (path, ops) in part["paths"].as_object().into_iter().flatten() {
