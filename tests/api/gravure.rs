@@ -16,24 +16,10 @@ const FIXTURE: &[u8] = include_bytes!("../fixtures/medaille.dxf");
 
 /// A course with a random unique 3-letter code.
 fn produit() -> u64 {
-    let mut conn = db();
-    for _ in 0..50 {
-        let code: String = unique("")
-            .chars()
-            .filter(|c| c.is_ascii_alphanumeric())
-            .take(3)
-            .collect::<String>()
-            .to_uppercase();
-        let slug = unique("parcours-gravure-");
-        let r = conn.exec_drop(
-            "INSERT INTO produits (slug, code, nom, categorie) VALUES (?, ?, ?, 'cyclisme')",
-            (&slug, &code, format!("Col d'Izoard {code}")),
-        );
-        if r.is_ok() {
-            return conn.last_insert_id();
-        }
-    }
-    panic!("no free course code");
+    cycling_course("parcours-gravure-", |_, code| {
+        format!("Col d'Izoard {code}")
+    })
+    .0
 }
 
 /// What an order of the tests carries.

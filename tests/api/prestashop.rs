@@ -94,24 +94,10 @@ fn reset_shop_switches_and_breaker() {
 
 /// A course with a random unique 3-letter code.
 fn produit() -> u64 {
-    let mut conn = db();
-    for _ in 0..50 {
-        let code: String = unique("")
-            .chars()
-            .filter(char::is_ascii_alphabetic)
-            .chain("QQQ".chars())
-            .take(3)
-            .collect::<String>()
-            .to_uppercase();
-        let r = conn.exec_drop(
-            "INSERT INTO produits (slug, code, nom, categorie, actif) VALUES (?, ?, ?, 'cyclisme', TRUE)",
-            (unique("parcours-shop-"), &code, format!("Col du Galibier {code}")),
-        );
-        if r.is_ok() {
-            return conn.last_insert_id();
-        }
-    }
-    panic!("no free course code");
+    cycling_course("parcours-shop-", |_, code| {
+        format!("Col du Galibier {code}")
+    })
+    .0
 }
 
 /// Our orders created from shop order `presta_order_id`:
