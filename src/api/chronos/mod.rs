@@ -150,6 +150,14 @@ fn chrono_not_found() -> Error {
     catalog::CHRONO_NOT_FOUND.err()
 }
 
+/// Locks chrono `id` for its athlete `user_id`; another athlete's chrono is
+/// "not found", as one that does not exist.
+fn lock_own_chrono(tx: &mut mysql::Conn, id: u64, user_id: u64) -> Result<queries::Locked> {
+    queries::lock_chrono(tx, id)?
+        .filter(|c| c.user_id == user_id)
+        .ok_or_else(chrono_not_found)
+}
+
 /// A course that exists and is active (its deactivation message otherwise).
 fn active_course(ctx: &mut Ctx, produit_id: u64) -> Result<Course> {
     let course = queries::find_course(ctx.conn()?, produit_id)?.ok_or_else(course_not_found)?;
@@ -294,9 +302,7 @@ fn update_chrono_stop(ctx: &mut Ctx) -> Result<Response> {
     };
     let tx = ctx.tx()?;
     // 2. Only the athlete's own chrono (another's is "not found").
-    let locked = queries::lock_chrono(tx, id)?
-        .filter(|c| c.user_id == user_id)
-        .ok_or_else(chrono_not_found)?;
+    let locked = lock_own_chrono(tx, id, user_id)?;
     // 3. Only a running chrono stops.
     if locked.statut != "en_cours" {
         return Err(catalog::CHRONO_NOT_RUNNING.err());
@@ -331,9 +337,7 @@ fn update_chrono_validation(ctx: &mut Ctx) -> Result<Response> {
     let user_id = ctx.user_id()?;
     let tx = ctx.tx()?;
     // 1. Only the athlete's own chrono.
-    let locked = queries::lock_chrono(tx, id)?
-        .filter(|c| c.user_id == user_id)
-        .ok_or_else(chrono_not_found)?;
+    let locked = lock_own_chrono(tx, id, user_id)?;
     // 2. Only a pending chrono the athlete may validate itself: a manual
     //    entry or a GPX track waits for admin_chrono (spec 10.5).
     ensure_pending(locked.statut)?;
@@ -372,9 +376,7 @@ fn delete_chrono(ctx: &mut Ctx) -> Result<Response> {
     let user_id = ctx.user_id()?;
     let tx = ctx.tx()?;
     // 1. Only the athlete's own chrono, still pending.
-    let locked = queries::lock_chrono(tx, id)?
-        .filter(|c| c.user_id == user_id)
-        .ok_or_else(chrono_not_found)?;
+    let locked = lock_own_chrono(tx, id, user_id)?;
     ensure_pending(locked.statut)?;
     // 2. Never one an order names.
     if queries::is_on_order(tx, id)? {

@@ -296,14 +296,9 @@ mod tests {
 
     #[test]
     fn normal_flow_is_allowed() {
-        let flow = [
-            Statut::AttenteGravure,
-            Statut::EnGravure,
-            Statut::Grave,
-            Statut::AttenteExpedition,
-            Statut::Expedie,
-            Statut::Livre,
-        ];
+        // ALL lists the normal flow first: from the order to the delivery.
+        let flow = &Statut::ALL[..6];
+        assert_eq!((flow[0], flow[5]), (Statut::AttenteGravure, Statut::Livre));
         for w in flow.windows(2) {
             assert!(is_allowed(w[0], w[1]), "{:?} → {:?}", w[0], w[1]);
         }
