@@ -3,7 +3,7 @@
 //! and the hourly cron.
 //!
 //! A backup is a gzip-compressed SQL file (`mykollector-<UTC time>-<rand>.sql.gz`)
-//! under BACKUP_PATH (outside the web root, mode 0600: it holds password
+//! under `BACKUP_PATH` (outside the web root, mode 0600: it holds password
 //! hashes) with `<file>.sha256` beside it in `sha256sum` format, so a host
 //! without our binary can still check it and `gunzip | mysql` it.
 //!

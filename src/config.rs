@@ -13,7 +13,7 @@ use std::time::Duration;
 
 /// Values of `.env.example` that must never reach production.
 const EXAMPLE_SECRET_PREFIX: &str = "changeme";
-/// Minimum length of JWT_SECRET and ENCRYPTION_KEY in production.
+/// Minimum length of `JWT_SECRET` and `ENCRYPTION_KEY` in production.
 const MIN_SECRET_LEN: usize = 32;
 
 /// Deployment environment (`APP_ENV`).

@@ -1,7 +1,7 @@
 //! The one error type of the API.
 //!
 //! Every failure a client can see is an [`Error`]: an HTTP status, a stable
-//! English snake_case `code` (clients branch on it) and a French `message`
+//! English `snake_case` `code` (clients branch on it) and a French `message`
 //! (users read it). Internal causes (SQL errors, I/O) are kept apart in
 //! `detail`, written to the log with the place they were raised, and never sent
 //! to the client. The wire format is always
@@ -174,7 +174,7 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {}
 
 /// MySQL error codes after which the transaction can be retried as a whole:
-/// ER_LOCK_WAIT_TIMEOUT and ER_LOCK_DEADLOCK.
+/// `ER_LOCK_WAIT_TIMEOUT` and `ER_LOCK_DEADLOCK`.
 const TRANSIENT_CODES: [u16; 2] = [1205, 1213];
 
 impl From<mysql::Error> for Error {

@@ -473,7 +473,7 @@ pub fn parse_form(s: &str) -> Vec<(String, String)> {
 }
 
 /// Entry point of the API binary, given the route table: FastCGI when Apache
-/// passed a listening socket on fd 0 (mod_fcgid), CGI when the CGI
+/// passed a listening socket on fd 0 (`mod_fcgid`), CGI when the CGI
 /// environment is set. Returns `false` when started any other way (from a
 /// shell).
 pub fn serve(table: router::Table) -> bool {

@@ -30,7 +30,7 @@ fn failed_login(email: &str, password: &str) -> Resp {
     raw_from(&format!("127.1.{a}.{b}"), "POST", "/api/auth/login", &body)
 }
 
-/// (role, nom, atelier_id, fabricant_id, actif) of a user, straight from the DB.
+/// (role, nom, `atelier_id`, `fabricant_id`, actif) of a user, straight from the DB.
 fn db_user(id: u64) -> (String, Option<String>, Option<u64>, Option<u64>, bool) {
     db().exec_first(
         "SELECT role, nom, atelier_id, fabricant_id, actif FROM users WHERE id = ?",

@@ -1,5 +1,5 @@
 //! Spec §5.3 chronos (QR start/stop, validation, manual entry with proof,
-//! GPX import), the admin_chrono queue, and the rankings of
+//! GPX import), the `admin_chrono` queue, and the rankings of
 //! `/api/parcours/{id}/classement`.
 
 use crate::common::*;
@@ -111,7 +111,7 @@ fn manual(u: &TestUser, produit_id: u64, secs: u64) -> u64 {
 }
 
 /// A validated time, through the API: a manual entry checked by an
-/// admin_chrono (issue 13 item 11: the athlete cannot validate it).
+/// `admin_chrono` (issue 13 item 11: the athlete cannot validate it).
 fn validated(u: &TestUser, produit_id: u64, secs: u64) -> u64 {
     let id = manual(u, produit_id, secs);
     moderate(id, "valider");
@@ -123,7 +123,7 @@ fn decide(token: &str, id: u64, body: &Value) -> Resp {
     patch(&format!("/api/admin/chronos/{id}"), Some(token), body)
 }
 
-/// An admin_chrono's decision on a chrono.
+/// An `admin_chrono`'s decision on a chrono.
 fn moderate(id: u64, decision: &str) -> Value {
     let admin = user(Role::AdminChrono);
     decide(&admin.token, id, &json!({ "decision": decision })).expect(200)

@@ -46,7 +46,7 @@ pub fn db() -> mysql::Conn {
     mykollector::db::connect(&config().db).expect("test database reachable")
 }
 
-/// Which gateway serves this run: `cgi` (mod_cgid) or `fastcgi` (mod_fcgid).
+/// Which gateway serves this run: `cgi` (`mod_cgid`) or `fastcgi` (`mod_fcgid`).
 pub fn mode() -> String {
     std::env::var("MK_TEST_MODE").unwrap_or_else(|_| "cgi".into())
 }

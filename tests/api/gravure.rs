@@ -140,7 +140,7 @@ fn dxf_dir() -> PathBuf {
 }
 
 /// Reads a DXF with ezdxf (strict reader + audit) through
-/// scripts/check_dxf.py; returns its JSON report.
+/// `scripts/check_dxf.py`; returns its JSON report.
 fn ezdxf_report(path: &std::path::Path) -> Value {
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/check_dxf.py");
     let out = std::process::Command::new("python3")

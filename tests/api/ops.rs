@@ -66,7 +66,7 @@ fn athlete_with_data(nom: &str, prenom: &str) -> (TestUser, String, PathBuf) {
     (u, numero, proof)
 }
 
-/// Creates `dir` (the tests run as root) owned like STORAGE_PATH, i.e. by
+/// Creates `dir` (the tests run as root) owned like `STORAGE_PATH`, i.e. by
 /// the web user, as if the server had created it.
 fn ensure_web_owned_dir(dir: &std::path::Path) {
     use std::os::unix::fs::MetadataExt;

@@ -110,7 +110,7 @@ struct SetupBody {
     prenom: Option<String>,
 }
 
-/// Spec 5.1 `POST /api/setup`: "Crée le super_admin — bloqué après".
+/// Spec 5.1 `POST /api/setup`: "Crée le `super_admin` — bloqué après".
 fn create_setup(ctx: &mut Ctx) -> Result<Response> {
     let body: SetupBody = ctx.json()?;
     let email = normalize_email(&body.email)?;
@@ -541,7 +541,7 @@ pub fn create_user(
     )
 }
 
-/// Roles that only a super_admin may hand out or edit.
+/// Roles that only a `super_admin` may hand out or edit.
 pub const ADMIN_ROLES: &[Role] = &[Role::AdminFab, Role::AdminChrono, Role::SuperAdmin];
 
 /// Whether `actor` may create or edit a user with role `target`.

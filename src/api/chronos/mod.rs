@@ -1,14 +1,14 @@
 //! Spec §5.3 — `/api/chrono/*`: the athlete's chronos (QR start/stop with
 //! server-side times, manual entry with an optional proof, GPX upload),
-//! their validation, the admin_chrono queue (`/api/admin/chronos/*`) and the
+//! their validation, the `admin_chrono` queue (`/api/admin/chronos/*`) and the
 //! rankings (`/api/parcours/{id}/classement`, [`classement`]).
 //!
 //! Life of a chrono (`chronos.statut`): `en_cours` (QR only, one per athlete
 //! and course) → `attente_validation` (stopped, entered by hand, or found in
 //! a GPX track) → `valide` (by the athlete for a QR chrono; only by an
-//! admin_chrono or the super admin for a manual entry or a GPX track, which
+//! `admin_chrono` or the super admin for a manual entry or a GPX track, which
 //! the athlete sees as "en attente de vérification") or
-//! `annule` (rejected by an admin_chrono, with a reason; a validated chrono
+//! `annule` (rejected by an `admin_chrono`, with a reason; a validated chrono
 //! can still be annulled and the ranking is rebuilt).
 //!
 //! Durations are always measured by the database clock (`NOW()`), never by

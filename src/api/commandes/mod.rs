@@ -328,7 +328,7 @@ fn list_mes_commandes(ctx: &mut Ctx) -> Result<Response> {
 }
 
 /// `GET /api/commandes/{id}`: one order with its history, for its athlete or
-/// for the workshop (an operateur_fab only within its atelier).
+/// for the workshop (an `operateur_fab` only within its atelier).
 fn show_commande(ctx: &mut Ctx) -> Result<Response> {
     let id = ctx.id("id")?;
     let claims = ctx.claims()?.clone();

@@ -629,7 +629,7 @@ pub fn insert_file_order(
     Ok(())
 }
 
-/// One `fichiers_gravure` row: id, path, size, sha256, medals, created_at.
+/// One `fichiers_gravure` row: id, path, size, sha256, medals, `created_at`.
 pub type FileRow = (u64, String, u64, Option<String>, u32, Option<String>);
 
 /// A lot's files, newest first.
@@ -642,7 +642,7 @@ pub fn lot_files(conn: &mut Conn, lot_id: u64) -> Result<Vec<FileRow>> {
     )?)
 }
 
-/// Plate positions of the orders in a file: commande_id → (x, y).
+/// Plate positions of the orders in a file: `commande_id` → (x, y).
 pub fn file_positions(conn: &mut Conn, fichier_id: u64) -> Result<Vec<(u64, f64, f64)>> {
     Ok(conn.exec(
         r"SELECT commande_id, CAST(x_mm AS DOUBLE), CAST(y_mm AS DOUBLE)

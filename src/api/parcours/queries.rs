@@ -174,7 +174,7 @@ pub fn bounding_box(lat: f64, lng: f64, radius_km: f64) -> (f64, f64, LngWindow)
 
 /// Active courses whose start is within `radius_km` of (lat, lng), nearest
 /// first, with their distance in km. The bounding box on
-/// (depart_lat, depart_lng) lets `idx_produits_depart` discard far courses
+/// (`depart_lat`, `depart_lng`) lets `idx_produits_depart` discard far courses
 /// before any trigonometry runs; courses without a start never match.
 pub fn nearby_courses(
     conn: &mut Conn,

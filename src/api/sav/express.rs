@@ -154,7 +154,7 @@ pub(super) const DESCRIPTION_MAX: usize = 5000;
 
 /// Spec 14 "SAV Express — recherche par numéro/nom/email":
 /// `GET /api/fab/sav/recherche?q=`. At most 20 orders, newest first; an
-/// operateur_fab only finds its atelier's orders.
+/// `operateur_fab` only finds its atelier's orders.
 pub fn list_recherche_sav(ctx: &mut Ctx) -> Result<Response> {
     // 1. The operator's atelier bounds the search.
     let scope = scope::atelier_filter(ctx.claims()?);

@@ -1,4 +1,4 @@
-//! Spec §5.10 — `GET/PATCH /api/admin/config` (super_admin): the settings
+//! Spec §5.10 — `GET/PATCH /api/admin/config` (`super_admin`): the settings
 //! that may change without a redeploy, stored in `app_config` (key/value).
 //!
 //! [`SETTINGS`] is the whole list: a key not in it is refused. Secrets are
@@ -9,7 +9,7 @@
 //! of secrets.
 //!
 //! `.env` stays the source of what the binary needs to start (database, JWT,
-//! ENCRYPTION_KEY, paths). A stored setting wins over its `.env` variable.
+//! `ENCRYPTION_KEY`, paths). A stored setting wins over its `.env` variable.
 //!
 //! Who reads them, so a change applies to the next use without a redeploy and
 //! without a query on the path of ordinary requests:

@@ -9,7 +9,7 @@
 //! the order status machine when an order becomes `grave`.
 //!
 //! Scope rule shared with the FAB module ([`crate::api::scope::resolve_atelier`]): an
-//! operateur_fab works in its own atelier only; naming another atelier is a
+//! `operateur_fab` works in its own atelier only; naming another atelier is a
 //! 404, exactly as if it did not exist. Admins see every atelier, or one when
 //! they name it.
 

@@ -9,8 +9,8 @@
 //! streams: the whole timed track gives the closest approach to the summit
 //! and the segment timing.
 //!
-//! Idempotence: `chronos` has a unique key on (strava_activity_id,
-//! produit_id), so importing again, or the webhook racing a manual import,
+//! Idempotence: `chronos` has a unique key on (`strava_activity_id`,
+//! `produit_id`), so importing again, or the webhook racing a manual import,
 //! finds the chrono already made instead of a second one.
 
 use super::client::{self, Activity, CallError, Client};

@@ -12,7 +12,7 @@
 //! (integrations §6.2). Why R2000: the crate's default R12 silently drops
 //! MTEXT and is refused by ezdxf's strict reader; R2000 is the oldest version
 //! that keeps MTEXT and that laser software reads everywhere. Accented
-//! letters (Éloïse) are written in the file's declared code page, ANSI_1252,
+//! letters (Éloïse) are written in the file's declared code page, `ANSI_1252`,
 //! rather than as the crate's `\U+00C9` escapes, which many readers print
 //! as such (see [`fill_lot`]).
 //!
@@ -44,7 +44,7 @@ const MTEXT_CHUNK: usize = 250;
 /// What one medal carries (spec 8.1), already formatted.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EngravingData {
-    /// `{{NOM}}`: users.nom at generation time, or b2b_client_nom.
+    /// `{{NOM}}`: users.nom at generation time, or `b2b_client_nom`.
     pub nom: String,
     /// `{{PRENOM}}`: users.prenom, empty for B2B.
     pub prenom: String,
