@@ -271,6 +271,7 @@ impl Config {
 
     /// The file that marks maintenance mode (a file, so checking it costs one
     /// `stat` and no database round trip).
+    #[must_use]
     pub fn maintenance_flag(&self) -> PathBuf {
         self.storage_path.join("maintenance.flag")
     }

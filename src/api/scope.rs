@@ -16,12 +16,14 @@ use mysql::prelude::Queryable;
 
 /// The atelier an actor's lists are restricted to: `Some(id)` for an
 /// `operateur_fab` (0 when its account has none), `None` for admins.
+#[must_use]
 pub fn atelier_filter(claims: &Claims) -> Option<u64> {
     (claims.role == Role::OperateurFab).then(|| claims.atelier_id.unwrap_or(0))
 }
 
 /// Whether `actor` may see or act on a row of `atelier_id` (an order, a lot,
 /// a ticket, a defect).
+#[must_use]
 pub fn may_touch(actor: &Claims, atelier_id: Option<u64>) -> bool {
     match atelier_filter(actor) {
         None => true,
@@ -54,6 +56,7 @@ pub fn resolve_atelier(
 }
 
 /// 404 for an atelier the caller may not see (or that does not exist).
+#[must_use]
 pub fn atelier_not_found() -> Error {
     catalog::ATELIER_NOT_FOUND.err()
 }

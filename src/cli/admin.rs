@@ -95,6 +95,7 @@ enum CronSchedule {
 }
 
 /// Runs the CLI; the exit code tells cron and scripts whether it worked.
+#[must_use]
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {

@@ -43,6 +43,7 @@ pub struct Db {
 
 impl Db {
     /// A handle that connects on first use.
+    #[must_use]
     pub fn new(config: DbConfig) -> Db {
         Db {
             config,
@@ -64,6 +65,7 @@ impl Db {
     }
 
     /// Whether this request runs on a connection opened by an earlier one.
+    #[must_use]
     pub fn reused(&self) -> bool {
         self.reused
     }
@@ -168,6 +170,7 @@ impl Db {
     }
 
     /// Whether this request started a transaction.
+    #[must_use]
     pub fn in_transaction(&self) -> bool {
         self.in_tx
     }
@@ -179,6 +182,7 @@ impl Db {
     }
 
     /// Whether a connection is open.
+    #[must_use]
     pub fn is_connected(&self) -> bool {
         self.conn.is_some()
     }

@@ -24,6 +24,7 @@ pub struct Code {
 impl Code {
     /// The error with the catalogue's message.
     #[track_caller]
+    #[must_use]
     pub fn err(&'static self) -> Error {
         Error::new(self.status, self.code, self.message)
     }

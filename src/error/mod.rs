@@ -71,6 +71,7 @@ impl Error {
 
     /// 403: authenticated, but not allowed.
     #[track_caller]
+    #[must_use]
     pub fn forbidden() -> Self {
         catalog::FORBIDDEN.err()
     }
@@ -89,6 +90,7 @@ impl Error {
 
     /// 429 with the number of seconds to wait.
     #[track_caller]
+    #[must_use]
     pub fn too_many_requests(retry_after: u64) -> Self {
         let mut e = catalog::RATE_LIMITED.err();
         e.retry_after = Some(retry_after.max(1));
@@ -121,31 +123,37 @@ impl Error {
     }
 
     /// HTTP status code.
+    #[must_use]
     pub fn status(&self) -> u16 {
         self.status
     }
 
     /// Stable machine-readable code.
+    #[must_use]
     pub fn code(&self) -> &str {
         &self.code
     }
 
     /// French message for the user.
+    #[must_use]
     pub fn message(&self) -> &str {
         &self.message
     }
 
     /// Seconds to wait, for 429 and 503 answers.
+    #[must_use]
     pub fn retry_after(&self) -> Option<u64> {
         self.retry_after
     }
 
     /// The uniform JSON body.
+    #[must_use]
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::json!({ "error": true, "code": self.code, "message": self.message })
     }
 
     /// One log line: status, code, where it was raised, and the hidden cause.
+    #[must_use]
     pub fn log_line(&self) -> String {
         match &self.detail {
             Some(d) => format!("{} {} at {}: {}", self.status, self.code, self.location, d),
@@ -155,11 +163,13 @@ impl Error {
 
     /// Whether the failed transaction may simply be run again (deadlock
     /// victim, lock wait timeout).
+    #[must_use]
     pub fn is_transient(&self) -> bool {
         self.transient
     }
 
     /// Whether this error is our fault (and thus worth a log line).
+    #[must_use]
     pub fn is_server_error(&self) -> bool {
         self.status >= 500
     }

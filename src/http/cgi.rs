@@ -86,6 +86,7 @@ fn write_all_raw(mut bytes: &[u8]) {
 
 /// The answer when `.env` is missing or unsafe: a JSON 500 for the client, the
 /// reason in Apache's error log.
+#[must_use]
 pub fn config_error_response(e: &crate::config::ConfigError) -> Response {
     eprintln!("mykollector: configuration error: {e}");
     let err = Error::new(

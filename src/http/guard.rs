@@ -124,6 +124,7 @@ pub fn maintenance(
 }
 
 /// The message of the maintenance flag file, if it holds one.
+#[must_use]
 pub fn maintenance_message(flag: &std::path::Path) -> Option<String> {
     let text = std::fs::read_to_string(flag).ok()?;
     let text = text.trim();

@@ -45,6 +45,7 @@ impl Page {
     }
 
     /// Rows to skip.
+    #[must_use]
     pub fn offset(self) -> u64 {
         (self.page - 1) * self.per_page
     }
@@ -90,6 +91,7 @@ pub struct Where {
 
 impl Where {
     /// An empty filter.
+    #[must_use]
     pub fn new() -> Where {
         Where::default()
     }
@@ -146,6 +148,7 @@ impl Where {
     }
 
     /// ` WHERE a AND b`, or nothing.
+    #[must_use]
     pub fn sql(&self) -> String {
         if self.clauses.is_empty() {
             String::new()
@@ -155,6 +158,7 @@ impl Where {
     }
 
     /// The bound values, in clause order.
+    #[must_use]
     pub fn params(&self) -> Vec<mysql::Value> {
         self.params.clone()
     }
@@ -183,6 +187,7 @@ impl Where {
     }
 
     /// The bound values followed by LIMIT and OFFSET of `page`.
+    #[must_use]
     pub fn params_paged(&self, page: &Page) -> Vec<mysql::Value> {
         let mut p = self.params.clone();
         p.push(page.per_page.into());
@@ -193,6 +198,7 @@ impl Where {
 
 /// A `LIKE` pattern matching `text` anywhere, literally: `%`, `_` and `\`
 /// are escaped (backslash is the default escape of MySQL and MariaDB).
+#[must_use]
 pub fn like_contains(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
     out.push('%');

@@ -90,6 +90,7 @@ fn competition_ranks(times: &[i64]) -> Vec<u64> {
 }
 
 /// "4/47".
+#[must_use]
 pub fn rank_text(rank: u64, total: u64) -> String {
     format!("{rank}/{total}")
 }

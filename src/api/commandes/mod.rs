@@ -236,6 +236,7 @@ pub fn insert_order(tx: &mut Conn, order: &NewOrder, actor: Option<u64>) -> Resu
 }
 
 /// `MKO-2026-IZO-041`: at least three digits, more when the year is busy.
+#[must_use]
 pub fn format_numero(year: u16, code: &str, seq: u64) -> String {
     format!("MKO-{year}-{code}-{seq:03}")
 }

@@ -56,6 +56,7 @@ pub struct Check {
 
 impl Check {
     /// Whether this finding needs no action.
+    #[must_use]
     pub fn is_ok(&self) -> bool {
         self.statut != "probleme"
     }
@@ -106,6 +107,7 @@ pub struct Gateway {
 }
 
 /// Every check; `conn` is `None` when the database cannot be reached.
+#[must_use]
 pub fn checks(config: &Config, conn: Option<&mut Conn>, gateway: Option<Gateway>) -> Vec<Check> {
     let mut out = gateway_checks(gateway);
     match conn {

@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 
 /// `?, ?, ?` for an `IN (...)` list of `n` bound values (never values
 /// themselves: they stay parameters).
+#[must_use]
 pub fn placeholders(n: usize) -> String {
     vec!["?"; n.max(1)].join(", ")
 }
@@ -39,6 +40,7 @@ pub struct TemplateRow {
 
 impl TemplateRow {
     /// The API shape (`placeholders` as a JSON array).
+    #[must_use]
     pub fn to_json(&self) -> Value {
         let placeholders: Value = self
             .placeholders
@@ -204,6 +206,7 @@ const LABEL_COLUMNS: &str = "id, nom, html, transporteur, CAST(largeur_mm AS DOU
      DATE_FORMAT(updated_at, '%Y-%m-%dT%H:%i:%s')";
 
 /// The API shape of a label template.
+#[must_use]
 pub fn label_json(r: &LabelTemplateRow) -> Value {
     json!({
         "id": r.0, "nom": r.1, "html": r.2, "transporteur": r.3,
@@ -467,6 +470,7 @@ pub struct LotRow {
 
 impl LotRow {
     /// The API shape.
+    #[must_use]
     pub fn to_json(&self) -> Value {
         json!({
             "id": self.id,

@@ -92,6 +92,7 @@ pub struct Report {
 impl Report {
     /// One line for the cron log: counts, then skipped and failed orders
     /// with their reason (already-imported ones are only counted).
+    #[must_use]
     pub fn summary(&self) -> String {
         let notable: Vec<String> = self
             .commandes
@@ -143,6 +144,7 @@ pub struct Customer {
 
 impl Customer {
     /// Reads a Webservice customer record.
+    #[must_use]
     pub fn from_json(v: &Value) -> Option<Customer> {
         Some(Customer {
             id: int(&v["id"])?,
@@ -282,6 +284,7 @@ fn load_feature_ids(conn: &mut Conn, shop: &Shop, catalog: &mut Catalog) -> Resu
 
 /// A localized Webservice field: a plain string (with `language=`), or
 /// `[{"id": <lang>, "value": "…"}]` — the first language then.
+#[must_use]
 pub fn localized(v: &Value) -> String {
     match v {
         Value::Array(items) => items.first().map(|i| text(&i["value"])).unwrap_or_default(),

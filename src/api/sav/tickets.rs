@@ -44,7 +44,7 @@ pub fn list_sav_tickets(ctx: &mut Ctx) -> Result<Response> {
     let motif = ctx
         .req
         .query_param("motif")
-        .map(|m| Motif::parse(&m).map(|m| m.as_str()))
+        .map(|m| Motif::parse(&m).map(super::express::Motif::as_str))
         .transpose()?;
     let commande_id = query_u64(ctx.req, "commande_id")?;
     let q = ctx.req.query_param("q").map(|q| like_contains(q.trim()));

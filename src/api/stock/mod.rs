@@ -144,6 +144,7 @@ pub fn query_bool(ctx: &Ctx, name: &str) -> Result<Option<bool>> {
 
 /// The French alert line of wireframe 11.3:
 /// `Ventoux — stock critique (9 ≤ seuil 10)`.
+#[must_use]
 pub fn alert_message(produit_nom: &str, quantite: i64, seuil: i64) -> String {
     format!("{produit_nom} — stock critique ({quantite} ≤ seuil {seuil})")
 }

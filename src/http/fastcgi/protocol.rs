@@ -91,7 +91,7 @@ pub fn read_request(stream: &mut UnixStream) -> io::Result<Option<BegunRequest>>
             }
             GET_VALUES => write_record(stream, GET_VALUES_RESULT, 0, &values_result())?,
             kind if record.id == 0 => {
-                write_record(stream, UNKNOWN_TYPE, 0, &[kind, 0, 0, 0, 0, 0, 0, 0])?
+                write_record(stream, UNKNOWN_TYPE, 0, &[kind, 0, 0, 0, 0, 0, 0, 0])?;
             }
             _ => {}
         }

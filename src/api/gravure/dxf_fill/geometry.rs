@@ -407,7 +407,7 @@ pub(super) fn bulge_points(a: (f64, f64), b: (f64, f64), bulge: f64) -> Vec<(f64
     let sweep = 4.0 * bulge.atan(); // signed, radians
     let r = chord / (2.0 * (sweep / 2.0).sin());
     // Centre: from the chord midpoint along its normal.
-    let (mx, my) = ((a.0 + b.0) / 2.0, (a.1 + b.1) / 2.0);
+    let (mx, my) = (f64::midpoint(a.0, b.0), f64::midpoint(a.1, b.1));
     let h = r * (sweep / 2.0).cos();
     let (nx, ny) = (-dy / chord, dx / chord);
     let c = Point::new(mx + nx * h, my + ny * h, 0.0);
