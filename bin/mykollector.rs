@@ -1,5 +1,5 @@
 //! The API binary: Apache runs it per request (CGI) or keeps it alive under
-//! mod_fcgid (FastCGI); it tells which by itself.
+//! `mod_fcgid` (FastCGI); it tells which by itself.
 
 use std::process::ExitCode;
 

@@ -35,8 +35,7 @@ cd "$MK_REPO_ROOT"
 export CARGO_TERM_COLOR=never
 
 TARGET=x86_64-unknown-linux-musl
-TARGET_DIR="${CARGO_TARGET_DIR:-$MK_REPO_ROOT/target}"
-OUT_DIR="$TARGET_DIR/$TARGET/release"
+OUT_DIR="$MK_TARGET_DIR/$TARGET/release"
 BINS=(mykollector mk-admin)
 
 # --- toolchain -----------------------------------------------------------------

@@ -23,20 +23,8 @@
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR
 
-# shellcheck source=lib/common.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
-# shellcheck source=lib/deps.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib/deps.sh"
-# shellcheck source=lib/db.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib/db.sh"
-# shellcheck source=lib/apache.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib/apache.sh"
-# shellcheck source=lib/smtp.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib/smtp.sh"
-# shellcheck source=lib/prestashop.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib/prestashop.sh"
-# shellcheck source=lib/strava.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib/strava.sh"
+# shellcheck source=lib/instance.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/instance.sh"
 
 cd "$MK_REPO_ROOT"
 export CARGO_TERM_COLOR=never
@@ -46,7 +34,6 @@ MODE="${MK_DEMO_MODE:-cgid}"
 DEMO="$MK_REPO_ROOT/.demo"
 DB_NAME=mykollector_demo
 DB_USER=mk_demo
-TARGET_DIR="${CARGO_TARGET_DIR:-$MK_REPO_ROOT/target}"
 
 demo_stop() {
   if mk_apache_running "$DEMO/apache"; then
@@ -84,8 +71,8 @@ ensure_rust_toolchain
 
 mk_section "cargo build --release --bins"
 cargo build --release --bins
-BIN_API="$TARGET_DIR/release/mykollector"
-BIN_ADMIN="$TARGET_DIR/release/mk-admin"
+BIN_API="$MK_TARGET_DIR/release/mykollector"
+BIN_ADMIN="$MK_TARGET_DIR/release/mk-admin"
 
 # A previous run may still be up (same ports, same files).
 demo_stop
@@ -126,48 +113,22 @@ fi
 [[ -n "$JWT_SECRET" ]] || JWT_SECRET="$(mk_random_hex 32)"
 [[ -n "$ENCRYPTION_KEY" ]] || ENCRYPTION_KEY="$(mk_random_hex 32)"
 
-# E-mails of the demo (login links, resets) land in .demo/mail as .eml files.
-mk_smtp_start "$DEMO/mail" "$DEMO/fake-smtp.log" persist
+# The fake services of the demo, kept running: e-mails (login links, resets)
+# land in .demo/mail as .eml files; "Connecter Strava" comes straight back
+# connected; the shop gets new ids on every run, so its orders are new orders
+# for the database the demo keeps.
+mk_fakes_start "$DEMO" mk-demo-client persist "$((($(date +%s) - 1700000000) * 10))"
 echo "$MK_SMTP_PID" >"$DEMO/smtp.pid"
-# Strava is the local stand-in: "Connecter Strava" comes straight back connected.
-mk_strava_start "$DEMO/fake-strava.log" persist
 echo "$MK_STRAVA_PID" >"$DEMO/strava.pid"
-
-# The shop of the demo: a fake PrestaShop (new ids on every run, so its
-# orders are new orders for the database the demo keeps).
-SHOP_KEY="$(mk_random_hex 16)"
-SHOP_SECRET="$(mk_random_hex 16)"
-mk_shop_start "$DEMO/fake-prestashop.log" "$SHOP_KEY" mk-demo-client "$SHOP_SECRET" persist "$((($(date +%s) - 1700000000) * 10))"
 echo "$MK_SHOP_PID" >"$DEMO/shop.pid"
 
-mk_write_env "$ENV_FILE" \
+mk_write_app_env "$ENV_FILE" "$APP" \
   APP_ENV=development \
   "APP_URL=http://127.0.0.1:$PORT" \
-  DB_HOST=127.0.0.1 \
-  "DB_PORT=$MK_DB_PORT" \
-  "DB_SOCKET=$MK_DB_SOCKET" \
-  "DB_NAME=$DB_NAME" \
-  "DB_USER=$DB_USER" \
-  "DB_PASS=$MK_DB_PASS" \
   "JWT_SECRET=$JWT_SECRET" \
-  JWT_EXPIRY=86400 \
   "ENCRYPTION_KEY=$ENCRYPTION_KEY" \
-  "STORAGE_PATH=$APP/storage" \
-  "LOG_PATH=$APP/logs" \
-  "BACKUP_PATH=$APP/backups" \
   "CORS_ORIGINS=http://127.0.0.1:$PORT,http://localhost:$PORT" \
-  SMTP_HOST=127.0.0.1 \
-  "SMTP_PORT=$MK_SMTP_PORT" \
-  SMTP_USER= \
-  SMTP_PASS= \
-  SMTP_FROM=noreply@mykollector.test \
-  SMTP_TLS=none \
-  MAX_BODY_BYTES=10485760 \
-  "PRESTASHOP_URL=$MK_SHOP_URL" \
-  "PRESTASHOP_WEBSERVICE_KEY=$SHOP_KEY" \
-  PRESTASHOP_CLIENT_ID=mk-demo-client \
-  "PRESTASHOP_CLIENT_SECRET=$SHOP_SECRET" \
-  "${MK_STRAVA_ENV[@]}"
+  "${MK_FAKES_ENV[@]}"
 
 mk_section "schema and demo data"
 "$BIN_ADMIN" --env-file "$ENV_FILE" install

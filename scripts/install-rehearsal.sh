@@ -32,14 +32,13 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/db.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/lib/apache.sh"
 
 cd "$MK_REPO_ROOT"
-TARGET_DIR="${CARGO_TARGET_DIR:-$MK_REPO_ROOT/target}"
 WORK="$(mktemp -d /tmp/mk-rehearsal.XXXXXX)"
 chmod 755 "$WORK"
 mk_on_exit "[[ \${MK_KEEP_RUN:-0} == 1 ]] || rm -rf '$WORK'"
 
 ARCHIVE="${1:-}"
 if [[ -z "$ARCHIVE" ]]; then
-  ARCHIVE="$(MK_PACKAGE_BIN_DIR="${MK_PACKAGE_BIN_DIR:-$TARGET_DIR/debug}" MK_PACKAGE_OUT="$WORK/dist" \
+  ARCHIVE="$(MK_PACKAGE_BIN_DIR="${MK_PACKAGE_BIN_DIR:-$MK_TARGET_DIR/debug}" MK_PACKAGE_OUT="$WORK/dist" \
     "$MK_REPO_ROOT/scripts/package.sh" | tail -n 1)"
 fi
 [[ -f "$ARCHIVE" ]] || mk_die "no archive $ARCHIVE"

@@ -26,12 +26,11 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 cd "$MK_REPO_ROOT"
-TARGET_DIR="${CARGO_TARGET_DIR:-$MK_REPO_ROOT/target}"
 VERSION="${MK_PACKAGE_VERSION:-$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)}"
-OUT="${MK_PACKAGE_OUT:-$TARGET_DIR/package}"
+OUT="${MK_PACKAGE_OUT:-$MK_TARGET_DIR/package}"
 BIN_DIR="${MK_PACKAGE_BIN_DIR:-}"
 if [[ -z "$BIN_DIR" ]]; then
-  BIN_DIR="$TARGET_DIR/x86_64-unknown-linux-musl/release"
+  BIN_DIR="$MK_TARGET_DIR/x86_64-unknown-linux-musl/release"
   [[ -x "$BIN_DIR/mykollector" && -x "$BIN_DIR/mk-admin" ]] || "$MK_REPO_ROOT/scripts/build-release.sh" >&2
 fi
 for b in mykollector mk-admin; do

@@ -44,29 +44,16 @@
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR
 
-# shellcheck source=lib/common.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
-# shellcheck source=lib/deps.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib/deps.sh"
-# shellcheck source=lib/db.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib/db.sh"
-# shellcheck source=lib/apache.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib/apache.sh"
-# shellcheck source=lib/smtp.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib/smtp.sh"
-# shellcheck source=lib/prestashop.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib/prestashop.sh"
-# shellcheck source=lib/strava.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib/strava.sh"
+# shellcheck source=lib/instance.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/instance.sh"
 
 cd "$MK_REPO_ROOT"
 export CARGO_TERM_COLOR=never
 
 MODES="${MK_TEST_MODES:-cgid fastcgi}"
 THREADS="${MK_TEST_THREADS:-8}"
-TARGET_DIR="${CARGO_TARGET_DIR:-$MK_REPO_ROOT/target}"
-BIN_API="$TARGET_DIR/debug/mykollector"
-BIN_ADMIN="$TARGET_DIR/debug/mk-admin"
+BIN_API="$MK_TARGET_DIR/debug/mykollector"
+BIN_ADMIN="$MK_TARGET_DIR/debug/mk-admin"
 
 # =============================================================================
 # >>> EXTRA STEPS — later tasks hook in here >>>
@@ -259,46 +246,41 @@ setup_env() {
   [[ "${MK_KEEP_DB:-0}" == 1 ]] || mk_on_exit "mk_db_admin -e 'DROP DATABASE IF EXISTS \`$MK_TEST_RESTORE_DB\`'"
   export MK_TEST_RESTORE_DB
   mk_app_root_prepare "$APP"
-  mk_smtp_start "$MAIL_DIR" "$RUN/$mode/fake-smtp.log"
-  # The fake PrestaShop (issue 8): Webservice key and Admin API client.
-  SHOP_KEY="$(mk_random_hex 16)"
-  SHOP_SECRET="$(mk_random_hex 16)"
-  mk_shop_start "$RUN/$mode/fake-prestashop.log" "$SHOP_KEY" mk-test-client "$SHOP_SECRET"
-  mk_strava_start "$RUN/$mode/fake-strava.log"
-  mk_write_env "$ENV_FILE" \
+  # Fake SMTP, PrestaShop (issue 8: Webservice key and Admin API client), Strava.
+  mk_fakes_start "$RUN/$mode" mk-test-client
+  mk_write_app_env "$ENV_FILE" "$APP" \
     APP_ENV=test \
     "APP_URL=http://127.0.0.1:$port" \
-    DB_HOST=127.0.0.1 \
-    "DB_PORT=$MK_DB_PORT" \
-    "DB_SOCKET=$MK_DB_SOCKET" \
-    "DB_NAME=$MK_DB_NAME" \
-    "DB_USER=${MK_DB_USER:?}" \
-    "DB_PASS=$MK_DB_PASS" \
     "JWT_SECRET=$(mk_random_hex 32)" \
-    JWT_EXPIRY=86400 \
     "ENCRYPTION_KEY=$(mk_random_hex 32)" \
-    "STORAGE_PATH=$APP/storage" \
-    "LOG_PATH=$APP/logs" \
-    "BACKUP_PATH=$APP/backups" \
     CORS_ORIGINS=http://chrono.test,http://fab.test \
-    SMTP_HOST=127.0.0.1 \
-    "SMTP_PORT=$MK_SMTP_PORT" \
-    SMTP_USER= \
-    SMTP_PASS= \
-    SMTP_FROM=noreply@mykollector.test \
-    SMTP_TLS=none \
-    MAX_BODY_BYTES=10485760 \
-    "PRESTASHOP_URL=$MK_SHOP_URL" \
-    "PRESTASHOP_WEBSERVICE_KEY=$SHOP_KEY" \
-    PRESTASHOP_CLIENT_ID=mk-test-client \
-    "PRESTASHOP_CLIENT_SECRET=$SHOP_SECRET" \
     PRESTASHOP_TIMEOUT_SECS=2 \
-    "${MK_STRAVA_ENV[@]}"
+    "${MK_FAKES_ENV[@]}"
   # Mail files must be readable by the tests (root) — they are; and the
   # server never writes there (it speaks SMTP).
   "$BIN_ADMIN" --env-file "$ENV_FILE" install
   # mk-admin ran as root: give anything it created back to the web user.
   mk_chown_web "$APP/storage" "$APP/logs" "$APP/backups"
+}
+
+# api_suite STEP MODE BASE RUNDIR LOG_NAME TEST_ARGS...: the HTTP suite (cargo
+# test --test api) as one step, against the Apache of RUNDIR at BASE, with the
+# variables of tests/api/main.rs; output in $RUN/MODE/LOG_NAME.log.
+api_suite() {
+  local step=$1 mode=$2 base=$3 rundir=$4 log="$RUN/$2/$5.log" rc=0
+  shift 5
+  step_begin "$step"
+  # shellcheck disable=SC2086 # MK_TEST_ARGS is a list of words on purpose
+  MK_TEST_BASE_URL="$base" \
+    MK_TEST_ENV_FILE="$ENV_FILE" \
+    MK_TEST_MODE="$mode" \
+    MK_TEST_MAIL_DIR="$MAIL_DIR" \
+    MK_TEST_SMTP_REFUSE_DIR="$MK_SMTP_REFUSE_DIR" \
+    MK_TEST_ERROR_LOG="$rundir/error.log" \
+    cargo test --test api -- "$@" ${MK_TEST_ARGS:-} 2>&1 |
+    tee "$log" || rc=$?
+  [[ "$rc" != 0 ]] && mk_apache_error_log "$rundir" 60
+  step_end "$rc" "$(test_counts "$log")"
 }
 
 # run_suite MODE: one full HTTP suite in one Apache mode.
@@ -335,35 +317,12 @@ run_suite() {
   fi
 
   if [[ "$rc" == 0 ]]; then
-    step_begin "[$mode] cargo test --test api (--test-threads=$THREADS)"
-    rc=0
-    # shellcheck disable=SC2086 # MK_TEST_ARGS is a list of words on purpose
-    MK_TEST_BASE_URL="$base" \
-      MK_TEST_ENV_FILE="$ENV_FILE" \
-      MK_TEST_MODE="$mode" \
-      MK_TEST_MAIL_DIR="$MAIL_DIR" \
-      MK_TEST_SMTP_REFUSE_DIR="$MK_SMTP_REFUSE_DIR" \
-      MK_TEST_ERROR_LOG="$rundir/error.log" \
-      cargo test --test api -- --test-threads="$THREADS" ${MK_TEST_ARGS:-} 2>&1 |
-      tee "$RUN/$mode/api-tests.log" || rc=$?
-    [[ "$rc" != 0 ]] && mk_apache_error_log "$rundir" 60
-    step_end "$rc" "$(test_counts "$RUN/$mode/api-tests.log")"
-
+    api_suite "[$mode] cargo test --test api (--test-threads=$THREADS)" \
+      "$mode" "$base" "$rundir" api-tests --test-threads="$THREADS"
     # Tests that change global state (maintenance mode) are #[ignore]d in the
     # parallel run above and run here alone, one at a time.
-    step_begin "[$mode] exclusive tests (--ignored, 1 thread)"
-    rc=0
-    # shellcheck disable=SC2086 # MK_TEST_ARGS is a list of words on purpose
-    MK_TEST_BASE_URL="$base" \
-      MK_TEST_ENV_FILE="$ENV_FILE" \
-      MK_TEST_MODE="$mode" \
-      MK_TEST_MAIL_DIR="$MAIL_DIR" \
-      MK_TEST_SMTP_REFUSE_DIR="$MK_SMTP_REFUSE_DIR" \
-      MK_TEST_ERROR_LOG="$rundir/error.log" \
-      cargo test --test api -- --ignored --test-threads=1 ${MK_TEST_ARGS:-} 2>&1 |
-      tee "$RUN/$mode/api-tests-exclusive.log" || rc=$?
-    [[ "$rc" != 0 ]] && mk_apache_error_log "$rundir" 60
-    step_end "$rc" "$(test_counts "$RUN/$mode/api-tests-exclusive.log")"
+    api_suite "[$mode] exclusive tests (--ignored, 1 thread)" \
+      "$mode" "$base" "$rundir" api-tests-exclusive --ignored --test-threads=1
 
     extra_steps_online "$mode" "$base" "$ENV_FILE"
   else
@@ -449,7 +408,7 @@ if [[ -n "${MK_TEST_ARGS:-}" ]]; then
 else
   step_begin "install rehearsal: archive, Apache as web user, upgrade, backup/wipe/restore"
   rc=0
-  MK_PACKAGE_BIN_DIR="$TARGET_DIR/debug" "$MK_REPO_ROOT/scripts/install-rehearsal.sh" \
+  MK_PACKAGE_BIN_DIR="$MK_TARGET_DIR/debug" "$MK_REPO_ROOT/scripts/install-rehearsal.sh" \
     >"$RUN/install-rehearsal.log" 2>&1 || rc=$?
   [[ "$rc" != 0 ]] && tail -n 40 "$RUN/install-rehearsal.log" >&2
   step_end "$rc" "debug binaries (the static release build is scripts/build-release.sh)"

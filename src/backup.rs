@@ -3,7 +3,7 @@
 //! and the hourly cron.
 //!
 //! A backup is a gzip-compressed SQL file (`mykollector-<UTC time>-<rand>.sql.gz`)
-//! under BACKUP_PATH (outside the web root, mode 0600: it holds password
+//! under `BACKUP_PATH` (outside the web root, mode 0600: it holds password
 //! hashes) with `<file>.sha256` beside it in `sha256sum` format, so a host
 //! without our binary can still check it and `gunzip | mysql` it.
 //!
@@ -228,6 +228,7 @@ fn quote_ident(name: &str) -> String {
 }
 
 /// Lists the backups of `dir`, newest first.
+#[must_use]
 pub fn list(dir: &Path) -> Vec<BackupFile> {
     let mut names = backup_names(dir);
     names.sort_unstable_by(|a, b| b.cmp(a));
@@ -238,6 +239,7 @@ pub fn list(dir: &Path) -> Vec<BackupFile> {
 }
 
 /// The newest backup of `dir`, if any.
+#[must_use]
 pub fn latest(dir: &Path) -> Option<BackupFile> {
     list(dir).into_iter().next()
 }

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 /// Values of `.env.example` that must never reach production.
 const EXAMPLE_SECRET_PREFIX: &str = "changeme";
-/// Minimum length of JWT_SECRET and ENCRYPTION_KEY in production.
+/// Minimum length of `JWT_SECRET` and `ENCRYPTION_KEY` in production.
 const MIN_SECRET_LEN: usize = 32;
 
 /// Deployment environment (`APP_ENV`).
@@ -271,6 +271,7 @@ impl Config {
 
     /// The file that marks maintenance mode (a file, so checking it costs one
     /// `stat` and no database round trip).
+    #[must_use]
     pub fn maintenance_flag(&self) -> PathBuf {
         self.storage_path.join("maintenance.flag")
     }

@@ -1,6 +1,6 @@
 //! Spec §14 "Logs" retention, run by the hourly cron: audit rows go after
-//! one year, rows of admin actions (roles admin_fab, admin_chrono,
-//! super_admin) after two, cron run records after one.
+//! one year, rows of admin actions (roles `admin_fab`, `admin_chrono`,
+//! `super_admin`) after two, cron run records after one.
 //!
 //! Rows are deleted in batches of [`BATCH`] so a first run on a large table
 //! never holds a long lock or an oversized undo log on a shared host.

@@ -15,6 +15,7 @@ use std::borrow::Cow;
 /// control characters (C0, DEL, C1; tab and line breaks included), the
 /// bidirectional marks, embeddings, overrides and isolates, the zero-width
 /// characters and the byte-order mark, and the line/paragraph separators.
+#[must_use]
 pub fn is_invisible(c: char) -> bool {
     c.is_control()
         || matches!(

@@ -23,6 +23,7 @@ const MONTHS_FR: [&str; 12] = [
 ];
 
 /// Now as `YYYY-MM-DDTHH:MM:SSZ`.
+#[must_use]
 pub fn now_iso_utc() -> String {
     let secs = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -31,6 +32,7 @@ pub fn now_iso_utc() -> String {
 }
 
 /// An epoch timestamp as `YYYY-MM-DDTHH:MM:SSZ`.
+#[must_use]
 pub fn iso_utc(epoch_secs: u64) -> String {
     let days = i64::try_from(epoch_secs / 86_400).unwrap_or(0);
     let rem = epoch_secs % 86_400;
@@ -45,6 +47,7 @@ pub fn iso_utc(epoch_secs: u64) -> String {
 
 /// Parses `YYYY-MM-DDTHH:MM:SSZ` (what [`iso_utc`] writes, and Strava's
 /// `start_date`) into epoch seconds; `None` for anything else.
+#[must_use]
 pub fn parse_iso_utc(s: &str) -> Option<i64> {
     let s = s.strip_suffix('Z')?;
     let (date, clock) = s.split_once('T')?;
@@ -85,6 +88,7 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 
 /// Whether `s` is a real calendar date written `YYYY-MM-DD` (years 1900 to
 /// 9999), as query filters and manual entries take them.
+#[must_use]
 pub fn is_calendar_date(s: &str) -> bool {
     let b = s.as_bytes();
     if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
@@ -110,6 +114,7 @@ pub fn is_calendar_date(s: &str) -> bool {
 }
 
 /// Seconds as `HH:MM:SS` (hours may exceed 24 for very long efforts).
+#[must_use]
 pub fn hms(total_secs: u64) -> String {
     format!(
         "{:02}:{:02}:{:02}",
@@ -120,6 +125,7 @@ pub fn hms(total_secs: u64) -> String {
 }
 
 /// Parses `HH:MM:SS` (or `MM:SS`) into seconds.
+#[must_use]
 pub fn parse_hms(s: &str) -> Option<u64> {
     let parts: Vec<u64> = s
         .trim()
@@ -135,6 +141,7 @@ pub fn parse_hms(s: &str) -> Option<u64> {
 
 /// A `YYYY-MM-DD` date (a longer ISO timestamp is cut) as the French medal
 /// date: `14 JUILLET 2024`.
+#[must_use]
 pub fn french_date_upper(iso: &str) -> Option<String> {
     let date = iso.get(..10)?;
     let mut it = date.split('-');
@@ -146,6 +153,7 @@ pub fn french_date_upper(iso: &str) -> Option<String> {
 }
 
 /// A `YYYY-MM-DD` date as `14/07/2024`.
+#[must_use]
 pub fn french_date_short(iso: &str) -> Option<String> {
     let date = iso.get(..10)?;
     let mut it = date.split('-');

@@ -10,6 +10,8 @@ _MK_COMMON_SH=1
 # Repository root (scripts/lib/.. /..).
 MK_REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 export MK_REPO_ROOT
+# Cargo's target directory, where the scripts find the binaries they run.
+MK_TARGET_DIR="${CARGO_TARGET_DIR:-$MK_REPO_ROOT/target}"
 
 # apache2, mariadbd, start-stop-daemon and runuser live in sbin directories,
 # which non-login shells may lack in PATH.

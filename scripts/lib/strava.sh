@@ -15,7 +15,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/smtp.sh"
 
 mk_strava_start() {
-  local log=$1 persist=${2:-} ready pid start
+  local log=$1 persist=${2:-} ready pid
   ready="$log.port"
   mkdir -p "$(dirname "$log")"
   rm -f "$ready"
@@ -31,14 +31,7 @@ mk_strava_start() {
   fi
   pid=$!
   [[ "$persist" == persist ]] || mk_on_exit "mk_strava_stop $pid"
-  start=$SECONDS
-  until [[ -s "$ready" ]]; do
-    if ! kill -0 "$pid" 2>/dev/null || ((SECONDS - start > 10)); then
-      cat "$log" >&2
-      mk_die "the fake Strava server did not start"
-    fi
-    sleep 0.1
-  done
+  mk_wait_ready_file "$ready" "$pid" "$log" "the fake Strava server"
   MK_STRAVA_PORT="$(cat "$ready")"
   MK_STRAVA_PID=$pid
   MK_STRAVA_ENV=(

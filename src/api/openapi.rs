@@ -9,6 +9,7 @@ use crate::error::catalog;
 use serde_json::{json, Map, Value};
 
 /// The merged document.
+#[must_use]
 pub fn document() -> Value {
     let mut paths = Map::new();
     let mut schemas = Map::new();

@@ -1,5 +1,5 @@
 //! The operator's atelier scope, in one place for commandes, fab, gravure,
-//! sav and stock (spec 10.5: an operateur_fab works for its "atelier
+//! sav and stock (spec 10.5: an `operateur_fab` works for its "atelier
 //! assigné" only; admins see every atelier).
 //!
 //! Everything derives from [`atelier_filter`]: the atelier a list is
@@ -15,13 +15,15 @@ use crate::security::Role;
 use mysql::prelude::Queryable;
 
 /// The atelier an actor's lists are restricted to: `Some(id)` for an
-/// operateur_fab (0 when its account has none), `None` for admins.
+/// `operateur_fab` (0 when its account has none), `None` for admins.
+#[must_use]
 pub fn atelier_filter(claims: &Claims) -> Option<u64> {
     (claims.role == Role::OperateurFab).then(|| claims.atelier_id.unwrap_or(0))
 }
 
 /// Whether `actor` may see or act on a row of `atelier_id` (an order, a lot,
 /// a ticket, a defect).
+#[must_use]
 pub fn may_touch(actor: &Claims, atelier_id: Option<u64>) -> bool {
     match atelier_filter(actor) {
         None => true,
@@ -32,7 +34,7 @@ pub fn may_touch(actor: &Claims, atelier_id: Option<u64>) -> bool {
 /// The atelier a request works in, from the atelier it names: `Some(id)` for
 /// one atelier, `None` for all of them (admins only).
 ///
-/// An operateur_fab always gets its own atelier; naming another one is a 404,
+/// An `operateur_fab` always gets its own atelier; naming another one is a 404,
 /// and an operator account without an atelier can do nothing here (403
 /// `no_atelier`). An admin may name any existing atelier.
 pub fn resolve_atelier(
@@ -54,6 +56,7 @@ pub fn resolve_atelier(
 }
 
 /// 404 for an atelier the caller may not see (or that does not exist).
+#[must_use]
 pub fn atelier_not_found() -> Error {
     catalog::ATELIER_NOT_FOUND.err()
 }

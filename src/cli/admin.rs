@@ -1,4 +1,4 @@
-//! `mk-admin`: install and migrate the schema, create the first super_admin,
+//! `mk-admin`: install and migrate the schema, create the first `super_admin`,
 //! show migration status, print the route table, seed demo data.
 
 use super::bench_seed;
@@ -16,7 +16,7 @@ use std::process::ExitCode;
 #[derive(Parser, Debug)]
 #[command(name = "mk-admin", version, about)]
 pub struct Cli {
-    /// The .env file to use (default: MK_ENV_FILE, else .env beside the program).
+    /// The .env file to use (default: `MK_ENV_FILE`, else .env beside the program).
     #[arg(long, global = true)]
     env_file: Option<PathBuf>,
     #[command(subcommand)]
@@ -26,16 +26,16 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Check the database and folders, apply pending migrations (safe to run
-    /// again), and optionally create the first super_admin.
+    /// again), and optionally create the first `super_admin`.
     Install {
-        /// Email of the super_admin to create (password from MK_ADMIN_PASSWORD
+        /// Email of the `super_admin` to create (password from `MK_ADMIN_PASSWORD`
         /// or typed at the prompt).
         #[arg(long)]
         admin_email: Option<String>,
     },
     /// List applied and pending migrations.
     Status,
-    /// Create a super_admin (password from MK_ADMIN_PASSWORD or the prompt).
+    /// Create a `super_admin` (password from `MK_ADMIN_PASSWORD` or the prompt).
     CreateAdmin {
         /// Email address.
         #[arg(long)]
@@ -50,7 +50,7 @@ enum Command {
         #[command(subcommand)]
         schedule: CronSchedule,
     },
-    /// Dump the whole database (one consistent snapshot) into BACKUP_PATH,
+    /// Dump the whole database (one consistent snapshot) into `BACKUP_PATH`,
     /// gzip + SHA-256, keeping the 5 newest; `backup verify` checks them.
     Backup {
         #[command(subcommand)]
@@ -59,7 +59,7 @@ enum Command {
     /// Restore a backup (its checksum must match) into an empty database,
     /// or over the current one with --force.
     Restore {
-        /// A file of BACKUP_PATH (name or path).
+        /// A file of `BACKUP_PATH` (name or path).
         file: PathBuf,
         /// Drop the database's existing tables first.
         #[arg(long)]
@@ -70,7 +70,7 @@ enum Command {
     Doctor,
     /// Insert benchmark volumes (courses, athletes, chronos, rankings, orders)
     /// with set-based SQL; refused on a database that already has them and
-    /// with APP_ENV=production.
+    /// with `APP_ENV=production`.
     SeedBench {
         /// Courses, each with its tracking configuration (at most 10 000).
         #[arg(long, default_value_t = 1000)]
@@ -95,6 +95,7 @@ enum CronSchedule {
 }
 
 /// Runs the CLI; the exit code tells cron and scripts whether it worked.
+#[must_use]
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {

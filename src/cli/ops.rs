@@ -13,7 +13,7 @@ use std::time::Instant;
 pub enum BackupAction {
     /// Check the SHA-256 and completeness of one backup, or of all of them.
     Verify {
-        /// A file of BACKUP_PATH (name or path); all when absent.
+        /// A file of `BACKUP_PATH` (name or path); all when absent.
         file: Option<PathBuf>,
     },
     /// List the backups, newest first.

@@ -22,40 +22,27 @@ pub struct Migration {
     pub sql: &'static str,
 }
 
+/// The migration of `sql/<version>.sql`: the version names its file, so the
+/// two cannot disagree.
+macro_rules! migration {
+    ($version:literal) => {
+        Migration {
+            version: $version,
+            sql: include_str!(concat!("../../sql/", $version, ".sql")),
+        }
+    };
+}
+
 /// Every migration, in the order they apply.
 pub const MIGRATIONS: &[Migration] = &[
-    Migration {
-        version: "0001_schema",
-        sql: include_str!("../../sql/0001_schema.sql"),
-    },
-    Migration {
-        version: "0002_seed_catalogs",
-        sql: include_str!("../../sql/0002_seed_catalogs.sql"),
-    },
-    Migration {
-        version: "0005_shop",
-        sql: include_str!("../../sql/0005_shop.sql"),
-    },
-    Migration {
-        version: "0006_strava",
-        sql: include_str!("../../sql/0006_strava.sql"),
-    },
-    Migration {
-        version: "0007_messaging",
-        sql: include_str!("../../sql/0007_messaging.sql"),
-    },
-    Migration {
-        version: "0008_operations",
-        sql: include_str!("../../sql/0008_operations.sql"),
-    },
-    Migration {
-        version: "0010_stats_indexes",
-        sql: include_str!("../../sql/0010_stats_indexes.sql"),
-    },
-    Migration {
-        version: "0011_list_indexes",
-        sql: include_str!("../../sql/0011_list_indexes.sql"),
-    },
+    migration!("0001_schema"),
+    migration!("0002_seed_catalogs"),
+    migration!("0005_shop"),
+    migration!("0006_strava"),
+    migration!("0007_messaging"),
+    migration!("0008_operations"),
+    migration!("0010_stats_indexes"),
+    migration!("0011_list_indexes"),
 ];
 
 const CREATE_BOOKKEEPING: &str = r"

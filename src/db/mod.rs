@@ -43,6 +43,7 @@ pub struct Db {
 
 impl Db {
     /// A handle that connects on first use.
+    #[must_use]
     pub fn new(config: DbConfig) -> Db {
         Db {
             config,
@@ -64,6 +65,7 @@ impl Db {
     }
 
     /// Whether this request runs on a connection opened by an earlier one.
+    #[must_use]
     pub fn reused(&self) -> bool {
         self.reused
     }
@@ -168,6 +170,7 @@ impl Db {
     }
 
     /// Whether this request started a transaction.
+    #[must_use]
     pub fn in_transaction(&self) -> bool {
         self.in_tx
     }
@@ -179,6 +182,7 @@ impl Db {
     }
 
     /// Whether a connection is open.
+    #[must_use]
     pub fn is_connected(&self) -> bool {
         self.conn.is_some()
     }
@@ -210,10 +214,10 @@ pub const MAX_ALLOWED_PACKET: usize = 16 * 1024 * 1024;
 ///   runs `SELECT @@socket` and reconnects over it (one or two more);
 /// - no connection attributes: the driver would otherwise build a map of
 ///   six attributes (program name, pid, OS...) for every connect and the
-///   server would store them in performance_schema;
+///   server would store them in `performance_schema`;
 /// - no init commands; the handshake already sets utf8mb4.
 ///
-/// What options cannot remove: mysql_common parses the server version of the
+/// What options cannot remove: `mysql_common` parses the server version of the
 /// handshake with two regexes compiled on first use, i.e. on every CGI
 /// request (see scripts/bench.sh and perf-notes for the measured cost).
 pub fn connect(config: &DbConfig) -> std::result::Result<Conn, mysql::Error> {

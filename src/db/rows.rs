@@ -1,6 +1,6 @@
 //! Typed rows: the one way a query result is read.
 //!
-//! A row becomes a struct that derives [`FromRow`] (mysql_common's derive:
+//! A row becomes a struct that derives [`FromRow`] (`mysql_common`'s derive:
 //! one field per column, by name) or a tuple, through [`all`] and [`first`].
 //! The driver's own `exec`/`exec_first` panic on a row that does not convert,
 //! and a hand-written `filter_map(from_row)` drops it without a word; here a

@@ -53,6 +53,7 @@ pub struct Staged {
 }
 
 /// `<path>.part`.
+#[must_use]
 pub fn part_path(path: &Path) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
     name.push(PART_SUFFIX);

@@ -13,7 +13,7 @@ use std::borrow::Cow;
 /// One error code: its HTTP status and default French message.
 #[derive(Debug)]
 pub struct Code {
-    /// Stable English snake_case code.
+    /// Stable English `snake_case` code.
     pub code: &'static str,
     /// HTTP status.
     pub status: u16,
@@ -24,6 +24,7 @@ pub struct Code {
 impl Code {
     /// The error with the catalogue's message.
     #[track_caller]
+    #[must_use]
     pub fn err(&'static self) -> Error {
         Error::new(self.status, self.code, self.message)
     }

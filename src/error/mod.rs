@@ -1,7 +1,7 @@
 //! The one error type of the API.
 //!
 //! Every failure a client can see is an [`Error`]: an HTTP status, a stable
-//! English snake_case `code` (clients branch on it) and a French `message`
+//! English `snake_case` `code` (clients branch on it) and a French `message`
 //! (users read it). Internal causes (SQL errors, I/O) are kept apart in
 //! `detail`, written to the log with the place they were raised, and never sent
 //! to the client. The wire format is always
@@ -71,6 +71,7 @@ impl Error {
 
     /// 403: authenticated, but not allowed.
     #[track_caller]
+    #[must_use]
     pub fn forbidden() -> Self {
         catalog::FORBIDDEN.err()
     }
@@ -89,6 +90,7 @@ impl Error {
 
     /// 429 with the number of seconds to wait.
     #[track_caller]
+    #[must_use]
     pub fn too_many_requests(retry_after: u64) -> Self {
         let mut e = catalog::RATE_LIMITED.err();
         e.retry_after = Some(retry_after.max(1));
@@ -121,31 +123,37 @@ impl Error {
     }
 
     /// HTTP status code.
+    #[must_use]
     pub fn status(&self) -> u16 {
         self.status
     }
 
     /// Stable machine-readable code.
+    #[must_use]
     pub fn code(&self) -> &str {
         &self.code
     }
 
     /// French message for the user.
+    #[must_use]
     pub fn message(&self) -> &str {
         &self.message
     }
 
     /// Seconds to wait, for 429 and 503 answers.
+    #[must_use]
     pub fn retry_after(&self) -> Option<u64> {
         self.retry_after
     }
 
     /// The uniform JSON body.
+    #[must_use]
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::json!({ "error": true, "code": self.code, "message": self.message })
     }
 
     /// One log line: status, code, where it was raised, and the hidden cause.
+    #[must_use]
     pub fn log_line(&self) -> String {
         match &self.detail {
             Some(d) => format!("{} {} at {}: {}", self.status, self.code, self.location, d),
@@ -155,11 +163,13 @@ impl Error {
 
     /// Whether the failed transaction may simply be run again (deadlock
     /// victim, lock wait timeout).
+    #[must_use]
     pub fn is_transient(&self) -> bool {
         self.transient
     }
 
     /// Whether this error is our fault (and thus worth a log line).
+    #[must_use]
     pub fn is_server_error(&self) -> bool {
         self.status >= 500
     }
@@ -174,7 +184,7 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {}
 
 /// MySQL error codes after which the transaction can be retried as a whole:
-/// ER_LOCK_WAIT_TIMEOUT and ER_LOCK_DEADLOCK.
+/// `ER_LOCK_WAIT_TIMEOUT` and `ER_LOCK_DEADLOCK`.
 const TRANSIENT_CODES: [u16; 2] = [1205, 1213];
 
 impl From<mysql::Error> for Error {

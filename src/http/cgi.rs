@@ -1,9 +1,9 @@
 //! Plain CGI: one request per process, from the environment and stdin.
 //!
 //! The process must be gone by the time Apache has read the answer: under
-//! mod_cgi, a CGI still alive when the request ends is sent SIGTERM and Apache
+//! `mod_cgi`, a CGI still alive when the request ends is sent SIGTERM and Apache
 //! sleeps ~47 ms before reaping it. So the database connection is closed
-//! (COM_QUIT) before the answer is written, the answer goes out in one
+//! (`COM_QUIT`) before the answer is written, the answer goes out in one
 //! `write(2)` on fd 1, and the process exits at once, leaving the kernel to
 //! close stdout as part of the exit: Apache sees end-of-file only once the
 //! process is tearing itself down, as late as the program can make it.
@@ -52,7 +52,7 @@ pub fn serve_one(table: Table) -> ! {
 }
 
 /// Lets Apache end the request while this process goes on: fds 0–2 (under
-/// mod_cgid, 0 and 1 are the same socket) now point at `/dev/null`, and the
+/// `mod_cgid`, 0 and 1 are the same socket) now point at `/dev/null`, and the
 /// SIGTERM Apache sends once the request is over is ignored.
 fn detach_from_apache() {
     let ignore = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -86,6 +86,7 @@ fn write_all_raw(mut bytes: &[u8]) {
 
 /// The answer when `.env` is missing or unsafe: a JSON 500 for the client, the
 /// reason in Apache's error log.
+#[must_use]
 pub fn config_error_response(e: &crate::config::ConfigError) -> Response {
     eprintln!("mykollector: configuration error: {e}");
     let err = Error::new(

@@ -53,6 +53,7 @@ pub struct Ctx<'a> {
 
 impl Ctx<'_> {
     /// A path parameter as text.
+    #[must_use]
     pub fn param(&self, name: &str) -> &str {
         self.params
             .iter()

@@ -6,6 +6,7 @@
 use crate::http::Response;
 
 /// A CSV file download built from a header row and data rows.
+#[must_use]
 pub fn csv_response(filename: &str, header: &[&str], rows: &[Vec<String>]) -> Response {
     Response::file("text/csv; charset=utf-8", filename, csv_bytes(header, rows))
 }
@@ -34,6 +35,7 @@ fn push_row<'a>(out: &mut String, cells: impl Iterator<Item = &'a str>) {
 /// Quotes a cell when it holds a separator, a quote or a line break; a cell
 /// starting with `=`, `+`, `-` or `@` is prefixed with `'` so a spreadsheet
 /// never runs it as a formula (CSV injection).
+#[must_use]
 pub fn escape(cell: &str) -> String {
     let cell = crate::text::strip_invisible(cell);
     let cell = if cell.starts_with(['=', '+', '-', '@']) && cell.parse::<f64>().is_err() {

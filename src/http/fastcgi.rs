@@ -1,7 +1,7 @@
-//! FastCGI under mod_fcgid: the process stays alive and serves requests one
+//! FastCGI under `mod_fcgid`: the process stays alive and serves requests one
 //! after another on the listening socket Apache passed as fd 0.
 //!
-//! mod_fcgid routes one request at a time to each process, so one database
+//! `mod_fcgid` routes one request at a time to each process, so one database
 //! connection per process is all the pooling needed, and the responder role
 //! of the protocol (FastCGI 1.0) is all we speak: [`protocol`] is the ~150
 //! lines of it. Our own, rather than the `fastcgi` crate, because the
@@ -22,8 +22,8 @@ use std::os::unix::fs::FileTypeExt;
 use std::os::unix::net::UnixListener;
 use std::path::PathBuf;
 
-/// Whether fd 0 is a *listening* socket, which is how mod_fcgid starts its
-/// children. (mod_cgid hands CGIs a *connected* socket on fd 0.)
+/// Whether fd 0 is a *listening* socket, which is how `mod_fcgid` starts its
+/// children. (`mod_cgid` hands CGIs a *connected* socket on fd 0.)
 /// `getpeername` fails with ENOTCONN exactly on a listening socket.
 pub fn stdin_is_listening_socket() -> bool {
     const ENOTCONN: i32 = 107;
@@ -46,7 +46,7 @@ type State = Option<(Config, Db)>;
 
 /// Serves FastCGI requests until Apache stops the process.
 ///
-/// mod_fcgid starts the process with an almost empty environment: `SetEnv`
+/// `mod_fcgid` starts the process with an almost empty environment: `SetEnv`
 /// values (among them `MK_ENV_FILE`) arrive as parameters of each request. So
 /// the configuration is loaded on the first request, from its parameters; a
 /// configuration error is answered and tried again on the next request

@@ -95,7 +95,7 @@ pub fn add_common_headers(response: &mut Response, origin: Option<&str>) {
 pub const MAINTENANCE_MESSAGE_MAX_CHARS: usize = 500;
 
 /// In maintenance mode everyone but admins gets 503, with the message the
-/// super_admin wrote into the flag file if there is one, else the console's
+/// `super_admin` wrote into the flag file if there is one, else the console's
 /// `maintenance.message` (read only while the flag is present), else ours.
 pub fn maintenance(
     config: &Config,
@@ -124,6 +124,7 @@ pub fn maintenance(
 }
 
 /// The message of the maintenance flag file, if it holds one.
+#[must_use]
 pub fn maintenance_message(flag: &std::path::Path) -> Option<String> {
     let text = std::fs::read_to_string(flag).ok()?;
     let text = text.trim();

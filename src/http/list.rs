@@ -55,6 +55,7 @@ impl Page {
     }
 
     /// Rows to skip.
+    #[must_use]
     pub fn offset(self) -> u64 {
         (self.page - 1) * self.per_page
     }
@@ -254,6 +255,7 @@ pub struct Where {
 
 impl Where {
     /// An empty filter.
+    #[must_use]
     pub fn new() -> Where {
         Where::default()
     }
@@ -310,6 +312,7 @@ impl Where {
     }
 
     /// ` WHERE a AND b`, or nothing.
+    #[must_use]
     pub fn sql(&self) -> String {
         if self.clauses.is_empty() {
             String::new()
@@ -319,6 +322,7 @@ impl Where {
     }
 
     /// The bound values, in clause order.
+    #[must_use]
     pub fn params(&self) -> Vec<mysql::Value> {
         self.params.clone()
     }
@@ -364,6 +368,7 @@ fn keep_if_recording(sql: &str, params: &[mysql::Value]) {
 
 /// A `LIKE` pattern matching `text` anywhere, literally: `%`, `_` and `\`
 /// are escaped (backslash is the default escape of MySQL and MariaDB).
+#[must_use]
 pub fn like_contains(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
     out.push('%');

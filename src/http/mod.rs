@@ -54,6 +54,7 @@ pub enum Method {
 
 impl Method {
     /// Parses the `REQUEST_METHOD` meta-variable.
+    #[must_use]
     pub fn parse(s: &str) -> Option<Method> {
         Some(match s {
             "GET" => Method::Get,
@@ -68,6 +69,7 @@ impl Method {
     }
 
     /// The method's name on the wire.
+    #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             Method::Get => "GET",
@@ -81,6 +83,7 @@ impl Method {
     }
 
     /// Whether the method changes state (and is therefore audited).
+    #[must_use]
     pub const fn is_write(self) -> bool {
         matches!(
             self,
@@ -229,11 +232,13 @@ impl Request {
     }
 
     /// Decoded query parameters, in order.
+    #[must_use]
     pub fn query_pairs(&self) -> Vec<(String, String)> {
         parse_form(&self.query)
     }
 
     /// The first value of a query parameter (empty values count as absent).
+    #[must_use]
     pub fn query_param(&self, key: &str) -> Option<String> {
         self.query_pairs()
             .into_iter()
@@ -242,6 +247,7 @@ impl Request {
     }
 
     /// The bearer token of the `Authorization` header.
+    #[must_use]
     pub fn bearer_token(&self) -> Option<&str> {
         let value = self.header("authorization")?;
         let (scheme, token) = value.split_once(' ')?;
@@ -309,6 +315,7 @@ impl Response {
     }
 
     /// 204 without a body.
+    #[must_use]
     pub fn no_content() -> Response {
         Response {
             status: 204,
@@ -318,6 +325,7 @@ impl Response {
     }
 
     /// A file download.
+    #[must_use]
     pub fn file(content_type: &str, filename: &str, body: Vec<u8>) -> Response {
         let safe: String = filename
             .chars()
@@ -343,6 +351,7 @@ impl Response {
     }
 
     /// The uniform JSON error.
+    #[must_use]
     pub fn from_error(e: &Error) -> Response {
         let mut r = Self::json(e.status(), &e.to_json());
         if let Some(secs) = e.retry_after() {
@@ -359,6 +368,7 @@ impl Response {
     }
 
     /// The CGI/FastCGI wire form: `Status:` line, headers, blank line, body.
+    #[must_use]
     pub fn to_cgi_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(self.body.len() + 256);
         out.extend_from_slice(
@@ -452,6 +462,7 @@ fn percent_decode_checked(s: &str) -> std::result::Result<String, String> {
 
 /// Decodes `%XX` escapes (invalid escapes are kept as they are; bytes that
 /// are not UTF-8 become U+FFFD).
+#[must_use]
 pub fn percent_decode(s: &str) -> String {
     percent_decode_checked(s).unwrap_or_else(|lossy| lossy)
 }
@@ -466,6 +477,7 @@ fn form_is_utf8(s: &str) -> bool {
 }
 
 /// Parses `application/x-www-form-urlencoded` text (also query strings).
+#[must_use]
 pub fn parse_form(s: &str) -> Vec<(String, String)> {
     form_urlencoded::parse(s.as_bytes())
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
@@ -473,9 +485,10 @@ pub fn parse_form(s: &str) -> Vec<(String, String)> {
 }
 
 /// Entry point of the API binary, given the route table: FastCGI when Apache
-/// passed a listening socket on fd 0 (mod_fcgid), CGI when the CGI
+/// passed a listening socket on fd 0 (`mod_fcgid`), CGI when the CGI
 /// environment is set. Returns `false` when started any other way (from a
 /// shell).
+#[must_use]
 pub fn serve(table: router::Table) -> bool {
     if fastcgi::stdin_is_listening_socket() {
         fastcgi::serve_forever(table);

@@ -21,6 +21,7 @@ pub struct Part {
 
 impl Part {
     /// The value as text (form fields).
+    #[must_use]
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.data).into_owned()
     }
@@ -51,11 +52,13 @@ impl Form {
     }
 
     /// The first part named `name`.
+    #[must_use]
     pub fn part(&self, name: &str) -> Option<&Part> {
         self.parts.iter().find(|p| p.name == name)
     }
 
     /// A text field, trimmed; empty counts as absent.
+    #[must_use]
     pub fn field(&self, name: &str) -> Option<String> {
         self.part(name)
             .map(|p| p.text().trim().to_string())
@@ -140,6 +143,7 @@ fn part(headers: &str, data: Vec<u8>) -> Option<Part> {
 }
 
 /// Builds a multipart body (for tests and for clients written in Rust).
+#[must_use]
 pub fn encode(boundary: &str, parts: &[Part]) -> Vec<u8> {
     let mut out = Vec::new();
     for p in parts {

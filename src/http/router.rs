@@ -161,6 +161,7 @@ pub fn routes(table: Table) -> impl Iterator<Item = &'static Route> {
 
 /// The body limit for a request, known before its body is read: the matched
 /// route's, else the default, never above `MAX_BODY_BYTES`.
+#[must_use]
 pub fn body_limit(table: Table, method: Option<Method>, path: &str, config: &Config) -> usize {
     let declared = match method.map(|m| lookup(table, m, path)) {
         Some(Lookup::Found(route, _)) => route.body_limit,

@@ -114,6 +114,7 @@ pub fn deliver(config: &Config, conn: &mut Conn, id: u64) -> Result<Delivery> {
 }
 
 /// Minutes before attempt `attempts + 1`: 5, 20, 80, 320 then daily.
+#[must_use]
 pub fn retry_delay_minutes(attempts: u32) -> u32 {
     let exp = attempts.saturating_sub(1).min(8);
     5u32.saturating_mul(4u32.saturating_pow(exp)).min(24 * 60)

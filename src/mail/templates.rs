@@ -29,6 +29,7 @@ const LAYOUT: &str = include_str!("templates/layout.html");
 /// Replaces every `{{name}}` of `template` with its value in `vars`; in HTML
 /// (`escape`), values are escaped. A marker without a value is left as it is,
 /// so a mistake shows in the mail rather than silently vanishing.
+#[must_use]
 pub fn fill(template: &str, vars: &[(&str, &str)], escape: bool) -> String {
     let mut out = String::with_capacity(template.len() + 128);
     let mut rest = template;
@@ -49,6 +50,7 @@ pub fn fill(template: &str, vars: &[(&str, &str)], escape: bool) -> String {
 }
 
 /// The names of the `{{name}}` markers of `template`, in order.
+#[must_use]
 pub fn markers(template: &str) -> Vec<&str> {
     let mut names = Vec::new();
     let mut rest = template;
@@ -84,6 +86,7 @@ fn build(
 }
 
 /// The password-reset link (valid one hour, single use).
+#[must_use]
 pub fn password_reset(app_url: &str, to: &str, prenom: &str, token: &str) -> Mail {
     let lien = format!("{app_url}/reset-password.html?token={token}");
     build(
@@ -101,6 +104,7 @@ pub fn password_reset(app_url: &str, to: &str, prenom: &str, token: &str) -> Mai
 /// The one-time sign-in link of an athlete signing in through the shop
 /// (DECISIONS.md, spec 7.5). `validite` is the French duration, e.g.
 /// `15 minutes`.
+#[must_use]
 pub fn signin_link(to: &str, prenom: &str, lien: &str, validite: &str) -> Mail {
     build(
         "signin_link",
@@ -116,6 +120,7 @@ pub fn signin_link(to: &str, prenom: &str, lien: &str, validite: &str) -> Mail {
 
 /// A short notice whose text is written by the caller (one paragraph per
 /// blank-line-separated block), in the common layout.
+#[must_use]
 pub fn notice(kind: &'static str, to: &str, subject: &str, text: &str) -> Mail {
     let html: String = text
         .split("\n\n")
@@ -135,6 +140,7 @@ pub fn notice(kind: &'static str, to: &str, subject: &str, text: &str) -> Mail {
 }
 
 /// Tells the athlete the medal is on its way, with the tracking number.
+#[must_use]
 pub fn shipped(
     to: &str,
     prenom: &str,
@@ -173,6 +179,7 @@ pub struct Detection<'a> {
 }
 
 /// Tells the athlete a course was found in one of their Strava activities.
+#[must_use]
 pub fn strava_detection(app_url: &str, to: &str, prenom: &str, d: &Detection) -> Mail {
     let lien = format!("{app_url}/chrono/");
     let statut = if d.valide {

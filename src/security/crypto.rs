@@ -57,6 +57,7 @@ pub fn decrypt(encryption_key: &str, stored: &str) -> Result<String> {
 }
 
 /// HMAC-SHA256 of `data` under `key` (RFC 2104).
+#[must_use]
 pub fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
     let mut mac = <Hmac<Sha256> as hmac::KeyInit>::new_from_slice(key)
         .expect("HMAC takes keys of any length");
@@ -65,6 +66,7 @@ pub fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
 }
 
 /// HMAC-SHA256 as lower-case hex.
+#[must_use]
 pub fn hmac_sha256_hex(key: &[u8], data: &[u8]) -> String {
     to_hex(&hmac_sha256(key, data))
 }

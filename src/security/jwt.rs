@@ -37,6 +37,7 @@ pub struct Claims {
 }
 
 /// Seconds since the Unix epoch.
+#[must_use]
 pub fn now_secs() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)

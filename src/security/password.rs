@@ -20,6 +20,7 @@ pub fn hash(password: &str) -> Result<String> {
 }
 
 /// Whether `password` matches `hash` (a malformed hash never matches).
+#[must_use]
 pub fn verify(password: &str, hash: &str) -> bool {
     bcrypt::verify(password, hash).unwrap_or(false)
 }

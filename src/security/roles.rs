@@ -44,6 +44,7 @@ impl Role {
     ];
 
     /// The `users.role` value.
+    #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Sportif => "sportif",
@@ -55,16 +56,19 @@ impl Role {
     }
 
     /// Parses a `users.role` value.
+    #[must_use]
     pub fn parse(s: &str) -> Option<Role> {
         Role::ALL.into_iter().find(|r| r.as_str() == s)
     }
 
     /// Whether the role is in `set`.
+    #[must_use]
     pub fn is_in(self, set: &[Role]) -> bool {
         set.contains(&self)
     }
 
     /// Whether the role administers (admin+), e.g. to pass maintenance mode.
+    #[must_use]
     pub fn is_admin(self) -> bool {
         self.is_in(ADMIN_PLUS)
     }

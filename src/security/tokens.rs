@@ -5,11 +5,13 @@
 use sha2::{Digest, Sha256};
 
 /// A fresh random token: 32 bytes from the OS, as 64 hex characters.
+#[must_use]
 pub fn random_token() -> String {
     random_hex(32)
 }
 
 /// `n` random bytes from the OS as lower-case hex.
+#[must_use]
 pub fn random_hex(n: usize) -> String {
     let mut buf = vec![0u8; n];
     getrandom::fill(&mut buf).expect("the OS random source is available");
@@ -17,11 +19,13 @@ pub fn random_hex(n: usize) -> String {
 }
 
 /// SHA-256 of `data` as 64 lower-case hex characters.
+#[must_use]
 pub fn sha256_hex(data: &[u8]) -> String {
     to_hex(&Sha256::digest(data))
 }
 
 /// Lower-case hex of bytes.
+#[must_use]
 pub fn to_hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(bytes.len() * 2);
@@ -33,6 +37,7 @@ pub fn to_hex(bytes: &[u8]) -> String {
 }
 
 /// Compares two secrets without leaking where they differ through timing.
+#[must_use]
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     subtle::ConstantTimeEq::ct_eq(a, b).into()
 }

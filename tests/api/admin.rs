@@ -30,7 +30,7 @@ fn failed_login(email: &str, password: &str) -> Resp {
     raw_from(&format!("127.1.{a}.{b}"), "POST", "/api/auth/login", &body)
 }
 
-/// (role, nom, atelier_id, fabricant_id, actif) of a user, straight from the DB.
+/// (role, nom, `atelier_id`, `fabricant_id`, actif) of a user, straight from the DB.
 fn db_user(id: u64) -> (String, Option<String>, Option<u64>, Option<u64>, bool) {
     db().exec_first(
         "SELECT role, nom, atelier_id, fabricant_id, actif FROM users WHERE id = ?",
@@ -58,6 +58,11 @@ fn fabricant() -> u64 {
     )
     .unwrap();
     conn.last_insert_id()
+}
+
+/// `PATCH /api/admin/users/{id}` with `body`, sent with `token`.
+fn update_user(token: Option<&str>, id: u64, body: &Value) -> Resp {
+    patch(&format!("/api/admin/users/{id}"), token, body)
 }
 
 fn assert_no_hash(body: &Value) {
@@ -188,11 +193,7 @@ fn super_admin_user_lifecycle() {
     // Promote to admin_fab (a super_admin may), detach from the atelier: the
     // open session is closed because the role changed.
     assert_eq!(live_sessions(id), 1);
-    let promoted = patch(
-        &format!("/api/admin/users/{id}"),
-        t,
-        &json!({ "role": "admin_fab", "atelier_id": null, "fabricant_id": null, "prenom": "Lucie-Anne" }),
-    )
+    let promoted = update_user(t, id, &json!({ "role": "admin_fab", "atelier_id": null, "fabricant_id": null, "prenom": "Lucie-Anne" }))
     .expect(200);
     assert_no_hash(&promoted);
     assert_eq!(promoted["role"], "admin_fab");
@@ -215,23 +216,13 @@ fn super_admin_user_lifecycle() {
     // Password reset by the admin: old password refused, new one works,
     // sessions opened with the old one are closed.
     login(&mail, "Gravure-2024").expect(200);
-    let reset = patch(
-        &format!("/api/admin/users/{id}"),
-        t,
-        &json!({ "password": "Nouveau-Secret-9" }),
-    )
-    .expect(200);
+    let reset = update_user(t, id, &json!({ "password": "Nouveau-Secret-9" })).expect(200);
     assert_eq!(reset["sessions_revoked"], 1);
     failed_login(&mail, "Gravure-2024").assert_error(401, "invalid_credentials");
     login(&mail, "Nouveau-Secret-9").expect(200);
 
     // Names only: sessions stay.
-    let renamed = patch(
-        &format!("/api/admin/users/{id}"),
-        t,
-        &json!({ "nom": "Girard-Morel" }),
-    )
-    .expect(200);
+    let renamed = update_user(t, id, &json!({ "nom": "Girard-Morel" })).expect(200);
     assert_eq!(renamed["sessions_revoked"], 0);
     assert_eq!(live_sessions(id), 1);
 
@@ -255,12 +246,7 @@ fn super_admin_user_lifecycle() {
     assert_eq!(list["items"][0]["id"], id);
 
     // Reactivate.
-    let back = patch(
-        &format!("/api/admin/users/{id}"),
-        t,
-        &json!({ "actif": true }),
-    )
-    .expect(200);
+    let back = update_user(t, id, &json!({ "actif": true })).expect(200);
     assert_eq!(back["actif"], true);
     login(&mail, "Nouveau-Secret-9").expect(200);
 

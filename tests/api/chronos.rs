@@ -1,5 +1,5 @@
 //! Spec §5.3 chronos (QR start/stop, validation, manual entry with proof,
-//! GPX import), the admin_chrono queue, and the rankings of
+//! GPX import), the `admin_chrono` queue, and the rankings of
 //! `/api/parcours/{id}/classement`.
 
 use crate::common::*;
@@ -30,7 +30,6 @@ impl Default for CourseOpts {
 /// A course of its own (unique slug and 3-letter code), with its tracking
 /// config: start radius 300 m, finish radius 0.5 km.
 fn course_with(opts: CourseOpts) -> u64 {
-    let mut conn = db();
     let slug = unique("col-test-");
     let (dl, dg, sl, sg) = if opts.coords {
         (
@@ -42,20 +41,14 @@ fn course_with(opts: CourseOpts) -> u64 {
     } else {
         (None, None, None, None)
     };
-    for _ in 0..50 {
-        let hex = mykollector::security::tokens::random_hex(3);
-        let code: String = hex
-            .bytes()
-            .take(3)
-            .map(|b| char::from(b'A' + b % 26))
-            .collect();
-        let inserted = conn.exec_drop(
+    let (id, _) = insert_course(|conn, code| {
+        conn.exec_drop(
             r"INSERT INTO produits (slug, code, nom, categorie, altitude, actif, message_desactivation,
                                     depart_lat, depart_lng, sommet_lat, sommet_lng, rayon_km)
               VALUES (?, ?, ?, 'cyclisme', 2360, ?, ?, ?, ?, ?, ?, 0.5)",
             (
                 &slug,
-                &code,
+                code,
                 format!("Col d'Izoard {slug}"),
                 opts.actif,
                 opts.message,
@@ -64,22 +57,10 @@ fn course_with(opts: CourseOpts) -> u64 {
                 sl,
                 sg,
             ),
-        );
-        match inserted {
-            Ok(()) => {
-                let id = conn.last_insert_id();
-                conn.exec_drop(
-                    "INSERT INTO segment_tracking_config (produit_id) VALUES (?)",
-                    (id,),
-                )
-                .expect("tracking config");
-                return id;
-            }
-            Err(mysql::Error::MySqlError(e)) if e.code == 1062 => continue,
-            Err(e) => panic!("insert course: {e}"),
-        }
-    }
-    panic!("no free course code");
+        )
+    });
+    tracking_config(id);
+    id
 }
 
 fn course() -> u64 {
@@ -130,22 +111,22 @@ fn manual(u: &TestUser, produit_id: u64, secs: u64) -> u64 {
 }
 
 /// A validated time, through the API: a manual entry checked by an
-/// admin_chrono (issue 13 item 11: the athlete cannot validate it).
+/// `admin_chrono` (issue 13 item 11: the athlete cannot validate it).
 fn validated(u: &TestUser, produit_id: u64, secs: u64) -> u64 {
     let id = manual(u, produit_id, secs);
     moderate(id, "valider");
     id
 }
 
-/// An admin_chrono's decision on a chrono.
+/// A decision on chrono `id` (`PATCH /api/admin/chronos/{id}`) sent with `token`.
+fn decide(token: &str, id: u64, body: &Value) -> Resp {
+    patch(&format!("/api/admin/chronos/{id}"), Some(token), body)
+}
+
+/// An `admin_chrono`'s decision on a chrono.
 fn moderate(id: u64, decision: &str) -> Value {
     let admin = user(Role::AdminChrono);
-    patch(
-        &format!("/api/admin/chronos/{id}"),
-        Some(&admin.token),
-        &json!({ "decision": decision }),
-    )
-    .expect(200)
+    decide(&admin.token, id, &json!({ "decision": decision })).expect(200)
 }
 
 fn statut(id: u64) -> String {
@@ -422,12 +403,8 @@ fn roles_and_tokens() {
     // Workshop operators and athletes cannot validate chronos.
     for who in [&operateur, &sportif] {
         get("/api/admin/chronos/en-attente", Some(&who.token)).assert_error(403, "forbidden");
-        patch(
-            &format!("/api/admin/chronos/{pending}"),
-            Some(&who.token),
-            &json!({ "decision": "valider" }),
-        )
-        .assert_error(403, "forbidden");
+        decide(&who.token, pending, &json!({ "decision": "valider" }))
+            .assert_error(403, "forbidden");
         get(
             &format!("/api/admin/chronos/{pending}/preuve"),
             Some(&who.token),
@@ -466,12 +443,7 @@ fn admin_chrono_validates_and_rejects() {
     )
     .assert_error(422, "validation_error");
 
-    let v = patch(
-        &format!("/api/admin/chronos/{first}"),
-        Some(&admin.token),
-        &json!({ "decision": "valider" }),
-    )
-    .expect(200);
+    let v = decide(&admin.token, first, &json!({ "decision": "valider" })).expect(200);
     assert_eq!(v["statut"], "valide");
     assert_eq!(best(c, u.id), Some((4000, first)));
     let by: Option<u64> = db()
@@ -480,9 +452,9 @@ fn admin_chrono_validates_and_rejects() {
         .unwrap();
     assert_eq!(by, Some(admin.id));
 
-    let r = patch(
-        &format!("/api/admin/chronos/{second}"),
-        Some(&admin.token),
+    let r = decide(
+        &admin.token,
+        second,
         &json!({ "decision": "rejeter", "motif": "Preuve illisible" }),
     )
     .expect(200);
@@ -506,33 +478,21 @@ fn admin_chrono_validates_and_rejects() {
     );
 
     // Errors: bad decision, unknown chrono, already annulled, unknown field.
-    patch(
-        &format!("/api/admin/chronos/{first}"),
-        Some(&admin.token),
-        &json!({ "decision": "peut-être" }),
-    )
-    .assert_error(422, "validation_error");
+    decide(&admin.token, first, &json!({ "decision": "peut-être" }))
+        .assert_error(422, "validation_error");
     patch(
         "/api/admin/chronos/999999999",
         Some(&admin.token),
         &json!({ "decision": "valider" }),
     )
     .assert_error(404, "chrono_not_found");
-    patch(
-        &format!("/api/admin/chronos/{second}"),
-        Some(&admin.token),
-        &json!({ "decision": "rejeter" }),
-    )
-    .assert_error(409, "chrono_not_pending");
-    patch(
-        &format!("/api/admin/chronos/{second}"),
-        Some(&admin.token),
-        &json!({ "decision": "valider" }),
-    )
-    .assert_error(409, "chrono_not_pending");
-    patch(
-        &format!("/api/admin/chronos/{first}"),
-        Some(&admin.token),
+    decide(&admin.token, second, &json!({ "decision": "rejeter" }))
+        .assert_error(409, "chrono_not_pending");
+    decide(&admin.token, second, &json!({ "decision": "valider" }))
+        .assert_error(409, "chrono_not_pending");
+    decide(
+        &admin.token,
+        first,
         &json!({ "decision": "rejeter", "note": "x" }),
     )
     .assert_error(422, "validation_error");
@@ -540,28 +500,18 @@ fn admin_chrono_validates_and_rejects() {
     // The super admin may decide too.
     let sa = user(Role::SuperAdmin);
     let third = manual(&u, c, 3900);
-    patch(
-        &format!("/api/admin/chronos/{third}"),
-        Some(&sa.token),
-        &json!({ "decision": "valider" }),
-    )
-    .expect(200);
+    decide(&sa.token, third, &json!({ "decision": "valider" })).expect(200);
     assert_eq!(best(c, u.id), Some((3900, third)));
 
     // Annulling a validated chrono rebuilds the ranking from what is left.
-    patch(
-        &format!("/api/admin/chronos/{third}"),
-        Some(&admin.token),
+    decide(
+        &admin.token,
+        third,
         &json!({ "decision": "rejeter", "motif": "Trace d'un autre col" }),
     )
     .expect(200);
     assert_eq!(best(c, u.id), Some((4000, first)));
-    patch(
-        &format!("/api/admin/chronos/{first}"),
-        Some(&admin.token),
-        &json!({ "decision": "rejeter" }),
-    )
-    .expect(200);
+    decide(&admin.token, first, &json!({ "decision": "rejeter" })).expect(200);
     assert_eq!(best(c, u.id), None);
 }
 
@@ -986,9 +936,9 @@ fn rankings_order_ties_names_and_own_rank() {
 
     // Annulled by admin_chrono: back to his previous best.
     let admin = user(Role::AdminChrono);
-    patch(
-        &format!("/api/admin/chronos/{fast}"),
-        Some(&admin.token),
+    decide(
+        &admin.token,
+        fast,
         &json!({ "decision": "rejeter", "motif": "Temps impossible" }),
     )
     .expect(200);

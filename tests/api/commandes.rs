@@ -13,25 +13,12 @@ use std::collections::{HashSet, VecDeque};
 
 /// A fresh active course with a unique 3-letter code; returns (id, code).
 pub(crate) fn course() -> (u64, String) {
-    let mut conn = db();
-    for _ in 0..50 {
-        let code: String = unique("")
-            .chars()
-            .take(3)
-            .map(|c| c.to_ascii_uppercase())
-            .collect();
-        let slug = unique("col-test-");
-        let inserted = conn.exec_drop(
-            "INSERT INTO produits (slug, code, nom, categorie, actif) VALUES (?, ?, ?, 'cyclisme', TRUE)",
-            (&slug, &code, format!("Col de test {slug}")),
-        );
-        match inserted {
-            Ok(()) => return (conn.last_insert_id(), code),
-            Err(mysql::Error::MySqlError(e)) if e.code == 1062 => continue,
-            Err(e) => panic!("insert course: {e}"),
-        }
-    }
-    panic!("no free course code");
+    cycling_course("col-test-", |slug, _| format!("Col de test {slug}"))
+}
+
+/// `POST /api/commandes` with `body`, as `who`.
+fn order_as(who: &TestUser, body: &Value) -> Resp {
+    post("/api/commandes", Some(&who.token), body)
 }
 
 /// A validated chrono of `user` on `produit`.
@@ -59,12 +46,7 @@ fn chrono(user: u64, produit: u64, secs: u64, date: &str) -> u64 {
 
 /// Orders `produit` as `athlete` through the API; returns the answer.
 fn order(athlete: &TestUser, produit: u64) -> Value {
-    post(
-        "/api/commandes",
-        Some(&athlete.token),
-        &json!({ "produit_id": produit }),
-    )
-    .expect(201)
+    order_as(athlete, &json!({ "produit_id": produit })).expect(201)
 }
 
 fn id_of(v: &Value) -> u64 {
@@ -226,9 +208,8 @@ fn ordering_with_a_chrono_and_refusals() {
     let stranger = user(Role::Sportif);
     let theirs = chrono(stranger.id, produit, 4_000, "2025-07-01");
 
-    let o = post(
-        "/api/commandes",
-        Some(&athlete.token),
+    let o = order_as(
+        &athlete,
         &json!({ "produit_id": produit, "chrono_id": mine }),
     )
     .expect(201);
@@ -248,9 +229,8 @@ fn ordering_with_a_chrono_and_refusals() {
     };
     let before = count();
     for chrono_id in [theirs, other_course_chrono] {
-        post(
-            "/api/commandes",
-            Some(&athlete.token),
+        order_as(
+            &athlete,
             &json!({ "produit_id": produit, "chrono_id": chrono_id }),
         )
         .assert_error(422, "validation_error");
@@ -260,44 +240,25 @@ fn ordering_with_a_chrono_and_refusals() {
         "UPDATE chronos SET statut = 'attente_validation' WHERE id = ?",
         (mine,),
     );
-    post(
-        "/api/commandes",
-        Some(&athlete.token),
+    order_as(
+        &athlete,
         &json!({ "produit_id": produit, "chrono_id": mine }),
     )
     .assert_error(422, "validation_error");
-    post(
-        "/api/commandes",
-        Some(&athlete.token),
-        &json!({ "produit_id": 999_999_999u64 }),
-    )
-    .assert_error(422, "validation_error");
-    post(
-        "/api/commandes",
-        Some(&athlete.token),
-        &json!({ "chrono_id": 1 }),
-    )
-    .assert_error(422, "validation_error");
+    order_as(&athlete, &json!({ "produit_id": 999_999_999u64 }))
+        .assert_error(422, "validation_error");
+    order_as(&athlete, &json!({ "chrono_id": 1 })).assert_error(422, "validation_error");
     post("/api/commandes", None, &json!({ "produit_id": produit }))
         .assert_error(401, "token_missing");
     let op = user(Role::AdminFab);
-    post(
-        "/api/commandes",
-        Some(&op.token),
-        &json!({ "produit_id": produit }),
-    )
-    .assert_error(403, "forbidden");
+    order_as(&op, &json!({ "produit_id": produit })).assert_error(403, "forbidden");
     assert_eq!(count(), before, "nothing written by refused orders");
 
     sql(
         "UPDATE produits SET actif = FALSE, message_desactivation = 'Col fermé pour travaux.' WHERE id = ?",
         (produit,),
     );
-    let r = post(
-        "/api/commandes",
-        Some(&athlete.token),
-        &json!({ "produit_id": produit }),
-    );
+    let r = order_as(&athlete, &json!({ "produit_id": produit }));
     r.assert_error(409, "course_inactive");
     assert_eq!(r.json()["message"], "Col fermé pour travaux.");
 }

@@ -46,7 +46,7 @@ pub fn db() -> mysql::Conn {
     mykollector::db::connect(&config().db).expect("test database reachable")
 }
 
-/// Which gateway serves this run: `cgi` (mod_cgid) or `fastcgi` (mod_fcgid).
+/// Which gateway serves this run: `cgi` (`mod_cgid`) or `fastcgi` (`mod_fcgid`).
 pub fn mode() -> String {
     std::env::var("MK_TEST_MODE").unwrap_or_else(|_| "cgi".into())
 }
@@ -354,6 +354,57 @@ pub fn atelier() -> u64 {
     )
     .expect("insert atelier");
     conn.last_insert_id()
+}
+
+/// A random course code: three letters A to Z.
+pub fn random_course_code() -> String {
+    let hex = mykollector::security::tokens::random_hex(3);
+    hex.as_bytes()
+        .chunks(2)
+        .map(|pair| {
+            let n = u8::from_str_radix(std::str::from_utf8(pair).unwrap(), 16).unwrap();
+            char::from(b'A' + n % 26)
+        })
+        .collect()
+}
+
+/// Inserts a course under a free random code: `insert` runs the INSERT for
+/// the code drawn, and when a parallel test holds that code already (a
+/// duplicate key) another one is drawn. Returns the course's id and code.
+pub fn insert_course(
+    mut insert: impl FnMut(&mut mysql::Conn, &str) -> mysql::Result<()>,
+) -> (u64, String) {
+    let mut conn = db();
+    for _ in 0..50 {
+        let code = random_course_code();
+        match insert(&mut conn, &code) {
+            Ok(()) => return (conn.last_insert_id(), code),
+            Err(mysql::Error::MySqlError(e)) if e.code == 1062 => {}
+            Err(e) => panic!("insert course: {e}"),
+        }
+    }
+    panic!("no free course code");
+}
+
+/// The mobile tracking configuration of course `id`, with its defaults.
+pub fn tracking_config(id: u64) {
+    db().exec_drop(
+        "INSERT INTO segment_tracking_config (produit_id) VALUES (?)",
+        (id,),
+    )
+    .expect("tracking config");
+}
+
+/// An active cycling course whose slug starts with `slug_prefix`, named by
+/// `nom(slug, code)`. Returns its id and code.
+pub fn cycling_course(slug_prefix: &str, nom: impl Fn(&str, &str) -> String) -> (u64, String) {
+    insert_course(|conn, code| {
+        let slug = unique(slug_prefix);
+        conn.exec_drop(
+            "INSERT INTO produits (slug, code, nom, categorie, actif) VALUES (?, ?, ?, 'cyclisme', TRUE)",
+            (&slug, code, nom(&slug, code)),
+        )
+    })
 }
 
 /// POSTs a multipart form; `files` are (field, filename, content type, bytes),

@@ -34,8 +34,10 @@ fn raison(answer: &Value, id: u64) -> String {
         .unwrap()
         .iter()
         .find(|r| r["id"] == id)
-        .map(|r| r["raison"].as_str().unwrap().to_string())
-        .unwrap_or_else(|| panic!("order {id} not refused: {answer}"))
+        .map_or_else(
+            || panic!("order {id} not refused: {answer}"),
+            |r| r["raison"].as_str().unwrap().to_string(),
+        )
 }
 
 /// The decoded text of every message the fake SMTP server received for

@@ -16,24 +16,10 @@ const FIXTURE: &[u8] = include_bytes!("../fixtures/medaille.dxf");
 
 /// A course with a random unique 3-letter code.
 fn produit() -> u64 {
-    let mut conn = db();
-    for _ in 0..50 {
-        let code: String = unique("")
-            .chars()
-            .filter(|c| c.is_ascii_alphanumeric())
-            .take(3)
-            .collect::<String>()
-            .to_uppercase();
-        let slug = unique("parcours-gravure-");
-        let r = conn.exec_drop(
-            "INSERT INTO produits (slug, code, nom, categorie) VALUES (?, ?, ?, 'cyclisme')",
-            (&slug, &code, format!("Col d'Izoard {code}")),
-        );
-        if r.is_ok() {
-            return conn.last_insert_id();
-        }
-    }
-    panic!("no free course code");
+    cycling_course("parcours-gravure-", |_, code| {
+        format!("Col d'Izoard {code}")
+    })
+    .0
 }
 
 /// What an order of the tests carries.
@@ -71,23 +57,22 @@ fn b2b(client: &'static str) -> O {
 fn order(produit: u64, atelier: Option<u64>, o: &O) -> (u64, String) {
     let mut conn = db();
     let numero = unique("MKO-2026-TST-");
-    let (user_id, chrono_id) = match o.b2b {
-        Some(_) => (None, None),
-        None => {
-            conn.exec_drop(
-                "INSERT INTO users (email, password, role, nom, prenom) VALUES (?, 'x', 'sportif', ?, ?)",
-                (format!("{}@test.mykollector.fr", unique("sportif")), o.nom, o.prenom),
-            )
-            .unwrap();
-            let user = conn.last_insert_id();
-            conn.exec_drop(
-                r"INSERT INTO chronos (user_id, produit_id, duree_secondes, statut, date_realisation)
-                  VALUES (?, ?, ?, 'valide', '2024-07-14')",
-                (user, produit, o.secs),
-            )
-            .unwrap();
-            (Some(user), Some(conn.last_insert_id()))
-        }
+    let (user_id, chrono_id) = if o.b2b.is_some() {
+        (None, None)
+    } else {
+        conn.exec_drop(
+            "INSERT INTO users (email, password, role, nom, prenom) VALUES (?, 'x', 'sportif', ?, ?)",
+            (format!("{}@test.mykollector.fr", unique("sportif")), o.nom, o.prenom),
+        )
+        .unwrap();
+        let user = conn.last_insert_id();
+        conn.exec_drop(
+            r"INSERT INTO chronos (user_id, produit_id, duree_secondes, statut, date_realisation)
+              VALUES (?, ?, ?, 'valide', '2024-07-14')",
+            (user, produit, o.secs),
+        )
+        .unwrap();
+        (Some(user), Some(conn.last_insert_id()))
     };
     conn.exec_drop(
         r"INSERT INTO commandes (numero, user_id, chrono_id, produit_id, atelier_id, statut, duree_secondes,
@@ -147,14 +132,13 @@ fn statut(id: u64) -> String {
 /// them again after the suite), else a temporary directory.
 fn dxf_dir() -> PathBuf {
     let dir = std::env::var("MK_TEST_DXF_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| std::env::temp_dir().join("mk-test-dxf"));
+        .map_or_else(|_| std::env::temp_dir().join("mk-test-dxf"), PathBuf::from);
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
 
 /// Reads a DXF with ezdxf (strict reader + audit) through
-/// scripts/check_dxf.py; returns its JSON report.
+/// `scripts/check_dxf.py`; returns its JSON report.
 fn ezdxf_report(path: &std::path::Path) -> Value {
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/check_dxf.py");
     let out = std::process::Command::new("python3")

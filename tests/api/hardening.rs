@@ -123,7 +123,7 @@ fn oversized_request_line_and_headers_answer_json() {
 }
 
 /// Issue 13 item 7: a client that stops sending its body is cut off in JSON:
-/// 408 under mod_cgid; mod_fcgid reports the same failure as a 500.
+/// 408 under `mod_cgid`; `mod_fcgid` reports the same failure as a 500.
 #[test]
 fn stalled_body_answers_json() {
     let r = raw_request(

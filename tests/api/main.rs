@@ -1,6 +1,6 @@
 //! The HTTP suite: every test talks to the real binary through a real Apache
-//! (started by `scripts/test.sh`, once under mod_cgid and once under
-//! mod_fcgid) in front of a fresh MariaDB database.
+//! (started by `scripts/test.sh`, once under `mod_cgid` and once under
+//! `mod_fcgid`) in front of a fresh MariaDB database.
 
 mod common;
 

@@ -44,7 +44,7 @@ impl Drop for Refused {
     }
 }
 
-/// One outbox row: (attempts, last_error, sent) of the latest mail to `to`.
+/// One outbox row: (attempts, `last_error`, sent) of the latest mail to `to`.
 pub(crate) fn outbox_state(to: &str) -> Option<(u32, Option<String>, bool)> {
     db().exec_first(
         "SELECT attempts, last_error, sent_at IS NOT NULL FROM mail_outbox WHERE recipient = ? ORDER BY id DESC LIMIT 1",

@@ -24,23 +24,7 @@ fn env_file() -> String {
 }
 
 fn course() -> u64 {
-    let mut conn = db();
-    for _ in 0..50 {
-        let code: String = unique("")
-            .chars()
-            .take(3)
-            .map(|c| c.to_ascii_uppercase())
-            .collect();
-        let slug = unique("ops-");
-        let ok = conn.exec_drop(
-            "INSERT INTO produits (slug, code, nom, categorie, actif) VALUES (?, ?, ?, 'cyclisme', TRUE)",
-            (&slug, &code, format!("Col ops {slug}")),
-        );
-        if ok.is_ok() {
-            return conn.last_insert_id();
-        }
-    }
-    panic!("no free course code");
+    cycling_course("ops-", |slug, _| format!("Col ops {slug}")).0
 }
 
 /// An athlete with a validated chrono (with a proof file), an order whose
@@ -82,7 +66,7 @@ fn athlete_with_data(nom: &str, prenom: &str) -> (TestUser, String, PathBuf) {
     (u, numero, proof)
 }
 
-/// Creates `dir` (the tests run as root) owned like STORAGE_PATH, i.e. by
+/// Creates `dir` (the tests run as root) owned like `STORAGE_PATH`, i.e. by
 /// the web user, as if the server had created it.
 fn ensure_web_owned_dir(dir: &std::path::Path) {
     use std::os::unix::fs::MetadataExt;

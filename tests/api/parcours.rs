@@ -1,5 +1,5 @@
 //! HTTP tests of the parcours module.
-//! Spec §5.2 (courses + tracking_config), §4.3 (defaults), §10.1 (export to
+//! Spec §5.2 (courses + `tracking_config`), §4.3 (defaults), §10.1 (export to
 //! webhooks), `/api/admin/export-destinations`.
 
 use crate::common::*;
@@ -38,7 +38,7 @@ fn course_body(extra: Value) -> Value {
     body
 }
 
-/// Creates a course as an admin_fab; returns its JSON.
+/// Creates a course as an `admin_fab`; returns its JSON.
 fn create_course(extra: Value) -> Value {
     let admin = user(Role::AdminFab);
     post("/api/parcours", Some(&admin.token), &course_body(extra)).expect(201)

@@ -1,5 +1,5 @@
 //! Issue 8: the shop pipeline through Apache, against the fake PrestaShop
-//! that `scripts/test.sh` starts (scripts/fake_prestashop.py, the wire format
+//! that `scripts/test.sh` starts (`scripts/fake_prestashop.py`, the wire format
 //! of integrations.md §3–4).
 //!
 //! Tests that flip the fake shop's global switches (failures, refused
@@ -94,28 +94,14 @@ fn reset_shop_switches_and_breaker() {
 
 /// A course with a random unique 3-letter code.
 fn produit() -> u64 {
-    let mut conn = db();
-    for _ in 0..50 {
-        let code: String = unique("")
-            .chars()
-            .filter(char::is_ascii_alphabetic)
-            .chain("QQQ".chars())
-            .take(3)
-            .collect::<String>()
-            .to_uppercase();
-        let r = conn.exec_drop(
-            "INSERT INTO produits (slug, code, nom, categorie, actif) VALUES (?, ?, ?, 'cyclisme', TRUE)",
-            (unique("parcours-shop-"), &code, format!("Col du Galibier {code}")),
-        );
-        if r.is_ok() {
-            return conn.last_insert_id();
-        }
-    }
-    panic!("no free course code");
+    cycling_course("parcours-shop-", |_, code| {
+        format!("Col du Galibier {code}")
+    })
+    .0
 }
 
 /// Our orders created from shop order `presta_order_id`:
-/// (id, numero, user_id, statut, validation_sportif, is_b2b, b2b_quantite, atelier_id).
+/// (id, numero, `user_id`, statut, `validation_sportif`, `is_b2b`, `b2b_quantite`, `atelier_id`).
 fn imported(
     presta_order_id: u64,
 ) -> Vec<(
@@ -294,9 +280,9 @@ fn upload_template(admin: &TestUser, max_batch: u32) -> u64 {
         .unwrap()
 }
 
-/// Issue 8: a B2B order of 10 medals → one order with b2b_quantite 10 in
+/// Issue 8: a B2B order of 10 medals → one order with `b2b_quantite` 10 in
 /// the fabricant's atelier; its lot holds 10 numbered medals, counts 10
-/// against max_batch, takes 10 out of stock, and the shop hears "en
+/// against `max_batch`, takes 10 out of stock, and the shop hears "en
 /// gravure" (state 24) once the lot goes to the laser.
 #[test]
 fn b2b_order_of_ten_is_ten_medals_in_the_dxf_and_the_stock() {

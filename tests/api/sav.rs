@@ -16,26 +16,7 @@ use serde_json::{json, Value};
 /// A course with a unique 3-letter code (retried on the rare collision with
 /// a parallel test).
 fn course() -> u64 {
-    let mut conn = db();
-    for _ in 0..50 {
-        let code: String = tokens::random_hex(3)
-            .as_bytes()
-            .chunks(2)
-            .map(|pair| {
-                let n = u8::from_str_radix(std::str::from_utf8(pair).unwrap(), 16).unwrap();
-                char::from(b'A' + n % 26)
-            })
-            .collect();
-        let slug = unique("col-sav-");
-        let ok = conn.exec_drop(
-            "INSERT INTO produits (slug, code, nom, categorie) VALUES (?, ?, ?, 'cyclisme')",
-            (&slug, &code, format!("Col de test {slug}")),
-        );
-        if ok.is_ok() {
-            return conn.last_insert_id();
-        }
-    }
-    panic!("no free course code");
+    cycling_course("col-sav-", |slug, _| format!("Col de test {slug}")).0
 }
 
 /// An order of `athlete` (None: no account) in `statut`.

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-/// A second fake SMTP server (scripts/fake_smtp.py), stopped when dropped.
+/// A second fake SMTP server (`scripts/fake_smtp.py`), stopped when dropped.
 struct FakeSmtp {
     child: Child,
     port: u16,

@@ -12,26 +12,7 @@ use serde_json::{json, Value};
 
 /// A course with a unique slug and a random free 3-letter code.
 pub fn produit(nom: &str) -> u64 {
-    let mut conn = db();
-    for _ in 0..50 {
-        let hex = mykollector::security::tokens::random_hex(3);
-        let code: String = hex
-            .as_bytes()
-            .chunks(2)
-            .map(|b| {
-                let n = u8::from_str_radix(std::str::from_utf8(b).unwrap(), 16).unwrap();
-                char::from(b'A' + n % 26)
-            })
-            .collect();
-        let inserted = conn.exec_drop(
-            "INSERT INTO produits (slug, code, nom, categorie) VALUES (?, ?, ?, 'cyclisme')",
-            (unique("test-col-"), &code, nom),
-        );
-        if inserted.is_ok() {
-            return conn.last_insert_id();
-        }
-    }
-    panic!("no free course code");
+    cycling_course("test-col-", |_, _| nom.to_owned()).0
 }
 
 /// Sets (creating if needed) the stock line of (course, atelier); returns its id.

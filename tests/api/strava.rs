@@ -93,20 +93,14 @@ fn course(categorie: &str, denivele: i64) -> Course {
     let sommet = (42.0 + r(6.0), -1.0 + r(8.0));
     let depart = (sommet.0 + 10_000.0 / 111_195.0, sommet.1);
     let keyword = unique("colstrava");
-    let mut conn = db();
-    for _ in 0..50 {
-        let code: String = mykollector::security::tokens::random_hex(3)
-            .bytes()
-            .take(3)
-            .map(|b| char::from(b'A' + b % 26))
-            .collect();
-        let inserted = conn.exec_drop(
+    let (id, _) = insert_course(|conn, code| {
+        conn.exec_drop(
             r"INSERT INTO produits (slug, code, nom, categorie, denivele, actif, depart_lat, depart_lng,
                                     sommet_lat, sommet_lng, rayon_km, strava_keywords)
               VALUES (?, ?, ?, ?, ?, TRUE, ?, ?, ?, ?, 1.0, ?)",
             (
                 unique("col-strava-"),
-                &code,
+                code,
                 format!("Col {keyword}"),
                 categorie,
                 denivele,
@@ -116,27 +110,15 @@ fn course(categorie: &str, denivele: i64) -> Course {
                 sommet.1,
                 &keyword,
             ),
-        );
-        match inserted {
-            Ok(()) => {
-                let id = conn.last_insert_id();
-                conn.exec_drop(
-                    "INSERT INTO segment_tracking_config (produit_id) VALUES (?)",
-                    (id,),
-                )
-                .unwrap();
-                return Course {
-                    id,
-                    depart,
-                    sommet,
-                    keyword,
-                };
-            }
-            Err(mysql::Error::MySqlError(e)) if e.code == 1062 => continue,
-            Err(e) => panic!("insert course: {e}"),
-        }
+        )
+    });
+    tracking_config(id);
+    Course {
+        id,
+        depart,
+        sommet,
+        keyword,
     }
-    panic!("no free course code");
 }
 
 /// `m` metres north of `p`.

@@ -1,7 +1,7 @@
 //! The fast tier: the built API binary run as a CGI process, with the CGI
 //! environment set by hand and no Apache, for the route table, the uniform
 //! errors, the gateway's byte handling and authentication. Each test is one
-//! process start, as under mod_cgid.
+//! process start, as under `mod_cgid`.
 //!
 //! It needs the test database (`MK_TEST_ENV_FILE`, set by scripts/test.sh);
 //! without it the tier is skipped with one line.

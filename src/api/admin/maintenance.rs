@@ -1,4 +1,4 @@
-//! Spec §10.5 — maintenance mode, a super_admin right: `GET/POST
+//! Spec §10.5 — maintenance mode, a `super_admin` right: `GET/POST
 //! /api/admin/maintenance`.
 //!
 //! The switch is a flag file (`Config::maintenance_flag`), not a database
@@ -16,7 +16,7 @@ use std::path::Path;
 /// Longest message shown to users (it travels in every 503 body).
 const MESSAGE_MAX_CHARS: usize = guard::MAINTENANCE_MESSAGE_MAX_CHARS;
 
-/// Spec 10.5 "super_admin: Tout + … + maintenance": the current state.
+/// Spec 10.5 "`super_admin`: Tout + … + maintenance": the current state.
 pub fn show_maintenance(ctx: &mut Ctx) -> Result<Response> {
     Ok(Response::ok(&state(&ctx.config.maintenance_flag())))
 }
@@ -29,7 +29,7 @@ struct MaintenanceBody {
     message: Option<String>,
 }
 
-/// Spec 10.5 "super_admin: Tout + … + maintenance": switches maintenance
+/// Spec 10.5 "`super_admin`: Tout + … + maintenance": switches maintenance
 /// mode on (with an optional message for users) or off.
 pub fn update_maintenance(ctx: &mut Ctx) -> Result<Response> {
     let body: MaintenanceBody = ctx.json()?;

@@ -1,9 +1,9 @@
 //! Spec §5.10, §10.4, §10.5, §14 "Logs" — `/api/admin/users`,
 //! `/api/admin/logs`, `/api/admin/maintenance`.
 //!
-//! User management for admin+ (only a super_admin hands out or edits admin
+//! User management for admin+ (only a `super_admin` hands out or edits admin
 //! roles), the audit log viewer with its CSV export, and the maintenance
-//! switch of the super_admin. Every route here also falls under the
+//! switch of the `super_admin`. Every route here also falls under the
 //! `/api/admin/*` rate limit of spec 10.4 (30 requests per minute and user,
 //! enforced by the dispatcher).
 

@@ -1,5 +1,5 @@
 //! Spec §5.10 `GET/POST/PATCH/DELETE /api/admin/users` — "CRUD
-//! utilisateurs" (admin+). Only a super_admin creates or edits admin accounts
+//! utilisateurs" (admin+). Only a `super_admin` creates or edits admin accounts
 //! (`auth::may_manage`); nobody can deactivate or demote themselves; a
 //! "deleted" user is deactivated, never removed, because orders, chronos and
 //! the audit log reference it.
@@ -79,7 +79,7 @@ struct CreateBody {
 }
 
 /// Spec 5.10 `POST /api/admin/users`: "CRUD utilisateurs" — creates an
-/// account; 10.5: an operateur_fab works for its assigned atelier.
+/// account; 10.5: an `operateur_fab` works for its assigned atelier.
 pub fn create_user(ctx: &mut Ctx) -> Result<Response> {
     let body: CreateBody = ctx.json()?;
     let actor = ctx.role()?;
@@ -284,7 +284,7 @@ fn parse_role(raw: &str) -> Result<Role> {
     })
 }
 
-/// An operateur_fab works for one atelier (spec 10.5 "atelier assigné"): it
+/// An `operateur_fab` works for one atelier (spec 10.5 "atelier assigné"): it
 /// must be given and exist. Other roles may name an existing atelier or none.
 fn check_atelier(conn: &mut Conn, role: Role, atelier_id: Option<u64>) -> Result<()> {
     match atelier_id {

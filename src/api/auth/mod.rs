@@ -110,7 +110,7 @@ struct SetupBody {
     prenom: Option<String>,
 }
 
-/// Spec 5.1 `POST /api/setup`: "Crée le super_admin — bloqué après".
+/// Spec 5.1 `POST /api/setup`: "Crée le `super_admin` — bloqué après".
 fn create_setup(ctx: &mut Ctx) -> Result<Response> {
     let body: SetupBody = ctx.json()?;
     let email = normalize_email(&body.email)?;
@@ -172,12 +172,11 @@ fn login(ctx: &mut Ctx) -> Result<Response> {
     take_attempt(ctx.autocommit()?, &keys)?;
     let conn = ctx.conn()?;
     let user = queries::find_user_by_email(conn, &email)?;
-    let verified = match &user {
-        Some(u) => u.account.actif && password::verify(&body.password, &u.password_hash),
-        None => {
-            password::verify_dummy(&body.password);
-            false
-        }
+    let verified = if let Some(u) = &user {
+        u.account.actif && password::verify(&body.password, &u.password_hash)
+    } else {
+        password::verify_dummy(&body.password);
+        false
     };
     let Some(user) = user.filter(|_| verified) else {
         return Err(catalog::INVALID_CREDENTIALS.err());
@@ -541,10 +540,11 @@ pub fn create_user(
     )
 }
 
-/// Roles that only a super_admin may hand out or edit.
+/// Roles that only a `super_admin` may hand out or edit.
 pub const ADMIN_ROLES: &[Role] = &[Role::AdminFab, Role::AdminChrono, Role::SuperAdmin];
 
 /// Whether `actor` may create or edit a user with role `target`.
+#[must_use]
 pub fn may_manage(actor: Role, target: Role) -> bool {
     actor == Role::SuperAdmin || (actor.is_in(roles::ADMIN_PLUS) && !target.is_in(ADMIN_ROLES))
 }

@@ -44,7 +44,7 @@ pub fn find_user_by_id(conn: &mut Conn, id: u64) -> Result<Option<UserRow>> {
     find_user(conn, false, id.into())
 }
 
-/// Whether a super_admin exists; `lock` takes a locking read so concurrent
+/// Whether a `super_admin` exists; `lock` takes a locking read so concurrent
 /// setups serialise.
 pub fn super_admin_exists(conn: &mut Conn, lock: bool) -> Result<bool> {
     let sql = if lock {

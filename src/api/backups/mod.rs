@@ -1,6 +1,6 @@
 //! Spec §5.10, §10.4 — `POST /api/admin/backup`, `GET /api/admin/backups`
-//! (super_admin): the same [`crate::backup`] code as `mk-admin backup` and
-//! the cron. Files stay under BACKUP_PATH, outside the web root; the API
+//! (`super_admin`): the same [`crate::backup`] code as `mk-admin backup` and
+//! the cron. Files stay under `BACKUP_PATH`, outside the web root; the API
 //! never serves them, it only lists name, size, date and checksum.
 
 use crate::backup::{self, Trigger};

@@ -155,7 +155,7 @@ pub fn create_piece_jointe(ctx: &mut Ctx) -> Result<Response> {
 
 /// Trims a message text; `required` refuses an empty one.
 fn clean_content(text: Option<&str>, required: bool) -> Result<String> {
-    let text = text.map(str::trim).unwrap_or("");
+    let text = text.map_or("", str::trim);
     if required && text.is_empty() {
         return Err(Error::invalid("Le message est vide."));
     }

@@ -75,6 +75,7 @@ pub const ROUTES: &[Route] = &[
 
 /// The 404 of a conversation the caller does not take part in (or that
 /// does not exist: the two are never told apart).
+#[must_use]
 pub fn conversation_not_found() -> Error {
     catalog::CONVERSATION_NOT_FOUND.err()
 }

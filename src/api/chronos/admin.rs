@@ -1,4 +1,4 @@
-//! `/api/admin/chronos/*`: the admin_chrono queue (DECISIONS.md: admin_chrono
+//! `/api/admin/chronos/*`: the `admin_chrono` queue (DECISIONS.md: `admin_chrono`
 //! "may only validate or reject chronos by hand"; the super admin may too).
 
 use super::{chrono_not_found, classement, ensure_pending, page_json, queries, upload};
@@ -12,7 +12,7 @@ use serde_json::json;
 /// Sources a queue can be filtered on.
 const SOURCES: &[&str] = &["qr", "manuel", "strava", "gpx"];
 
-/// Spec 10.5 admin_chrono "Validation manuelle des chronos": the chronos
+/// Spec 10.5 `admin_chrono` "Validation manuelle des chronos": the chronos
 /// awaiting validation, oldest first, with the athlete's identity
 /// (`?source=`, `?produit_id=` to filter).
 pub fn list_pending_chronos(ctx: &mut Ctx) -> Result<Response> {
@@ -46,7 +46,7 @@ struct DecisionBody {
     motif: Option<String>,
 }
 
-/// Spec 10.5 admin_chrono: validates a pending chrono, or rejects a pending
+/// Spec 10.5 `admin_chrono`: validates a pending chrono, or rejects a pending
 /// or validated one (statut `annule`, `motif_rejet`, `valide_par`); the
 /// athlete's ranking is updated either way.
 pub fn update_chrono_decision(ctx: &mut Ctx) -> Result<Response> {

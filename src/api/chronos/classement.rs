@@ -49,16 +49,9 @@ pub fn podium(conn: &mut Conn, produit_id: u64, n: u64) -> Result<Vec<(u64, Stri
         .collect())
 }
 
-/// Records a newly validated chrono in the ranking (inside the transaction).
-pub fn record_validation(
-    tx: &mut Conn,
-    produit_id: u64,
-    user_id: u64,
-    chrono_id: u64,
-    secs: i64,
-) -> Result<()> {
-    queries::upsert_best(tx, produit_id, user_id, chrono_id, secs)
-}
+/// Records a newly validated chrono in the ranking (inside the transaction):
+/// the ranking keeps the athlete's best time, see [`queries::upsert_best`].
+pub use super::queries::upsert_best as record_validation;
 
 /// Rebuilds an athlete's place after one of its validated chronos was
 /// annulled (inside the transaction).
@@ -97,6 +90,7 @@ fn competition_ranks(times: &[i64]) -> Vec<u64> {
 }
 
 /// "4/47".
+#[must_use]
 pub fn rank_text(rank: u64, total: u64) -> String {
     format!("{rank}/{total}")
 }

@@ -1,7 +1,7 @@
 //! Chronos that arrive finished: manual entries (spec 5.3 `POST
 //! /api/chrono/manuel`, with an optional proof file) and GPX tracks
 //! (`POST /api/chrono/gpx`, the `gpx` source of spec 4.4). Both wait for
-//! an admin_chrono's check before they are ranked
+//! an `admin_chrono`'s check before they are ranked
 //! ([`super::queries::needs_moderation`]).
 
 use super::queries::Course;
@@ -108,7 +108,7 @@ fn read_manual_entry(ctx: &Ctx) -> Result<ManualEntry> {
 
 /// Spec 5.3 `POST /api/chrono/manuel`: "Saisie manuelle". JSON, or
 /// multipart with an optional `preuve` file (JPG, PNG, PDF or GPX, 5 MB),
-/// stored under `storage/preuves/`. The entry waits for an admin_chrono,
+/// stored under `storage/preuves/`. The entry waits for an `admin_chrono`,
 /// who can see the proof, before it is ranked; the athlete cannot validate
 /// it.
 pub fn create_chrono_manuel(ctx: &mut Ctx) -> Result<Response> {
@@ -261,7 +261,7 @@ fn course_zones(course: &Course, depart: (f64, f64), sommet: (f64, f64)) -> gpx:
     }
 }
 
-/// What the admin_chrono sees of the track beside the chrono.
+/// What the `admin_chrono` sees of the track beside the chrono.
 fn gpx_meta(track: &gpx::Track, effort: &gpx::Effort, zones: &gpx::Zones) -> serde_json::Value {
     json!({
         "points": track.total_points,

@@ -73,6 +73,7 @@ pub struct Effort {
 
 impl Effort {
     /// Elapsed seconds between start and finish.
+    #[must_use]
     pub fn duration_secs(&self) -> i64 {
         self.finish.t - self.start.t
     }
@@ -118,6 +119,7 @@ pub fn parse(bytes: &[u8]) -> Result<Track, GpxError> {
 }
 
 /// Great-circle distance in metres (haversine).
+#[must_use]
 pub fn haversine_m(a: (f64, f64), b: (f64, f64)) -> f64 {
     let (lat1, lat2) = (a.0.to_radians(), b.0.to_radians());
     let dlat = lat2 - lat1;
@@ -131,6 +133,7 @@ fn at(p: &TrackPoint) -> (f64, f64) {
 }
 
 /// Length of the polyline `points`, km.
+#[must_use]
 pub fn length_km(points: &[TrackPoint]) -> f64 {
     points
         .windows(2)

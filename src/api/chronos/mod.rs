@@ -1,14 +1,14 @@
 //! Spec §5.3 — `/api/chrono/*`: the athlete's chronos (QR start/stop with
 //! server-side times, manual entry with an optional proof, GPX upload),
-//! their validation, the admin_chrono queue (`/api/admin/chronos/*`) and the
+//! their validation, the `admin_chrono` queue (`/api/admin/chronos/*`) and the
 //! rankings (`/api/parcours/{id}/classement`, [`classement`]).
 //!
 //! Life of a chrono (`chronos.statut`): `en_cours` (QR only, one per athlete
 //! and course) → `attente_validation` (stopped, entered by hand, or found in
 //! a GPX track) → `valide` (by the athlete for a QR chrono; only by an
-//! admin_chrono or the super admin for a manual entry or a GPX track, which
+//! `admin_chrono` or the super admin for a manual entry or a GPX track, which
 //! the athlete sees as "en attente de vérification") or
-//! `annule` (rejected by an admin_chrono, with a reason; a validated chrono
+//! `annule` (rejected by an `admin_chrono`, with a reason; a validated chrono
 //! can still be annulled and the ranking is rebuilt).
 //!
 //! Durations are always measured by the database clock (`NOW()`), never by
@@ -148,6 +148,14 @@ fn course_not_found() -> Error {
 
 fn chrono_not_found() -> Error {
     catalog::CHRONO_NOT_FOUND.err()
+}
+
+/// Locks chrono `id` for its athlete `user_id`; another athlete's chrono is
+/// "not found", as one that does not exist.
+fn lock_own_chrono(tx: &mut mysql::Conn, id: u64, user_id: u64) -> Result<queries::Locked> {
+    queries::lock_chrono(tx, id)?
+        .filter(|c| c.user_id == user_id)
+        .ok_or_else(chrono_not_found)
 }
 
 /// A course that exists and is active (its deactivation message otherwise).
@@ -291,9 +299,7 @@ fn update_chrono_stop(ctx: &mut Ctx) -> Result<Response> {
     };
     let tx = ctx.tx()?;
     // 2. Only the athlete's own chrono (another's is "not found").
-    let locked = queries::lock_chrono(tx, id)?
-        .filter(|c| c.user_id == user_id)
-        .ok_or_else(chrono_not_found)?;
+    let locked = lock_own_chrono(tx, id, user_id)?;
     // 3. Only a running chrono stops.
     if locked.statut != "en_cours" {
         return Err(catalog::CHRONO_NOT_RUNNING.err());
@@ -328,9 +334,7 @@ fn update_chrono_validation(ctx: &mut Ctx) -> Result<Response> {
     let user_id = ctx.user_id()?;
     let tx = ctx.tx()?;
     // 1. Only the athlete's own chrono.
-    let locked = queries::lock_chrono(tx, id)?
-        .filter(|c| c.user_id == user_id)
-        .ok_or_else(chrono_not_found)?;
+    let locked = lock_own_chrono(tx, id, user_id)?;
     // 2. Only a pending chrono the athlete may validate itself: a manual
     //    entry or a GPX track waits for admin_chrono (spec 10.5).
     ensure_pending(locked.statut)?;
@@ -369,9 +373,7 @@ fn delete_chrono(ctx: &mut Ctx) -> Result<Response> {
     let user_id = ctx.user_id()?;
     let tx = ctx.tx()?;
     // 1. Only the athlete's own chrono, still pending.
-    let locked = queries::lock_chrono(tx, id)?
-        .filter(|c| c.user_id == user_id)
-        .ok_or_else(chrono_not_found)?;
+    let locked = lock_own_chrono(tx, id, user_id)?;
     ensure_pending(locked.statut)?;
     // 2. Never one an order names.
     if queries::is_on_order(tx, id)? {

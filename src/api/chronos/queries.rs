@@ -53,7 +53,7 @@ pub fn find_course(conn: &mut Conn, id: u64) -> Result<Option<Course>> {
     .transpose()
 }
 
-/// Spec 10.5 gives the validation of manual entries to admin_chrono: a time
+/// Spec 10.5 gives the validation of manual entries to `admin_chrono`: a time
 /// the athlete typed, or a GPX track the athlete recorded and chose to send,
 /// is checked by a person before it is ranked. The athlete's own validation
 /// only applies to a time the server measured (QR start/stop) or found on
@@ -97,7 +97,7 @@ pub struct ChronoRow {
     pub created_at: Option<String>,
     pub gpx_meta: Option<String>,
     pub ecoule_secondes: Option<i64>,
-    /// Athlete identity, for the admin_chrono queue only.
+    /// Athlete identity, for the `admin_chrono` queue only.
     pub athlete: Option<(Option<String>, Option<String>, String)>,
 }
 
@@ -207,7 +207,7 @@ pub struct Locked {
     pub ajustement_sec: i64,
     /// Seconds since `date_debut`, by the database clock.
     pub ecoule_secondes: Option<i64>,
-    /// Entered by the athlete (manual, GPX): only admin_chrono validates it.
+    /// Entered by the athlete (manual, GPX): only `admin_chrono` validates it.
     pub moderated: bool,
 }
 

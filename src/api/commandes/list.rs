@@ -12,9 +12,9 @@ use mysql::Value;
 
 /// Spec 5.4 `GET /api/commandes` (operateur+): "Toutes les commandes
 /// (filtres)", and `?b2b=true&fabricant_id=X`: "Commandes B2B filtrées".
-/// Filters: statut (comma list), produit_id (alias parcours), atelier_id,
-/// b2b, fabricant_id, validation_sportif, from/to (date_commande, inclusive),
-/// q (numero, athlete name/email, B2B client). An operateur_fab sees its own
+/// Filters: statut (comma list), `produit_id` (alias parcours), `atelier_id`,
+/// b2b, `fabricant_id`, `validation_sportif`, from/to (`date_commande`, inclusive),
+/// q (numero, athlete name/email, B2B client). An `operateur_fab` sees its own
 /// atelier only, whatever it asks for.
 pub(super) fn list_commandes(ctx: &mut Ctx) -> Result<Response> {
     let page = Page::from_query(ctx.req)?;

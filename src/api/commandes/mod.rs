@@ -236,6 +236,7 @@ pub fn insert_order(tx: &mut Conn, order: &NewOrder, actor: Option<u64>) -> Resu
 }
 
 /// `MKO-2026-IZO-041`: at least three digits, more when the year is busy.
+#[must_use]
 pub fn format_numero(year: u16, code: &str, seq: u64) -> String {
     format!("MKO-{year}-{code}-{seq:03}")
 }
@@ -328,7 +329,7 @@ fn list_mes_commandes(ctx: &mut Ctx) -> Result<Response> {
 }
 
 /// `GET /api/commandes/{id}`: one order with its history, for its athlete or
-/// for the workshop (an operateur_fab only within its atelier).
+/// for the workshop (an `operateur_fab` only within its atelier).
 fn show_commande(ctx: &mut Ctx) -> Result<Response> {
     let id = ctx.id("id")?;
     let claims = ctx.claims()?.clone();

@@ -52,6 +52,7 @@ impl Statut {
     ];
 
     /// The column value.
+    #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             Statut::AttenteGravure => "attente_gravure",
@@ -66,11 +67,13 @@ impl Statut {
     }
 
     /// Parses a column value.
+    #[must_use]
     pub fn parse(s: &str) -> Option<Statut> {
         Statut::ALL.into_iter().find(|v| v.as_str() == s)
     }
 
     /// French label for messages.
+    #[must_use]
     pub fn label(self) -> &'static str {
         match self {
             Statut::AttenteGravure => "en attente de gravure",
@@ -108,6 +111,7 @@ pub const TRANSITIONS: &[(Statut, Statut)] = &[
 ];
 
 /// Whether `from → to` is allowed.
+#[must_use]
 pub fn is_allowed(from: Statut, to: Statut) -> bool {
     TRANSITIONS.contains(&(from, to))
 }
@@ -171,6 +175,7 @@ fn lock_order(tx: &mut Conn, id: u64) -> Result<Option<Locked>> {
 
 /// 404 for an order the actor may not see: an operator of another atelier
 /// must not even learn that it exists.
+#[must_use]
 pub fn order_not_found() -> Error {
     catalog::ORDER_NOT_FOUND.err()
 }
@@ -296,14 +301,9 @@ mod tests {
 
     #[test]
     fn normal_flow_is_allowed() {
-        let flow = [
-            Statut::AttenteGravure,
-            Statut::EnGravure,
-            Statut::Grave,
-            Statut::AttenteExpedition,
-            Statut::Expedie,
-            Statut::Livre,
-        ];
+        // ALL lists the normal flow first: from the order to the delivery.
+        let flow = &Statut::ALL[..6];
+        assert_eq!((flow[0], flow[5]), (Statut::AttenteGravure, Statut::Livre));
         for w in flow.windows(2) {
             assert!(is_allowed(w[0], w[1]), "{:?} → {:?}", w[0], w[1]);
         }

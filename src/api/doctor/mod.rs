@@ -1,4 +1,4 @@
-//! Issue 10 item 10 — the host doctor: `GET /api/admin/doctor` (super_admin)
+//! Issue 10 item 10 — the host doctor: `GET /api/admin/doctor` (`super_admin`)
 //! and `mk-admin doctor` tell what the host really offers, with a French
 //! diagnosis and fix for each problem.
 //!
@@ -56,6 +56,7 @@ pub struct Check {
 
 impl Check {
     /// Whether this finding needs no action.
+    #[must_use]
     pub fn is_ok(&self) -> bool {
         self.statut != "probleme"
     }
@@ -99,13 +100,14 @@ impl Check {
 /// What only a request shows: the gateway and the Authorization header.
 #[derive(Debug, Clone, Copy)]
 pub struct Gateway {
-    /// True under FastCGI (mod_fcgid), false under CGI.
+    /// True under FastCGI (`mod_fcgid`), false under CGI.
     pub fastcgi: bool,
     /// Whether the request's `Authorization` header reached the binary.
     pub authorization: bool,
 }
 
 /// Every check; `conn` is `None` when the database cannot be reached.
+#[must_use]
 pub fn checks(config: &Config, conn: Option<&mut Conn>, gateway: Option<Gateway>) -> Vec<Check> {
     let mut out = gateway_checks(gateway);
     match conn {
@@ -389,7 +391,7 @@ fn backup_check(dir: &Path) -> Check {
     }
 }
 
-/// The super_admin's view of the host, as seen by this very request.
+/// The `super_admin`'s view of the host, as seen by this very request.
 fn show_doctor(ctx: &mut Ctx) -> Result<Response> {
     let gateway = Gateway {
         // The CGI gateway puts the meta-variables in the process environment;

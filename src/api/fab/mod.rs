@@ -2,9 +2,9 @@
 //! actions: take orders into engraving, finish engraving, ship one order or
 //! a batch.
 //!
-//! Scope: an operateur_fab works in its own atelier only (its token's
+//! Scope: an `operateur_fab` works in its own atelier only (its token's
 //! `atelier_id`); an order of another atelier is a 404, as if it did not
-//! exist. Admins (admin_fab, super_admin) see every atelier, or one with
+//! exist. Admins (`admin_fab`, `super_admin`) see every atelier, or one with
 //! `?atelier_id=`.
 //!
 //! Unassigned orders (`atelier_id` NULL) belong to no atelier: operators

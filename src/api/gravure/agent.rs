@@ -1,5 +1,5 @@
 //! Spec §5.6, §8.2 — `/api/agent/*`: what the workshop's local agent polls
-//! every 30 s. The agent logs in as an operateur_fab account, so it sees its
+//! every 30 s. The agent logs in as an `operateur_fab` account, so it sees its
 //! own atelier only. The server generates the DXF itself (DECISIONS.md), so
 //! the agent downloads files and reports; labels come as rendered HTML that
 //! the agent prints to PDF.

@@ -27,6 +27,7 @@ pub const LABEL_PLACEHOLDERS: &[&str] = &[
 ];
 
 /// Escapes text for HTML content and attribute values.
+#[must_use]
 pub fn html_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -98,8 +99,7 @@ pub fn render(html: &str, o: &LabelOrder) -> String {
     let get = |k: &str| {
         vals.iter()
             .find(|(n, _)| *n == k)
-            .map(|(_, v)| v.as_str())
-            .unwrap_or("")
+            .map_or("", |(_, v)| v.as_str())
     };
     let mut out = String::with_capacity(html.len() + 256);
     let mut rest = html;

@@ -19,7 +19,7 @@ use mysql::Conn;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-/// Most order ids one request may name (max_batch is at most 1000 too).
+/// Most order ids one request may name (`max_batch` is at most 1000 too).
 const MAX_IDS: usize = 1000;
 
 /// The values of `lots.statut`.
@@ -106,7 +106,7 @@ fn not_ready_reason(c: &queries::Candidate) -> Option<&'static str> {
 
 /// Spec 5.6 `POST /api/lots`: "Créer un lot" — from engraving-ready orders
 /// (rule 1.1: validated by the athlete, or B2B), one template, at most its
-/// max_batch; the lot's DXF is generated at once, in the same transaction.
+/// `max_batch`; the lot's DXF is generated at once, in the same transaction.
 pub fn create_lot(ctx: &mut Ctx) -> Result<Response> {
     let body: CreateLot = ctx.json()?;
     let claims = ctx.claims()?.clone();
@@ -311,7 +311,7 @@ struct StatutBody {
 }
 
 /// Spec 5.6 `PATCH /api/lots/:id/statut`: "Changer statut → push PS si
-/// en_gravure". The orders follow in the same transaction, each through the
+/// `en_gravure`". The orders follow in the same transaction, each through the
 /// order status machine (history, audit, stock): `en_gravure` takes them to
 /// the laser, `grave` marks them engraved (one medal of stock each),
 /// `termine` sends them to packing (`attente_expedition`), `annule` releases

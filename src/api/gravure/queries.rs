@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 
 /// `?, ?, ?` for an `IN (...)` list of `n` bound values (never values
 /// themselves: they stay parameters).
+#[must_use]
 pub fn placeholders(n: usize) -> String {
     vec!["?"; n.max(1)].join(", ")
 }
@@ -40,6 +41,7 @@ pub struct TemplateRow {
 
 impl TemplateRow {
     /// The API shape (`placeholders` as a JSON array).
+    #[must_use]
     pub fn to_json(&self) -> Value {
         let placeholders: Value = self
             .placeholders
@@ -205,6 +207,7 @@ const LABEL_COLUMNS: &str = "id, nom, html, transporteur, CAST(largeur_mm AS DOU
      DATE_FORMAT(updated_at, '%Y-%m-%dT%H:%i:%s')";
 
 /// The API shape of a label template.
+#[must_use]
 pub fn label_json(r: &LabelTemplateRow) -> Value {
     json!({
         "id": r.0, "nom": r.1, "html": r.2, "transporteur": r.3,
@@ -468,6 +471,7 @@ pub struct LotRow {
 
 impl LotRow {
     /// The API shape.
+    #[must_use]
     pub fn to_json(&self) -> Value {
         json!({
             "id": self.id,
@@ -616,7 +620,7 @@ pub fn insert_file_order(
     Ok(())
 }
 
-/// One `fichiers_gravure` row: id, path, size, sha256, medals, created_at.
+/// One `fichiers_gravure` row: id, path, size, sha256, medals, `created_at`.
 pub type FileRow = (u64, String, u64, Option<String>, u32, Option<String>);
 
 /// A lot's files, newest first.
@@ -629,7 +633,7 @@ pub fn lot_files(conn: &mut Conn, lot_id: u64) -> Result<Vec<FileRow>> {
     )?)
 }
 
-/// Plate positions of the orders in a file: commande_id → (x, y).
+/// Plate positions of the orders in a file: `commande_id` → (x, y).
 pub fn file_positions(conn: &mut Conn, fichier_id: u64) -> Result<Vec<(u64, f64, f64)>> {
     Ok(conn.exec(
         r"SELECT commande_id, CAST(x_mm AS DOUBLE), CAST(y_mm AS DOUBLE)

@@ -34,7 +34,7 @@ fn label_template_not_found() -> Error {
 }
 
 /// Spec 4.6–4.29 `templates_gravure`: "Templates DXF (espacement,
-/// max_batch)" — the list, `?actif=1` for the active ones only.
+/// `max_batch`)" — the list, `?actif=1` for the active ones only.
 pub fn list_templates(ctx: &mut Ctx) -> Result<Response> {
     let page = Page::from_query(ctx.req)?;
     let (per_page, offset) = (page.per_page, page.offset());
@@ -44,7 +44,7 @@ pub fn list_templates(ctx: &mut Ctx) -> Result<Response> {
     Ok(Response::ok(&page.wrap(items, total)))
 }
 
-/// Spec 4.6–4.29 `templates_gravure`: "Templates DXF (espacement, max_batch)".
+/// Spec 4.6–4.29 `templates_gravure`: "Templates DXF (espacement, `max_batch`)".
 pub fn show_template(ctx: &mut Ctx) -> Result<Response> {
     let id = ctx.id("id")?;
     let t = queries::find_template(ctx.conn()?, id, false)?.ok_or_else(template_not_found)?;
@@ -132,7 +132,7 @@ fn check_produit(ctx: &mut Ctx, produit_id: Option<u64>) -> Result<()> {
 }
 
 /// Spec 4.6–4.29 `templates_gravure`: "Templates DXF (espacement,
-/// max_batch)" — upload (multipart: `fichier`, `nom`, `espacement_x_mm`,
+/// `max_batch`)" — upload (multipart: `fichier`, `nom`, `espacement_x_mm`,
 /// `espacement_y_mm`, `colonnes`, `max_batch`, `largeur_mm`, `hauteur_mm`,
 /// `produit_id`). The file must be a DXF the server can fill: it is parsed,
 /// its placeholders listed, and what generation would leave out reported.
@@ -252,7 +252,7 @@ struct TemplatePatch {
 
 /// `null` (clear) apart from absent (keep) for nullable PATCH fields.
 /// Spec 4.6–4.29 `templates_gravure`: "Templates DXF (espacement,
-/// max_batch)" — metadata only; a new drawing is a new template.
+/// `max_batch`)" — metadata only; a new drawing is a new template.
 pub fn update_template(ctx: &mut Ctx) -> Result<Response> {
     let id = ctx.id("id")?;
     let patch: TemplatePatch = ctx.json()?;

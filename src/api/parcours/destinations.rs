@@ -1,8 +1,8 @@
-//! `/api/admin/export-destinations` (super_admin): the webhooks a course can
+//! `/api/admin/export-destinations` (`super_admin`): the webhooks a course can
 //! be exported to (spec 4.29 `export_destinations`, 10.1).
 //!
 //! Secrets (`bearer` token or `hmac` key) are stored encrypted (AES-256-GCM,
-//! key from ENCRYPTION_KEY) and never returned: answers only say
+//! key from `ENCRYPTION_KEY`) and never returned: answers only say
 //! `secret_defini`.
 
 use super::model::check_http_url;
@@ -84,7 +84,7 @@ fn destination_not_found() -> Error {
 }
 
 /// Spec 4.29 `export_destinations` ("Webhooks destinations export parcours"):
-/// list by name, paginated, super_admin.
+/// list by name, paginated, `super_admin`.
 pub fn list_export_destinations(ctx: &mut Ctx) -> Result<Response> {
     let page = Page::from_query(ctx.req)?;
     let (rows, total) = queries::list_destinations(ctx.conn()?, page.per_page, page.offset())?;
@@ -276,7 +276,7 @@ fn check_headers(map: &Map<String, Value>) -> Result<Option<String>> {
     Ok((!map.is_empty()).then(|| Value::Object(map.clone()).to_string()))
 }
 
-/// Spec 4.29 `export_destinations`: create, super_admin.
+/// Spec 4.29 `export_destinations`: create, `super_admin`.
 pub fn create_export_destination(ctx: &mut Ctx) -> Result<Response> {
     let input: DestinationInput = ctx.json()?;
     let d = merge_destination(&ctx.config.encryption_key, None, input)?;
@@ -288,7 +288,7 @@ pub fn create_export_destination(ctx: &mut Ctx) -> Result<Response> {
     Ok(Response::created(&destination_json(&row)))
 }
 
-/// Spec 4.29 `export_destinations`: update, super_admin.
+/// Spec 4.29 `export_destinations`: update, `super_admin`.
 pub fn update_export_destination(ctx: &mut Ctx) -> Result<Response> {
     let id = ctx.id("id")?;
     let input: DestinationInput = ctx.json()?;
@@ -309,7 +309,7 @@ pub fn update_export_destination(ctx: &mut Ctx) -> Result<Response> {
     Ok(Response::ok(&destination_json(&row)))
 }
 
-/// Spec 4.29 `export_destinations`: delete (its logs with it), super_admin.
+/// Spec 4.29 `export_destinations`: delete (its logs with it), `super_admin`.
 pub fn delete_export_destination(ctx: &mut Ctx) -> Result<Response> {
     let id = ctx.id("id")?;
     if !queries::delete_destination(ctx.conn()?, id)? {

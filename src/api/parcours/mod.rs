@@ -219,8 +219,8 @@ fn list_parcours(ctx: &mut Ctx) -> Result<Response> {
     Ok(Response::ok(&page.answer(listed.map(|c| c.to_json()))))
 }
 
-/// Spec 5.2 `GET /api/parcours/nearby`: "?lat=&lng=&radius_km= — avec
-/// tracking_config" (public).
+/// Spec 5.2 `GET /api/parcours/nearby`: "`?lat=&lng=&radius_km=` — avec
+/// `tracking_config`" (public).
 ///
 /// Active courses whose start lies within `radius_km` (default 10, at most
 /// 200) of the point, nearest first, at most `limit` (default 50, ≤ 200);
@@ -257,7 +257,7 @@ fn answer_course(ctx: &mut Ctx, course: Option<StoredCourse>) -> Result<Response
     Ok(Response::ok(&course.to_json()))
 }
 
-/// Spec 5.2 `GET /api/parcours/:id`: "Détail + tracking_config imbriqué
+/// Spec 5.2 `GET /api/parcours/:id`: "Détail + `tracking_config` imbriqué
 /// (JAMAIS null)" (public; inactive courses included, see module doc).
 fn show_parcours(ctx: &mut Ctx) -> Result<Response> {
     let id = ctx.id("id")?;
@@ -274,7 +274,7 @@ fn show_parcours_by_slug(ctx: &mut Ctx) -> Result<Response> {
     answer_course(ctx, course)
 }
 
-/// Spec 5.2 `POST /api/parcours`: "Créer parcours + segment_tracking_config
+/// Spec 5.2 `POST /api/parcours`: "Créer parcours + `segment_tracking_config`
 /// (valeurs DEFAULT)" (admin+).
 ///
 /// Body: the course fields (`nom` and `categorie` required; `slug` and
@@ -367,7 +367,7 @@ fn changed_fields(before: &Value, after: &Value) -> Vec<String> {
 }
 
 /// Spec 5.2 `PATCH /api/parcours/:id`: "Mise à jour parcours ET
-/// tracking_config si fourni" (admin+).
+/// `tracking_config` si fourni" (admin+).
 ///
 /// Absent fields are kept, `null` clears an optional field, and
 /// `"tracking_config": null` resets the GPS settings to the defaults (the
@@ -418,7 +418,7 @@ fn update_parcours(ctx: &mut Ctx) -> Result<Response> {
 }
 
 /// Spec 5.2 `DELETE /api/parcours/:id`: "Bloqué si commandes liées"
-/// (super_admin). Chronos block it too: they are athletes' results. The
+/// (`super_admin`). Chronos block it too: they are athletes' results. The
 /// answer tells to deactivate the course instead.
 fn delete_parcours(ctx: &mut Ctx) -> Result<Response> {
     // 1. Lock the course, then count what references it.
@@ -447,7 +447,7 @@ fn delete_parcours(ctx: &mut Ctx) -> Result<Response> {
 
 /// Spec 5.2 `GET /api/parcours/:id/qr`: "Générer l'URL QR" (admin+).
 /// The URL is `{APP_URL}/qr?p=<slug>`; it is stored in `qr_url` if the
-/// stored one differs (older rows, changed APP_URL).
+/// stored one differs (older rows, changed `APP_URL`).
 fn show_parcours_qr(ctx: &mut Ctx) -> Result<Response> {
     let id = ctx.id("id")?;
     let url = {

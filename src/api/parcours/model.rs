@@ -22,6 +22,7 @@ pub enum Categorie {
 
 impl Categorie {
     /// The column value.
+    #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             Categorie::Cyclisme => "cyclisme",
@@ -31,6 +32,7 @@ impl Categorie {
     }
 
     /// Parses the column value.
+    #[must_use]
     pub fn parse(s: &str) -> Option<Categorie> {
         [Categorie::Cyclisme, Categorie::Trail, Categorie::Rando]
             .into_iter()

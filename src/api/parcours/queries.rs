@@ -169,7 +169,7 @@ pub fn bounding_box(lat: f64, lng: f64, radius_km: f64) -> (f64, f64, LngWindow)
 
 /// Active courses whose start is within `radius_km` of (lat, lng), nearest
 /// first, with their distance in km. The bounding box on
-/// (depart_lat, depart_lng) lets `idx_produits_depart` discard far courses
+/// (`depart_lat`, `depart_lng`) lets `idx_produits_depart` discard far courses
 /// before any trigonometry runs; courses without a start never match.
 pub fn nearby_courses(
     conn: &mut Conn,
@@ -282,6 +282,14 @@ fn course_params(c: &Course, qr_url: &str) -> mysql::Params {
     }
 }
 
+/// Named parameters plus `:id`, for the UPDATE that shares an INSERT's.
+fn with_id(mut p: mysql::Params, id: u64) -> mysql::Params {
+    if let mysql::Params::Named(map) = &mut p {
+        map.insert(b"id".to_vec(), id.into());
+    }
+    p
+}
+
 const SLUG_TAKEN: &str = "Ce slug est déjà utilisé par un autre parcours.";
 const CODE_TAKEN: &str = "Ce code parcours est déjà utilisé par un autre parcours.";
 
@@ -329,10 +337,6 @@ pub fn insert_course(conn: &mut Conn, c: &Course, qr_url: &str) -> Result<u64> {
 
 /// Rewrites every editable column of a course.
 pub fn update_course(conn: &mut Conn, id: u64, c: &Course, qr_url: &str) -> Result<()> {
-    let mut p = course_params(c, qr_url);
-    if let mysql::Params::Named(map) = &mut p {
-        map.insert(b"id".to_vec(), id.into());
-    }
     map_duplicates(conn.exec_drop(
         r"UPDATE produits SET
             slug = :slug, code = :code, nom = :nom, categorie = :categorie, altitude = :altitude,
@@ -343,7 +347,7 @@ pub fn update_course(conn: &mut Conn, id: u64, c: &Course, qr_url: &str) -> Resu
             rayon_km = :rayon_km, strava_keywords = :strava_keywords,
             lien_boutique = :lien_boutique, qr_url = :qr_url
           WHERE id = :id",
-        p,
+        with_id(course_params(c, qr_url), id),
     ))
 }
 
@@ -507,19 +511,23 @@ pub struct DestinationFields<'a> {
     pub actif: bool,
 }
 
+fn destination_params(d: &DestinationFields) -> mysql::Params {
+    params! {
+        "nom" => d.nom,
+        "url" => d.url,
+        "mode_auth" => d.mode_auth,
+        "secret_chiffre" => d.secret_chiffre,
+        "headers" => d.headers,
+        "actif" => d.actif,
+    }
+}
+
 /// Inserts a destination.
 pub fn insert_destination(conn: &mut Conn, d: &DestinationFields) -> Result<u64> {
     conn.exec_drop(
         r"INSERT INTO export_destinations (nom, url, mode_auth, secret_chiffre, headers, actif)
-          VALUES (?, ?, ?, ?, ?, ?)",
-        (
-            d.nom,
-            d.url,
-            d.mode_auth,
-            d.secret_chiffre,
-            d.headers,
-            d.actif,
-        ),
+          VALUES (:nom, :url, :mode_auth, :secret_chiffre, :headers, :actif)",
+        destination_params(d),
     )?;
     Ok(conn.last_insert_id())
 }
@@ -528,17 +536,10 @@ pub fn insert_destination(conn: &mut Conn, d: &DestinationFields) -> Result<u64>
 pub fn update_destination(conn: &mut Conn, id: u64, d: &DestinationFields) -> Result<()> {
     conn.exec_drop(
         r"UPDATE export_destinations
-          SET nom = ?, url = ?, mode_auth = ?, secret_chiffre = ?, headers = ?, actif = ?
-          WHERE id = ?",
-        (
-            d.nom,
-            d.url,
-            d.mode_auth,
-            d.secret_chiffre,
-            d.headers,
-            d.actif,
-            id,
-        ),
+          SET nom = :nom, url = :url, mode_auth = :mode_auth, secret_chiffre = :secret_chiffre,
+              headers = :headers, actif = :actif
+          WHERE id = :id",
+        with_id(destination_params(d), id),
     )?;
     Ok(())
 }

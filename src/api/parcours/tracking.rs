@@ -9,9 +9,9 @@ use serde::{Deserialize, Serialize};
 /// course. Serialises as the spec's `tracking_config` object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct TrackingConfig {
-    /// LOW_POWER_IDLE → PRE_WAKE below this distance to the start.
+    /// `LOW_POWER_IDLE` → `PRE_WAKE` below this distance to the start.
     pub wake_distance_m: i32,
-    /// PRE_WAKE → HIGH_ACCURACY_PRE_START below this distance.
+    /// `PRE_WAKE` → `HIGH_ACCURACY_PRE_START` below this distance.
     pub high_accuracy_start_distance_m: i32,
     /// Length of each precise GPS pulse during the segment.
     pub pulse_high_accuracy_duration_s: i32,
@@ -109,7 +109,7 @@ impl TrackingConfig {
     }
 
     /// Checks that the values make a coherent state machine: the GPS must
-    /// wake up before it has to be precise, or PRE_WAKE is skipped.
+    /// wake up before it has to be precise, or `PRE_WAKE` is skipped.
     pub fn check_coherence(&self) -> Result<()> {
         if self.wake_distance_m <= self.high_accuracy_start_distance_m {
             return Err(Error::invalid(format!(

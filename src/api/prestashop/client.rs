@@ -65,6 +65,7 @@ pub enum Failure {
 impl Failure {
     /// Whether this failure means the shop is down (and counts for the
     /// breaker), rather than a refusal the shop made on purpose.
+    #[must_use]
     pub fn is_outage(&self) -> bool {
         matches!(
             self,
@@ -73,6 +74,7 @@ impl Failure {
     }
 
     /// A French sentence for admins.
+    #[must_use]
     pub fn french(&self) -> String {
         match self {
             Failure::Timeout => "La boutique n'a pas répondu à temps (délai dépassé).".into(),
@@ -98,6 +100,7 @@ impl Failure {
     }
 
     /// The client-facing error: 503 while the breaker is open, 502 else.
+    #[must_use]
     pub fn into_error(self) -> Error {
         match self {
             Failure::BreakerOpen(_) => catalog::PRESTASHOP_CIRCUIT_OPEN.msg(self.french()),
@@ -494,6 +497,7 @@ fn absolute(base: &str, path: &str) -> String {
 
 /// `?k=v&…` with RFC 3986 percent-encoding (brackets of `filter[id]`
 /// included); empty for no pairs.
+#[must_use]
 pub fn encode_query(pairs: &[(&str, String)]) -> String {
     fn enc(s: &str, out: &mut String) {
         for b in s.bytes() {
@@ -525,6 +529,7 @@ pub fn list_of<'a>(answer: &'a Value, name: &str) -> &'a [Value] {
 
 /// A Webservice scalar as an integer: ids are JSON numbers, most other
 /// numbers strings (`"id_customer":"2"`).
+#[must_use]
 pub fn int(v: &Value) -> Option<u64> {
     match v {
         Value::Number(n) => n.as_u64(),
@@ -534,6 +539,7 @@ pub fn int(v: &Value) -> Option<u64> {
 }
 
 /// A Webservice scalar as text (numbers included).
+#[must_use]
 pub fn text(v: &Value) -> String {
     match v {
         Value::String(s) => s.trim().to_string(),
@@ -543,6 +549,7 @@ pub fn text(v: &Value) -> String {
 }
 
 /// Escapes text for an XML body.
+#[must_use]
 pub fn xml_escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -552,6 +559,7 @@ pub fn xml_escape(s: &str) -> String {
 
 /// Whether the `/api/` listing (XML) allows `method` on `resource`: the
 /// element `<resource xlink:href=… get="true" post="true" …>`.
+#[must_use]
 pub fn permits(listing: &str, resource: &str, method: &str) -> bool {
     let open = format!("<{resource} ");
     let Some(start) = listing.find(&open) else {

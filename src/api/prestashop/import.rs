@@ -92,6 +92,7 @@ pub struct Report {
 impl Report {
     /// One line for the cron log: counts, then skipped and failed orders
     /// with their reason (already-imported ones are only counted).
+    #[must_use]
     pub fn summary(&self) -> String {
         let notable: Vec<String> = self
             .commandes
@@ -143,6 +144,7 @@ pub struct Customer {
 
 impl Customer {
     /// Reads a Webservice customer record.
+    #[must_use]
     pub fn from_json(v: &Value) -> Option<Customer> {
         Some(Customer {
             id: int(&v["id"])?,
@@ -282,6 +284,7 @@ fn load_feature_ids(conn: &mut Conn, shop: &Shop, catalog: &mut Catalog) -> Resu
 
 /// A localized Webservice field: a plain string (with `language=`), or
 /// `[{"id": <lang>, "value": "…"}]` — the first language then.
+#[must_use]
 pub fn localized(v: &Value) -> String {
     match v {
         Value::Array(items) => items.first().map(|i| text(&i["value"])).unwrap_or_default(),
@@ -612,8 +615,15 @@ fn import_order(
         };
         let adresse = address.map(address_json);
         let presta_order_id = int(&order["id"]).unwrap_or(0);
+        // The order's medals; a unit created meanwhile by an import that did
+        // not take the lock (an older binary) is caught by the unique key.
         with_order_lock(conn, presta_order_id, |conn| {
-            write_in_transaction(conn, kind, order, customer, &units, adresse.as_ref())
+            match retried_transaction(conn, |tx| {
+                write_order(tx, kind, order, customer, &units, adresse.as_ref())
+            }) {
+                Err(e) if e.log_line().contains("uk_commandes_presta_row") => Ok(Vec::new()),
+                written => written,
+            }
         })
         .map(Ok)
     })();
@@ -660,33 +670,25 @@ fn with_order_lock<T>(
     result
 }
 
-/// The order's medals in one transaction, run again when InnoDB picks it as
-/// a deadlock victim; a unit created meanwhile by an import that did not
-/// take the lock (an older binary) is caught by the unique key.
-fn write_in_transaction(
+/// `write` in one transaction, run again when InnoDB picks it as a deadlock
+/// victim.
+fn retried_transaction<T>(
     conn: &mut Conn,
-    kind: Kind,
-    order: &Value,
-    customer: &Customer,
-    units: &[Unit],
-    adresse: Option<&Value>,
-) -> Result<Vec<String>> {
+    mut write: impl FnMut(&mut Conn) -> Result<T>,
+) -> Result<T> {
     let mut attempt = 1;
     loop {
         conn.query_drop("START TRANSACTION")?;
-        match write_order(conn, kind, order, customer, units, adresse) {
-            Ok(numeros) => {
+        match write(conn) {
+            Ok(done) => {
                 conn.query_drop("COMMIT")?;
-                return Ok(numeros);
+                return Ok(done);
             }
             Err(e) => {
                 conn.query_drop("ROLLBACK")?;
                 if e.is_transient() && attempt < ATTEMPTS {
                     attempt += 1;
                     continue;
-                }
-                if e.log_line().contains("uk_commandes_presta_row") {
-                    return Ok(Vec::new());
                 }
                 return Err(e);
             }

@@ -10,9 +10,9 @@
 //! - [`diagnosis`]: the checks of `test-connexion`;
 //! - [`products`]: the course's shop product.
 //!
-//! The shop's URL and secrets come from `.env` (PRESTASHOP_URL,
-//! PRESTASHOP_WEBSERVICE_KEY, PRESTASHOP_CLIENT_ID/SECRET, optional
-//! PRESTASHOP_TOKEN_URL, PRESTASHOP_SCOPES, PRESTASHOP_TIMEOUT_SECS), else
+//! The shop's URL and secrets come from `.env` (`PRESTASHOP_URL`,
+//! `PRESTASHOP_WEBSERVICE_KEY`, `PRESTASHOP_CLIENT_ID/SECRET`, optional
+//! `PRESTASHOP_TOKEN_URL`, `PRESTASHOP_SCOPES`, `PRESTASHOP_TIMEOUT_SECS`), else
 //! from the encrypted columns of `prestashop_config`; the state and group ids
 //! from `prestashop_config` (or `.env`).
 

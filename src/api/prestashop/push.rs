@@ -90,6 +90,7 @@ pub struct Sent {
 
 impl Sent {
     /// One line for the cron log.
+    #[must_use]
     pub fn summary(&self) -> String {
         let mut line = format!(
             "{} envoyé(s), {} échec(s), {} en attente",

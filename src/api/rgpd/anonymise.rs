@@ -149,7 +149,7 @@ fn anonymise_account(tx: &mut Conn, user_id: u64) -> Result<()> {
     Ok(())
 }
 
-/// Deletes the files; paths that leave STORAGE_PATH are ignored.
+/// Deletes the files; paths that leave `STORAGE_PATH` are ignored.
 fn remove_files(storage: &Path, files: &[String]) {
     for rel in files {
         let rel = PathBuf::from(rel);

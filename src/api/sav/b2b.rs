@@ -242,8 +242,8 @@ fn clean_email(raw: Option<&str>) -> Result<Option<String>> {
         .transpose()
 }
 
-/// The manager of a manufacturer is an active admin_fab (spec: fabricants →
-/// users (admin_fab)).
+/// The manager of a manufacturer is an active `admin_fab` (spec: fabricants →
+/// users (`admin_fab`)).
 fn check_admin_user(conn: &mut Conn, id: u64) -> Result<()> {
     if queries::is_active_admin_fab(conn, id)? {
         Ok(())

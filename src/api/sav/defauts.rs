@@ -4,7 +4,7 @@
 //!
 //! The `/api/fab/…` and `/api/defauts` routes share these handlers. A defect
 //! belongs to the atelier of its order, else of its lot, else of the operator
-//! who reports it; an operateur_fab only sees and edits its own atelier's.
+//! who reports it; an `operateur_fab` only sees and edits its own atelier's.
 
 use super::queries::{self, Catalog, DefautFilters, DefautUpdate, NewDefaut};
 use super::{optional_text, query_enum, required_text};
@@ -161,7 +161,7 @@ fn operator_atelier(claims: &Claims) -> Option<u64> {
 /// /api/defauts`, spec 5.10). Filters `type_id`, `cause_id`, `gravite`,
 /// `statut`, `from`/`to` (report date, inclusive), `produit_id` (course of
 /// the order), `atelier_id`, `commande_id`, `lot_id`; newest first,
-/// paginated. An operateur_fab only sees its atelier.
+/// paginated. An `operateur_fab` only sees its atelier.
 pub fn list_defauts(ctx: &mut Ctx) -> Result<Response> {
     // 1. The operator's atelier bounds the list.
     let scope = scope::atelier_filter(ctx.claims()?);

@@ -48,6 +48,7 @@ impl Motif {
     ];
 
     /// The column value.
+    #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             Motif::Rayure => "rayure",
@@ -59,6 +60,7 @@ impl Motif {
     }
 
     /// French label.
+    #[must_use]
     pub fn label(self) -> &'static str {
         match self {
             Motif::Rayure => "Rayure",
@@ -83,6 +85,7 @@ impl Motif {
 
     /// Whether the customer no longer has a usable medal (scratched, wrong
     /// text, damaged, lost).
+    #[must_use]
     pub fn medal_unusable(self) -> bool {
         self != Motif::Reclamation
     }
@@ -112,6 +115,7 @@ impl Geste {
     ];
 
     /// The column value.
+    #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             Geste::LivraisonOfferte => "livraison_offerte",
@@ -143,6 +147,7 @@ impl Geste {
 ///   come on top of the new medal);
 /// - `remboursement` (money back instead of a medal) and a `reclamation`
 ///   answered by `remise_10` or `livraison_offerte` do not.
+#[must_use]
 pub fn needs_replacement(motif: Motif, geste: Geste) -> bool {
     geste == Geste::MedailleOfferte || (motif.medal_unusable() && geste != Geste::Remboursement)
 }
@@ -154,7 +159,7 @@ pub(super) const DESCRIPTION_MAX: usize = 5000;
 
 /// Spec 14 "SAV Express — recherche par numéro/nom/email":
 /// `GET /api/fab/sav/recherche?q=`. At most 20 orders, newest first; an
-/// operateur_fab only finds its atelier's orders.
+/// `operateur_fab` only finds its atelier's orders.
 pub fn list_recherche_sav(ctx: &mut Ctx) -> Result<Response> {
     // 1. The operator's atelier bounds the search.
     let scope = scope::atelier_filter(ctx.claims()?);

@@ -11,7 +11,7 @@
 //!   they are made for. [`b2b::insert_b2b_order`] is what the PrestaShop
 //!   import must call too, so both sources produce the same rows.
 //!
-//! An operateur_fab only works on its own atelier: tickets and defects of
+//! An `operateur_fab` only works on its own atelier: tickets and defects of
 //! another atelier answer 404, exactly like its orders.
 
 pub mod b2b;

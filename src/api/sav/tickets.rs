@@ -35,7 +35,7 @@ const TICKET_TRANSITIONS: &[(&str, &str)] = &[
 
 /// Spec 5.10 `GET /api/sav`: "CRUD tickets SAV" (list). Filters `statut`,
 /// `motif`, `commande_id`, `q` (ticket or order number), paginated; an
-/// operateur_fab sees its atelier's tickets only.
+/// `operateur_fab` sees its atelier's tickets only.
 pub fn list_sav_tickets(ctx: &mut Ctx) -> Result<Response> {
     // 1. The operator's atelier bounds the list.
     let scope = scope::atelier_filter(ctx.claims()?);
@@ -44,7 +44,7 @@ pub fn list_sav_tickets(ctx: &mut Ctx) -> Result<Response> {
     let motif = ctx
         .req
         .query_param("motif")
-        .map(|m| Motif::parse(&m).map(|m| m.as_str()))
+        .map(|m| Motif::parse(&m).map(super::express::Motif::as_str))
         .transpose()?;
     let commande_id = query_u64(ctx.req, "commande_id")?;
     let q = ctx.req.query_param("q").map(|q| like_contains(q.trim()));

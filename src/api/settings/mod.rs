@@ -1,4 +1,4 @@
-//! Spec §5.10 — `GET/PATCH /api/admin/config` (super_admin): the settings
+//! Spec §5.10 — `GET/PATCH /api/admin/config` (`super_admin`): the settings
 //! that may change without a redeploy, stored in `app_config` (key/value).
 //!
 //! [`SETTINGS`] is the whole list: a key not in it is refused. Secrets are
@@ -9,7 +9,7 @@
 //! of secrets.
 //!
 //! `.env` stays the source of what the binary needs to start (database, JWT,
-//! ENCRYPTION_KEY, paths). A stored setting wins over its `.env` variable.
+//! `ENCRYPTION_KEY`, paths). A stored setting wins over its `.env` variable.
 //!
 //! Who reads them, so a change applies to the next use without a redeploy and
 //! without a query on the path of ordinary requests:
@@ -337,35 +337,34 @@ fn render(config: &Config, stored: &[(String, Option<String>, String)]) -> Value
 /// Checks one value against its kind; returns the text to store.
 fn check(def: &Setting, value: &Value) -> Result<String> {
     let invalid = |why: &str| Error::invalid(format!("{} : {why}", def.key));
-    match def.kind {
-        Kind::Int(min, max) => value
+    if let Kind::Int(min, max) = def.kind {
+        value
             .as_i64()
             .filter(|n| (min..=max).contains(n))
             .map(|n| n.to_string())
-            .ok_or_else(|| invalid(&format!("nombre entier entre {min} et {max} attendu."))),
-        _ => {
-            let text = value
-                .as_str()
-                .map(str::trim)
-                .ok_or_else(|| invalid("texte attendu."))?;
-            if text.chars().count() > TEXT_MAX_CHARS || text.chars().any(char::is_control) {
-                return Err(invalid("texte trop long ou caractères de contrôle."));
+            .ok_or_else(|| invalid(&format!("nombre entier entre {min} et {max} attendu.")))
+    } else {
+        let text = value
+            .as_str()
+            .map(str::trim)
+            .ok_or_else(|| invalid("texte attendu."))?;
+        if text.chars().count() > TEXT_MAX_CHARS || text.chars().any(char::is_control) {
+            return Err(invalid("texte trop long ou caractères de contrôle."));
+        }
+        let is_url = |u: &str| {
+            (u.starts_with("https://") || u.starts_with("http://"))
+                && u.len() > 8
+                && !u.contains(char::is_whitespace)
+        };
+        match def.kind {
+            Kind::Url if !is_url(text) => Err(invalid("adresse http(s):// attendue.")),
+            Kind::Origins if !text.split(',').map(str::trim).all(is_url) => Err(invalid(
+                "liste d'origines http(s):// séparées par des virgules attendue.",
+            )),
+            Kind::Secret if text.is_empty() => {
+                Err(invalid("secret vide : envoyez null pour le retirer."))
             }
-            let is_url = |u: &str| {
-                (u.starts_with("https://") || u.starts_with("http://"))
-                    && u.len() > 8
-                    && !u.contains(char::is_whitespace)
-            };
-            match def.kind {
-                Kind::Url if !is_url(text) => Err(invalid("adresse http(s):// attendue.")),
-                Kind::Origins if !text.split(',').map(str::trim).all(is_url) => Err(invalid(
-                    "liste d'origines http(s):// séparées par des virgules attendue.",
-                )),
-                Kind::Secret if text.is_empty() => {
-                    Err(invalid("secret vide : envoyez null pour le retirer."))
-                }
-                _ => Ok(text.to_string()),
-            }
+            _ => Ok(text.to_string()),
         }
     }
 }

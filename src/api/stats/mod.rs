@@ -117,7 +117,7 @@ fn show_stats(ctx: &mut Ctx) -> Result<Response> {
 }
 
 /// The answer of the last minute for this period, if any. Under CGI no
-/// process outlives its request, so the cache is a file (STORAGE_PATH/cache):
+/// process outlives its request, so the cache is a file (`STORAGE_PATH/cache`):
 /// a console refreshing every few seconds costs the aggregates once a minute.
 fn cached(path: &Path) -> Option<Value> {
     let age = std::fs::metadata(path)

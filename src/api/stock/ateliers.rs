@@ -1,5 +1,5 @@
 //! Spec §4.6 — `/api/ateliers`: CRUD of the production sites ("gestion
-//! ateliers" is an admin_fab right, 10.5).
+//! ateliers" is an `admin_fab` right, 10.5).
 
 use super::queries::{self, AtelierValues};
 use super::query_bool;
@@ -55,7 +55,7 @@ struct CreateBody {
     actif: Option<bool>,
 }
 
-/// Spec 10.5 admin_fab: "gestion ateliers" — creates an atelier (code
+/// Spec 10.5 `admin_fab`: "gestion ateliers" — creates an atelier (code
 /// unique, 409 `atelier_code_taken`).
 pub fn create_atelier(ctx: &mut Ctx) -> Result<Response> {
     let body: CreateBody = ctx.json()?;
@@ -95,7 +95,7 @@ struct UpdateBody {
     actif: Option<bool>,
 }
 
-/// Spec 10.5 admin_fab: "gestion ateliers" — changes an atelier (only the
+/// Spec 10.5 `admin_fab`: "gestion ateliers" — changes an atelier (only the
 /// fields sent; `null` clears the responsible or the address).
 pub fn update_atelier(ctx: &mut Ctx) -> Result<Response> {
     let id = ctx.id("id")?;
@@ -135,7 +135,7 @@ pub fn update_atelier(ctx: &mut Ctx) -> Result<Response> {
     Ok(Response::ok(&atelier))
 }
 
-/// Spec 10.5 admin_fab: "gestion ateliers" — deletes an atelier nobody
+/// Spec 10.5 `admin_fab`: "gestion ateliers" — deletes an atelier nobody
 /// refers to; one with users, orders, lots, stock or history is deactivated
 /// instead, so that history keeps its meaning.
 pub fn delete_atelier(ctx: &mut Ctx) -> Result<Response> {

@@ -9,7 +9,7 @@
 //! the order status machine when an order becomes `grave`.
 //!
 //! Scope rule shared with the FAB module ([`crate::api::scope::resolve_atelier`]): an
-//! operateur_fab works in its own atelier only; naming another atelier is a
+//! `operateur_fab` works in its own atelier only; naming another atelier is a
 //! 404, exactly as if it did not exist. Admins see every atelier, or one when
 //! they name it.
 
@@ -145,6 +145,7 @@ pub fn query_bool(ctx: &Ctx, name: &str) -> Result<Option<bool>> {
 
 /// The French alert line of wireframe 11.3:
 /// `Ventoux — stock critique (9 ≤ seuil 10)`.
+#[must_use]
 pub fn alert_message(produit_nom: &str, quantite: i64, seuil: i64) -> String {
     format!("{produit_nom} — stock critique ({quantite} ≤ seuil {seuil})")
 }

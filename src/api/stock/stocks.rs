@@ -154,7 +154,7 @@ fn check_movement<'a>(
             "Type de mouvement invalide : entree, sortie, ajustement ou retour (la consommation par gravure est automatique).",
         ));
     }
-    let min = if kind == "ajustement" { 0 } else { 1 };
+    let min = i64::from(kind != "ajustement");
     if !(min..=MAX_QUANTITE).contains(&quantite) {
         return Err(Error::invalid(if kind == "ajustement" {
             format!("Pour un ajustement, la quantité est le nouveau stock compté : entre 0 et {MAX_QUANTITE}.")

@@ -9,8 +9,8 @@
 //! streams: the whole timed track gives the closest approach to the summit
 //! and the segment timing.
 //!
-//! Idempotence: `chronos` has a unique key on (strava_activity_id,
-//! produit_id), so importing again, or the webhook racing a manual import,
+//! Idempotence: `chronos` has a unique key on (`strava_activity_id`,
+//! `produit_id`), so importing again, or the webhook racing a manual import,
 //! finds the chrono already made instead of a second one.
 
 use super::client::{self, Activity, CallError, Client};
@@ -229,18 +229,17 @@ pub fn analyse(
         Err(CallError::NotFound) => None,
         Err(e) => return Err(e.into()),
     };
-    let track: Vec<(f64, f64)> = match &timed {
-        Some(points) => points.iter().map(|&(lat, lng, _)| (lat, lng)).collect(),
-        None => {
-            let map = &activity.map;
-            let encoded = map
-                .polyline
-                .as_deref()
-                .filter(|p| !p.is_empty())
-                .or(map.summary_polyline.as_deref())
-                .unwrap_or("");
-            detection::decode_polyline(encoded)
-        }
+    let track: Vec<(f64, f64)> = if let Some(points) = &timed {
+        points.iter().map(|&(lat, lng, _)| (lat, lng)).collect()
+    } else {
+        let map = &activity.map;
+        let encoded = map
+            .polyline
+            .as_deref()
+            .filter(|p| !p.is_empty())
+            .or(map.summary_polyline.as_deref())
+            .unwrap_or("");
+        detection::decode_polyline(encoded)
     };
     let courses = queries::detection_courses(conn, user_id)?;
     let detections = detection::detect(&facts(&activity, &track), &courses);

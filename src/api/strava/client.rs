@@ -49,6 +49,7 @@ pub enum CallError {
 
 impl CallError {
     /// The error a user sees when their request needed Strava.
+    #[must_use]
     pub fn into_error(self) -> Error {
         match self {
             CallError::RateLimited(until) => catalog::STRAVA_RATE_LIMITED.msg(format!(
@@ -67,6 +68,7 @@ impl CallError {
     }
 
     /// A one-line reason for the event log.
+    #[must_use]
     pub fn describe(&self) -> String {
         match self {
             CallError::RateLimited(until) => format!("rate limited until {until}"),
@@ -210,6 +212,7 @@ pub struct Activity {
 
 impl Activity {
     /// `sport_type`, else the deprecated `type`.
+    #[must_use]
     pub fn sport(&self) -> &str {
         self.sport_type
             .as_deref()
@@ -235,6 +238,7 @@ pub struct Streams {
 impl Streams {
     /// `(lat, lng, seconds from the start)` points, when both streams exist
     /// and are index-aligned as Strava promises.
+    #[must_use]
     pub fn timed_points(&self) -> Option<Vec<(f64, f64, i64)>> {
         let (latlng, time) = (self.latlng.as_ref()?, self.time.as_ref()?);
         (latlng.data.len() == time.data.len() && !time.data.is_empty()).then(|| {
@@ -256,6 +260,7 @@ pub struct Client {
 
 impl Client {
     /// A client with the configured settings.
+    #[must_use]
     pub fn new(settings: Settings) -> Client {
         let agent = ureq::Agent::config_builder()
             .timeout_global(Some(CALL_TIMEOUT))
@@ -268,11 +273,13 @@ impl Client {
     }
 
     /// The settings it was built with.
+    #[must_use]
     pub fn settings(&self) -> &Settings {
         &self.settings
     }
 
     /// The authorization URL the athlete's browser is sent to.
+    #[must_use]
     pub fn authorize_url(&self, state: &str) -> String {
         let q = form_encode(&[
             ("client_id", &self.settings.client_id),
@@ -493,16 +500,19 @@ fn now_epoch() -> i64 {
 }
 
 /// Start of the next 15-minute window (:00, :15, :30, :45 UTC).
+#[must_use]
 pub fn next_window(now: i64) -> i64 {
     (now.div_euclid(900) + 1) * 900
 }
 
 /// Next midnight UTC (the daily window).
+#[must_use]
 pub fn next_day(now: i64) -> i64 {
     (now.div_euclid(86_400) + 1) * 86_400
 }
 
 /// When a "15min,daily" usage reaches its limit, the end of the full window.
+#[must_use]
 pub fn block_from_headers(limit: &str, usage: &str, now: i64) -> Option<i64> {
     let pair = |s: &str| -> Option<(u64, u64)> {
         let (a, b) = s.split_once(',')?;
@@ -546,6 +556,7 @@ fn record_block(conn: &mut Conn, until: i64) {
 }
 
 /// `application/x-www-form-urlencoded` text.
+#[must_use]
 pub fn form_encode(pairs: &[(&str, &str)]) -> String {
     pairs
         .iter()

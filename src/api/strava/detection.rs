@@ -82,6 +82,7 @@ pub enum Criterion {
 
 impl Criterion {
     /// The name used in answers.
+    #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             Criterion::Gps => "gps_sommet",
@@ -106,23 +107,27 @@ pub struct Detection {
 
 impl Detection {
     /// Whether the score reaches the threshold.
+    #[must_use]
     pub fn is_detected(&self) -> bool {
         reaches_threshold(self.score)
     }
 }
 
 /// Compares in hundredths, as stored, so 0.3999… never fails nor 0.395 passes.
+#[must_use]
 pub fn reaches_threshold(score: f64) -> bool {
     (score * 100.0).round() >= (THRESHOLD * 100.0).round()
 }
 
 /// A score rounded to hundredths.
+#[must_use]
 pub fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
 
 /// Decodes a Google encoded polyline (precision 5) into (lat, lng) points;
 /// an empty or corrupt one gives no points.
+#[must_use]
 pub fn decode_polyline(encoded: &str) -> Vec<(f64, f64)> {
     if encoded.is_empty() {
         return Vec::new();
@@ -142,6 +147,7 @@ pub fn closest_approach_m(track: &[(f64, f64)], target: (f64, f64)) -> Option<f6
 }
 
 /// Summit score: `1 − (d/r)·0.4` strictly inside the radius, else none.
+#[must_use]
 pub fn gps_score(closest_km: f64, rayon_km: f64) -> Option<f64> {
     (rayon_km > 0.0 && closest_km < rayon_km).then(|| round2(1.0 - closest_km / rayon_km * 0.4))
 }
@@ -169,6 +175,7 @@ pub fn normalize(text: &str) -> String {
 }
 
 /// The comma-separated `strava_keywords`, normalized.
+#[must_use]
 pub fn parse_keywords(raw: Option<&str>) -> Vec<String> {
     raw.unwrap_or("")
         .split(',')
@@ -182,6 +189,7 @@ const MIN_PARTIAL_KEYWORD_CHARS: usize = 5;
 
 /// Keyword score of a title: 0.90 when a keyword appears as whole words,
 /// 0.75 when it only appears inside a longer word, else none.
+#[must_use]
 pub fn keyword_score(title: &str, keywords: &[String]) -> Option<f64> {
     normalized_keyword_score(&normalize(title), keywords)
 }
@@ -209,6 +217,7 @@ fn normalized_keyword_score(title: &str, keywords: &[String]) -> Option<f64> {
 }
 
 /// The course category a Strava sport type belongs to.
+#[must_use]
 pub fn category_of(sport: &str) -> Option<&'static str> {
     match sport {
         "Ride" | "GravelRide" | "MountainBikeRide" | "EBikeRide" | "EMountainBikeRide"
@@ -220,6 +229,7 @@ pub fn category_of(sport: &str) -> Option<&'static str> {
 }
 
 /// Fallback score from the climbing done against the course's elevation.
+#[must_use]
 pub fn fallback_score(gain_m: f64, denivele_m: f64) -> Option<f64> {
     if !(denivele_m > 0.0 && gain_m > 0.0) {
         return None;
@@ -230,6 +240,7 @@ pub fn fallback_score(gain_m: f64, denivele_m: f64) -> Option<f64> {
 
 /// Every course the activity scores on, best first (below the threshold
 /// too: the activity list shows them).
+#[must_use]
 pub fn detect(activity: &Facts, courses: &[Course]) -> Vec<Detection> {
     let bounds = BBox::of(activity.track);
     let title = normalize(activity.name);
@@ -365,6 +376,7 @@ pub enum Timing {
 
 impl Timing {
     /// The timed seconds.
+    #[must_use]
     pub fn secs(self) -> i64 {
         match self {
             Timing::Segment { start, finish } => finish - start,
@@ -373,6 +385,7 @@ impl Timing {
     }
 
     /// Start and end, epoch seconds.
+    #[must_use]
     pub fn bounds(self) -> (i64, i64) {
         match self {
             Timing::Segment { start, finish } => (start, finish),
@@ -381,6 +394,7 @@ impl Timing {
     }
 
     /// `chronos.mesure_duree`.
+    #[must_use]
     pub fn mesure(self) -> &'static str {
         match self {
             Timing::Segment { .. } => "segment",
@@ -391,6 +405,7 @@ impl Timing {
 
 /// The segment from the start zone to the summit when the timed track
 /// (`(lat, lng, seconds from start)`) passes both zones, else elapsed time.
+#[must_use]
 pub fn timing(
     course: &Course,
     timed: Option<&[(f64, f64, i64)]>,

@@ -220,8 +220,7 @@ pub fn access_token(
     conn: &mut Conn,
     user_id: u64,
 ) -> std::result::Result<(String, i64), Failure> {
-    let link = queries::find_link(conn, user_id)?.ok_or_else(not_connected)?;
-    if let Some(fresh) = still_fresh(config, &link)? {
+    if let Stored::Fresh(fresh) = stored(config, conn, user_id)? {
         return Ok(fresh);
     }
     let lock = format!("mykollector_strava_refresh_{user_id}");
@@ -236,14 +235,22 @@ pub fn access_token(
     result
 }
 
-/// The stored access token and athlete id while the token has more than the
-/// refresh margin left.
-fn still_fresh(config: &Config, link: &Link) -> Result<Option<(String, i64)>> {
+/// The athlete's stored link: usable as it is while the access token has
+/// more than the refresh margin left, else to be refreshed.
+enum Stored {
+    /// The access token and the athlete's Strava id.
+    Fresh((String, i64)),
+    Stale(Link),
+}
+
+/// The stored link of `user_id`; not connected is a [`Failure`].
+fn stored(config: &Config, conn: &mut Conn, user_id: u64) -> std::result::Result<Stored, Failure> {
+    let link = queries::find_link(conn, user_id)?.ok_or_else(not_connected)?;
     if link.expires_at - now_epoch() <= REFRESH_MARGIN_SECS {
-        return Ok(None);
+        return Ok(Stored::Stale(link));
     }
     let access = crypto::decrypt(&config.encryption_key, &link.access)?;
-    Ok(Some((access, link.strava_id)))
+    Ok(Stored::Fresh((access, link.strava_id)))
 }
 
 fn refresh_locked(
@@ -253,10 +260,10 @@ fn refresh_locked(
     user_id: u64,
 ) -> std::result::Result<(String, i64), Failure> {
     // Another process may have refreshed while this one waited for the lock.
-    let link = queries::find_link(conn, user_id)?.ok_or_else(not_connected)?;
-    if let Some(fresh) = still_fresh(config, &link)? {
-        return Ok(fresh);
-    }
+    let link = match stored(config, conn, user_id)? {
+        Stored::Fresh(fresh) => return Ok(fresh),
+        Stored::Stale(link) => link,
+    };
     let key = &config.encryption_key;
     let fresh = client.refresh(conn, &crypto::decrypt(key, &link.refresh)?)?;
     let new = Link {

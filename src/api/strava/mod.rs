@@ -113,6 +113,7 @@ pub const ROUTES: &[Route] = &[
 ];
 
 /// 409: the athlete has no Strava account connected.
+#[must_use]
 pub fn not_connected() -> Error {
     catalog::STRAVA_NOT_CONNECTED.err()
 }
@@ -140,6 +141,7 @@ impl From<Error> for Failure {
 
 impl Failure {
     /// The error a user sees.
+    #[must_use]
     pub fn into_error(self) -> Error {
         match self {
             Failure::Strava(e) => e.into_error(),
@@ -148,6 +150,7 @@ impl Failure {
     }
 
     /// Whether trying later may succeed (rate limit, outage, our database).
+    #[must_use]
     pub fn is_retryable(&self) -> bool {
         match self {
             Failure::Strava(CallError::RateLimited(_) | CallError::Unreachable(_)) => true,
@@ -158,6 +161,7 @@ impl Failure {
     }
 
     /// One line for the event row.
+    #[must_use]
     pub fn describe(&self) -> String {
         match self {
             Failure::Strava(e) => format!("Strava: {}", e.describe()),

@@ -1,4 +1,4 @@
-//! The responder role of FastCGI 1.0, as mod_fcgid speaks it: one request at
+//! The responder role of FastCGI 1.0, as `mod_fcgid` speaks it: one request at
 //! a time per connection, parameters and body as byte streams.
 
 use std::io::{self, Read, Write};
@@ -60,7 +60,7 @@ fn write_record(w: &mut impl Write, kind: u8, id: u16, content: &[u8]) -> io::Re
     w.write_all(&record)
 }
 
-/// A request whose BEGIN_REQUEST and PARAMS have been read; its body is
+/// A request whose `BEGIN_REQUEST` and PARAMS have been read; its body is
 /// still on the connection ([`Stdin`]).
 pub struct BegunRequest {
     /// The request id.
@@ -91,7 +91,7 @@ pub fn read_request(stream: &mut UnixStream) -> io::Result<Option<BegunRequest>>
             }
             GET_VALUES => write_record(stream, GET_VALUES_RESULT, 0, &values_result())?,
             kind if record.id == 0 => {
-                write_record(stream, UNKNOWN_TYPE, 0, &[kind, 0, 0, 0, 0, 0, 0, 0])?
+                write_record(stream, UNKNOWN_TYPE, 0, &[kind, 0, 0, 0, 0, 0, 0, 0])?;
             }
             _ => {}
         }
@@ -118,7 +118,7 @@ pub fn read_request(stream: &mut UnixStream) -> io::Result<Option<BegunRequest>>
     }))
 }
 
-/// Our answer to FCGI_GET_VALUES: one connection, one request at a time.
+/// Our answer to `FCGI_GET_VALUES`: one connection, one request at a time.
 fn values_result() -> Vec<u8> {
     let mut out = Vec::new();
     for (name, value) in [

@@ -6,8 +6,31 @@ use super::geometry::{
 };
 use super::MAX_BLOCK_DEPTH;
 use dxf::entities::{Entity, EntityType, Text};
-use dxf::{Block, Drawing, Point, Vector};
+use dxf::{Block, Drawing};
 use std::collections::BTreeMap;
+
+/// The TEXT an ATTRIB or an ATTDEF draws. The two dxf types carry the same
+/// text fields under the same names but share no trait, so the fields are
+/// read by a macro that works on either.
+macro_rules! text_from_attribute {
+    ($a:expr) => {
+        Text {
+            location: $a.location.clone(),
+            second_alignment_point: $a.second_alignment_point.clone(),
+            text_height: $a.text_height,
+            value: $a.value.clone(),
+            rotation: $a.rotation,
+            relative_x_scale_factor: $a.relative_x_scale_factor,
+            oblique_angle: $a.oblique_angle,
+            text_style_name: $a.text_style_name.clone(),
+            text_generation_flags: $a.text_generation_flags,
+            horizontal_text_justification: $a.horizontal_text_justification,
+            vertical_text_justification: $a.vertical_text_justification,
+            normal: $a.normal.clone(),
+            ..Default::default()
+        }
+    };
+}
 
 /// One copy of the template, exploded, in template coordinates.
 #[derive(Default)]
@@ -86,20 +109,7 @@ pub(super) fn place(
                 if att.flags & 1 != 0 {
                     continue; // invisible attribute
                 }
-                let mut t = Entity::new(EntityType::Text(text_from_attribute(
-                    att.location.clone(),
-                    att.second_alignment_point.clone(),
-                    att.text_height,
-                    att.value.clone(),
-                    att.rotation,
-                    att.relative_x_scale_factor,
-                    att.oblique_angle,
-                    att.text_style_name.clone(),
-                    att.text_generation_flags,
-                    att.horizontal_text_justification,
-                    att.vertical_text_justification,
-                    att.normal.clone(),
-                )));
+                let mut t = Entity::new(EntityType::Text(text_from_attribute!(att)));
                 t.common.layer = e.common.layer.clone();
                 t.common.color = e.common.color.clone();
                 finish(t, xf, out);
@@ -113,20 +123,7 @@ pub(super) fn place(
             }
             let t = Entity {
                 common: e.common.clone(),
-                specific: EntityType::Text(text_from_attribute(
-                    def.location.clone(),
-                    def.second_alignment_point.clone(),
-                    def.text_height,
-                    def.value.clone(),
-                    def.rotation,
-                    def.relative_x_scale_factor,
-                    def.oblique_angle,
-                    def.text_style_name.clone(),
-                    def.text_generation_flags,
-                    def.horizontal_text_justification,
-                    def.vertical_text_justification,
-                    def.normal.clone(),
-                )),
+                specific: EntityType::Text(text_from_attribute!(def)),
             };
             finish(t, xf, out);
         }
@@ -148,36 +145,4 @@ pub(super) fn finish(mut e: Entity, xf: &Xf, out: &mut Flat) {
         return;
     }
     out.entities.push(e);
-}
-
-#[allow(clippy::too_many_arguments)]
-pub(super) fn text_from_attribute(
-    location: Point,
-    second_alignment_point: Point,
-    text_height: f64,
-    value: String,
-    rotation: f64,
-    relative_x_scale_factor: f64,
-    oblique_angle: f64,
-    text_style_name: String,
-    text_generation_flags: i32,
-    horizontal_text_justification: dxf::enums::HorizontalTextJustification,
-    vertical_text_justification: dxf::enums::VerticalTextJustification,
-    normal: Vector,
-) -> Text {
-    Text {
-        location,
-        second_alignment_point,
-        text_height,
-        value,
-        rotation,
-        relative_x_scale_factor,
-        oblique_angle,
-        text_style_name,
-        text_generation_flags,
-        horizontal_text_justification,
-        vertical_text_justification,
-        normal,
-        ..Default::default()
-    }
 }

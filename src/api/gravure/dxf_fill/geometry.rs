@@ -20,6 +20,19 @@ pub(super) struct Xf {
     pub(super) ty: f64,
 }
 
+/// The corners of a SOLID, a TRACE or a 3DFACE: three dxf types with the
+/// same four fields and no common trait.
+macro_rules! four_corners {
+    ($e:expr) => {
+        [
+            &mut $e.first_corner,
+            &mut $e.second_corner,
+            &mut $e.third_corner,
+            &mut $e.fourth_corner,
+        ]
+    };
+}
+
 impl Xf {
     pub(super) const IDENTITY: Xf = Xf {
         a: 1.0,
@@ -51,6 +64,13 @@ impl Xf {
             b: self.b * other.a + self.a * other.b,
             tx: self.a * other.tx - self.b * other.ty + self.tx,
             ty: self.b * other.tx + self.a * other.ty + self.ty,
+        }
+    }
+
+    /// Moves the four corners of a SOLID, TRACE or 3DFACE.
+    fn corners(&self, corners: [&mut Point; 4]) {
+        for p in corners {
+            *p = self.point(p);
         }
     }
 
@@ -200,24 +220,9 @@ pub(super) fn transform(e: &mut Entity, xf: &Xf) -> bool {
             sp.end_tangent = rotate(&sp.end_tangent);
         }
         EntityType::ModelPoint(p) => p.location = xf.point(&p.location),
-        EntityType::Solid(so) => {
-            so.first_corner = xf.point(&so.first_corner);
-            so.second_corner = xf.point(&so.second_corner);
-            so.third_corner = xf.point(&so.third_corner);
-            so.fourth_corner = xf.point(&so.fourth_corner);
-        }
-        EntityType::Trace(tr) => {
-            tr.first_corner = xf.point(&tr.first_corner);
-            tr.second_corner = xf.point(&tr.second_corner);
-            tr.third_corner = xf.point(&tr.third_corner);
-            tr.fourth_corner = xf.point(&tr.fourth_corner);
-        }
-        EntityType::Face3D(f) => {
-            f.first_corner = xf.point(&f.first_corner);
-            f.second_corner = xf.point(&f.second_corner);
-            f.third_corner = xf.point(&f.third_corner);
-            f.fourth_corner = xf.point(&f.fourth_corner);
-        }
+        EntityType::Solid(so) => xf.corners(four_corners!(so)),
+        EntityType::Trace(tr) => xf.corners(four_corners!(tr)),
+        EntityType::Face3D(f) => xf.corners(four_corners!(f)),
         EntityType::Text(t) => {
             t.location = xf.point(&t.location);
             t.second_alignment_point = xf.point(&t.second_alignment_point);
@@ -402,7 +407,7 @@ pub(super) fn bulge_points(a: (f64, f64), b: (f64, f64), bulge: f64) -> Vec<(f64
     let sweep = 4.0 * bulge.atan(); // signed, radians
     let r = chord / (2.0 * (sweep / 2.0).sin());
     // Centre: from the chord midpoint along its normal.
-    let (mx, my) = ((a.0 + b.0) / 2.0, (a.1 + b.1) / 2.0);
+    let (mx, my) = (f64::midpoint(a.0, b.0), f64::midpoint(a.1, b.1));
     let h = r * (sweep / 2.0).cos();
     let (nx, ny) = (-dy / chord, dx / chord);
     let c = Point::new(mx + nx * h, my + ny * h, 0.0);

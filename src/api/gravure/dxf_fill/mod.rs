@@ -12,7 +12,7 @@
 //! (integrations §6.2). Why R2000: the crate's default R12 silently drops
 //! MTEXT and is refused by ezdxf's strict reader; R2000 is the oldest version
 //! that keeps MTEXT and that laser software reads everywhere. Accented
-//! letters (Éloïse) are written in the file's declared code page, ANSI_1252,
+//! letters (Éloïse) are written in the file's declared code page, `ANSI_1252`,
 //! rather than as the crate's `\U+00C9` escapes, which many readers print
 //! as such (see [`fill_lot`]).
 //!
@@ -44,7 +44,7 @@ const MTEXT_CHUNK: usize = 250;
 /// What one medal carries (spec 8.1), already formatted.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EngravingData {
-    /// `{{NOM}}`: users.nom at generation time, or b2b_client_nom.
+    /// `{{NOM}}`: users.nom at generation time, or `b2b_client_nom`.
     pub nom: String,
     /// `{{PRENOM}}`: users.prenom, empty for B2B.
     pub prenom: String,
@@ -141,16 +141,16 @@ pub fn load(bytes: &[u8]) -> Result<Drawing, FillError> {
     };
     let head = &bytes[..bytes.len().min(64)];
     let looks_binary = head.starts_with(b"AutoCAD Binary DXF");
-    let looks_ascii = std::str::from_utf8(&bytes[..bytes.len().min(4096)])
-        .map(|s| s.trim_start().starts_with('0') || s.trim_start().starts_with("999"))
-        .unwrap_or_else(|e| {
+    let looks_ascii = std::str::from_utf8(&bytes[..bytes.len().min(4096)]).map_or_else(
+        |e| {
             // A cut in the middle of a multi-byte character is fine; real
             // binary junk is not.
             std::str::from_utf8(&bytes[..e.valid_up_to()])
-                .map(|s| s.trim_start().starts_with('0') || s.trim_start().starts_with("999"))
-                .unwrap_or(false)
+                .is_ok_and(|s| s.trim_start().starts_with('0') || s.trim_start().starts_with("999"))
                 || head.is_ascii()
-        });
+        },
+        |s| s.trim_start().starts_with('0') || s.trim_start().starts_with("999"),
+    );
     if !looks_binary && !looks_ascii {
         return Err(invalid());
     }
@@ -224,6 +224,7 @@ pub fn left_out_kinds(bytes: &[u8]) -> BTreeMap<String, usize> {
 
 /// Inspects a template: placeholders, extents, what will be left out
 /// (`bytes`, when given, are scanned for kinds the crate does not read).
+#[must_use]
 pub fn analyze_bytes(drawing: &Drawing, bytes: &[u8]) -> Analysis {
     let mut a = analyze(drawing);
     let raw = left_out_kinds(bytes);
@@ -242,6 +243,7 @@ pub fn analyze_bytes(drawing: &Drawing, bytes: &[u8]) -> Analysis {
 }
 
 /// Inspects a template: placeholders, extents, what will be left out.
+#[must_use]
 pub fn analyze(drawing: &Drawing) -> Analysis {
     let mut found = BTreeSet::new();
     let mut texts = Vec::new();
@@ -261,7 +263,7 @@ pub fn analyze(drawing: &Drawing) -> Analysis {
     let placeholders = PLACEHOLDERS
         .iter()
         .filter(|p| found.contains(**p))
-        .map(|p| p.to_string())
+        .map(std::string::ToString::to_string)
         .collect();
     let inconnus = found
         .iter()
@@ -301,6 +303,7 @@ fn collect_texts(e: &Entity, out: &mut Vec<String>) {
 }
 
 /// The names between `{{` and `}}` in `s`, trimmed.
+#[must_use]
 pub fn markers(s: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut rest = s;
@@ -390,6 +393,7 @@ fn set_mtext(m: &mut MText, full: &str) {
 
 /// Where copy `index` goes: columns left to right, rows downwards, each step
 /// one copy size plus the spacing.
+#[must_use]
 pub fn offset(index: usize, layout: &Layout, size: (f64, f64)) -> (f64, f64) {
     let cols = layout.colonnes.max(1) as usize;
     let (col, row) = (index % cols, index / cols);

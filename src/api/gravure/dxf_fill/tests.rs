@@ -278,7 +278,7 @@ fn rotated_and_scaled_blocks_are_exploded() {
     }
     match &copy.entities[1].specific {
         EntityType::Arc(a) => {
-            assert!((a.start_angle - 90.0).abs() < 1e-9 && (a.end_angle - 180.0).abs() < 1e-9)
+            assert!((a.start_angle - 90.0).abs() < 1e-9 && (a.end_angle - 180.0).abs() < 1e-9);
         }
         other => panic!("{other:?}"),
     }

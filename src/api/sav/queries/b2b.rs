@@ -24,7 +24,7 @@ pub fn fabricant_active(conn: &mut Conn, id: u64) -> Result<bool> {
     Ok(found.is_some())
 }
 
-/// Whether a user is an active admin_fab.
+/// Whether a user is an active `admin_fab`.
 pub fn is_active_admin_fab(conn: &mut Conn, id: u64) -> Result<bool> {
     let found: Option<u64> = conn.exec_first(
         "SELECT id FROM users WHERE id = ? AND role = 'admin_fab' AND actif = TRUE AND anonymized_at IS NULL",
@@ -162,7 +162,7 @@ pub fn update_fabricant(
 }
 
 /// Demo manufacturer "Médailles du Queyras" (QUEYRAS), managed by the demo
-/// admin_fab when it exists; returns its id.
+/// `admin_fab` when it exists; returns its id.
 pub fn seed_fabricant(conn: &mut Conn) -> Result<Option<u64>> {
     conn.query_drop(
         r"INSERT INTO fabricants (nom, code, admin_user_id, contact_email, contact_telephone, actif)
