@@ -90,31 +90,28 @@ pub struct Listed<T> {
 
 impl<T> Listed<T> {
     /// The same page with each item turned into another.
-    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Listed<U> {
-        let Listed {
-            items,
-            total,
-            total_exact,
-            has_more,
-        } = self;
-        let items = items.into_iter().map(f).collect();
-        Listed {
-            items,
-            total,
-            total_exact,
-            has_more,
-        }
+    pub fn map<U>(mut self, f: impl FnMut(T) -> U) -> Listed<U> {
+        let items = std::mem::take(&mut self.items).into_iter().map(f).collect();
+        self.with_items(items)
     }
 
     /// The same page with each item turned into another by a step that may
     /// fail (a further read per item).
-    pub fn try_map<U>(self, f: impl FnMut(T) -> Result<U>) -> Result<Listed<U>> {
-        Ok(Listed {
-            items: self.items.into_iter().map(f).collect::<Result<_>>()?,
+    pub fn try_map<U>(mut self, f: impl FnMut(T) -> Result<U>) -> Result<Listed<U>> {
+        let items = std::mem::take(&mut self.items)
+            .into_iter()
+            .map(f)
+            .collect::<Result<_>>()?;
+        Ok(self.with_items(items))
+    }
+
+    fn with_items<U>(&self, items: Vec<U>) -> Listed<U> {
+        Listed {
+            items,
             total: self.total,
             total_exact: self.total_exact,
             has_more: self.has_more,
-        })
+        }
     }
 }
 
