@@ -184,8 +184,11 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {}
 
 /// MySQL error codes after which the transaction can be retried as a whole:
-/// `ER_LOCK_WAIT_TIMEOUT` and `ER_LOCK_DEADLOCK`.
-const TRANSIENT_CODES: [u16; 2] = [1205, 1213];
+/// `ER_LOCK_WAIT_TIMEOUT`, `ER_LOCK_DEADLOCK`, and `ER_AUTOINC_READ_FAILED`,
+/// which is how InnoDB reports a deadlock or a lock wait timeout met while
+/// taking a table's AUTO-INC lock (two `INSERT … SELECT` into the same table,
+/// each holding what the other waits for; seen on notifications).
+const TRANSIENT_CODES: [u16; 3] = [1205, 1213, 1467];
 
 impl From<mysql::Error> for Error {
     #[track_caller]
@@ -272,6 +275,7 @@ mod tests {
         };
         assert!(server(1213).is_transient());
         assert!(server(1205).is_transient());
+        assert!(server(1467).is_transient());
         assert!(!server(1062).is_transient());
         assert_eq!(server(1213).status(), 500);
     }

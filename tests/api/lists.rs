@@ -8,6 +8,10 @@
 //!
 //! Lists whose size the catalogue bounds (courses, ateliers, stock lines,
 //! templates, manufacturers) are left out: they do not grow with activity.
+//!
+//! The seed is large enough to push other tests' rows off their first
+//! pages, so the test runs alone (with the exclusive ones) and removes
+//! what it added, even when it fails.
 
 use crate::common::{self, atelier, config, db, unique, user, user_in};
 use mykollector::db::Db;
@@ -23,7 +27,9 @@ const ROWS: u64 = 3_000;
 /// The fixtures every case reads: one course, two ateliers, an athlete with
 /// thousands of chronos, orders, notifications; an operator of atelier A.
 struct Seed {
+    code: String,
     atelier_a: u64,
+    atelier_b: u64,
     produit: u64,
     stock: u64,
     athlete: common::TestUser,
@@ -143,12 +149,42 @@ fn seed() -> Seed {
     )
     .expect("analyze");
     Seed {
+        code,
         atelier_a,
+        atelier_b,
         produit,
         stock,
         athlete,
         operator,
         admin,
+    }
+}
+
+impl Drop for Seed {
+    fn drop(&mut self) {
+        let mut conn = db();
+        let orders = format!("{}-%", self.code);
+        let ateliers = (self.atelier_a, self.atelier_b);
+        let steps: [(&str, mysql::Params); 9] = [
+            (
+                "DELETE t FROM sav_tickets t JOIN commandes c ON c.id = t.commande_id WHERE c.numero LIKE ?",
+                (&orders,).into(),
+            ),
+            ("DELETE FROM commandes WHERE numero LIKE ?", (&orders,).into()),
+            ("DELETE FROM chronos WHERE user_id = ?", (self.athlete.id,).into()),
+            ("DELETE FROM notifications WHERE user_id = ?", (self.athlete.id,).into()),
+            ("DELETE FROM logs_audit WHERE user_id = ?", (self.admin.id,).into()),
+            ("DELETE FROM defauts WHERE atelier_id IN (?, ?)", ateliers.into()),
+            ("DELETE FROM stock_mouvements WHERE stock_id = ?", (self.stock,).into()),
+            ("DELETE FROM lots WHERE atelier_id IN (?, ?)", ateliers.into()),
+            (
+                "DELETE FROM users WHERE email LIKE ?",
+                (format!("{}-%@liste.test", self.code),).into(),
+            ),
+        ];
+        for (sql, params) in steps {
+            conn.exec_drop(sql, params).expect("remove the seed");
+        }
     }
 }
 
@@ -262,8 +298,14 @@ fn assert_indexed(path: &str, token: &str, alias: &str, keys: &[&str]) {
 const SMALL_TABLE: u64 = 1_000;
 
 #[test]
-fn every_list_reads_its_page_through_its_index() {
+#[ignore = "exclusive: its seed crowds other tests' first pages (scripts/test.sh runs it alone)"]
+fn every_list_reads_its_page_through_its_index_and_caps_its_total() {
     let s = seed();
+    every_list_reads_its_page_through_its_index(&s);
+    totals_are_capped_and_pages_say_whether_more_follow(&s);
+}
+
+fn every_list_reads_its_page_through_its_index(s: &Seed) {
     let admin = s.admin.token.as_str();
     let a = s.atelier_a;
     // Orders (spec 5.4, 5.5): the workshop's list, its variants, dispatch.
@@ -415,9 +457,7 @@ fn every_list_reads_its_page_through_its_index() {
     );
 }
 
-#[test]
-fn totals_are_capped_and_pages_say_whether_more_follow() {
-    let s = seed();
+fn totals_are_capped_and_pages_say_whether_more_follow(s: &Seed) {
     let path = format!("/api/commandes?atelier_id={}&per_page=200", s.atelier_a);
     let r = common::get(&path, Some(&s.admin.token)).expect(200);
     // 3,000 orders, 2/3 of those with an atelier in A: more than the cap.
