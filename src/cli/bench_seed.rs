@@ -180,12 +180,12 @@ fn batches(n: u64) -> impl Iterator<Item = (u64, u64)> {
 /// table per decimal digit (portable: no MariaDB sequence engine, no
 /// recursive CTE depth limit).
 fn fill_sequence(conn: &mut Conn, max: u64) -> Result<()> {
-    conn.query_drop(
-        "CREATE TEMPORARY TABLE mk_bench_seq (n INT UNSIGNED NOT NULL PRIMARY KEY) ENGINE=InnoDB",
-    )?;
     const DIGITS: &str = "(SELECT 0 AS d UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 \
          UNION ALL SELECT 4 UNION ALL SELECT 5 UNION ALL SELECT 6 UNION ALL SELECT 7 \
          UNION ALL SELECT 8 UNION ALL SELECT 9)";
+    conn.query_drop(
+        "CREATE TEMPORARY TABLE mk_bench_seq (n INT UNSIGNED NOT NULL PRIMARY KEY) ENGINE=InnoDB",
+    )?;
     let levels = (max.max(2) - 1).ilog10() + 1;
     let tables: Vec<String> = (0..levels).map(|i| format!("{DIGITS} d{i}")).collect();
     let sum: Vec<String> = (0..levels)
@@ -368,9 +368,8 @@ fn insert_orders(conn: &mut Conn, orders: u64) -> Result<()> {
     }
     let ateliers: Vec<u64> =
         conn.query("SELECT id FROM ateliers WHERE code IN ('BENCH-A', 'BENCH-B') ORDER BY code")?;
-    let (atelier_a, atelier_b) = match ateliers[..] {
-        [a, b] => (a, b),
-        _ => return Err(Error::internal("bench ateliers missing after insert")),
+    let [atelier_a, atelier_b] = ateliers[..] else {
+        return Err(Error::internal("bench ateliers missing after insert"));
     };
     conn.query_drop(
         r"CREATE TEMPORARY TABLE mk_bench_valid (

@@ -20,7 +20,7 @@ pub struct Course {
     pub depart: Option<(f64, f64)>,
     pub sommet: Option<(f64, f64)>,
     pub rayon_km: Option<f64>,
-    pub start_radius_m: Option<i64>,
+    pub start_radius_m: Option<i32>,
 }
 
 /// A course by id, with its start-zone radius from `segment_tracking_config`.

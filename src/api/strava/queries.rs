@@ -326,6 +326,10 @@ pub fn save_subscription(conn: &mut Conn, id: i64, callback_url: &str) -> Result
 
 /// A webhook event as Strava posts it.
 #[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
+#[expect(
+    clippy::struct_field_names,
+    reason = "the field names of Strava's webhook JSON"
+)]
 pub struct Event {
     pub object_type: String,
     pub object_id: i64,

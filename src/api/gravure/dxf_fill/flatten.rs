@@ -52,7 +52,7 @@ pub(super) fn place(
     let mut e = e.clone();
     if let Some(p) = parent {
         if e.common.layer == "0" {
-            e.common.layer = p.common.layer.clone();
+            e.common.layer.clone_from(&p.common.layer);
         }
         if e.common.color.is_by_block() {
             e.common.color = p.common.color.clone();
@@ -100,7 +100,7 @@ pub(super) fn place(
                     att.vertical_text_justification,
                     att.normal.clone(),
                 )));
-                t.common.layer = e.common.layer.clone();
+                t.common.layer.clone_from(&e.common.layer);
                 t.common.color = e.common.color.clone();
                 finish(t, xf, out);
             }
@@ -150,7 +150,10 @@ pub(super) fn finish(mut e: Entity, xf: &Xf, out: &mut Flat) {
     out.entities.push(e);
 }
 
-#[allow(clippy::too_many_arguments)]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "ATTRIB and ATTDEF carry the same TEXT fields but share no type: one argument per field"
+)]
 pub(super) fn text_from_attribute(
     location: Point,
     second_alignment_point: Point,

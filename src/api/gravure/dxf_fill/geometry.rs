@@ -393,6 +393,10 @@ fn bound_points(e: &Entity) -> Vec<(f64, f64)> {
 }
 
 /// Extreme points of the arc a polyline bulge draws between `a` and `b`.
+#[expect(
+    clippy::many_single_char_names,
+    reason = "the geometry's own names: ends a, b, radius r, centre c, apothem h"
+)]
 pub(super) fn bulge_points(a: (f64, f64), b: (f64, f64), bulge: f64) -> Vec<(f64, f64)> {
     let (dx, dy) = (b.0 - a.0, b.1 - a.1);
     let chord = dx.hypot(dy);

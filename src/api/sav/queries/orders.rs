@@ -9,6 +9,10 @@ use mysql::{params, Conn, Row};
 use serde::Serialize;
 
 /// What SAV screens show of an order.
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "mirrors the order's boolean columns and JSON fields one to one"
+)]
 #[derive(Debug, Clone, Serialize)]
 pub struct OrderSummary {
     pub id: u64,
