@@ -1,7 +1,7 @@
 //! Geometry of the generator: the similarity transform that moves copies
 //! and exploded blocks, the −Z extrusion normalisation, and extents.
 
-use dxf::entities::{Entity, EntityType, Insert};
+use dxf::entities::{Entity, EntityType, Insert, LwPolyline, MText, Polyline, Spline};
 use dxf::{Point, Vector};
 
 pub(super) const EPS: f64 = 1e-9;
@@ -167,76 +167,104 @@ pub(super) fn transform(e: &mut Entity, xf: &Xf) -> bool {
             el.center = xf.point(&el.center);
             el.major_axis = xf.vector(&el.major_axis);
         }
-        EntityType::LwPolyline(p) => {
-            for v in &mut p.vertices {
-                let q = xf.point(&Point::new(v.x, v.y, 0.0));
-                v.x = q.x;
-                v.y = q.y;
-                v.starting_width *= s;
-                v.ending_width *= s;
-            }
-            p.constant_width *= s;
-        }
-        EntityType::Polyline(p) => {
-            p.location = xf.point(&p.location);
-            for v in p.vertices_mut() {
-                v.location = xf.point(&v.location);
-                v.starting_width *= s;
-                v.ending_width *= s;
-            }
-        }
-        EntityType::Spline(sp) => {
-            for c in &mut sp.control_points {
-                *c = xf.point(c);
-            }
-            for f in &mut sp.fit_points {
-                *f = xf.point(f);
-            }
-            let rotate = |p: &Point| {
-                let v = xf.vector(&Vector::new(p.x, p.y, p.z));
-                Point::new(v.x, v.y, v.z)
-            };
-            sp.start_tangent = rotate(&sp.start_tangent);
-            sp.end_tangent = rotate(&sp.end_tangent);
-        }
+        EntityType::LwPolyline(p) => transform_lwpolyline(p, xf),
+        EntityType::Polyline(p) => transform_polyline(p, xf),
+        EntityType::Spline(sp) => transform_spline(sp, xf),
         EntityType::ModelPoint(p) => p.location = xf.point(&p.location),
-        EntityType::Solid(so) => {
-            so.first_corner = xf.point(&so.first_corner);
-            so.second_corner = xf.point(&so.second_corner);
-            so.third_corner = xf.point(&so.third_corner);
-            so.fourth_corner = xf.point(&so.fourth_corner);
-        }
-        EntityType::Trace(tr) => {
-            tr.first_corner = xf.point(&tr.first_corner);
-            tr.second_corner = xf.point(&tr.second_corner);
-            tr.third_corner = xf.point(&tr.third_corner);
-            tr.fourth_corner = xf.point(&tr.fourth_corner);
-        }
-        EntityType::Face3D(f) => {
-            f.first_corner = xf.point(&f.first_corner);
-            f.second_corner = xf.point(&f.second_corner);
-            f.third_corner = xf.point(&f.third_corner);
-            f.fourth_corner = xf.point(&f.fourth_corner);
-        }
+        EntityType::Solid(so) => move_corners(
+            xf,
+            [
+                &mut so.first_corner,
+                &mut so.second_corner,
+                &mut so.third_corner,
+                &mut so.fourth_corner,
+            ],
+        ),
+        EntityType::Trace(tr) => move_corners(
+            xf,
+            [
+                &mut tr.first_corner,
+                &mut tr.second_corner,
+                &mut tr.third_corner,
+                &mut tr.fourth_corner,
+            ],
+        ),
+        EntityType::Face3D(f) => move_corners(
+            xf,
+            [
+                &mut f.first_corner,
+                &mut f.second_corner,
+                &mut f.third_corner,
+                &mut f.fourth_corner,
+            ],
+        ),
         EntityType::Text(t) => {
             t.location = xf.point(&t.location);
             t.second_alignment_point = xf.point(&t.second_alignment_point);
             t.text_height *= s;
             t.rotation = (t.rotation + rot).rem_euclid(360.0);
         }
-        EntityType::MText(m) => {
-            m.insertion_point = xf.point(&m.insertion_point);
-            m.initial_text_height *= s;
-            m.reference_rectangle_width *= s;
-            if m.x_axis_direction.x.abs() > EPS || m.x_axis_direction.y.abs() > EPS {
-                m.x_axis_direction = xf.vector(&m.x_axis_direction);
-            } else {
-                m.rotation_angle = (m.rotation_angle + rot).rem_euclid(360.0);
-            }
-        }
+        EntityType::MText(m) => transform_mtext(m, xf),
         _ => return false,
     }
     true
+}
+
+fn transform_lwpolyline(p: &mut LwPolyline, xf: &Xf) {
+    let s = xf.scale();
+    for v in &mut p.vertices {
+        let q = xf.point(&Point::new(v.x, v.y, 0.0));
+        v.x = q.x;
+        v.y = q.y;
+        v.starting_width *= s;
+        v.ending_width *= s;
+    }
+    p.constant_width *= s;
+}
+
+fn transform_polyline(p: &mut Polyline, xf: &Xf) {
+    let s = xf.scale();
+    p.location = xf.point(&p.location);
+    for v in p.vertices_mut() {
+        v.location = xf.point(&v.location);
+        v.starting_width *= s;
+        v.ending_width *= s;
+    }
+}
+
+fn transform_spline(sp: &mut Spline, xf: &Xf) {
+    for c in &mut sp.control_points {
+        *c = xf.point(c);
+    }
+    for f in &mut sp.fit_points {
+        *f = xf.point(f);
+    }
+    // Tangents are directions: rotated and scaled, not moved.
+    let rotate = |p: &Point| {
+        let v = xf.vector(&Vector::new(p.x, p.y, p.z));
+        Point::new(v.x, v.y, v.z)
+    };
+    sp.start_tangent = rotate(&sp.start_tangent);
+    sp.end_tangent = rotate(&sp.end_tangent);
+}
+
+fn transform_mtext(m: &mut MText, xf: &Xf) {
+    let s = xf.scale();
+    m.insertion_point = xf.point(&m.insertion_point);
+    m.initial_text_height *= s;
+    m.reference_rectangle_width *= s;
+    if m.x_axis_direction.x.abs() > EPS || m.x_axis_direction.y.abs() > EPS {
+        m.x_axis_direction = xf.vector(&m.x_axis_direction);
+    } else {
+        m.rotation_angle = (m.rotation_angle + xf.rotation_deg()).rem_euclid(360.0);
+    }
+}
+
+/// The four corners of a SOLID, TRACE or 3DFACE.
+fn move_corners(xf: &Xf, corners: [&mut Point; 4]) {
+    for c in corners {
+        *c = xf.point(c);
+    }
 }
 
 pub(super) fn is_supported(t: &EntityType) -> bool {
