@@ -8,7 +8,7 @@
 //! still live (not logged out, not revoked after a refresh-token reuse), so
 //! logout ends the access token too without a second round trip.
 
-use crate::error::{Error, Result};
+use crate::error::{catalog, Result};
 use crate::security::Role;
 use mysql::prelude::Queryable;
 use mysql::{Conn, Row};
@@ -80,14 +80,8 @@ pub fn load_active(conn: &mut Conn, id: u64, sid: &str) -> Result<Account> {
     let account = row.as_mut().and_then(from_row).filter(|a| a.actif);
     match (account, session_live) {
         (Some(account), Some(true)) => Ok(account),
-        (Some(_), _) => Err(Error::unauthorized(
-            "session_revoked",
-            "Votre session a été fermée. Merci de vous reconnecter.",
-        )),
-        (None, _) => Err(Error::unauthorized(
-            "account_disabled",
-            "Ce compte n'existe plus ou a été désactivé.",
-        )),
+        (Some(_), _) => Err(catalog::SESSION_REVOKED.err()),
+        (None, _) => Err(catalog::ACCOUNT_DISABLED.err()),
     }
 }
 
