@@ -9,6 +9,7 @@
 //! assign it. Only active ateliers are ever chosen. Operators see only their
 //! atelier's orders, so an unplaced order is visible to admins alone.
 
+use crate::db::rows::{self, FromRow};
 use crate::error::catalog;
 use crate::error::{Error, Result};
 use crate::http::list::Page;
@@ -131,6 +132,17 @@ struct RepartitionBody {
     atelier_id: u64,
 }
 
+/// An order to move, read under a row lock.
+#[derive(FromRow)]
+struct Dispatchable {
+    id: u64,
+    numero: String,
+    statut: String,
+    atelier_id: Option<u64>,
+    /// The lot it is in, while that lot is active.
+    active_lot: Option<u64>,
+}
+
 /// `POST /api/commandes/repartition` (admin+): `{commande_ids, atelier_id}`.
 /// Only orders not yet on the laser move (status `attente_gravure`, in no
 /// active lot); the others are refused by number and nothing changes.
@@ -156,10 +168,11 @@ fn create_repartition(ctx: &mut Ctx) -> Result<Response> {
         ));
     }
     let marks = vec!["?"; ids.len()].join(",");
-    let found: Vec<(u64, String, String, Option<u64>, Option<u64>)> = tx.exec(
+    let found: Vec<Dispatchable> = rows::all(
+        tx,
         format!(
             r"SELECT c.id, c.numero, c.statut, c.atelier_id,
-                     IF(l.statut IN ('cree', 'en_gravure', 'grave'), l.id, NULL)
+                     IF(l.statut IN ('cree', 'en_gravure', 'grave'), l.id, NULL) AS active_lot
               FROM commandes c LEFT JOIN lots l ON l.id = c.lot_id
               WHERE c.id IN ({marks}) ORDER BY c.id FOR UPDATE"
         ),
@@ -170,8 +183,8 @@ fn create_repartition(ctx: &mut Ctx) -> Result<Response> {
     }
     let refused: Vec<String> = found
         .iter()
-        .filter(|c| c.2 != "attente_gravure" || c.4.is_some())
-        .map(|c| c.1.clone())
+        .filter(|c| c.statut != "attente_gravure" || c.active_lot.is_some())
+        .map(|c| c.numero.clone())
         .collect();
     if !refused.is_empty() {
         return Err(catalog::ORDERS_NOT_DISPATCHABLE.msg(format!(
@@ -179,7 +192,12 @@ fn create_repartition(ctx: &mut Ctx) -> Result<Response> {
             refused.join(", ")
         )));
     }
-    for (id, _, _, from, _) in &found {
+    for Dispatchable {
+        id,
+        atelier_id: from,
+        ..
+    } in &found
+    {
         tx.exec_drop(
             r"UPDATE commandes SET atelier_id = ?,
                 historique = JSON_ARRAY_APPEND(COALESCE(historique, JSON_ARRAY()), '$', JSON_OBJECT(
@@ -193,6 +211,6 @@ fn create_repartition(ctx: &mut Ctx) -> Result<Response> {
     ctx.audit_details(json!({ "commandes": ids, "atelier_id": body.atelier_id }));
     Ok(Response::ok(&json!({
         "atelier_id": body.atelier_id,
-        "commandes": found.iter().map(|c| json!({"id": c.0, "numero": c.1, "ancien_atelier_id": c.3})).collect::<Vec<_>>(),
+        "commandes": found.iter().map(|c| json!({"id": c.id, "numero": c.numero, "ancien_atelier_id": c.atelier_id})).collect::<Vec<_>>(),
     })))
 }

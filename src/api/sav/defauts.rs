@@ -218,10 +218,9 @@ pub fn update_defaut(ctx: &mut Ctx) -> Result<Response> {
     let claims = ctx.claims()?.clone();
     let tx = ctx.tx()?;
     // 1. The defect exists and belongs to the operator's atelier.
-    let current = queries::lock_defaut(tx, id)?
+    let (from, _atelier) = queries::lock_defaut(tx, id)?
         .filter(|(_, atelier)| scope::may_touch(&claims, *atelier))
         .ok_or_else(defaut_not_found)?;
-    let from = current.0;
     // 2. The status change is allowed.
     let statut = match body.statut.as_deref() {
         None => None,

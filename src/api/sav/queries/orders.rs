@@ -2,7 +2,7 @@
 
 use super::flag;
 use crate::api::commandes::status::{self, Statut};
-use crate::db::rows::col;
+use crate::db::rows::{self, col, FromRow};
 use crate::error::Result;
 use mysql::prelude::Queryable;
 use mysql::{params, Conn, Row};
@@ -121,7 +121,7 @@ pub fn order_atelier(conn: &mut Conn, id: u64) -> Result<Option<Option<u64>>> {
 }
 
 /// An order's facts SAV Express copies into the replacement.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, FromRow)]
 pub struct OrderForSav {
     pub id: u64,
     pub numero: String,
@@ -145,35 +145,16 @@ pub struct OrderForSav {
 /// Reads and locks the order SAV Express works on: two operators acting on
 /// the same order at once are serialised, the second sees it in `sav`.
 pub fn lock_order_for_sav(tx: &mut Conn, id: u64) -> Result<Option<OrderForSav>> {
-    let row: Option<Row> = tx.exec_first(
-        r"SELECT id, numero, statut, user_id, chrono_id, produit_id, atelier_id, chrono_valide,
-                 duree_secondes, gravure_texte, validation_sportif, is_b2b, b2b_client_nom,
-                 b2b_client_type, b2b_fabricant_id, b2b_quantite, email_client
+    rows::first(
+        tx,
+        r"SELECT id, numero, statut, user_id, chrono_id, produit_id, atelier_id,
+                 COALESCE(chrono_valide, FALSE) AS chrono_valide, duree_secondes, gravure_texte,
+                 COALESCE(validation_sportif, FALSE) AS validation_sportif,
+                 COALESCE(is_b2b, FALSE) AS is_b2b, b2b_client_nom, b2b_client_type,
+                 b2b_fabricant_id, b2b_quantite, email_client
           FROM commandes WHERE id = ? FOR UPDATE",
         (id,),
-    )?;
-    let Some(mut row) = row else {
-        return Ok(None);
-    };
-    Ok(Some(OrderForSav {
-        id: col(&mut row, "id")?,
-        numero: col(&mut row, "numero")?,
-        statut: col(&mut row, "statut")?,
-        user_id: col(&mut row, "user_id")?,
-        chrono_id: col(&mut row, "chrono_id")?,
-        produit_id: col(&mut row, "produit_id")?,
-        atelier_id: col(&mut row, "atelier_id")?,
-        chrono_valide: flag(&mut row, "chrono_valide")?,
-        duree_secondes: col(&mut row, "duree_secondes")?,
-        gravure_texte: col(&mut row, "gravure_texte")?,
-        validation_sportif: flag(&mut row, "validation_sportif")?,
-        is_b2b: flag(&mut row, "is_b2b")?,
-        b2b_client_nom: col(&mut row, "b2b_client_nom")?,
-        b2b_client_type: col(&mut row, "b2b_client_type")?,
-        b2b_fabricant_id: col(&mut row, "b2b_fabricant_id")?,
-        b2b_quantite: col(&mut row, "b2b_quantite")?,
-        email_client: col(&mut row, "email_client")?,
-    }))
+    )
 }
 
 /// Copies to a replacement order what [`crate::api::commandes::NewOrder`]
