@@ -141,16 +141,17 @@ pub fn load(bytes: &[u8]) -> Result<Drawing, FillError> {
     };
     let head = &bytes[..bytes.len().min(64)];
     let looks_binary = head.starts_with(b"AutoCAD Binary DXF");
-    let looks_ascii = std::str::from_utf8(&bytes[..bytes.len().min(4096)]).map_or_else(
-        |e| {
-            // A cut in the middle of a multi-byte character is fine; real
-            // binary junk is not.
-            std::str::from_utf8(&bytes[..e.valid_up_to()])
-                .is_ok_and(|s| s.trim_start().starts_with('0') || s.trim_start().starts_with("999"))
+    let starts_like_dxf =
+        |s: &str| s.trim_start().starts_with('0') || s.trim_start().starts_with("999");
+    let looks_ascii = match std::str::from_utf8(&bytes[..bytes.len().min(4096)]) {
+        Ok(s) => starts_like_dxf(s),
+        // A cut in the middle of a multi-byte character is fine; real
+        // binary junk is not.
+        Err(e) => {
+            std::str::from_utf8(&bytes[..e.valid_up_to()]).is_ok_and(starts_like_dxf)
                 || head.is_ascii()
-        },
-        |s| s.trim_start().starts_with('0') || s.trim_start().starts_with("999"),
-    );
+        }
+    };
     if !looks_binary && !looks_ascii {
         return Err(invalid());
     }
