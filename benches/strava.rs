@@ -18,12 +18,12 @@ fn measure(name: &str, mut f: impl FnMut() -> usize) {
         times.push(t.elapsed());
     }
     times.sort();
-    let p = |q: f64| times[((times.len() - 1) as f64 * q) as usize].as_secs_f64() * 1000.0;
+    let p = |percent: usize| times[(times.len() - 1) * percent / 100].as_secs_f64() * 1000.0;
     println!(
         "{name:<40} runs {:>5}   p50 {:>8.2} ms   p99 {:>8.2} ms   detections {out:>5}",
         times.len(),
-        p(0.5),
-        p(0.99),
+        p(50),
+        p(99),
     );
 }
 
@@ -52,6 +52,11 @@ fn catalogue() -> Vec<Course> {
 }
 
 /// An encoded track of `n` points from a course's start to its summit.
+#[expect(
+    clippy::cast_precision_loss,
+    clippy::cast_possible_wrap,
+    reason = "a track of a few thousand points"
+)]
 fn track(course: &Course, n: usize) -> Vec<(f64, f64, i64)> {
     let (d, s) = (course.depart.unwrap(), course.sommet.unwrap());
     (0..n)
@@ -76,6 +81,10 @@ mod polyline_coord {
         pub x: f64,
         pub y: f64,
     }
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "degrees × 1e5 are far inside i64"
+    )]
     pub fn encode(coords: &[Coord]) -> String {
         let mut out = String::new();
         let (mut plat, mut plng) = (0i64, 0i64);
@@ -84,10 +93,10 @@ mod polyline_coord {
             for delta in [lat - plat, lng - plng] {
                 let mut v = if delta < 0 { !(delta << 1) } else { delta << 1 };
                 while v >= 0x20 {
-                    out.push(char::from(((0x20 | (v & 0x1f)) + 63) as u8));
+                    out.push(char::from(u8::try_from((0x20 | (v & 0x1f)) + 63).unwrap()));
                     v >>= 5;
                 }
-                out.push(char::from((v + 63) as u8));
+                out.push(char::from(u8::try_from(v + 63).unwrap()));
             }
             (plat, plng) = (lat, lng);
         }

@@ -39,12 +39,12 @@ fn measure(name: &str, mut f: impl FnMut() -> usize) {
         times.push(t.elapsed());
     }
     times.sort();
-    let p = |q: f64| times[((times.len() - 1) as f64 * q) as usize].as_secs_f64() * 1000.0;
+    let p = |percent: usize| times[(times.len() - 1) * percent / 100].as_secs_f64() * 1000.0;
     println!(
         "{name:<40} runs {:>5}   p50 {:>8.2} ms   p99 {:>8.2} ms   output {:>9} bytes",
         times.len(),
-        p(0.5),
-        p(0.99),
+        p(50),
+        p(99),
         size
     );
 }
@@ -76,8 +76,8 @@ fn main() {
                 o.date,
                 "Col de l'Izoard".into(),
                 "non".into(),
-                format!("{:.2}", (i % 5) as f64 * 80.0),
-                format!("{:.2}", (i / 5) as f64 * -80.0),
+                format!("{:.2}", f64::from(u32::try_from(i % 5).unwrap()) * 80.0),
+                format!("{:.2}", f64::from(u32::try_from(i / 5).unwrap()) * -80.0),
             ]
         })
         .collect();

@@ -149,12 +149,12 @@ impl Config {
                 }
             }
         }
-        Self::from_vars(vars)
+        Self::from_vars(&vars)
     }
 
     /// Builds the configuration from key/value pairs.
-    pub fn from_vars(vars: BTreeMap<String, String>) -> Result<Config, ConfigError> {
-        let r = Reader { vars: &vars };
+    pub fn from_vars(vars: &BTreeMap<String, String>) -> Result<Config, ConfigError> {
+        let r = Reader { vars };
         let app_env = match r.opt("APP_ENV").as_deref().unwrap_or("production") {
             "production" | "prod" => AppEnv::Production,
             "development" | "dev" | "local" => AppEnv::Development,
@@ -259,7 +259,7 @@ impl Config {
             vars.remove(&format!("{key}_FILE"));
             vars.insert(key, value);
         }
-        Self::from_vars(vars)
+        Self::from_vars(&vars)
     }
 
     /// A key parsed as a number, with a default when absent.
@@ -375,7 +375,7 @@ mod tests {
 
     #[test]
     fn production_refuses_example_secrets() {
-        let c = Config::from_vars(base()).unwrap();
+        let c = Config::from_vars(&base()).unwrap();
         let err = c.check_secrets().unwrap_err().to_string();
         assert!(err.contains("JWT_SECRET"), "{err}");
     }
@@ -385,21 +385,21 @@ mod tests {
         let mut v = base();
         v.insert("JWT_SECRET".into(), "a".repeat(40));
         v.insert("ENCRYPTION_KEY".into(), "b".repeat(40));
-        assert!(Config::from_vars(v).unwrap().check_secrets().is_ok());
+        assert!(Config::from_vars(&v).unwrap().check_secrets().is_ok());
     }
 
     #[test]
     fn development_tolerates_example_secrets() {
         let mut v = base();
         v.insert("APP_ENV".into(), "development".into());
-        assert!(Config::from_vars(v).unwrap().check_secrets().is_ok());
+        assert!(Config::from_vars(&v).unwrap().check_secrets().is_ok());
     }
 
     #[test]
     fn missing_key_is_named() {
         let mut v = base();
         v.remove("DB_NAME");
-        assert!(Config::from_vars(v)
+        assert!(Config::from_vars(&v)
             .unwrap_err()
             .to_string()
             .contains("DB_NAME"));
@@ -410,7 +410,7 @@ mod tests {
         let mut v = base();
         v.insert("SMTP_HOST".into(), "old.example".into());
         v.insert("SMTP_PASS_FILE".into(), "/nonexistent/pass".into());
-        let c = Config::from_vars(v).unwrap();
+        let c = Config::from_vars(&v).unwrap();
         let c2 = c
             .with_vars([
                 ("SMTP_HOST".to_string(), "new.example".to_string()),
@@ -427,7 +427,7 @@ mod tests {
 
     #[test]
     fn cors_defaults_to_the_two_subdomains() {
-        let c = Config::from_vars(base()).unwrap();
+        let c = Config::from_vars(&base()).unwrap();
         assert_eq!(
             c.cors_origins,
             [

@@ -90,14 +90,14 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 /// 9999), as query filters and manual entries take them.
 #[must_use]
 pub fn is_calendar_date(s: &str) -> bool {
-    let b = s.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+    let bytes = s.as_bytes();
+    if bytes.len() != 10 || bytes[4] != b'-' || bytes[7] != b'-' {
         return false;
     }
-    let num = |r: std::ops::Range<usize>| {
-        s.get(r)
-            .filter(|p| p.bytes().all(|c| c.is_ascii_digit()))
-            .and_then(|p| p.parse::<u32>().ok())
+    let num = |range: std::ops::Range<usize>| {
+        s.get(range)
+            .filter(|digits| digits.bytes().all(|c| c.is_ascii_digit()))
+            .and_then(|digits| digits.parse::<u32>().ok())
     };
     let (Some(y), Some(m), Some(d)) = (num(0..4), num(5..7), num(8..10)) else {
         return false;
@@ -186,7 +186,7 @@ mod tests {
     #[test]
     fn iso_timestamps_round_trip() {
         for secs in [0, 951_782_400, 1_720_915_199, 4_102_444_800] {
-            assert_eq!(parse_iso_utc(&iso_utc(secs)), Some(secs as i64));
+            assert_eq!(parse_iso_utc(&iso_utc(secs)), i64::try_from(secs).ok());
         }
         assert_eq!(parse_iso_utc("2024-07-02T00:00:01Z"), Some(1_719_878_401));
         assert_eq!(parse_iso_utc("2024-07-02T00:00:01"), None);

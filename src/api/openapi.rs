@@ -9,6 +9,11 @@ use crate::error::catalog;
 use serde_json::{json, Map, Value};
 
 /// The merged document.
+///
+/// # Panics
+///
+/// If a module's embedded `openapi.json` is not valid JSON (the unit tests
+/// build the document, so this fails there first).
 #[must_use]
 pub fn document() -> Value {
     let mut paths = Map::new();

@@ -180,12 +180,12 @@ fn batches(n: u64) -> impl Iterator<Item = (u64, u64)> {
 /// table per decimal digit (portable: no MariaDB sequence engine, no
 /// recursive CTE depth limit).
 fn fill_sequence(conn: &mut Conn, max: u64) -> Result<()> {
-    conn.query_drop(
-        "CREATE TEMPORARY TABLE mk_bench_seq (n INT UNSIGNED NOT NULL PRIMARY KEY) ENGINE=InnoDB",
-    )?;
     const DIGITS: &str = "(SELECT 0 AS d UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 \
          UNION ALL SELECT 4 UNION ALL SELECT 5 UNION ALL SELECT 6 UNION ALL SELECT 7 \
          UNION ALL SELECT 8 UNION ALL SELECT 9)";
+    conn.query_drop(
+        "CREATE TEMPORARY TABLE mk_bench_seq (n INT UNSIGNED NOT NULL PRIMARY KEY) ENGINE=InnoDB",
+    )?;
     let levels = (max.max(2) - 1).ilog10() + 1;
     let tables: Vec<String> = (0..levels).map(|i| format!("{DIGITS} d{i}")).collect();
     let sum: Vec<String> = (0..levels)
@@ -356,6 +356,24 @@ fn insert_rankings(conn: &mut Conn) -> Result<()> {
 /// the seeded numbers. About 30 % are validated by the athlete and spread
 /// over the later statuses; the rest wait for validation (4 % annulled).
 fn insert_orders(conn: &mut Conn, orders: u64) -> Result<()> {
+    let ateliers = bench_ateliers(conn)?;
+    if !plan_orders(conn, orders)? {
+        return Ok(());
+    }
+    for (lo, hi) in batches(orders) {
+        insert_order_batch(conn, ateliers, lo, hi)?;
+    }
+    // New orders of these courses must continue after the seeded numbers.
+    conn.query_drop(
+        r"INSERT INTO commande_sequences (annee, code, dernier)
+          SELECT annee, code, MAX(seq) FROM mk_bench_orders GROUP BY annee, code
+          ON DUPLICATE KEY UPDATE dernier = GREATEST(dernier, VALUES(dernier))",
+    )?;
+    Ok(())
+}
+
+/// The two bench ateliers (created if missing), the orders alternate between.
+fn bench_ateliers(conn: &mut Conn) -> Result<(u64, u64)> {
     for (code, nom) in [
         ("BENCH-A", "Atelier bench A — Briançon"),
         ("BENCH-B", "Atelier bench B — Tarbes"),
@@ -368,10 +386,16 @@ fn insert_orders(conn: &mut Conn, orders: u64) -> Result<()> {
     }
     let ateliers: Vec<u64> =
         conn.query("SELECT id FROM ateliers WHERE code IN ('BENCH-A', 'BENCH-B') ORDER BY code")?;
-    let (atelier_a, atelier_b) = match ateliers[..] {
-        [a, b] => (a, b),
-        _ => return Err(Error::internal("bench ateliers missing after insert")),
+    let [atelier_a, atelier_b] = ateliers[..] else {
+        return Err(Error::internal("bench ateliers missing after insert"));
     };
+    Ok((atelier_a, atelier_b))
+}
+
+/// The plan of `orders` orders in `mk_bench_orders`, each on a validated
+/// chrono and numbered per course and year; false when there is no
+/// validated chrono to order.
+fn plan_orders(conn: &mut Conn, orders: u64) -> Result<bool> {
     conn.query_drop(
         r"CREATE TEMPORARY TABLE mk_bench_valid (
             k INT UNSIGNED NOT NULL PRIMARY KEY, chrono_id INT NOT NULL, user_id INT NOT NULL,
@@ -387,7 +411,7 @@ fn insert_orders(conn: &mut Conn, orders: u64) -> Result<()> {
     let valid: Option<u64> = conn.query_first("SELECT COUNT(*) FROM mk_bench_valid")?;
     let valid = valid.unwrap_or(0);
     if valid == 0 {
-        return Ok(());
+        return Ok(false);
     }
     // The plan, numbered per (course, year) in one statement: the window
     // function must see every order of a course at once.
@@ -416,60 +440,59 @@ fn insert_orders(conn: &mut Conn, orders: u64) -> Result<()> {
           ) t",
         params! { "valid" => valid, "orders" => orders },
     )?;
-    for (lo, hi) in batches(orders) {
-        conn.exec_drop(
-            r"INSERT INTO commandes
-                (numero, user_id, chrono_id, produit_id, atelier_id, statut, chrono_valide,
-                 duree_secondes, date_commande, date_gravure, date_expedition, date_livraison,
-                 tracking, transporteur, historique, gravure_texte, validation_sportif,
-                 date_validation_sportif)
-              SELECT x.numero, x.user_id, x.chrono_id, x.produit_id,
-                IF(x.n MOD 2 = 0, :atelier_a, :atelier_b), x.statut, TRUE, x.duree,
-                x.date_commande,
-                IF(x.statut IN ('grave', 'attente_expedition', 'expedie', 'livre'),
-                   x.date_commande + INTERVAL 3 DAY, NULL),
-                IF(x.statut IN ('expedie', 'livre'), x.date_commande + INTERVAL 4 DAY, NULL),
-                IF(x.statut = 'livre', x.date_commande + INTERVAL 6 DAY, NULL),
-                IF(x.statut IN ('expedie', 'livre'), CONCAT('6A', LPAD(x.n, 11, '0')), NULL),
-                IF(x.statut IN ('expedie', 'livre'), 'Colissimo', NULL),
-                IF(x.statut = 'attente_gravure',
-                   JSON_ARRAY(x.created),
-                   JSON_ARRAY(x.created, JSON_OBJECT('from', 'attente_gravure', 'to', x.statut,
-                     'by', NULL, 'at', DATE_FORMAT(x.date_commande + INTERVAL 1 DAY, '%Y-%m-%dT%H:%i:%s'),
-                     'comment', 'Jeu de données bench'))),
-                JSON_OBJECT('nom', UPPER(u.nom), 'prenom', u.prenom,
-                  'chrono', TIME_FORMAT(SEC_TO_TIME(x.duree), '%H:%i:%s'),
-                  'date', DATE_FORMAT(x.date_fin, '%d/%m/%Y'), 'numero', x.numero),
-                x.validated,
-                IF(x.validated, x.date_commande + INTERVAL 1 DAY, NULL)
-              FROM (
-                SELECT o.*,
-                  CONCAT('MKO-', o.annee, '-', o.code, '-', IF(o.seq < 1000, LPAD(o.seq, 3, '0'), o.seq))
-                    AS numero,
-                  CRC32(CONCAT('val', o.n)) MOD 10 < 3 AS validated,
-                  CASE
-                    WHEN CRC32(CONCAT('val', o.n)) MOD 10 < 3 THEN
-                      ELT(1 + o.n MOD 7, 'attente_gravure', 'en_gravure', 'grave',
-                          'attente_expedition', 'expedie', 'livre', 'livre')
-                    WHEN o.n MOD 25 = 0 THEN 'annule'
-                    ELSE 'attente_gravure'
-                  END AS statut,
-                  JSON_OBJECT('from', NULL, 'to', 'attente_gravure', 'by', NULL,
-                    'at', DATE_FORMAT(o.date_commande, '%Y-%m-%dT%H:%i:%s'), 'comment', 'Création')
-                    AS created
-                FROM mk_bench_orders o WHERE o.n >= :lo AND o.n < :hi
-              ) x
-              JOIN users u ON u.id = x.user_id",
-            params! {
-                "atelier_a" => atelier_a, "atelier_b" => atelier_b, "lo" => lo, "hi" => hi,
-            },
-        )?;
-    }
-    // New orders of these courses must continue after the seeded numbers.
-    conn.query_drop(
-        r"INSERT INTO commande_sequences (annee, code, dernier)
-          SELECT annee, code, MAX(seq) FROM mk_bench_orders GROUP BY annee, code
-          ON DUPLICATE KEY UPDATE dernier = GREATEST(dernier, VALUES(dernier))",
+    Ok(true)
+}
+
+/// Orders `lo..hi` of the plan, with the statuses, dates and history their
+/// place in the plan gives them.
+fn insert_order_batch(conn: &mut Conn, ateliers: (u64, u64), lo: u64, hi: u64) -> Result<()> {
+    let (atelier_a, atelier_b) = ateliers;
+    conn.exec_drop(
+        r"INSERT INTO commandes
+            (numero, user_id, chrono_id, produit_id, atelier_id, statut, chrono_valide,
+             duree_secondes, date_commande, date_gravure, date_expedition, date_livraison,
+             tracking, transporteur, historique, gravure_texte, validation_sportif,
+             date_validation_sportif)
+          SELECT x.numero, x.user_id, x.chrono_id, x.produit_id,
+            IF(x.n MOD 2 = 0, :atelier_a, :atelier_b), x.statut, TRUE, x.duree,
+            x.date_commande,
+            IF(x.statut IN ('grave', 'attente_expedition', 'expedie', 'livre'),
+               x.date_commande + INTERVAL 3 DAY, NULL),
+            IF(x.statut IN ('expedie', 'livre'), x.date_commande + INTERVAL 4 DAY, NULL),
+            IF(x.statut = 'livre', x.date_commande + INTERVAL 6 DAY, NULL),
+            IF(x.statut IN ('expedie', 'livre'), CONCAT('6A', LPAD(x.n, 11, '0')), NULL),
+            IF(x.statut IN ('expedie', 'livre'), 'Colissimo', NULL),
+            IF(x.statut = 'attente_gravure',
+               JSON_ARRAY(x.created),
+               JSON_ARRAY(x.created, JSON_OBJECT('from', 'attente_gravure', 'to', x.statut,
+                 'by', NULL, 'at', DATE_FORMAT(x.date_commande + INTERVAL 1 DAY, '%Y-%m-%dT%H:%i:%s'),
+                 'comment', 'Jeu de données bench'))),
+            JSON_OBJECT('nom', UPPER(u.nom), 'prenom', u.prenom,
+              'chrono', TIME_FORMAT(SEC_TO_TIME(x.duree), '%H:%i:%s'),
+              'date', DATE_FORMAT(x.date_fin, '%d/%m/%Y'), 'numero', x.numero),
+            x.validated,
+            IF(x.validated, x.date_commande + INTERVAL 1 DAY, NULL)
+          FROM (
+            SELECT o.*,
+              CONCAT('MKO-', o.annee, '-', o.code, '-', IF(o.seq < 1000, LPAD(o.seq, 3, '0'), o.seq))
+                AS numero,
+              CRC32(CONCAT('val', o.n)) MOD 10 < 3 AS validated,
+              CASE
+                WHEN CRC32(CONCAT('val', o.n)) MOD 10 < 3 THEN
+                  ELT(1 + o.n MOD 7, 'attente_gravure', 'en_gravure', 'grave',
+                      'attente_expedition', 'expedie', 'livre', 'livre')
+                WHEN o.n MOD 25 = 0 THEN 'annule'
+                ELSE 'attente_gravure'
+              END AS statut,
+              JSON_OBJECT('from', NULL, 'to', 'attente_gravure', 'by', NULL,
+                'at', DATE_FORMAT(o.date_commande, '%Y-%m-%dT%H:%i:%s'), 'comment', 'Création')
+                AS created
+            FROM mk_bench_orders o WHERE o.n >= :lo AND o.n < :hi
+          ) x
+          JOIN users u ON u.id = x.user_id",
+        params! {
+            "atelier_a" => atelier_a, "atelier_b" => atelier_b, "lo" => lo, "hi" => hi,
+        },
     )?;
     Ok(())
 }

@@ -95,6 +95,7 @@ catalogue! {
     GPX_NO_TIMESTAMPS = 422, "gpx_no_timestamps", "La trace GPX ne contient aucun point horodaté : impossible de calculer un temps.";
     INTERNAL_ERROR = 500, "internal_error", "Une erreur interne est survenue. L'équipe technique a été prévenue.";
     INVALID_CREDENTIALS = 401, "invalid_credentials", "Email ou mot de passe incorrect.";
+    INVALID_ENCODING = 400, "invalid_encoding", "La requête contient des octets qui ne sont pas de l'UTF-8 valide.";
     INVALID_JSON = 400, "invalid_json", "Le corps de la requête n'est pas un JSON valide.";
     INVALID_MULTIPART = 400, "invalid_multipart", "Le formulaire envoyé est illisible.";
     LABEL_TEMPLATE_NOT_FOUND = 404, "label_template_not_found", "Template d'étiquette introuvable.";
@@ -135,6 +136,7 @@ catalogue! {
     ROUTE_NOT_FOUND = 404, "route_not_found", "Cette adresse de l'API n'existe pas.";
     SAV_NOT_ALLOWED = 409, "sav_not_allowed", "Cette commande ne peut pas passer en SAV dans son statut actuel.";
     SAV_TICKET_NOT_FOUND = 404, "sav_ticket_not_found", "Ticket SAV introuvable.";
+    SESSION_REVOKED = 401, "session_revoked", "Votre session a été fermée. Merci de vous reconnecter.";
     SETUP_ALREADY_DONE = 409, "setup_already_done", "L'installation est déjà faite : un super administrateur existe.";
     SEUIL_EXISTS = 409, "seuil_exists", "Un seuil de ce type existe déjà pour ce nombre de jours.";
     SEUIL_NOT_FOUND = 404, "seuil_not_found", "Seuil de relance introuvable.";
@@ -227,6 +229,7 @@ mod tests {
 422 {"code":"gpx_no_timestamps","error":true,"message":"La trace GPX ne contient aucun point horodaté : impossible de calculer un temps."}
 500 {"code":"internal_error","error":true,"message":"Une erreur interne est survenue. L'équipe technique a été prévenue."}
 401 {"code":"invalid_credentials","error":true,"message":"Email ou mot de passe incorrect."}
+400 {"code":"invalid_encoding","error":true,"message":"La requête contient des octets qui ne sont pas de l'UTF-8 valide."}
 400 {"code":"invalid_json","error":true,"message":"Le corps de la requête n'est pas un JSON valide."}
 400 {"code":"invalid_multipart","error":true,"message":"Le formulaire envoyé est illisible."}
 404 {"code":"label_template_not_found","error":true,"message":"Template d'étiquette introuvable."}
@@ -267,6 +270,7 @@ mod tests {
 404 {"code":"route_not_found","error":true,"message":"Cette adresse de l'API n'existe pas."}
 409 {"code":"sav_not_allowed","error":true,"message":"Cette commande ne peut pas passer en SAV dans son statut actuel."}
 404 {"code":"sav_ticket_not_found","error":true,"message":"Ticket SAV introuvable."}
+401 {"code":"session_revoked","error":true,"message":"Votre session a été fermée. Merci de vous reconnecter."}
 409 {"code":"setup_already_done","error":true,"message":"L'installation est déjà faite : un super administrateur existe."}
 409 {"code":"seuil_exists","error":true,"message":"Un seuil de ce type existe déjà pour ce nombre de jours."}
 404 {"code":"seuil_not_found","error":true,"message":"Seuil de relance introuvable."}

@@ -32,10 +32,10 @@ pub struct Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
-    /// An error with any status; prefer the catalogue ([`catalog`]), which
-    /// gives every code one status and one default message.
+    /// An error with any status and code: only the catalogue ([`catalog`])
+    /// builds errors, so every code has one status and one default message.
     #[track_caller]
-    pub fn new(
+    fn new(
         status: u16,
         code: impl Into<Cow<'static, str>>,
         message: impl Into<Cow<'static, str>>,
@@ -51,22 +51,10 @@ impl Error {
         }
     }
 
-    /// 400: the request cannot be understood.
-    #[track_caller]
-    pub fn bad_request(code: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
-        Self::new(400, code, message)
-    }
-
     /// 422: the request is well-formed but a value is not acceptable.
     #[track_caller]
     pub fn invalid(message: impl Into<Cow<'static, str>>) -> Self {
         catalog::VALIDATION_ERROR.msg(message)
-    }
-
-    /// 401: no valid credentials.
-    #[track_caller]
-    pub fn unauthorized(code: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
-        Self::new(401, code, message)
     }
 
     /// 403: authenticated, but not allowed.
@@ -74,18 +62,6 @@ impl Error {
     #[must_use]
     pub fn forbidden() -> Self {
         catalog::FORBIDDEN.err()
-    }
-
-    /// 404 for a named resource.
-    #[track_caller]
-    pub fn not_found(code: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
-        Self::new(404, code, message)
-    }
-
-    /// 409: the resource is not in a state that allows the action.
-    #[track_caller]
-    pub fn conflict(code: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
-        Self::new(409, code, message)
     }
 
     /// 429 with the number of seconds to wait.
@@ -240,7 +216,7 @@ mod tests {
 
     #[test]
     fn json_body_has_the_uniform_shape() {
-        let e = Error::not_found("order_not_found", "Commande introuvable.");
+        let e = catalog::ORDER_NOT_FOUND.err();
         assert_eq!(
             e.to_json().to_string(),
             r#"{"code":"order_not_found","error":true,"message":"Commande introuvable."}"#
@@ -282,10 +258,7 @@ mod tests {
 
     #[test]
     fn statuses_of_named_constructors() {
-        assert_eq!(Error::bad_request("invalid_json", "x").status(), 400);
-        assert_eq!(Error::unauthorized("token_missing", "x").status(), 401);
         assert_eq!(Error::forbidden().status(), 403);
-        assert_eq!(Error::conflict("c", "x").status(), 409);
         assert_eq!(Error::invalid("x").status(), 422);
         assert_eq!(Error::database_unavailable("down").status(), 503);
     }

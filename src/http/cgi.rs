@@ -17,7 +17,7 @@
 
 use crate::config::Config;
 use crate::db::Db;
-use crate::error::Error;
+use crate::error::catalog;
 use crate::http::router::{self, Table};
 use crate::http::{Request, Response};
 use std::os::unix::ffi::OsStringExt;
@@ -89,10 +89,5 @@ fn write_all_raw(mut bytes: &[u8]) {
 #[must_use]
 pub fn config_error_response(e: &crate::config::ConfigError) -> Response {
     eprintln!("mykollector: configuration error: {e}");
-    let err = Error::new(
-        500,
-        "configuration_error",
-        "Le serveur est mal configuré. L'administrateur a été prévenu.",
-    );
-    Response::from_error(&err)
+    Response::from_error(&catalog::CONFIGURATION_ERROR.err())
 }

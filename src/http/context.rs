@@ -3,7 +3,7 @@
 
 use crate::config::Config;
 use crate::db::Db;
-use crate::error::{Error, Result};
+use crate::error::{catalog, Result};
 use crate::http::Request;
 use crate::security::account::Account;
 use crate::security::jwt::Claims;
@@ -67,14 +67,14 @@ impl Ctx<'_> {
             .parse()
             .ok()
             .filter(|id| *id > 0)
-            .ok_or_else(|| Error::not_found("not_found", "Ressource introuvable."))
+            .ok_or_else(|| catalog::NOT_FOUND.err())
     }
 
     /// The authenticated user (the router guarantees one on protected routes).
     pub fn claims(&self) -> Result<&Claims> {
         self.user
             .as_ref()
-            .ok_or_else(|| Error::unauthorized("token_missing", "Authentification requise."))
+            .ok_or_else(|| catalog::TOKEN_MISSING.err())
     }
 
     /// The authenticated user's id.

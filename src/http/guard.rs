@@ -6,7 +6,7 @@ use crate::api::settings;
 use crate::applog::app_log;
 use crate::config::Config;
 use crate::db::Db;
-use crate::error::{Error, Result};
+use crate::error::{catalog, Error, Result};
 use crate::http::context::AuditNote;
 use crate::http::router::Route;
 use crate::http::{Method, Request, Response};
@@ -32,11 +32,7 @@ pub fn cors_origin(req: &Request, config: &Config, db: &mut Db) -> Option<String
 /// Answers a CORS preflight: 204 for an allowed origin, 403 otherwise.
 pub fn preflight(req: &Request, origin_allowed: bool) -> Result<Response> {
     if req.header("origin").is_some() && !origin_allowed {
-        return Err(Error::new(
-            403,
-            "origin_not_allowed",
-            "Origine non autorisée.",
-        ));
+        return Err(catalog::ORIGIN_NOT_ALLOWED.err());
     }
     Ok(Response::no_content()
         .with_header(
@@ -118,9 +114,9 @@ pub fn maintenance(
         .unwrap_or_else(|| {
             "MyKollector est en maintenance. Merci de revenir dans quelques minutes.".into()
         });
-    let mut e = Error::new(503, "maintenance", message);
-    e = e.with_detail("maintenance flag present");
-    Err(e)
+    Err(catalog::MAINTENANCE
+        .msg(message)
+        .with_detail("maintenance flag present"))
 }
 
 /// The message of the maintenance flag file, if it holds one.

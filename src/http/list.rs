@@ -69,7 +69,8 @@ impl Page {
     }
 
     /// The list answer: `{items, total, total_exact, has_more, page, per_page}`.
-    pub fn answer<T: Serialize>(self, listed: Listed<T>) -> Value {
+    #[must_use]
+    pub fn answer<T: Serialize>(self, listed: &Listed<T>) -> Value {
         json!({ "items": listed.items, "total": listed.total, "total_exact": listed.total_exact,
                 "has_more": listed.has_more, "page": self.page, "per_page": self.per_page })
     }
@@ -154,6 +155,7 @@ impl ListQuery<'_> {
 
     /// `SELECT COUNT(*)` of the matching rows, stopped after
     /// [`TOTAL_CAP`] + 1 of them.
+    #[must_use]
     pub fn count_sql(&self, filter: &Where) -> String {
         format!(
             "SELECT COUNT(*) FROM (SELECT 1 FROM {} {}{} LIMIT {}) capped",
@@ -165,6 +167,7 @@ impl ListQuery<'_> {
     }
 
     /// The page's rows (one more than the page, to know whether more follow).
+    #[must_use]
     pub fn page_sql(&self, filter: &Where) -> String {
         let ListQuery {
             table,
@@ -348,6 +351,7 @@ pub fn record_page_reads() {
 }
 
 /// The list reads kept since [`record_page_reads`] (which stops keeping).
+#[must_use]
 pub fn take_page_reads() -> Vec<PageRead> {
     RECORDED.with(|r| r.borrow_mut().take().unwrap_or_default())
 }

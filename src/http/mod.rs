@@ -17,7 +17,7 @@ pub mod router;
 
 pub use context::Ctx;
 
-use crate::error::{Error, Result};
+use crate::error::{catalog, Error, Result};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::io::Read;
@@ -261,19 +261,15 @@ impl Request {
     /// shape does not fit).
     pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T> {
         if self.body.is_empty() {
-            return Err(Error::bad_request(
-                "invalid_json",
-                "Le corps de la requête doit être un objet JSON.",
-            ));
+            return Err(
+                catalog::INVALID_JSON.msg("Le corps de la requête doit être un objet JSON.")
+            );
         }
         serde_json::from_slice(&self.body).map_err(|e| {
             if e.is_data() {
                 Error::invalid(format!("Données invalides : {e}"))
             } else {
-                Error::bad_request(
-                    "invalid_json",
-                    "Le corps de la requête n'est pas un JSON valide.",
-                )
+                catalog::INVALID_JSON.err()
             }
         })
     }

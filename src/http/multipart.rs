@@ -3,7 +3,7 @@
 //! The whole body is already in memory (bounded by `MAX_BODY_BYTES`), so
 //! parsing is a split on the boundary; no streaming is needed.
 
-use crate::error::{Error, Result};
+use crate::error::{catalog, Error, Result};
 use crate::http::Request;
 
 /// One part of the form.
@@ -39,16 +39,9 @@ impl Form {
     /// 400 when it is malformed.
     pub fn parse(req: &Request) -> Result<Form> {
         let content_type = req.header("content-type").unwrap_or("");
-        let boundary = boundary(content_type).ok_or_else(|| {
-            Error::new(
-                415,
-                "unsupported_media_type",
-                "Envoyez le fichier en multipart/form-data.",
-            )
-        })?;
-        parse_body(&req.body, &boundary).ok_or_else(|| {
-            Error::bad_request("invalid_multipart", "Le formulaire envoyé est illisible.")
-        })
+        let boundary =
+            boundary(content_type).ok_or_else(|| catalog::UNSUPPORTED_MEDIA_TYPE.err())?;
+        parse_body(&req.body, &boundary).ok_or_else(|| catalog::INVALID_MULTIPART.err())
     }
 
     /// The first part named `name`.

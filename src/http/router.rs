@@ -18,7 +18,7 @@
 
 use crate::config::Config;
 use crate::db::Db;
-use crate::error::{Error, Result};
+use crate::error::{catalog, Error, Result};
 use crate::http::context::{AfterCommit, AuditNote, Ctx};
 use crate::http::{guard, Method, Request, Response};
 use crate::ratelimit::Limit;
@@ -356,10 +356,9 @@ fn dispatch(
     origin_allowed: bool,
 ) -> Result<Response> {
     if let Some(part) = req.malformed {
-        return Err(Error::bad_request(
-            "invalid_encoding",
-            format!("La requête contient des octets qui ne sont pas de l'UTF-8 valide ({part})."),
-        ));
+        return Err(catalog::INVALID_ENCODING.msg(format!(
+            "La requête contient des octets qui ne sont pas de l'UTF-8 valide ({part})."
+        )));
     }
     let Some(method) = req.method else {
         return Err(method_not_allowed());
@@ -378,12 +377,7 @@ fn dispatch(
                 Response::from_error(&method_not_allowed()).with_header("Allow", allow.join(", "))
             );
         }
-        Lookup::NotFound => {
-            return Err(Error::not_found(
-                "route_not_found",
-                "Cette adresse de l'API n'existe pas.",
-            ))
-        }
+        Lookup::NotFound => return Err(catalog::ROUTE_NOT_FOUND.err()),
     };
     outcome.audited = Some(route.audit);
     let (claims, account) = authenticate(req, config, db, route.access)?;
@@ -462,19 +456,13 @@ fn payload_too_large(limit: usize) -> Error {
     } else {
         format!("{} Ko", limit / 1024)
     };
-    Error::new(
-        413,
-        "payload_too_large",
-        format!("Le corps de la requête dépasse la taille maximale autorisée ({size})."),
-    )
+    catalog::PAYLOAD_TOO_LARGE.msg(format!(
+        "Le corps de la requête dépasse la taille maximale autorisée ({size})."
+    ))
 }
 
 fn method_not_allowed() -> Error {
-    Error::new(
-        405,
-        "method_not_allowed",
-        "Méthode HTTP non autorisée pour cette adresse.",
-    )
+    catalog::METHOD_NOT_ALLOWED.err()
 }
 
 /// Verifies the bearer token against the route's access rule. On public
@@ -497,8 +485,7 @@ fn authenticate(
         };
         return Ok(live_claims(db, claims).map_or((None, None), |(c, a)| (Some(c), Some(a))));
     }
-    let token =
-        token.ok_or_else(|| Error::unauthorized("token_missing", "Authentification requise."))?;
+    let token = token.ok_or_else(|| catalog::TOKEN_MISSING.err())?;
     let (claims, current) = live_claims(db, jwt::verify(&config.jwt_secret, token)?)?;
     if let Access::Roles(set) = access {
         if !claims.role.is_in(set) {

@@ -61,6 +61,7 @@ pub enum Delivery {
 
 /// Claims row `id` if it is due and sends it, recording the outcome.
 pub fn deliver(config: &Config, conn: &mut Conn, id: u64) -> Result<Delivery> {
+    type Row = (String, String, String, String, String, u32);
     // The SMTP settings of the console apply to the next mail sent (read
     // before the row is claimed: a claimed row is always sent or recorded).
     let config = &crate::api::settings::overlay(config, conn)?;
@@ -73,7 +74,6 @@ pub fn deliver(config: &Config, conn: &mut Conn, id: u64) -> Result<Delivery> {
     if conn.affected_rows() != 1 {
         return Ok(Delivery::NotDue);
     }
-    type Row = (String, String, String, String, String, u32);
     let Some((kind, to, subject, text, html, attempts)) = conn.exec_first::<Row, _, _>(
         "SELECT kind, recipient, subject, body_text, body_html, attempts FROM mail_outbox WHERE id = ?",
         (id,),

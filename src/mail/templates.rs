@@ -8,6 +8,7 @@
 //! the caller only hands values over.
 
 use crate::api::gravure::labels::html_escape;
+use std::fmt::Write as _;
 
 /// One e-mail, ready for the outbox.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -122,10 +123,10 @@ pub fn signin_link(to: &str, prenom: &str, lien: &str, validite: &str) -> Mail {
 /// blank-line-separated block), in the common layout.
 #[must_use]
 pub fn notice(kind: &'static str, to: &str, subject: &str, text: &str) -> Mail {
-    let html: String = text
-        .split("\n\n")
-        .map(|p| format!("<p>{}</p>", html_escape(p).replace('\n', "<br>")))
-        .collect();
+    let html = text.split("\n\n").fold(String::new(), |mut html, p| {
+        let _ = write!(html, "<p>{}</p>", html_escape(p).replace('\n', "<br>"));
+        html
+    });
     Mail {
         kind,
         to: to.to_string(),
@@ -216,8 +217,10 @@ pub fn reminder(to: &str, subject: &str, message: &str, vars: &[(&str, &str)]) -
         .split("\n\n")
         .map(str::trim)
         .filter(|p| !p.is_empty())
-        .map(|p| format!("<p>{}</p>\n", html_escape(p).replace('\n', "<br>\n")))
-        .collect();
+        .fold(String::new(), |mut html, p| {
+            let _ = writeln!(html, "<p>{}</p>", html_escape(p).replace('\n', "<br>\n"));
+            html
+        });
     Mail {
         kind: "reminder",
         to: to.to_string(),

@@ -8,20 +8,22 @@
 //! still live (not logged out, not revoked after a refresh-token reuse), so
 //! logout ends the access token too without a second round trip.
 
-use crate::error::{Error, Result};
+use crate::db::rows::{self, FromRow};
+use crate::error::{catalog, Result};
 use crate::security::Role;
-use mysql::prelude::Queryable;
-use mysql::{Conn, Row};
+use mysql::prelude::{FromValue, Queryable};
+use mysql::{Conn, FromValueError, Row, Value};
 use serde::Serialize;
 
 /// What clients may see of a user (never the password hash).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, FromRow)]
 pub struct Account {
     /// User id.
     pub id: u64,
     /// Login email.
     pub email: String,
     /// Current role.
+    #[mysql(deserialize_with = "role_from_value", serialize_with = "role_to_value")]
     pub role: Role,
     /// Family name (engraving source of truth).
     pub nom: Option<String>,
@@ -41,7 +43,7 @@ pub struct Account {
 /// queries below from it.
 macro_rules! account_columns {
     () => {
-        "id, email, role, nom, prenom, atelier_id, actif, \
+        "id, email, role, nom, prenom, atelier_id, COALESCE(actif, FALSE) AS actif, \
          COALESCE(strava_connected, FALSE) AS strava_connected, \
          DATE_FORMAT(derniere_connexion, '%Y-%m-%dT%H:%i:%s') AS derniere_connexion"
     };
@@ -66,42 +68,49 @@ const SELECT_ACCOUNT_IN_SESSION: &str = concat!(
     "FROM users WHERE id = ? AND anonymized_at IS NULL"
 );
 
+/// `users.role` as a [`Role`]; a value we do not know does not convert.
+fn role_from_value(value: Value) -> std::result::Result<Role, FromValueError> {
+    let text = String::from_value_opt(value.clone())?;
+    Role::parse(&text).ok_or(FromValueError(value))
+}
+
+/// A [`Role`] back into its `users.role` value (the derive hands a row that
+/// does not convert back whole).
+fn role_to_value(role: Role) -> Value {
+    Value::from(role.as_str())
+}
+
 /// Loads an account by id (None when it does not exist or was anonymised).
 pub fn load(conn: &mut Conn, id: u64) -> Result<Option<Account>> {
-    let mut row: Option<Row> = conn.exec_first(SELECT_ACCOUNT, (id,))?;
-    Ok(row.as_mut().and_then(from_row))
+    rows::first(conn, SELECT_ACCOUNT, (id,))
 }
 
 /// The live account of a token's subject in its login session `sid`: 401
 /// when the account is gone or disabled, or the session was closed.
 pub fn load_active(conn: &mut Conn, id: u64, sid: &str) -> Result<Account> {
-    let mut row: Option<Row> = conn.exec_first(SELECT_ACCOUNT_IN_SESSION, (sid, id))?;
-    let session_live = row.as_mut().and_then(|r| r.take::<bool, _>("session_live"));
-    let account = row.as_mut().and_then(from_row).filter(|a| a.actif);
-    match (account, session_live) {
-        (Some(account), Some(true)) => Ok(account),
-        (Some(_), _) => Err(Error::unauthorized(
-            "session_revoked",
-            "Votre session a été fermée. Merci de vous reconnecter.",
-        )),
-        (None, _) => Err(Error::unauthorized(
-            "account_disabled",
-            "Ce compte n'existe plus ou a été désactivé.",
-        )),
+    let row: Option<Row> = conn.exec_first(SELECT_ACCOUNT_IN_SESSION, (sid, id))?;
+    let Some(mut row) = row else {
+        return Err(catalog::ACCOUNT_DISABLED.err());
+    };
+    let session_live: bool = rows::col(&mut row, "session_live")?;
+    let account: Account = rows::convert(row)?;
+    match (account.actif, session_live) {
+        (true, true) => Ok(account),
+        (true, false) => Err(catalog::SESSION_REVOKED.err()),
+        (false, _) => Err(catalog::ACCOUNT_DISABLED.err()),
     }
 }
 
-/// Reads an [`Account`] from a row selected with [`COLUMNS`].
-pub fn from_row(row: &mut Row) -> Option<Account> {
-    Some(Account {
-        id: row.take("id")?,
-        email: row.take("email")?,
-        role: Role::parse(&row.take::<String, _>("role")?)?,
-        nom: row.take("nom")?,
-        prenom: row.take("prenom")?,
-        atelier_id: row.take("atelier_id")?,
-        actif: row.take("actif")?,
-        strava_connected: row.take("strava_connected")?,
-        derniere_connexion: row.take("derniere_connexion")?,
-    })
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_convert_both_ways_and_unknown_ones_do_not() {
+        for role in Role::ALL {
+            assert_eq!(role_from_value(role_to_value(role)).unwrap(), role);
+        }
+        assert!(role_from_value(Value::from("pirate")).is_err());
+        assert!(role_from_value(Value::NULL).is_err());
+    }
 }

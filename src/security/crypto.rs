@@ -42,6 +42,10 @@ pub fn encrypt(encryption_key: &str, plaintext: &str) -> Result<String> {
 /// Decrypts a value made by [`encrypt`]. A wrong key, a truncated or altered
 /// value is an internal error (the data or the configuration is broken, not
 /// the request).
+///
+/// # Panics
+///
+/// Never: the nonce is split off at exactly its length.
 pub fn decrypt(encryption_key: &str, stored: &str) -> Result<String> {
     let bytes = from_hex(stored.trim())
         .filter(|b| b.len() > NONCE_LEN)
@@ -57,6 +61,10 @@ pub fn decrypt(encryption_key: &str, stored: &str) -> Result<String> {
 }
 
 /// HMAC-SHA256 of `data` under `key` (RFC 2104).
+///
+/// # Panics
+///
+/// Never: HMAC takes keys of any length.
 #[must_use]
 pub fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
     let mut mac = <Hmac<Sha256> as hmac::KeyInit>::new_from_slice(key)

@@ -10,7 +10,7 @@
 //! Only HS256 is accepted: a token announcing `alg: none` or any other
 //! algorithm is refused before its signature is even considered.
 
-use crate::error::{Error, Result};
+use crate::error::{catalog, Error, Result};
 use crate::security::Role;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -83,11 +83,8 @@ pub fn verify(secret: &str, token: &str) -> Result<Claims> {
     )
     .map(|data| data.claims)
     .map_err(|e| match e.kind() {
-        ErrorKind::ExpiredSignature => Error::unauthorized(
-            "token_expired",
-            "Votre session a expiré. Merci de vous reconnecter.",
-        ),
-        _ => Error::unauthorized("token_invalid", "Jeton d'authentification invalide."),
+        ErrorKind::ExpiredSignature => catalog::TOKEN_EXPIRED.err(),
+        _ => catalog::TOKEN_INVALID.err(),
     })
 }
 

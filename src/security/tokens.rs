@@ -11,6 +11,11 @@ pub fn random_token() -> String {
 }
 
 /// `n` random bytes from the OS as lower-case hex.
+///
+/// # Panics
+///
+/// When the OS has no random source to give: a secret must never fall back
+/// to something guessable.
 #[must_use]
 pub fn random_hex(n: usize) -> String {
     let mut buf = vec![0u8; n];

@@ -270,7 +270,7 @@ fn list_filters_and_pagination() {
     let tag: String = unique("Bastide")
         .chars()
         .map(|c| match c.to_digit(10) {
-            Some(d) => char::from(b'g' + d as u8),
+            Some(d) => char::from(b'g' + u8::try_from(d).unwrap()),
             None => c,
         })
         .collect();

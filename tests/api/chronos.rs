@@ -6,6 +6,7 @@ use crate::common::*;
 use mykollector::security::Role;
 use mysql::prelude::Queryable;
 use serde_json::{json, Value};
+use std::fmt::Write as _;
 
 /// Briançon (start) and the Col d'Izoard summit.
 const DEPART: (f64, f64) = (44.8986, 6.6436);
@@ -29,6 +30,10 @@ impl Default for CourseOpts {
 
 /// A course of its own (unique slug and 3-letter code), with its tracking
 /// config: start radius 300 m, finish radius 0.5 km.
+#[expect(
+    clippy::needless_pass_by_value,
+    reason = "callers pass an options literal: by value reads as plain data"
+)]
 fn course_with(opts: CourseOpts) -> u64 {
     let slug = unique("col-test-");
     let (dl, dg, sl, sg) = if opts.coords {
@@ -521,6 +526,10 @@ fn png() -> Vec<u8> {
     v
 }
 
+#[expect(
+    clippy::case_sensitive_file_extension_comparisons,
+    reason = "the server names the file: the test checks its exact name"
+)]
 #[test]
 fn manual_entry_with_proof_file() {
     let c = course();
@@ -702,9 +711,10 @@ fn gpx_doc(points: &[((f64, f64), Option<i64>)]) -> Vec<u8> {
         let time = t
             .map(|t| format!("<time>{}</time>", iso(t)))
             .unwrap_or_default();
-        s.push_str(&format!(
-            "    <trkpt lat=\"{lat:.7}\" lon=\"{lng:.7}\"><ele>1350</ele>{time}</trkpt>\n"
-        ));
+        let _ = writeln!(
+            s,
+            "    <trkpt lat=\"{lat:.7}\" lon=\"{lng:.7}\"><ele>1350</ele>{time}</trkpt>"
+        );
     }
     s.push_str("  </trkseg></trk>\n</gpx>\n");
     s.into_bytes()

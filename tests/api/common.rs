@@ -5,7 +5,7 @@
 //! Apache serves one database for the whole run and tests run in parallel, so
 //! every test isolates itself with unique data (`unique()` suffixes).
 
-#![allow(dead_code)]
+#![expect(dead_code, reason = "shared by every test module; each uses a part")]
 
 use mykollector::config::Config;
 use mykollector::security::{jwt, password, Role};

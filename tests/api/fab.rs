@@ -102,7 +102,11 @@ fn base64_decode(s: &str) -> Vec<u8> {
     const T: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let vals: Vec<u32> = s
         .bytes()
-        .filter_map(|c| T.iter().position(|t| *t == c).map(|p| p as u32))
+        .filter_map(|c| {
+            T.iter()
+                .position(|t| *t == c)
+                .map(|p| u32::try_from(p).unwrap())
+        })
         .collect();
     let mut out = Vec::new();
     for chunk in vals.chunks(4) {
@@ -110,15 +114,18 @@ fn base64_decode(s: &str) -> Vec<u8> {
             .iter()
             .enumerate()
             .fold(0u32, |a, (i, v)| a | (v << (18 - 6 * i)));
-        for i in 0..chunk.len().saturating_sub(1) {
-            out.push((n >> (16 - 8 * i)) as u8);
-        }
+        // n holds 24 bits: the last three of its four big-endian bytes.
+        out.extend_from_slice(&n.to_be_bytes()[1..chunk.len()]);
     }
     out
 }
 
 // --- the view ----------------------------------------------------------------------
 
+#[expect(
+    clippy::many_single_char_names,
+    reason = "the scenario's cast: ateliers a and b, course p, template t"
+)]
 #[test]
 fn workshop_view_counts_lists_and_alerts() {
     let (a, b) = (atelier(), atelier());
@@ -528,6 +535,10 @@ fn finishing_engraving_consumes_one_medal() {
 
 // --- shipping ----------------------------------------------------------------------
 
+#[expect(
+    clippy::many_single_char_names,
+    reason = "the scenario's cast: ateliers a and b, course p, template t"
+)]
 #[test]
 fn shipping_one_order_emails_the_athlete() {
     let (a, b) = (atelier(), atelier());

@@ -161,6 +161,10 @@ fn ezdxf_report(path: &std::path::Path) -> Value {
 // Templates
 // ---------------------------------------------------------------------------
 
+#[expect(
+    clippy::case_sensitive_file_extension_comparisons,
+    reason = "the server names the file: the test checks its exact name"
+)]
 #[test]
 fn template_upload_lists_placeholders_and_is_admin_only() {
     let admin = user(Role::AdminFab);
@@ -365,6 +369,14 @@ fn template_delete_refused_once_a_lot_used_it() {
 // Lots
 // ---------------------------------------------------------------------------
 
+#[expect(
+    clippy::many_single_char_names,
+    reason = "the scenario's cast: ateliers a and b, course p, template t"
+)]
+#[expect(
+    clippy::float_cmp,
+    reason = "positions are exact sums of millimetre sizes"
+)]
 #[test]
 fn lot_creation_rules() {
     let admin = user(Role::AdminFab);
@@ -683,7 +695,8 @@ fn lot_dxf_is_read_back_by_ezdxf_with_each_order_in_its_copy() {
     assert_eq!(texts.len(), 5 * 4, "{texts:?}");
     // Each copy sits at (col·75, −row·74): the fixture is a 70 mm medal.
     let expected = |i: usize, o: &O, numero: &str| {
-        let (dx, dy) = ((i % 2) as f64 * 75.0, -((i / 2) as f64) * 74.0);
+        let (col, row) = (u32::try_from(i % 2).unwrap(), u32::try_from(i / 2).unwrap());
+        let (dx, dy) = (f64::from(col) * 75.0, -f64::from(row) * 74.0);
         let name = match o.b2b {
             Some(client) => client.to_string(),
             None => format!("{} {}", o.prenom, o.nom),
@@ -772,6 +785,10 @@ fn lot_dxf_is_read_back_by_ezdxf_with_each_order_in_its_copy() {
 // Agent
 // ---------------------------------------------------------------------------
 
+#[expect(
+    clippy::many_single_char_names,
+    reason = "the scenario's cast: ateliers a and b, course p, template t"
+)]
 #[test]
 fn agent_polls_downloads_and_reports_within_its_atelier() {
     let (a, b) = (atelier(), atelier());
@@ -875,6 +892,10 @@ fn agent_polls_downloads_and_reports_within_its_atelier() {
 // ---------------------------------------------------------------------------
 
 /// An engraved order waiting for shipping, with an address.
+#[expect(
+    clippy::needless_pass_by_value,
+    reason = "callers pass json! literals: by value reads as plain data"
+)]
 fn packed_order(at: u64, carrier: &str, address: Value) -> (u64, String) {
     let (id, numero) = order(produit(), Some(at), &athlete("O'Brien", "Noémie", 4000));
     db().exec_drop(

@@ -25,6 +25,10 @@ fn defaults() -> Value {
 }
 
 /// A unique course body; `extra` fields are merged in.
+#[expect(
+    clippy::needless_pass_by_value,
+    reason = "callers pass json! literals: by value reads as plain data"
+)]
 fn course_body(extra: Value) -> Value {
     let slug = unique("col-test-");
     let mut body = json!({
@@ -630,6 +634,10 @@ fn north(lat: f64, km: f64) -> f64 {
     lat + km / 111.195
 }
 
+#[expect(
+    clippy::float_cmp,
+    reason = "checks that the API rounded the value exactly"
+)]
 #[test]
 fn nearby_sorts_by_distance_and_respects_the_radius() {
     // A random spot in the Southern Ocean that no other test uses.
@@ -889,6 +897,10 @@ fn dead_url() -> String {
     format!("http://{addr}/webhook")
 }
 
+#[expect(
+    clippy::needless_pass_by_value,
+    reason = "callers pass json! literals: by value reads as plain data"
+)]
 fn create_destination(token: &str, body: Value) -> Value {
     post("/api/admin/export-destinations", Some(token), &body).expect(201)
 }

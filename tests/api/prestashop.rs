@@ -51,6 +51,10 @@ fn shop_customer(email: &str, group: u64, company: &str) -> u64 {
         .unwrap()
 }
 
+#[expect(
+    clippy::needless_pass_by_value,
+    reason = "callers pass owned names: by value reads as plain data"
+)]
 fn shop_product(parcours: Option<String>, fabricant: Option<String>) -> u64 {
     control(
         "POST",
@@ -580,7 +584,7 @@ fn without_a_shop_any_address_signs_up_by_link() {
         .unwrap()
         .lines()
         .filter(|l| !l.trim_start().starts_with("PRESTASHOP_"))
-        .map(|l| format!("{l}\n"))
+        .flat_map(|l| [l, "\n"])
         .collect();
     let path = std::env::temp_dir().join(format!("{}.env", unique("mk-noshop-")));
     std::fs::write(&path, without_shop).unwrap();

@@ -102,6 +102,10 @@ pub fn status_of(id: u64) -> String {
         .unwrap()
 }
 
+#[expect(
+    clippy::needless_pass_by_value,
+    reason = "callers pass json! literals: by value reads as plain data"
+)]
 fn movement(token: &str, body: Value) -> Resp {
     post("/api/stocks/mouvements", Some(token), &body)
 }
@@ -250,8 +254,8 @@ fn atelier_roles_and_operator_scope() {
     get(&format!("/api/ateliers/{b}"), Some(&op.token)).assert_error(404, "atelier_not_found");
 
     // An operator account without atelier can do nothing here.
-    let lost = user_in(Role::OperateurFab, None);
-    get("/api/stocks", Some(&lost.token)).assert_error(403, "no_atelier");
+    let homeless = user_in(Role::OperateurFab, None);
+    get("/api/stocks", Some(&homeless.token)).assert_error(403, "no_atelier");
 }
 
 // --- stock ------------------------------------------------------------------------

@@ -350,6 +350,10 @@ fn import(u: &TestUser, activity: i64) -> Resp {
     )
 }
 
+#[expect(
+    clippy::needless_pass_by_value,
+    reason = "callers pass json! literals: by value reads as plain data"
+)]
 fn ride(name: &str, latlng: Value, time: Value) -> Value {
     json!({
         "name": name, "sport_type": "Ride", "start_date": "2026-07-14T06:00:00Z",
@@ -591,6 +595,10 @@ fn subscription() -> i64 {
     })
 }
 
+#[expect(
+    clippy::needless_pass_by_value,
+    reason = "callers pass json! literals: by value reads as plain data"
+)]
 fn event(object_type: &str, object_id: i64, aspect: &str, owner: i64, updates: Value) -> Value {
     json!({
         "aspect_type": aspect, "event_time": 1_784_000_000 + object_id % 1000,

@@ -17,6 +17,10 @@ use std::path::Path;
 const MESSAGE_MAX_CHARS: usize = guard::MAINTENANCE_MESSAGE_MAX_CHARS;
 
 /// Spec 10.5 "`super_admin`: Tout + … + maintenance": the current state.
+#[expect(
+    clippy::unnecessary_wraps,
+    reason = "a route handler: the route table takes `fn(&mut Ctx) -> Result<Response>`"
+)]
 pub fn show_maintenance(ctx: &mut Ctx) -> Result<Response> {
     Ok(Response::ok(&state(&ctx.config.maintenance_flag())))
 }

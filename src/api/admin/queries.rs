@@ -4,7 +4,7 @@
 use crate::db::rows::{self, FromRow};
 use crate::error::Result;
 use crate::http::list::{ListQuery, Listed, Page, Where};
-use crate::security::account::{self, Account};
+use crate::security::account::Account;
 use crate::security::Role;
 use mysql::prelude::Queryable;
 use mysql::{Conn, Row};
@@ -26,8 +26,8 @@ pub struct AdminUser {
     pub created_at: Option<String>,
 }
 
-/// The admin-only columns of a user row; the account part is read by the
-/// shared `account::from_row`.
+/// The admin-only columns of a user row; the account part is read by
+/// [`Account`]'s own `FromRow`.
 #[derive(FromRow)]
 struct AdminColumns {
     atelier_nom: Option<String>,
@@ -36,11 +36,9 @@ struct AdminColumns {
 }
 
 impl FromRow for AdminUser {
-    fn from_row_opt(mut row: Row) -> std::result::Result<Self, mysql::FromRowError> {
+    fn from_row_opt(row: Row) -> std::result::Result<Self, mysql::FromRowError> {
         let extra = AdminColumns::from_row_opt(row.clone())?;
-        let Some(account) = account::from_row(&mut row) else {
-            return Err(mysql::FromRowError(row));
-        };
+        let account = Account::from_row_opt(row)?;
         Ok(AdminUser {
             account,
             atelier_nom: extra.atelier_nom,

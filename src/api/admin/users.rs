@@ -52,7 +52,7 @@ pub fn list_users(ctx: &mut Ctx) -> Result<Response> {
         filter.and("u.atelier_id = ?", [atelier_id.into()]);
     }
     let listed = queries::list_users(ctx.conn()?, &filter, &page)?;
-    Ok(Response::ok(&page.answer(listed)))
+    Ok(Response::ok(&page.answer(&listed)))
 }
 
 /// Spec 5.10 `GET /api/admin/users/{id}`: "CRUD utilisateurs" — one user.

@@ -1,5 +1,6 @@
 //! SQL of the auth module: users, sessions (refresh tokens), reset tokens.
 
+use crate::db::rows;
 use crate::error::Result;
 use crate::security::account::{self, Account};
 use crate::security::Role;
@@ -26,12 +27,14 @@ fn find_user(conn: &mut Conn, by_email: bool, value: mysql::Value) -> Result<Opt
         )
     };
     let row: Option<Row> = conn.exec_first(sql, (value,))?;
-    Ok(row.and_then(|mut row| {
-        Some(UserRow {
-            account: account::from_row(&mut row)?,
-            password_hash: row.take("password")?,
+    row.map(|mut row| {
+        let password_hash = rows::col(&mut row, "password")?;
+        Ok(UserRow {
+            account: rows::convert(row)?,
+            password_hash,
         })
-    }))
+    })
+    .transpose()
 }
 
 /// A user by email (already lower-cased).

@@ -95,12 +95,13 @@ fn participants_of(
     conn: &mut Conn,
     ids: &[u64],
 ) -> Result<std::collections::HashMap<u64, Vec<Participant>>> {
-    let mut out: std::collections::HashMap<u64, Vec<Participant>> = Default::default();
+    type Row = (u64, u64, Option<String>, Option<String>, String);
+    let mut out: std::collections::HashMap<u64, Vec<Participant>> =
+        std::collections::HashMap::new();
     if ids.is_empty() {
         return Ok(out);
     }
     let marks = vec!["?"; ids.len()].join(", ");
-    type Row = (u64, u64, Option<String>, Option<String>, String);
     let rows: Vec<Row> = conn.exec(
         format!(
             r"SELECT cp.conversation_id, u.id, u.prenom, u.nom, u.role

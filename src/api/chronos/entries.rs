@@ -163,7 +163,7 @@ pub fn create_chrono_manuel(ctx: &mut Ctx) -> Result<Response> {
     Ok(Response::created(&chrono.to_json()))
 }
 
-fn gpx_error(e: gpx::GpxError, zones: &gpx::Zones) -> Error {
+fn gpx_error(e: &gpx::GpxError, zones: &gpx::Zones) -> Error {
     match e {
         gpx::GpxError::Invalid(_) => catalog::GPX_INVALID.err(),
         gpx::GpxError::NoTimestamps => catalog::GPX_NO_TIMESTAMPS.err(),
@@ -201,8 +201,8 @@ pub fn create_chrono_gpx(ctx: &mut Ctx) -> Result<Response> {
     };
     let zones = course_zones(&course, depart, sommet);
     // 3. The effort in the track.
-    let track = gpx::parse(&file.data).map_err(|e| gpx_error(e, &zones))?;
-    let effort = gpx::analyse(&track.points, &zones).map_err(|e| gpx_error(e, &zones))?;
+    let track = gpx::parse(&file.data).map_err(|e| gpx_error(&e, &zones))?;
+    let effort = gpx::analyse(&track.points, &zones).map_err(|e| gpx_error(&e, &zones))?;
     let duree = effort.duration_secs();
     if !(1..=MAX_DUREE_SECS).contains(&duree) {
         return Err(Error::invalid(
@@ -251,7 +251,7 @@ fn course_zones(course: &Course, depart: (f64, f64), sommet: (f64, f64)) -> gpx:
         start_radius_m: course
             .start_radius_m
             .filter(|r| *r > 0)
-            .map_or(DEFAULT_START_RADIUS_M, |r| r as f64),
+            .map_or(DEFAULT_START_RADIUS_M, f64::from),
         sommet,
         finish_radius_m: course
             .rayon_km

@@ -21,12 +21,13 @@ pub struct Course {
     pub depart: Option<(f64, f64)>,
     pub sommet: Option<(f64, f64)>,
     pub rayon_km: Option<f64>,
-    pub start_radius_m: Option<i64>,
+    pub start_radius_m: Option<i32>,
 }
 
 /// A course by id, with its start-zone radius from `segment_tracking_config`.
 pub fn find_course(conn: &mut Conn, id: u64) -> Result<Option<Course>> {
-    let row: Option<Row> = conn.exec_first(
+    let row: Option<CourseColumns> = rows::first(
+        conn,
         r"SELECT p.id, p.nom, p.slug, COALESCE(p.actif, TRUE) AS actif, p.message_desactivation,
                  p.depart_lat, p.depart_lng, p.sommet_lat, p.sommet_lng, p.rayon_km,
                  s.high_accuracy_start_distance_m
@@ -35,22 +36,39 @@ pub fn find_course(conn: &mut Conn, id: u64) -> Result<Option<Course>> {
           WHERE p.id = ?",
         (id,),
     )?;
-    row.map(|mut r| {
-        let r = &mut r;
-        let pair = |a: Option<f64>, b: Option<f64>| a.zip(b);
-        Ok(Course {
-            id: col(r, "id")?,
-            nom: col(r, "nom")?,
-            slug: col(r, "slug")?,
-            actif: col(r, "actif")?,
-            message_desactivation: col(r, "message_desactivation")?,
-            depart: pair(col(r, "depart_lat")?, col(r, "depart_lng")?),
-            sommet: pair(col(r, "sommet_lat")?, col(r, "sommet_lng")?),
-            rayon_km: col(r, "rayon_km")?,
-            start_radius_m: col(r, "high_accuracy_start_distance_m")?,
-        })
-    })
-    .transpose()
+    Ok(row.map(Course::from))
+}
+
+/// The columns [`find_course`] selects, typed.
+#[derive(FromRow)]
+struct CourseColumns {
+    id: u64,
+    nom: String,
+    slug: String,
+    actif: bool,
+    message_desactivation: Option<String>,
+    depart_lat: Option<f64>,
+    depart_lng: Option<f64>,
+    sommet_lat: Option<f64>,
+    sommet_lng: Option<f64>,
+    rayon_km: Option<f64>,
+    high_accuracy_start_distance_m: Option<i32>,
+}
+
+impl From<CourseColumns> for Course {
+    fn from(c: CourseColumns) -> Course {
+        Course {
+            id: c.id,
+            nom: c.nom,
+            slug: c.slug,
+            actif: c.actif,
+            message_desactivation: c.message_desactivation,
+            depart: c.depart_lat.zip(c.depart_lng),
+            sommet: c.sommet_lat.zip(c.sommet_lng),
+            rayon_km: c.rayon_km,
+            start_radius_m: c.high_accuracy_start_distance_m,
+        }
+    }
 }
 
 /// Spec 10.5 gives the validation of manual entries to `admin_chrono`: a time

@@ -119,8 +119,8 @@ fn bought_json(orders: &[OrderRow], done: &Done) -> Vec<Value> {
 fn realised_json(conn: &mut Conn, user_id: u64, done: &Done) -> Result<Vec<Value>> {
     let mut realised: Vec<(&str, Value)> = Vec::new();
     for (produit_id, (best, count, latest)) in done {
-        let rank = chronos::rank_of(conn, *produit_id, user_id)?;
-        let (rang, total) = rank.map_or((None, None), |(r, n, _)| (Some(r), Some(n)));
+        let ranking = chronos::rank_of(conn, *produit_id, user_id)?;
+        let (rang, total) = ranking.map_or((None, None), |(r, n, _)| (Some(r), Some(n)));
         realised.push((
             latest,
             json!({
@@ -132,7 +132,7 @@ fn realised_json(conn: &mut Conn, user_id: u64, done: &Done) -> Result<Vec<Value
                 "nb_exploits": count,
                 "rang": rang,
                 "total": total,
-                "classement": rank.map(|(r, n, _)| format!("{r}/{n}")),
+                "classement": ranking.map(|(r, n, _)| format!("{r}/{n}")),
             }),
         ));
     }

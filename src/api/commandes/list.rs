@@ -41,7 +41,7 @@ pub(super) fn list_commandes(ctx: &mut Ctx) -> Result<Response> {
         }
     };
     let listed = queries::list_orders(ctx.conn()?, &filter, search, order_by, &page)?;
-    Ok(Response::ok(&page.answer(listed.map(|o| order_json(&o)))))
+    Ok(Response::ok(&page.answer(&listed.map(|o| order_json(&o)))))
 }
 
 /// An id query parameter, else 422 naming it.

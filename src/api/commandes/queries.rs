@@ -9,6 +9,10 @@ use mysql::{params, Conn, Row};
 
 /// One order with its course and athlete, as every answer of this module
 /// shows it.
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "mirrors the order's boolean columns and JSON fields one to one"
+)]
 #[derive(Debug, Clone, FromRow)]
 pub struct OrderRow {
     pub id: u64,

@@ -128,7 +128,7 @@ fn list_a_repartir(ctx: &mut Ctx) -> Result<Response> {
         order_by: "c.date_commande, c.id",
     }
     .read(ctx.conn()?, &unassigned, &page, rows::convert::<Unassigned>)?;
-    Ok(Response::ok(&page.answer(listed)))
+    Ok(Response::ok(&page.answer(&listed)))
 }
 
 #[derive(Deserialize)]
@@ -136,6 +136,17 @@ fn list_a_repartir(ctx: &mut Ctx) -> Result<Response> {
 struct RepartitionBody {
     commande_ids: Vec<u64>,
     atelier_id: u64,
+}
+
+/// An order to move, read under a row lock.
+#[derive(FromRow)]
+struct Dispatchable {
+    id: u64,
+    numero: String,
+    statut: String,
+    atelier_id: Option<u64>,
+    /// The lot it is in, while that lot is active.
+    active_lot: Option<u64>,
 }
 
 /// `POST /api/commandes/repartition` (admin+): `{commande_ids, atelier_id}`.
@@ -163,10 +174,11 @@ fn create_repartition(ctx: &mut Ctx) -> Result<Response> {
         ));
     }
     let marks = vec!["?"; ids.len()].join(",");
-    let found: Vec<(u64, String, String, Option<u64>, Option<u64>)> = tx.exec(
+    let found: Vec<Dispatchable> = rows::all(
+        tx,
         format!(
             r"SELECT c.id, c.numero, c.statut, c.atelier_id,
-                     IF(l.statut IN ('cree', 'en_gravure', 'grave'), l.id, NULL)
+                     IF(l.statut IN ('cree', 'en_gravure', 'grave'), l.id, NULL) AS active_lot
               FROM commandes c LEFT JOIN lots l ON l.id = c.lot_id
               WHERE c.id IN ({marks}) ORDER BY c.id FOR UPDATE"
         ),
@@ -177,8 +189,8 @@ fn create_repartition(ctx: &mut Ctx) -> Result<Response> {
     }
     let refused: Vec<String> = found
         .iter()
-        .filter(|c| c.2 != "attente_gravure" || c.4.is_some())
-        .map(|c| c.1.clone())
+        .filter(|c| c.statut != "attente_gravure" || c.active_lot.is_some())
+        .map(|c| c.numero.clone())
         .collect();
     if !refused.is_empty() {
         return Err(catalog::ORDERS_NOT_DISPATCHABLE.msg(format!(
@@ -186,7 +198,12 @@ fn create_repartition(ctx: &mut Ctx) -> Result<Response> {
             refused.join(", ")
         )));
     }
-    for (id, _, _, from, _) in &found {
+    for Dispatchable {
+        id,
+        atelier_id: from,
+        ..
+    } in &found
+    {
         tx.exec_drop(
             r"UPDATE commandes SET atelier_id = ?,
                 historique = JSON_ARRAY_APPEND(COALESCE(historique, JSON_ARRAY()), '$', JSON_OBJECT(
@@ -200,6 +217,6 @@ fn create_repartition(ctx: &mut Ctx) -> Result<Response> {
     ctx.audit_details(json!({ "commandes": ids, "atelier_id": body.atelier_id }));
     Ok(Response::ok(&json!({
         "atelier_id": body.atelier_id,
-        "commandes": found.iter().map(|c| json!({"id": c.0, "numero": c.1, "ancien_atelier_id": c.3})).collect::<Vec<_>>(),
+        "commandes": found.iter().map(|c| json!({"id": c.id, "numero": c.numero, "ancien_atelier_id": c.atelier_id})).collect::<Vec<_>>(),
     })))
 }

@@ -121,7 +121,7 @@ pub fn list_commandes(ctx: &mut Ctx) -> Result<Response> {
         "atelier": atelier,
         "parcours": queries::course_counters(conn, scope)?,
         "b2b": queries::open_b2b_orders(conn, scope)?,
-        "commandes": page.answer(listed),
+        "commandes": page.answer(&listed),
         "alertes": stock::queries::alerts(conn, scope)?,
     })))
 }

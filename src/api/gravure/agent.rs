@@ -46,7 +46,7 @@ pub fn list_agent_lots(ctx: &mut Ctx) -> Result<Response> {
         ));
         Ok(item)
     })?;
-    Ok(Response::ok(&page.answer(listed)))
+    Ok(Response::ok(&page.answer(&listed)))
 }
 
 /// Spec 5.6 `GET /api/agent/template-gravure/:id/fichier`: "Télécharger
@@ -125,7 +125,7 @@ pub fn list_agent_labels(ctx: &mut Ctx) -> Result<Response> {
     let mut items: Vec<Value> = Vec::with_capacity(orders.len());
     for o in &orders {
         let (template_id, html) = label_for(conn, o)?;
-        items.push(label_json(o, template_id, html));
+        items.push(label_json(o, template_id, &html));
     }
     let total = items.len() as u64;
     Ok(Response::ok(

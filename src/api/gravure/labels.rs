@@ -138,7 +138,7 @@ pub(super) fn label_for(conn: &mut Conn, o: &LabelOrder) -> Result<(Option<u64>,
 }
 
 /// The API shape of an order's label.
-pub(super) fn label_json(o: &LabelOrder, template_id: Option<u64>, html: String) -> Value {
+pub(super) fn label_json(o: &LabelOrder, template_id: Option<u64>, html: &str) -> Value {
     json!({
         "commande_id": o.id, "numero": o.numero, "statut": o.statut,
         "transporteur": o.transporteur, "numero_suivi": o.tracking,
@@ -174,7 +174,7 @@ pub fn create_label(ctx: &mut Ctx) -> Result<Response> {
     o.etiquette_statut = Some("en_attente".into());
     ctx.audit_entity("commande", id);
     ctx.audit_details(json!({ "etiquette": "demandee", "template_etiquette_id": template_id }));
-    Ok(Response::ok(&label_json(&o, template_id, html)))
+    Ok(Response::ok(&label_json(&o, template_id, &html)))
 }
 
 #[cfg(test)]

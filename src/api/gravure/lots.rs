@@ -78,7 +78,7 @@ pub fn list_lots(ctx: &mut Ctx) -> Result<Response> {
         agent_queue: false,
     };
     let listed = queries::list_lots(ctx.conn()?, &filter, &page)?;
-    Ok(Response::ok(&page.answer(listed.map(|lot| lot.to_json()))))
+    Ok(Response::ok(&page.answer(&listed.map(|lot| lot.to_json()))))
 }
 
 #[derive(Deserialize)]
@@ -516,13 +516,13 @@ pub fn seed_demo(conn: &mut Conn, config: &Config) -> Result<()> {
           ORDER BY id LIMIT 24",
         (),
     )?;
-    let Some(atelier_id) = ready.first().and_then(|r| r.1) else {
+    let Some(atelier_id) = ready.first().and_then(|&(_, atelier)| atelier) else {
         return Ok(());
     };
     let ids: Vec<u64> = ready
         .iter()
-        .filter(|r| r.1 == Some(atelier_id))
-        .map(|r| r.0)
+        .filter(|&&(_, atelier)| atelier == Some(atelier_id))
+        .map(|&(id, _)| id)
         .collect();
     let admin: Option<u64> = conn.query_first(
         "SELECT id FROM users WHERE role IN ('admin_fab', 'super_admin') ORDER BY id LIMIT 1",

@@ -315,7 +315,7 @@ pub fn label_template_for(
 // ---------------------------------------------------------------------------
 
 /// An order considered for a lot, read under a row lock.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, FromRow)]
 pub struct Candidate {
     pub id: u64,
     pub numero: String,
@@ -330,38 +330,19 @@ pub struct Candidate {
 
 /// Locks the orders `ids` and reads what lot creation checks.
 pub fn lock_candidates(tx: &mut Conn, ids: &[u64]) -> Result<Vec<Candidate>> {
-    let rows: Vec<(
-        u64,
-        String,
-        String,
-        Option<bool>,
-        Option<bool>,
-        Option<u64>,
-        u64,
-        Option<String>,
-    )> = tx.exec(
+    rows::all(
+        tx,
         format!(
-            r"SELECT c.id, c.numero, c.statut, c.validation_sportif, c.is_b2b, c.atelier_id, c.produit_id,
-                     IF(l.statut IN ('cree', 'en_gravure', 'grave'), l.numero, NULL)
+            r"SELECT c.id, c.numero, c.statut,
+                     COALESCE(c.validation_sportif, FALSE) AS validation_sportif,
+                     COALESCE(c.is_b2b, FALSE) AS is_b2b, c.atelier_id, c.produit_id,
+                     IF(l.statut IN ('cree', 'en_gravure', 'grave'), l.numero, NULL) AS active_lot
               FROM commandes c LEFT JOIN lots l ON l.id = c.lot_id
               WHERE c.id IN ({}) ORDER BY c.id FOR UPDATE",
             placeholders(ids.len())
         ),
         ids.to_vec(),
-    )?;
-    Ok(rows
-        .into_iter()
-        .map(|r| Candidate {
-            id: r.0,
-            numero: r.1,
-            statut: r.2,
-            validation_sportif: r.3.unwrap_or(false),
-            is_b2b: r.4.unwrap_or(false),
-            atelier_id: r.5,
-            produit_id: r.6,
-            active_lot: r.7,
-        })
-        .collect())
+    )
 }
 
 /// What one medal needs, read at generation time (names from `users` now,

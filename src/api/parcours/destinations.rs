@@ -190,12 +190,11 @@ fn merge_destination(
         .or_else(|| current.map(|c| ModeAuth::parse(&c.mode_auth)))
         .unwrap_or(ModeAuth::Aucun);
     let secret_chiffre = match (mode, input.secret) {
-        (ModeAuth::Aucun, _) => None,
+        (ModeAuth::Aucun, _) | (_, Some(None)) => None,
         (_, Some(Some(secret))) => {
             check_secret(mode, &secret)?;
             Some(crypto::encrypt(encryption_key, &secret)?)
         }
-        (_, Some(None)) => None,
         (_, None) => current.and_then(|c| c.secret_chiffre.clone()),
     };
     if mode != ModeAuth::Aucun && secret_chiffre.is_none() {

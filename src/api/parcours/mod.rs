@@ -216,7 +216,7 @@ fn list_parcours(ctx: &mut Ctx) -> Result<Response> {
             .is_some_and(|v| v == "1" || v == "true");
     let listed = queries::list_courses(ctx.conn()?, tous, categorie.as_deref(), &page)?;
     repair_tracking(ctx, &listed.items.iter().collect::<Vec<_>>())?;
-    Ok(Response::ok(&page.answer(listed.map(|c| c.to_json()))))
+    Ok(Response::ok(&page.answer(&listed.map(|c| c.to_json()))))
 }
 
 /// Spec 5.2 `GET /api/parcours/nearby`: "`?lat=&lng=&radius_km=` — avec

@@ -234,30 +234,33 @@ pub struct CourseInput {
 impl CourseInput {
     /// Copies the given fields onto `course`.
     pub fn apply_to(&self, c: &mut Course) {
-        fn set<T: Clone>(slot: &mut T, v: &Option<T>) {
+        fn set<T: Clone>(slot: &mut T, v: Option<&T>) {
             if let Some(v) = v {
                 *slot = v.clone();
             }
         }
-        set(&mut c.slug, &self.slug);
-        set(&mut c.code, &self.code);
-        set(&mut c.nom, &self.nom);
-        set(&mut c.categorie, &self.categorie);
-        set(&mut c.altitude, &self.altitude);
-        set(&mut c.distance_km, &self.distance_km);
-        set(&mut c.denivele, &self.denivele);
-        set(&mut c.difficulte, &self.difficulte);
-        set(&mut c.sous_titre, &self.sous_titre);
-        set(&mut c.description, &self.description);
-        set(&mut c.actif, &self.actif);
-        set(&mut c.message_desactivation, &self.message_desactivation);
-        set(&mut c.sommet_lat, &self.sommet_lat);
-        set(&mut c.sommet_lng, &self.sommet_lng);
-        set(&mut c.depart_lat, &self.depart_lat);
-        set(&mut c.depart_lng, &self.depart_lng);
-        set(&mut c.rayon_km, &self.rayon_km);
-        set(&mut c.strava_keywords, &self.strava_keywords);
-        set(&mut c.lien_boutique, &self.lien_boutique);
+        set(&mut c.slug, self.slug.as_ref());
+        set(&mut c.code, self.code.as_ref());
+        set(&mut c.nom, self.nom.as_ref());
+        set(&mut c.categorie, self.categorie.as_ref());
+        set(&mut c.altitude, self.altitude.as_ref());
+        set(&mut c.distance_km, self.distance_km.as_ref());
+        set(&mut c.denivele, self.denivele.as_ref());
+        set(&mut c.difficulte, self.difficulte.as_ref());
+        set(&mut c.sous_titre, self.sous_titre.as_ref());
+        set(&mut c.description, self.description.as_ref());
+        set(&mut c.actif, self.actif.as_ref());
+        set(
+            &mut c.message_desactivation,
+            self.message_desactivation.as_ref(),
+        );
+        set(&mut c.sommet_lat, self.sommet_lat.as_ref());
+        set(&mut c.sommet_lng, self.sommet_lng.as_ref());
+        set(&mut c.depart_lat, self.depart_lat.as_ref());
+        set(&mut c.depart_lng, self.depart_lng.as_ref());
+        set(&mut c.rayon_km, self.rayon_km.as_ref());
+        set(&mut c.strava_keywords, self.strava_keywords.as_ref());
+        set(&mut c.lien_boutique, self.lien_boutique.as_ref());
     }
 }
 

@@ -3,7 +3,7 @@
 
 use super::model::{Categorie, Course, StoredCourse};
 use super::tracking::TrackingConfig;
-use crate::db::rows::col;
+use crate::db::rows::{self, col, FromRow};
 use crate::error::catalog;
 use crate::error::{Error, Result, ResultExt};
 use crate::http::list::{ListQuery, Listed, Page, Where};
@@ -415,7 +415,7 @@ pub fn delete_course(conn: &mut Conn, id: u64) -> Result<()> {
 // ---------------------------------------------------------------------------
 
 /// One row of `export_destinations`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, FromRow)]
 pub struct DestinationRow {
     /// Id.
     pub id: u64,
@@ -443,19 +443,10 @@ const DESTINATION_SELECT: &str = r"SELECT id, nom, url, mode_auth, secret_chiffr
         DATE_FORMAT(updated_at, '%Y-%m-%dT%H:%i:%s') AS updated_at
     FROM export_destinations";
 
-fn destination_from_row(mut row: Row) -> Result<DestinationRow> {
-    let r = &mut row;
-    Ok(DestinationRow {
-        id: col(r, "id")?,
-        nom: col(r, "nom")?,
-        url: col(r, "url")?,
-        mode_auth: col(r, "mode_auth")?,
-        secret_chiffre: col(r, "secret_chiffre")?,
-        headers: col(r, "headers")?,
-        actif: col(r, "actif")?,
-        created_at: col(r, "created_at")?,
-        updated_at: col(r, "updated_at")?,
-    })
+/// One row of [`DESTINATION_SELECT`], typed.
+#[track_caller]
+fn destination_from_row(row: Row) -> Result<DestinationRow> {
+    rows::convert(row)
 }
 
 /// One page of destinations by name, and their total count.
@@ -478,10 +469,11 @@ pub fn list_destinations(
 
 /// Active destinations, by id.
 pub fn active_destinations(conn: &mut Conn) -> Result<Vec<DestinationRow>> {
-    let rows: Vec<Row> = conn.query(format!(
-        "{DESTINATION_SELECT} WHERE actif = TRUE ORDER BY id"
-    ))?;
-    rows.into_iter().map(destination_from_row).collect()
+    rows::all(
+        conn,
+        format!("{DESTINATION_SELECT} WHERE actif = TRUE ORDER BY id"),
+        (),
+    )
 }
 
 /// A destination by id; `lock` takes a locking read.
@@ -491,8 +483,7 @@ pub fn find_destination(conn: &mut Conn, id: u64, lock: bool) -> Result<Option<D
     } else {
         format!("{DESTINATION_SELECT} WHERE id = ?")
     };
-    let row: Option<Row> = conn.exec_first(sql, (id,))?;
-    row.map(destination_from_row).transpose()
+    rows::first(conn, sql, (id,))
 }
 
 /// The fields of a destination written by create and update.

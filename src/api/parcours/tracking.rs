@@ -44,6 +44,10 @@ impl TrackingConfig {
     };
 
     /// Applies the fields given in `input`, checking each one's range.
+    ///
+    /// # Panics
+    ///
+    /// Never: every range is checked to fit an `i32` before the store.
     pub fn apply(&mut self, input: &TrackingInput) -> Result<()> {
         let fields: [(&str, Option<i64>, &mut i32, (i64, i64), &str); 7] = [
             (

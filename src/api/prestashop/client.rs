@@ -20,6 +20,7 @@ use mysql::prelude::Queryable;
 use mysql::Conn;
 use serde_json::Value;
 use std::cell::Cell;
+use std::fmt::Write as _;
 use std::io::Read;
 use std::time::Duration;
 
@@ -504,7 +505,7 @@ pub fn encode_query(pairs: &[(&str, String)]) -> String {
             if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
                 out.push(b as char);
             } else {
-                out.push_str(&format!("%{b:02X}"));
+                let _ = write!(out, "%{b:02X}");
             }
         }
     }

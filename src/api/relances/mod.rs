@@ -16,6 +16,7 @@
 //! creation, is older than `jours` days and it is still waiting).
 
 use crate::config::Config;
+use crate::db::rows::{self, FromRow};
 use crate::error::catalog;
 use crate::error::{Error, Result};
 use crate::http::router::{route, Access, Route};
@@ -72,28 +73,16 @@ pub const VARIABLES: &[&str] = &["prenom", "col", "chrono", "jours"];
 pub const TYPES: &[&str] = &["chrono_attente_validation"];
 
 /// One threshold.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, FromRow)]
 struct Seuil {
     id: u64,
     #[serde(rename = "type")]
+    #[mysql(rename = "type")]
     kind: String,
     jours: u32,
     sujet: String,
     message_template: String,
     actif: bool,
-}
-
-type SeuilRow = (u64, String, u32, String, String, bool);
-
-fn seuil_from(r: SeuilRow) -> Seuil {
-    Seuil {
-        id: r.0,
-        kind: r.1,
-        jours: r.2,
-        sujet: r.3,
-        message_template: r.4,
-        actif: r.5,
-    }
 }
 
 const SEUIL_COLUMNS: &str = "id, type, jours, sujet, message_template, actif";
@@ -104,19 +93,21 @@ fn seuil_not_found() -> Error {
 
 /// `GET /api/relance/seuils`: every threshold, by type then days.
 fn list_seuils(ctx: &mut Ctx) -> Result<Response> {
-    let rows: Vec<SeuilRow> = ctx.conn()?.query(format!(
-        "SELECT {SEUIL_COLUMNS} FROM relance_seuils ORDER BY type, jours"
-    ))?;
-    let items: Vec<Seuil> = rows.into_iter().map(seuil_from).collect();
+    let items: Vec<Seuil> = rows::all(
+        ctx.conn()?,
+        format!("SELECT {SEUIL_COLUMNS} FROM relance_seuils ORDER BY type, jours"),
+        (),
+    )?;
     Ok(Response::ok(&json!({ "items": items })))
 }
 
 fn find_seuil(conn: &mut Conn, id: u64) -> Result<Seuil> {
-    let row: Option<SeuilRow> = conn.exec_first(
+    rows::first(
+        conn,
         format!("SELECT {SEUIL_COLUMNS} FROM relance_seuils WHERE id = ?"),
         (id,),
-    )?;
-    row.map(seuil_from).ok_or_else(seuil_not_found)
+    )?
+    .ok_or_else(seuil_not_found)
 }
 
 #[derive(Deserialize)]

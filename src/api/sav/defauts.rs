@@ -180,7 +180,7 @@ pub fn list_defauts(ctx: &mut Ctx) -> Result<Response> {
         lot_id: query_u64(ctx.req, "lot_id")?,
     };
     let listed = queries::list_defauts(ctx.conn()?, &filters, &page)?;
-    Ok(Response::ok(&page.answer(listed)))
+    Ok(Response::ok(&page.answer(&listed)))
 }
 
 /// Spec 5.10 `GET /api/defauts/:id`: one defect.
@@ -217,10 +217,9 @@ pub fn update_defaut(ctx: &mut Ctx) -> Result<Response> {
     let claims = ctx.claims()?.clone();
     let tx = ctx.tx()?;
     // 1. The defect exists and belongs to the operator's atelier.
-    let current = queries::lock_defaut(tx, id)?
+    let (from, _atelier) = queries::lock_defaut(tx, id)?
         .filter(|(_, atelier)| scope::may_touch(&claims, *atelier))
         .ok_or_else(defaut_not_found)?;
-    let from = current.0;
     // 2. The status change is allowed.
     let statut = match body.statut.as_deref() {
         None => None,

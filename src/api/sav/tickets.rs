@@ -56,7 +56,7 @@ pub fn list_sav_tickets(ctx: &mut Ctx) -> Result<Response> {
         q: q.as_deref(),
     };
     let listed = queries::list_tickets(ctx.conn()?, &filters, &page)?;
-    Ok(Response::ok(&page.answer(listed)))
+    Ok(Response::ok(&page.answer(&listed)))
 }
 
 /// Spec 5.10 `GET /api/sav/:id`: one ticket with both orders.

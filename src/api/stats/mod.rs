@@ -179,14 +179,18 @@ fn kpis(conn: &mut Conn) -> Result<Value> {
     }))
 }
 
+#[expect(
+    clippy::cast_precision_loss,
+    reason = "row counts stay far below 2^52, where f64 is exact"
+)]
 fn percent(part: u64, whole: u64) -> Option<f64> {
     (whole > 0).then(|| (part as f64 * 1000.0 / whole as f64).round() / 10.0)
 }
 
 fn by_status(conn: &mut Conn, period: &Period) -> Result<Value> {
-    let (cond, params) = period.orders();
+    let (clause, params) = period.orders();
     let rows: Vec<(String, u64)> = conn.exec(
-        format!("SELECT c.statut, COUNT(*) FROM commandes c WHERE {cond} GROUP BY c.statut"),
+        format!("SELECT c.statut, COUNT(*) FROM commandes c WHERE {clause} GROUP BY c.statut"),
         params,
     )?;
     let total: u64 = rows.iter().map(|(_, n)| n).sum();
@@ -196,11 +200,11 @@ fn by_status(conn: &mut Conn, period: &Period) -> Result<Value> {
 }
 
 fn by_course(conn: &mut Conn, period: &Period) -> Result<Value> {
-    let (cond, params) = period.orders();
+    let (clause, params) = period.orders();
     let rows: Vec<(u64, String, u64)> = conn.exec(
         format!(
             "SELECT p.id, p.nom, t.n FROM \
-               (SELECT c.produit_id, COUNT(*) AS n FROM commandes c WHERE {cond} \
+               (SELECT c.produit_id, COUNT(*) AS n FROM commandes c WHERE {clause} \
                 GROUP BY c.produit_id ORDER BY n DESC LIMIT {TOP_COURSES}) t \
              JOIN produits p ON p.id = t.produit_id ORDER BY t.n DESC, p.id"
         ),
@@ -215,11 +219,11 @@ fn by_course(conn: &mut Conn, period: &Period) -> Result<Value> {
 /// Grouped on `EXTRACT(YEAR_MONTH ...)`, an integer: half the cost of
 /// grouping on a formatted string over the whole table.
 fn by_month(conn: &mut Conn, period: &Period) -> Result<Value> {
-    let (cond, params) = period.orders();
+    let (clause, params) = period.orders();
     let rows: Vec<(u32, u64)> = conn.exec(
         format!(
             "SELECT EXTRACT(YEAR_MONTH FROM c.date_commande) AS mois, COUNT(*) FROM commandes c \
-             WHERE {cond} AND c.date_commande IS NOT NULL GROUP BY mois ORDER BY mois"
+             WHERE {clause} AND c.date_commande IS NOT NULL GROUP BY mois ORDER BY mois"
         ),
         params,
     )?;
@@ -231,14 +235,14 @@ fn by_month(conn: &mut Conn, period: &Period) -> Result<Value> {
 
 /// Hours from the athlete's validation to shipping, over shipped orders.
 fn lead_time(conn: &mut Conn, period: &Period) -> Result<Value> {
-    let (cond, params) = period.orders();
+    let (clause, params) = period.orders();
     let row: Option<(u64, Option<f64>, Option<i64>, Option<i64>)> = conn.exec_first(
         format!(
             "SELECT COUNT(*), \
                AVG(TIMESTAMPDIFF(MINUTE, c.date_validation_sportif, c.date_expedition)) / 60, \
                MIN(TIMESTAMPDIFF(HOUR, c.date_validation_sportif, c.date_expedition)), \
                MAX(TIMESTAMPDIFF(HOUR, c.date_validation_sportif, c.date_expedition)) \
-             FROM commandes c WHERE {cond} \
+             FROM commandes c WHERE {clause} \
                AND c.date_expedition IS NOT NULL AND c.date_validation_sportif IS NOT NULL"
         ),
         params,
@@ -265,11 +269,11 @@ const IN_WORK: [&str; 4] = [
 /// Counted per (atelier, status) in the order of `idx_commandes_atelier_statut_date`
 /// (no temporary table), then summed here.
 fn by_atelier(conn: &mut Conn, period: &Period) -> Result<Value> {
-    let (cond, params) = period.orders();
+    let (clause, params) = period.orders();
     let counts: Vec<(u64, String, u64)> = conn.exec(
         format!(
             "SELECT c.atelier_id, c.statut, COUNT(*) FROM commandes c \
-             WHERE {cond} AND c.atelier_id IS NOT NULL GROUP BY c.atelier_id, c.statut"
+             WHERE {clause} AND c.atelier_id IS NOT NULL GROUP BY c.atelier_id, c.statut"
         ),
         params,
     )?;
@@ -294,17 +298,19 @@ fn by_atelier(conn: &mut Conn, period: &Period) -> Result<Value> {
 
 /// Defects reported in the period over the orders engraved in it.
 fn defect_rate(conn: &mut Conn, period: &Period) -> Result<Value> {
-    let (cond, params) = period.condition("d.created_at");
+    let (clause, params) = period.condition("d.created_at");
     let (defects,): (u64,) = conn
         .exec_first(
-            format!("SELECT COUNT(*) FROM defauts d WHERE {cond}"),
+            format!("SELECT COUNT(*) FROM defauts d WHERE {clause}"),
             params,
         )?
         .unwrap_or((0,));
-    let (cond, params) = period.condition("c.date_gravure");
+    let (clause, params) = period.condition("c.date_gravure");
     let (engraved,): (u64,) = conn
         .exec_first(
-            format!("SELECT COUNT(*) FROM commandes c WHERE c.date_gravure IS NOT NULL AND {cond}"),
+            format!(
+                "SELECT COUNT(*) FROM commandes c WHERE c.date_gravure IS NOT NULL AND {clause}"
+            ),
             params,
         )?
         .unwrap_or((0,));

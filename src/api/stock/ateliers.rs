@@ -26,7 +26,7 @@ pub fn list_ateliers(ctx: &mut Ctx) -> Result<Response> {
         .bind_opt("a.id = ?", scope)
         .bind_opt("a.actif = ?", actif);
     let listed = queries::list_ateliers(conn, &filter, &page)?;
-    Ok(Response::ok(&page.answer(listed)))
+    Ok(Response::ok(&page.answer(&listed)))
 }
 
 /// Spec 4.6 `ateliers`: one production site.

@@ -47,7 +47,7 @@ pub fn list_stocks(ctx: &mut Ctx) -> Result<Response> {
         None => &mut filter,
     };
     let listed = queries::list_stocks(conn, &filter, &page)?;
-    Ok(Response::ok(&page.answer(listed)))
+    Ok(Response::ok(&page.answer(&listed)))
 }
 
 #[derive(Deserialize)]
@@ -126,7 +126,7 @@ pub fn list_mouvements(ctx: &mut Ctx) -> Result<Response> {
         .bind_opt("m.created_at >= ?", du)
         .bind_opt("m.created_at < ? + INTERVAL 1 DAY", au);
     let listed = queries::list_movements(conn, &filter, produit_id.is_some(), &page)?;
-    Ok(Response::ok(&page.answer(listed)))
+    Ok(Response::ok(&page.answer(&listed)))
 }
 
 #[derive(Deserialize)]

@@ -322,8 +322,7 @@ impl Client {
             .agent
             .post(&url)
             .content_type("application/x-www-form-urlencoded");
-        self.send(conn, || req.send(body.as_bytes()))
-            .map(|_: serde_json::Value| ())
+        Self::send(conn, || req.send(body.as_bytes())).map(|_: serde_json::Value| ())
     }
 
     /// The athlete's recent activities, newest first.
@@ -373,6 +372,10 @@ impl Client {
         conn: &mut Conn,
         verify_token: &str,
     ) -> Result<i64, CallError> {
+        #[derive(Deserialize)]
+        struct Created {
+            id: i64,
+        }
         let form = [
             ("client_id", self.settings.client_id.as_str()),
             ("client_secret", &self.settings.client_secret),
@@ -380,10 +383,6 @@ impl Client {
             ("verify_token", verify_token),
         ];
         let url = format!("{}/push_subscriptions", self.settings.api_url);
-        #[derive(Deserialize)]
-        struct Created {
-            id: i64,
-        }
         self.post_form::<Created>(conn, &url, &form).map(|c| c.id)
     }
 
@@ -399,7 +398,7 @@ impl Client {
         ]);
         let url = format!("{}/push_subscriptions?{q}", self.settings.api_url);
         let req = self.agent.get(&url);
-        let listed: Vec<Listed> = self.send(conn, || req.call())?;
+        let listed: Vec<Listed> = Self::send(conn, || req.call())?;
         Ok(listed.into_iter().map(|l| l.id).collect())
     }
 
@@ -413,7 +412,7 @@ impl Client {
             .agent
             .get(url)
             .header("Authorization", format!("Bearer {token}"));
-        self.send(conn, || req.call())
+        Self::send(conn, || req.call())
     }
 
     fn post_form<T: DeserializeOwned>(
@@ -427,12 +426,11 @@ impl Client {
             .agent
             .post(url)
             .content_type("application/x-www-form-urlencoded");
-        self.send(conn, || req.send(body.as_bytes()))
+        Self::send(conn, || req.send(body.as_bytes()))
     }
 
     /// Runs one call under the application's rate limit and reads its JSON.
     fn send<T: DeserializeOwned>(
-        &self,
         conn: &mut Conn,
         call: impl FnOnce() -> std::result::Result<ureq::http::Response<ureq::Body>, ureq::Error>,
     ) -> Result<T, CallError> {
@@ -585,11 +583,11 @@ mod tests {
         // 2024-07-14T10:07:30Z
         let now = 1_720_951_650;
         assert_eq!(
-            crate::time::iso_utc(next_window(now) as u64),
+            crate::time::iso_utc(u64::try_from(next_window(now)).unwrap()),
             "2024-07-14T10:15:00Z"
         );
         assert_eq!(
-            crate::time::iso_utc(next_day(now) as u64),
+            crate::time::iso_utc(u64::try_from(next_day(now)).unwrap()),
             "2024-07-15T00:00:00Z"
         );
         // Exactly on a boundary: the next one.

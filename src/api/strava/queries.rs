@@ -3,10 +3,11 @@
 //! subscription, its events and the revocation outbox.
 
 use super::detection::{self, Course};
+use crate::db::rows::{self, FromRow};
 use crate::error::catalog;
 use crate::error::{Error, Result, ResultExt};
 use mysql::prelude::Queryable;
-use mysql::{params, Conn, Row};
+use mysql::{params, Conn};
 
 // ---------------------------------------------------------------------------
 // OAuth states
@@ -149,7 +150,8 @@ const DEFAULT_START_RADIUS_M: f64 = 300.0;
 
 /// The active courses, with whether `user_id` ordered a medal for each.
 pub fn detection_courses(conn: &mut Conn, user_id: u64) -> Result<Vec<Course>> {
-    let rows: Vec<Row> = conn.exec(
+    let courses: Vec<CourseColumns> = rows::all(
+        conn,
         r"SELECT p.id, p.nom, p.categorie, p.denivele + 0.0 AS denivele, p.depart_lat, p.depart_lng,
                  p.sommet_lat, p.sommet_lng, p.rayon_km, p.strava_keywords,
                  s.high_accuracy_start_distance_m + 0.0 AS start_m,
@@ -160,38 +162,44 @@ pub fn detection_courses(conn: &mut Conn, user_id: u64) -> Result<Vec<Course>> {
           WHERE COALESCE(p.actif, TRUE)",
         (user_id,),
     )?;
-    rows.into_iter().map(course_from_row).collect()
+    Ok(courses.into_iter().map(Course::from).collect())
 }
 
-fn course_from_row(mut r: Row) -> Result<Course> {
-    let mut take_f64 = |name: &str| -> Result<Option<f64>> {
-        r.take_opt::<Option<f64>, _>(name)
-            .transpose()
-            .map_err(|e| Error::internal(format!("produits.{name}: {e}")))
-            .map(Option::flatten)
-    };
-    let depart = take_f64("depart_lat")?.zip(take_f64("depart_lng")?);
-    let sommet = take_f64("sommet_lat")?.zip(take_f64("sommet_lng")?);
-    let rayon_km = take_f64("rayon_km")?
-        .filter(|r| *r > 0.0)
-        .unwrap_or(DEFAULT_RAYON_KM);
-    let denivele_m = take_f64("denivele")?;
-    let start_m = take_f64("start_m")?
-        .filter(|r| *r > 0.0)
-        .unwrap_or(DEFAULT_START_RADIUS_M);
-    let keywords: Option<String> = r.take("strava_keywords").flatten();
-    Ok(Course {
-        id: r.take("id").unwrap_or_default(),
-        nom: r.take("nom").unwrap_or_default(),
-        categorie: r.take("categorie").unwrap_or_default(),
-        denivele_m,
-        depart,
-        sommet,
-        rayon_km,
-        start_radius_m: start_m,
-        keywords: detection::parse_keywords(keywords.as_deref()),
-        ordered: r.take::<i64, _>("ordered").unwrap_or(0) != 0,
-    })
+/// The columns [`detection_courses`] selects, typed.
+#[derive(FromRow)]
+struct CourseColumns {
+    id: u64,
+    nom: String,
+    categorie: String,
+    denivele: Option<f64>,
+    depart_lat: Option<f64>,
+    depart_lng: Option<f64>,
+    sommet_lat: Option<f64>,
+    sommet_lng: Option<f64>,
+    rayon_km: Option<f64>,
+    strava_keywords: Option<String>,
+    start_m: Option<f64>,
+    ordered: bool,
+}
+
+impl From<CourseColumns> for Course {
+    fn from(c: CourseColumns) -> Course {
+        Course {
+            id: c.id,
+            nom: c.nom,
+            categorie: c.categorie,
+            denivele_m: c.denivele,
+            depart: c.depart_lat.zip(c.depart_lng),
+            sommet: c.sommet_lat.zip(c.sommet_lng),
+            rayon_km: c.rayon_km.filter(|r| *r > 0.0).unwrap_or(DEFAULT_RAYON_KM),
+            start_radius_m: c
+                .start_m
+                .filter(|r| *r > 0.0)
+                .unwrap_or(DEFAULT_START_RADIUS_M),
+            keywords: detection::parse_keywords(c.strava_keywords.as_deref()),
+            ordered: c.ordered,
+        }
+    }
 }
 
 /// A chrono made from a Strava activity.
@@ -326,6 +334,10 @@ pub fn save_subscription(conn: &mut Conn, id: i64, callback_url: &str) -> Result
 
 /// A webhook event as Strava posts it.
 #[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
+#[expect(
+    clippy::struct_field_names,
+    reason = "the field names of Strava's webhook JSON"
+)]
 pub struct Event {
     pub object_type: String,
     pub object_id: i64,

@@ -126,7 +126,9 @@ fn values_result() -> Vec<u8> {
         ("FCGI_MAX_REQS", "1"),
         ("FCGI_MPXS_CONNS", "0"),
     ] {
-        out.extend_from_slice(&[name.len() as u8, value.len() as u8]);
+        // Names and values under 128 bytes: one length byte each.
+        let len = |s: &str| u8::try_from(s.len()).expect("short FastCGI name or value");
+        out.extend_from_slice(&[len(name), len(value)]);
         out.extend_from_slice(name.as_bytes());
         out.extend_from_slice(value.as_bytes());
     }

@@ -5,7 +5,7 @@ use super::geometry::{
     insert_xf, is_planar_plus_z, is_supported, kind, normalize_minus_z, transform, Xf,
 };
 use super::MAX_BLOCK_DEPTH;
-use dxf::entities::{Entity, EntityType, Text};
+use dxf::entities::{AttributeDefinition, Entity, EntityType, Insert, Text};
 use dxf::{Block, Drawing};
 use std::collections::BTreeMap;
 
@@ -74,61 +74,80 @@ pub(super) fn place(
     }
     let mut e = e.clone();
     if let Some(p) = parent {
-        if e.common.layer == "0" {
-            e.common.layer = p.common.layer.clone();
-        }
-        if e.common.color.is_by_block() {
-            e.common.color = p.common.color.clone();
-        }
+        inherit(&mut e, p);
     }
     normalize_minus_z(&mut e);
     match &e.specific {
-        EntityType::Insert(ins) => {
-            let Some(block) = blocks.get(ins.name.as_str()) else {
-                out.skip(format!("Référence au bloc absent « {} »", ins.name));
-                return;
-            };
-            if depth >= MAX_BLOCK_DEPTH {
-                out.skip(format!("Bloc « {} » imbriqué trop profondément", ins.name));
-                return;
-            }
-            let Some(local) = insert_xf(ins, &block.base_point) else {
-                out.skip(format!(
-                    "Bloc « {} » inséré avec une échelle non uniforme, un miroir ou en réseau",
-                    ins.name
-                ));
-                return;
-            };
-            let inner = xf.then_after(&local);
-            for child in &block.entities {
-                place(child, &inner, Some(&e), blocks, depth + 1, true, out);
-            }
-            // Attribute values are already placed in the INSERT's
-            // coordinates, which are those of the level holding the INSERT.
-            for att in ins.attributes() {
-                if att.flags & 1 != 0 {
-                    continue; // invisible attribute
-                }
-                let mut t = Entity::new(EntityType::Text(text_from_attribute!(att)));
-                t.common.layer = e.common.layer.clone();
-                t.common.color = e.common.color.clone();
-                finish(t, xf, out);
-            }
-        }
-        EntityType::AttributeDefinition(def) => {
-            // In a block, only constant attributes (flag 2) are drawn; at the
-            // top level an ATTDEF is drawn and its default value is filled.
-            if (in_block && def.flags & 2 == 0) || def.flags & 1 != 0 {
-                return;
-            }
-            let t = Entity {
-                common: e.common.clone(),
-                specific: EntityType::Text(text_from_attribute!(def)),
-            };
-            finish(t, xf, out);
-        }
+        EntityType::Insert(ins) => place_insert(&e, ins, xf, blocks, depth, out),
+        EntityType::AttributeDefinition(def) => place_attdef(&e, def, xf, in_block, out),
         _ => finish(e, xf, out),
     }
+}
+
+/// Layer "0" and the ByBlock colour take the block reference's.
+fn inherit(e: &mut Entity, parent: &Entity) {
+    if e.common.layer == "0" {
+        e.common.layer.clone_from(&parent.common.layer);
+    }
+    if e.common.color.is_by_block() {
+        e.common.color = parent.common.color.clone();
+    }
+}
+
+/// A block reference: the block's entities moved by the reference's
+/// transform, then the reference's visible attributes as TEXT.
+fn place_insert(
+    e: &Entity,
+    ins: &Insert,
+    xf: &Xf,
+    blocks: &BTreeMap<&str, &Block>,
+    depth: usize,
+    out: &mut Flat,
+) {
+    let Some(block) = blocks.get(ins.name.as_str()) else {
+        out.skip(format!("Référence au bloc absent « {} »", ins.name));
+        return;
+    };
+    if depth >= MAX_BLOCK_DEPTH {
+        out.skip(format!("Bloc « {} » imbriqué trop profondément", ins.name));
+        return;
+    }
+    let Some(local) = insert_xf(ins, &block.base_point) else {
+        out.skip(format!(
+            "Bloc « {} » inséré avec une échelle non uniforme, un miroir ou en réseau",
+            ins.name
+        ));
+        return;
+    };
+    let inner = xf.then_after(&local);
+    for child in &block.entities {
+        place(child, &inner, Some(e), blocks, depth + 1, true, out);
+    }
+    // Attribute values are already placed in the INSERT's
+    // coordinates, which are those of the level holding the INSERT.
+    for att in ins.attributes() {
+        if att.flags & 1 != 0 {
+            continue; // invisible attribute
+        }
+        let mut t = Entity::new(EntityType::Text(text_from_attribute!(att)));
+        t.common.layer.clone_from(&e.common.layer);
+        t.common.color = e.common.color.clone();
+        finish(t, xf, out);
+    }
+}
+
+/// An attribute definition, drawn as TEXT with its default value. In a
+/// block, only constant attributes (flag 2) are drawn; at the top level an
+/// ATTDEF is drawn and its default value is filled.
+fn place_attdef(e: &Entity, def: &AttributeDefinition, xf: &Xf, in_block: bool, out: &mut Flat) {
+    if (in_block && def.flags & 2 == 0) || def.flags & 1 != 0 {
+        return;
+    }
+    let t = Entity {
+        common: e.common.clone(),
+        specific: EntityType::Text(text_from_attribute!(def)),
+    };
+    finish(t, xf, out);
 }
 
 pub(super) fn finish(mut e: Entity, xf: &Xf, out: &mut Flat) {

@@ -1,7 +1,7 @@
 //! Geometry of the generator: the similarity transform that moves copies
 //! and exploded blocks, the −Z extrusion normalisation, and extents.
 
-use dxf::entities::{Entity, EntityType, Insert};
+use dxf::entities::{Entity, EntityType, Insert, LwPolyline, MText, Polyline, Spline};
 use dxf::{Point, Vector};
 
 pub(super) const EPS: f64 = 1e-9;
@@ -187,38 +187,9 @@ pub(super) fn transform(e: &mut Entity, xf: &Xf) -> bool {
             el.center = xf.point(&el.center);
             el.major_axis = xf.vector(&el.major_axis);
         }
-        EntityType::LwPolyline(p) => {
-            for v in &mut p.vertices {
-                let q = xf.point(&Point::new(v.x, v.y, 0.0));
-                v.x = q.x;
-                v.y = q.y;
-                v.starting_width *= s;
-                v.ending_width *= s;
-            }
-            p.constant_width *= s;
-        }
-        EntityType::Polyline(p) => {
-            p.location = xf.point(&p.location);
-            for v in p.vertices_mut() {
-                v.location = xf.point(&v.location);
-                v.starting_width *= s;
-                v.ending_width *= s;
-            }
-        }
-        EntityType::Spline(sp) => {
-            for c in &mut sp.control_points {
-                *c = xf.point(c);
-            }
-            for f in &mut sp.fit_points {
-                *f = xf.point(f);
-            }
-            let rotate = |p: &Point| {
-                let v = xf.vector(&Vector::new(p.x, p.y, p.z));
-                Point::new(v.x, v.y, v.z)
-            };
-            sp.start_tangent = rotate(&sp.start_tangent);
-            sp.end_tangent = rotate(&sp.end_tangent);
-        }
+        EntityType::LwPolyline(p) => transform_lwpolyline(p, xf),
+        EntityType::Polyline(p) => transform_polyline(p, xf),
+        EntityType::Spline(sp) => transform_spline(sp, xf),
         EntityType::ModelPoint(p) => p.location = xf.point(&p.location),
         EntityType::Solid(so) => xf.corners(four_corners!(so)),
         EntityType::Trace(tr) => xf.corners(four_corners!(tr)),
@@ -229,19 +200,60 @@ pub(super) fn transform(e: &mut Entity, xf: &Xf) -> bool {
             t.text_height *= s;
             t.rotation = (t.rotation + rot).rem_euclid(360.0);
         }
-        EntityType::MText(m) => {
-            m.insertion_point = xf.point(&m.insertion_point);
-            m.initial_text_height *= s;
-            m.reference_rectangle_width *= s;
-            if m.x_axis_direction.x.abs() > EPS || m.x_axis_direction.y.abs() > EPS {
-                m.x_axis_direction = xf.vector(&m.x_axis_direction);
-            } else {
-                m.rotation_angle = (m.rotation_angle + rot).rem_euclid(360.0);
-            }
-        }
+        EntityType::MText(m) => transform_mtext(m, xf),
         _ => return false,
     }
     true
+}
+
+fn transform_lwpolyline(p: &mut LwPolyline, xf: &Xf) {
+    let s = xf.scale();
+    for v in &mut p.vertices {
+        let q = xf.point(&Point::new(v.x, v.y, 0.0));
+        v.x = q.x;
+        v.y = q.y;
+        v.starting_width *= s;
+        v.ending_width *= s;
+    }
+    p.constant_width *= s;
+}
+
+fn transform_polyline(p: &mut Polyline, xf: &Xf) {
+    let s = xf.scale();
+    p.location = xf.point(&p.location);
+    for v in p.vertices_mut() {
+        v.location = xf.point(&v.location);
+        v.starting_width *= s;
+        v.ending_width *= s;
+    }
+}
+
+fn transform_spline(sp: &mut Spline, xf: &Xf) {
+    for c in &mut sp.control_points {
+        *c = xf.point(c);
+    }
+    for f in &mut sp.fit_points {
+        *f = xf.point(f);
+    }
+    // Tangents are directions: rotated and scaled, not moved.
+    let rotate = |p: &Point| {
+        let v = xf.vector(&Vector::new(p.x, p.y, p.z));
+        Point::new(v.x, v.y, v.z)
+    };
+    sp.start_tangent = rotate(&sp.start_tangent);
+    sp.end_tangent = rotate(&sp.end_tangent);
+}
+
+fn transform_mtext(m: &mut MText, xf: &Xf) {
+    let s = xf.scale();
+    m.insertion_point = xf.point(&m.insertion_point);
+    m.initial_text_height *= s;
+    m.reference_rectangle_width *= s;
+    if m.x_axis_direction.x.abs() > EPS || m.x_axis_direction.y.abs() > EPS {
+        m.x_axis_direction = xf.vector(&m.x_axis_direction);
+    } else {
+        m.rotation_angle = (m.rotation_angle + xf.rotation_deg()).rem_euclid(360.0);
+    }
 }
 
 pub(super) fn is_supported(t: &EntityType) -> bool {
@@ -398,6 +410,10 @@ fn bound_points(e: &Entity) -> Vec<(f64, f64)> {
 }
 
 /// Extreme points of the arc a polyline bulge draws between `a` and `b`.
+#[expect(
+    clippy::many_single_char_names,
+    reason = "the geometry's own names: ends a, b, radius r, centre c, apothem h"
+)]
 pub(super) fn bulge_points(a: (f64, f64), b: (f64, f64), bulge: f64) -> Vec<(f64, f64)> {
     let (dx, dy) = (b.0 - a.0, b.1 - a.1);
     let chord = dx.hypot(dy);

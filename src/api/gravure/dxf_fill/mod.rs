@@ -141,16 +141,17 @@ pub fn load(bytes: &[u8]) -> Result<Drawing, FillError> {
     };
     let head = &bytes[..bytes.len().min(64)];
     let looks_binary = head.starts_with(b"AutoCAD Binary DXF");
-    let looks_ascii = std::str::from_utf8(&bytes[..bytes.len().min(4096)]).map_or_else(
-        |e| {
-            // A cut in the middle of a multi-byte character is fine; real
-            // binary junk is not.
-            std::str::from_utf8(&bytes[..e.valid_up_to()])
-                .is_ok_and(|s| s.trim_start().starts_with('0') || s.trim_start().starts_with("999"))
+    let starts_like_dxf =
+        |s: &str| s.trim_start().starts_with('0') || s.trim_start().starts_with("999");
+    let looks_ascii = match std::str::from_utf8(&bytes[..bytes.len().min(4096)]) {
+        Ok(s) => starts_like_dxf(s),
+        // A cut in the middle of a multi-byte character is fine; real
+        // binary junk is not.
+        Err(e) => {
+            std::str::from_utf8(&bytes[..e.valid_up_to()]).is_ok_and(starts_like_dxf)
                 || head.is_ascii()
-        },
-        |s| s.trim_start().starts_with('0') || s.trim_start().starts_with("999"),
-    );
+        }
+    };
     if !looks_binary && !looks_ascii {
         return Err(invalid());
     }
@@ -395,11 +396,13 @@ fn set_mtext(m: &mut MText, full: &str) {
 /// one copy size plus the spacing.
 #[must_use]
 pub fn offset(index: usize, layout: &Layout, size: (f64, f64)) -> (f64, f64) {
-    let cols = layout.colonnes.max(1) as usize;
+    // A lot holds a few dozen copies: an index past u32 cannot happen.
+    let index = u32::try_from(index).unwrap_or(u32::MAX);
+    let cols = layout.colonnes.max(1);
     let (col, row) = (index % cols, index / cols);
     (
-        col as f64 * (size.0 + layout.espacement_x),
-        -(row as f64) * (size.1 + layout.espacement_y),
+        f64::from(col) * (size.0 + layout.espacement_x),
+        -f64::from(row) * (size.1 + layout.espacement_y),
     )
 }
 
@@ -562,7 +565,7 @@ fn unescape_code_page_1252(bytes: &[u8]) -> Vec<u8> {
                 .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()))
                 .and_then(|h| u32::from_str_radix(h, 16).ok());
             let byte = code.and_then(|c| match c {
-                0xA0..=0xFF => Some(c as u8),
+                0xA0..=0xFF => u8::try_from(c).ok(),
                 _ => CP1252_HIGH.iter().find(|(u, _)| *u == c).map(|(_, b)| *b),
             });
             if let Some(b) = byte {

@@ -324,6 +324,10 @@ fn extents_follow_arcs_and_bulges() {
 fn circle(x: f64, y: f64, r: f64) -> Entity {
     Entity::new(EntityType::Circle(Circle::new(Point::new(x, y, 0.0), r)))
 }
+#[expect(
+    clippy::many_single_char_names,
+    reason = "centre x, y, radius r, start and end angles s, e"
+)]
 fn arc(x: f64, y: f64, r: f64, s: f64, e: f64) -> Entity {
     Entity::new(EntityType::Arc(Arc::new(Point::new(x, y, 0.0), r, s, e)))
 }

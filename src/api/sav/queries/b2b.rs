@@ -1,6 +1,6 @@
 //! B2B references (course, atelier, manufacturer) and fabricants.
 
-use crate::db::rows::col;
+use crate::db::rows::{self, FromRow};
 use crate::error::Result;
 use mysql::prelude::Queryable;
 use mysql::{params, Conn, Row};
@@ -34,7 +34,7 @@ pub fn is_active_admin_fab(conn: &mut Conn, id: u64) -> Result<bool> {
 }
 
 /// A manufacturer as the API shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, FromRow)]
 pub struct Fabricant {
     pub id: u64,
     pub nom: String,
@@ -51,17 +51,10 @@ SELECT id, nom, code, admin_user_id, contact_email, contact_telephone, actif,
        DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%s') AS created_at
 FROM fabricants";
 
-fn fabricant(mut row: Row) -> Result<Fabricant> {
-    Ok(Fabricant {
-        id: col(&mut row, "id")?,
-        nom: col(&mut row, "nom")?,
-        code: col(&mut row, "code")?,
-        admin_user_id: col(&mut row, "admin_user_id")?,
-        contact_email: col(&mut row, "contact_email")?,
-        contact_telephone: col(&mut row, "contact_telephone")?,
-        actif: col(&mut row, "actif")?,
-        created_at: col(&mut row, "created_at")?,
-    })
+/// One row of [`FABRICANT_SELECT`], typed.
+#[track_caller]
+fn fabricant(row: Row) -> Result<Fabricant> {
+    rows::convert(row)
 }
 
 /// A page of manufacturers by name, and the total.
@@ -87,8 +80,7 @@ pub fn list_fabricants(
 
 /// One manufacturer.
 pub fn find_fabricant(conn: &mut Conn, id: u64) -> Result<Option<Fabricant>> {
-    let row: Option<Row> = conn.exec_first(format!("{FABRICANT_SELECT} WHERE id = ?"), (id,))?;
-    row.map(fabricant).transpose()
+    rows::first(conn, format!("{FABRICANT_SELECT} WHERE id = ?"), (id,))
 }
 
 /// A manufacturer to insert.

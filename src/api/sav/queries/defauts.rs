@@ -1,6 +1,6 @@
 //! Quality defects and their two catalogues.
 
-use crate::db::rows::col;
+use crate::db::rows::{self, FromRow};
 use crate::error::Result;
 use crate::http::list::{ListQuery, Listed, Page, Where};
 use mysql::prelude::Queryable;
@@ -54,7 +54,7 @@ pub fn insert_defaut(conn: &mut Conn, d: &NewDefaut) -> Result<u64> {
 }
 
 /// A defect as the API shows it, with its catalogue labels.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, FromRow)]
 pub struct Defaut {
     pub id: u64,
     pub commande_id: Option<u64>,
@@ -93,40 +93,20 @@ LEFT JOIN produits p ON p.id = c.produit_id
 LEFT JOIN lots l ON l.id = d.lot_id";
 
 impl Defaut {
-    fn from_row(mut row: Row) -> Result<Defaut> {
-        Ok(Defaut {
-            id: col(&mut row, "id")?,
-            commande_id: col(&mut row, "commande_id")?,
-            commande_numero: col(&mut row, "commande_numero")?,
-            produit_id: col(&mut row, "produit_id")?,
-            parcours: col(&mut row, "parcours")?,
-            lot_id: col(&mut row, "lot_id")?,
-            lot_numero: col(&mut row, "lot_numero")?,
-            atelier_id: col(&mut row, "atelier_id")?,
-            type_id: col(&mut row, "type_id")?,
-            type_code: col(&mut row, "type_code")?,
-            type_libelle: col(&mut row, "type_libelle")?,
-            cause_id: col(&mut row, "cause_id")?,
-            cause_code: col(&mut row, "cause_code")?,
-            cause_libelle: col(&mut row, "cause_libelle")?,
-            gravite: col(&mut row, "gravite")?,
-            statut: col(&mut row, "statut")?,
-            description: col(&mut row, "description")?,
-            signale_par: col(&mut row, "signale_par")?,
-            photo_path: col(&mut row, "photo_path")?,
-            created_at: col(&mut row, "created_at")?,
-            updated_at: col(&mut row, "updated_at")?,
-        })
+    /// One row of [`DEFAUT_SELECT`], typed.
+    #[track_caller]
+    fn from_row(row: Row) -> Result<Defaut> {
+        rows::convert(row)
     }
 }
 
 /// One defect.
 pub fn find_defaut(conn: &mut Conn, id: u64) -> Result<Option<Defaut>> {
-    let row: Option<Row> = conn.exec_first(
+    rows::first(
+        conn,
         format!("SELECT {DEFAUT_COLUMNS} FROM defauts d {DEFAUT_JOINS} WHERE d.id = ?"),
         (id,),
-    )?;
-    row.map(Defaut::from_row).transpose()
+    )
 }
 
 /// Locks a defect; returns its status and atelier.

@@ -15,12 +15,3 @@ pub use b2b::*;
 pub use defauts::*;
 pub use orders::*;
 pub use tickets::*;
-
-use crate::db::rows::col;
-use crate::error::Result;
-use mysql::Row;
-
-/// A nullable BOOLEAN column (NULL reads as false).
-fn flag(row: &mut Row, name: &str) -> Result<bool> {
-    Ok(col::<Option<bool>>(row, name)?.unwrap_or(false))
-}

@@ -1,14 +1,17 @@
 //! Order reads and the few order writes of SAV and B2B.
 
-use super::flag;
 use crate::api::commandes::status::{self, Statut};
-use crate::db::rows::col;
+use crate::db::rows::{self, FromRow};
 use crate::error::Result;
 use mysql::prelude::Queryable;
 use mysql::{params, Conn, Row};
 use serde::Serialize;
 
 /// What SAV screens show of an order.
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "mirrors the order's boolean columns and JSON fields one to one"
+)]
 #[derive(Debug, Clone, Serialize)]
 pub struct OrderSummary {
     pub id: u64,
@@ -46,46 +49,83 @@ FROM commandes c
 JOIN produits p ON p.id = c.produit_id
 LEFT JOIN users u ON u.id = c.user_id";
 
-impl OrderSummary {
-    fn from_row(mut row: Row) -> Result<OrderSummary> {
-        let statut: String = col(&mut row, "statut")?;
+/// The columns of [`ORDER_SUMMARY_SELECT`], typed (BOOLEAN columns may be
+/// NULL, read as false).
+#[derive(FromRow)]
+struct SummaryColumns {
+    id: u64,
+    numero: String,
+    statut: String,
+    produit_id: u64,
+    parcours: String,
+    atelier_id: Option<u64>,
+    user_id: Option<u64>,
+    sportif_nom: Option<String>,
+    sportif_prenom: Option<String>,
+    sportif_email: Option<String>,
+    email_client: Option<String>,
+    is_b2b: Option<bool>,
+    b2b_client_nom: Option<String>,
+    b2b_client_type: Option<String>,
+    b2b_quantite: Option<u32>,
+    b2b_fabricant_id: Option<u64>,
+    is_sav: Option<bool>,
+    commande_origine_id: Option<u64>,
+    validation_sportif: Option<bool>,
+    gravure_texte: Option<String>,
+    date_commande: Option<String>,
+}
+
+impl From<SummaryColumns> for OrderSummary {
+    fn from(c: SummaryColumns) -> OrderSummary {
         let sav_possible =
-            Statut::parse(&statut).is_some_and(|s| status::is_allowed(s, Statut::Sav));
-        let gravure: Option<String> = col(&mut row, "gravure_texte")?;
-        Ok(OrderSummary {
-            id: col(&mut row, "id")?,
-            numero: col(&mut row, "numero")?,
-            statut,
+            Statut::parse(&c.statut).is_some_and(|s| status::is_allowed(s, Statut::Sav));
+        OrderSummary {
+            id: c.id,
+            numero: c.numero,
+            statut: c.statut,
             sav_possible,
-            produit_id: col(&mut row, "produit_id")?,
-            parcours: col(&mut row, "parcours")?,
-            atelier_id: col(&mut row, "atelier_id")?,
-            user_id: col(&mut row, "user_id")?,
-            sportif_nom: col(&mut row, "sportif_nom")?,
-            sportif_prenom: col(&mut row, "sportif_prenom")?,
-            sportif_email: col(&mut row, "sportif_email")?,
-            email_client: col(&mut row, "email_client")?,
-            is_b2b: flag(&mut row, "is_b2b")?,
-            b2b_client_nom: col(&mut row, "b2b_client_nom")?,
-            b2b_client_type: col(&mut row, "b2b_client_type")?,
-            b2b_quantite: col(&mut row, "b2b_quantite")?,
-            b2b_fabricant_id: col(&mut row, "b2b_fabricant_id")?,
-            is_sav: flag(&mut row, "is_sav")?,
-            commande_origine_id: col(&mut row, "commande_origine_id")?,
-            validation_sportif: flag(&mut row, "validation_sportif")?,
-            gravure_texte: gravure
+            produit_id: c.produit_id,
+            parcours: c.parcours,
+            atelier_id: c.atelier_id,
+            user_id: c.user_id,
+            sportif_nom: c.sportif_nom,
+            sportif_prenom: c.sportif_prenom,
+            sportif_email: c.sportif_email,
+            email_client: c.email_client,
+            is_b2b: c.is_b2b.unwrap_or(false),
+            b2b_client_nom: c.b2b_client_nom,
+            b2b_client_type: c.b2b_client_type,
+            b2b_quantite: c.b2b_quantite,
+            b2b_fabricant_id: c.b2b_fabricant_id,
+            is_sav: c.is_sav.unwrap_or(false),
+            commande_origine_id: c.commande_origine_id,
+            validation_sportif: c.validation_sportif.unwrap_or(false),
+            gravure_texte: c
+                .gravure_texte
                 .and_then(|g| serde_json::from_str(&g).ok())
                 .unwrap_or(serde_json::Value::Null),
-            date_commande: col(&mut row, "date_commande")?,
-        })
+            date_commande: c.date_commande,
+        }
+    }
+}
+
+impl OrderSummary {
+    /// One row of [`ORDER_SUMMARY_SELECT`].
+    #[track_caller]
+    fn from_row(row: Row) -> Result<OrderSummary> {
+        rows::convert::<SummaryColumns>(row).map(OrderSummary::from)
     }
 }
 
 /// One order as SAV screens show it.
 pub fn find_order_summary(conn: &mut Conn, id: u64) -> Result<Option<OrderSummary>> {
-    let row: Option<Row> =
-        conn.exec_first(format!("{ORDER_SUMMARY_SELECT} WHERE c.id = ?"), (id,))?;
-    row.map(OrderSummary::from_row).transpose()
+    let row: Option<SummaryColumns> = rows::first(
+        conn,
+        format!("{ORDER_SUMMARY_SELECT} WHERE c.id = ?"),
+        (id,),
+    )?;
+    Ok(row.map(OrderSummary::from))
 }
 
 /// Orders whose number, athlete (name, first name, both, email), B2B client
@@ -117,7 +157,7 @@ pub fn order_atelier(conn: &mut Conn, id: u64) -> Result<Option<Option<u64>>> {
 }
 
 /// An order's facts SAV Express copies into the replacement.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, FromRow)]
 pub struct OrderForSav {
     pub id: u64,
     pub numero: String,
@@ -141,35 +181,16 @@ pub struct OrderForSav {
 /// Reads and locks the order SAV Express works on: two operators acting on
 /// the same order at once are serialised, the second sees it in `sav`.
 pub fn lock_order_for_sav(tx: &mut Conn, id: u64) -> Result<Option<OrderForSav>> {
-    let row: Option<Row> = tx.exec_first(
-        r"SELECT id, numero, statut, user_id, chrono_id, produit_id, atelier_id, chrono_valide,
-                 duree_secondes, gravure_texte, validation_sportif, is_b2b, b2b_client_nom,
-                 b2b_client_type, b2b_fabricant_id, b2b_quantite, email_client
+    rows::first(
+        tx,
+        r"SELECT id, numero, statut, user_id, chrono_id, produit_id, atelier_id,
+                 COALESCE(chrono_valide, FALSE) AS chrono_valide, duree_secondes, gravure_texte,
+                 COALESCE(validation_sportif, FALSE) AS validation_sportif,
+                 COALESCE(is_b2b, FALSE) AS is_b2b, b2b_client_nom, b2b_client_type,
+                 b2b_fabricant_id, b2b_quantite, email_client
           FROM commandes WHERE id = ? FOR UPDATE",
         (id,),
-    )?;
-    let Some(mut row) = row else {
-        return Ok(None);
-    };
-    Ok(Some(OrderForSav {
-        id: col(&mut row, "id")?,
-        numero: col(&mut row, "numero")?,
-        statut: col(&mut row, "statut")?,
-        user_id: col(&mut row, "user_id")?,
-        chrono_id: col(&mut row, "chrono_id")?,
-        produit_id: col(&mut row, "produit_id")?,
-        atelier_id: col(&mut row, "atelier_id")?,
-        chrono_valide: flag(&mut row, "chrono_valide")?,
-        duree_secondes: col(&mut row, "duree_secondes")?,
-        gravure_texte: col(&mut row, "gravure_texte")?,
-        validation_sportif: flag(&mut row, "validation_sportif")?,
-        is_b2b: flag(&mut row, "is_b2b")?,
-        b2b_client_nom: col(&mut row, "b2b_client_nom")?,
-        b2b_client_type: col(&mut row, "b2b_client_type")?,
-        b2b_fabricant_id: col(&mut row, "b2b_fabricant_id")?,
-        b2b_quantite: col(&mut row, "b2b_quantite")?,
-        email_client: col(&mut row, "email_client")?,
-    }))
+    )
 }
 
 /// Copies to a replacement order what [`crate::api::commandes::NewOrder`]

@@ -1,6 +1,6 @@
 //! SAV tickets.
 
-use crate::db::rows::col;
+use crate::db::rows::{self, FromRow};
 use crate::error::Result;
 use crate::http::list::{ListQuery, Listed, Page, Where};
 use mysql::prelude::Queryable;
@@ -46,7 +46,7 @@ pub fn insert_ticket(conn: &mut Conn, t: &NewTicket) -> Result<u64> {
 }
 
 /// A ticket as the API shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, FromRow)]
 pub struct Ticket {
     pub id: u64,
     pub numero: String,
@@ -77,35 +77,20 @@ const TICKET_JOINS: &str = r"JOIN commandes c ON c.id = t.commande_id
 LEFT JOIN commandes s ON s.id = t.commande_sav_id";
 
 impl Ticket {
-    fn from_row(mut row: Row) -> Result<Ticket> {
-        Ok(Ticket {
-            id: col(&mut row, "id")?,
-            numero: col(&mut row, "numero")?,
-            commande_id: col(&mut row, "commande_id")?,
-            commande_numero: col(&mut row, "commande_numero")?,
-            commande_sav_id: col(&mut row, "commande_sav_id")?,
-            commande_sav_numero: col(&mut row, "commande_sav_numero")?,
-            motif: col(&mut row, "motif")?,
-            geste: col(&mut row, "geste")?,
-            statut: col(&mut row, "statut")?,
-            description: col(&mut row, "description")?,
-            cree_par: col(&mut row, "cree_par")?,
-            assigne_a: col(&mut row, "assigne_a")?,
-            resolu_at: col(&mut row, "resolu_at")?,
-            created_at: col(&mut row, "created_at")?,
-            updated_at: col(&mut row, "updated_at")?,
-            atelier_id: col(&mut row, "atelier_id")?,
-        })
+    /// One row of [`TICKET_SELECT`], typed.
+    #[track_caller]
+    fn from_row(row: Row) -> Result<Ticket> {
+        rows::convert(row)
     }
 }
 
 /// One ticket.
 pub fn find_ticket(conn: &mut Conn, id: u64) -> Result<Option<Ticket>> {
-    let row: Option<Row> = conn.exec_first(
+    rows::first(
+        conn,
         format!("SELECT {TICKET_COLUMNS} FROM sav_tickets t {TICKET_JOINS} WHERE t.id = ?"),
         (id,),
-    )?;
-    row.map(Ticket::from_row).transpose()
+    )
 }
 
 /// Locks a ticket row (the orders stay unlocked), then reads it.
