@@ -1,6 +1,7 @@
 //! Conversations: the caller's list, with the unread count of each, and the
 //! creation of a conversation with its participants.
 
+use crate::db::rows::{self, FromRow};
 use crate::db::ISO_DATETIME;
 use crate::error::{Error, Result};
 use crate::http::list::Page;
@@ -25,26 +26,24 @@ struct Participant {
     role: String,
 }
 
-/// One conversation of the list.
+/// One conversation of the list: its row, and who takes part.
 #[derive(Debug, Serialize)]
 struct Conversation {
+    #[serde(flatten)]
+    row: ConversationRow,
+    participants: Vec<Participant>,
+}
+
+/// The columns of a conversation as the list reads them.
+#[derive(Debug, FromRow, Serialize)]
+struct ConversationRow {
     id: u64,
     titre: Option<String>,
     atelier_id: Option<u64>,
     updated_at: String,
     non_lus: u64,
     dernier_message: Option<String>,
-    participants: Vec<Participant>,
 }
-
-type ConversationRow = (
-    u64,
-    Option<String>,
-    Option<u64>,
-    String,
-    u64,
-    Option<String>,
-);
 
 /// Spec 5.9 `GET /api/chat/conversations`: "Liste des conversations" — the
 /// caller's, most recently active first, each with its unread count (the
@@ -53,14 +52,16 @@ pub fn list_conversations(ctx: &mut Ctx) -> Result<Response> {
     let page = Page::from_query(ctx.req)?;
     let user_id = ctx.user_id()?;
     let conn = ctx.conn()?;
-    let rows: Vec<ConversationRow> = conn.exec(
+    let rows: Vec<ConversationRow> = rows::all(
+        conn,
         format!(
-            r"SELECT c.id, c.titre, c.atelier_id, DATE_FORMAT(c.updated_at, '{ISO_DATETIME}'),
+            r"SELECT c.id, c.titre, c.atelier_id,
+                 DATE_FORMAT(c.updated_at, '{ISO_DATETIME}') AS updated_at,
                  (SELECT COUNT(*) FROM chat_messages m
                    WHERE m.conversation_id = c.id AND m.id > COALESCE(p.dernier_lu_id, 0)
-                     AND NOT (m.user_id <=> p.user_id)),
+                     AND NOT (m.user_id <=> p.user_id)) AS non_lus,
                  (SELECT m.contenu FROM chat_messages m
-                   WHERE m.conversation_id = c.id ORDER BY m.id DESC LIMIT 1)
+                   WHERE m.conversation_id = c.id ORDER BY m.id DESC LIMIT 1) AS dernier_message
             FROM chat_participants p JOIN chat_conversations c ON c.id = p.conversation_id
            WHERE p.user_id = ?
            ORDER BY c.updated_at DESC, c.id DESC LIMIT ? OFFSET ?"
@@ -71,21 +72,14 @@ pub fn list_conversations(ctx: &mut Ctx) -> Result<Response> {
         "SELECT COUNT(*) FROM chat_participants WHERE user_id = ?",
         (user_id,),
     )?;
-    let ids: Vec<u64> = rows.iter().map(|r| r.0).collect();
+    let ids: Vec<u64> = rows.iter().map(|r| r.id).collect();
     let mut members = participants_of(conn, &ids)?;
     let items: Vec<Conversation> = rows
         .into_iter()
-        .map(
-            |(id, titre, atelier_id, updated_at, non_lus, dernier)| Conversation {
-                id,
-                titre,
-                atelier_id,
-                updated_at,
-                non_lus,
-                dernier_message: dernier,
-                participants: members.remove(&id).unwrap_or_default(),
-            },
-        )
+        .map(|row| Conversation {
+            participants: members.remove(&row.id).unwrap_or_default(),
+            row,
+        })
         .collect();
     Ok(Response::ok(&page.wrap(items, total.unwrap_or(0))))
 }
@@ -95,14 +89,23 @@ fn participants_of(
     conn: &mut Conn,
     ids: &[u64],
 ) -> Result<std::collections::HashMap<u64, Vec<Participant>>> {
-    type Row = (u64, u64, Option<String>, Option<String>, String);
+    /// A participant with the conversation it takes part in.
+    #[derive(FromRow)]
+    struct Member {
+        conversation_id: u64,
+        id: u64,
+        prenom: Option<String>,
+        nom: Option<String>,
+        role: String,
+    }
     let mut out: std::collections::HashMap<u64, Vec<Participant>> =
         std::collections::HashMap::new();
     if ids.is_empty() {
         return Ok(out);
     }
     let marks = vec!["?"; ids.len()].join(", ");
-    let rows: Vec<Row> = conn.exec(
+    let rows: Vec<Member> = rows::all(
+        conn,
         format!(
             r"SELECT cp.conversation_id, u.id, u.prenom, u.nom, u.role
                 FROM chat_participants cp JOIN users u ON u.id = cp.user_id
@@ -110,12 +113,12 @@ fn participants_of(
         ),
         ids.to_vec(),
     )?;
-    for (conversation, id, prenom, nom, role) in rows {
-        out.entry(conversation).or_default().push(Participant {
-            id,
-            prenom,
-            nom,
-            role,
+    for m in rows {
+        out.entry(m.conversation_id).or_default().push(Participant {
+            id: m.id,
+            prenom: m.prenom,
+            nom: m.nom,
+            role: m.role,
         });
     }
     Ok(out)

@@ -1,7 +1,7 @@
 //! SQL of the FAB module: the per-course counters of wireframe 11.3, the
 //! atelier's order list and the locked reads of engraving and shipping.
 
-use crate::db::rows::col;
+use crate::db::rows::{self, FromRow};
 use crate::error::Result;
 use crate::http::list::{ListQuery, Listed, Page, Where};
 use mysql::prelude::Queryable;
@@ -132,40 +132,70 @@ const ORDER_COLUMNS: &str = "c.id, c.numero, c.statut, c.produit_id, p.nom AS pr
 const ORDER_JOINS: &str = "JOIN produits p ON p.id = c.produit_id \
      LEFT JOIN ateliers a ON a.id = c.atelier_id LEFT JOIN users u ON u.id = c.user_id";
 
-fn order_json(mut row: Row) -> Result<Value> {
-    let statut: String = col(&mut row, "statut")?;
-    let is_b2b: bool = col(&mut row, "is_b2b")?;
-    let validation: bool = col(&mut row, "validation_sportif")?;
-    let texte: Option<String> = col(&mut row, "gravure_texte")?;
+/// The columns of [`ORDER_COLUMNS`], typed.
+#[derive(FromRow)]
+struct OrderColumns {
+    id: u64,
+    numero: String,
+    statut: String,
+    produit_id: u64,
+    produit_nom: String,
+    produit_code: String,
+    atelier_id: Option<u64>,
+    atelier_code: Option<String>,
+    user_id: Option<u64>,
+    client: Option<String>,
+    is_b2b: bool,
+    b2b_client_nom: Option<String>,
+    b2b_client_type: Option<String>,
+    b2b_quantite: Option<i64>,
+    validation_sportif: bool,
+    is_sav: bool,
+    duree_secondes: Option<i64>,
+    gravure_texte: Option<String>,
+    operateur_id: Option<u64>,
+    lot_id: Option<u64>,
+    transporteur: Option<String>,
+    tracking: Option<String>,
+    date_commande: Option<String>,
+    date_gravure: Option<String>,
+    date_expedition: Option<String>,
+}
+
+/// An order of the list as the API shows it: `pret_gravure` is computed
+/// (waiting, and validated by the athlete or B2B) and the engraving text
+/// is the stored JSON, parsed (`null` when absent or unreadable).
+fn order_json(row: Row) -> Result<Value> {
+    let o: OrderColumns = rows::convert(row)?;
     Ok(json!({
-        "id": col::<u64>(&mut row, "id")?,
-        "numero": col::<String>(&mut row, "numero")?,
-        "pret_gravure": statut == "attente_gravure" && (validation || is_b2b),
-        "statut": statut,
-        "produit_id": col::<u64>(&mut row, "produit_id")?,
-        "produit_nom": col::<String>(&mut row, "produit_nom")?,
-        "produit_code": col::<String>(&mut row, "produit_code")?,
-        "atelier_id": col::<Option<u64>>(&mut row, "atelier_id")?,
-        "atelier_code": col::<Option<String>>(&mut row, "atelier_code")?,
-        "user_id": col::<Option<u64>>(&mut row, "user_id")?,
-        "client": col::<Option<String>>(&mut row, "client")?,
-        "is_b2b": is_b2b,
-        "b2b_client_nom": col::<Option<String>>(&mut row, "b2b_client_nom")?,
-        "b2b_client_type": col::<Option<String>>(&mut row, "b2b_client_type")?,
-        "b2b_quantite": col::<Option<i64>>(&mut row, "b2b_quantite")?,
-        "validation_sportif": validation,
-        "is_sav": col::<bool>(&mut row, "is_sav")?,
-        "duree_secondes": col::<Option<i64>>(&mut row, "duree_secondes")?,
-        "gravure_texte": texte
+        "id": o.id,
+        "numero": o.numero,
+        "pret_gravure": o.statut == "attente_gravure" && (o.validation_sportif || o.is_b2b),
+        "statut": o.statut,
+        "produit_id": o.produit_id,
+        "produit_nom": o.produit_nom,
+        "produit_code": o.produit_code,
+        "atelier_id": o.atelier_id,
+        "atelier_code": o.atelier_code,
+        "user_id": o.user_id,
+        "client": o.client,
+        "is_b2b": o.is_b2b,
+        "b2b_client_nom": o.b2b_client_nom,
+        "b2b_client_type": o.b2b_client_type,
+        "b2b_quantite": o.b2b_quantite,
+        "validation_sportif": o.validation_sportif,
+        "is_sav": o.is_sav,
+        "duree_secondes": o.duree_secondes,
+        "gravure_texte": o.gravure_texte
             .and_then(|t| serde_json::from_str::<Value>(&t).ok())
             .unwrap_or(Value::Null),
-        "operateur_id": col::<Option<u64>>(&mut row, "operateur_id")?,
-        "lot_id": col::<Option<u64>>(&mut row, "lot_id")?,
-        "transporteur": col::<Option<String>>(&mut row, "transporteur")?,
-        "tracking": col::<Option<String>>(&mut row, "tracking")?,
-        "date_commande": col::<Option<String>>(&mut row, "date_commande")?,
-        "date_gravure": col::<Option<String>>(&mut row, "date_gravure")?,
-        "date_expedition": col::<Option<String>>(&mut row, "date_expedition")?,
+        "operateur_id": o.operateur_id,
+        "lot_id": o.lot_id,
+        "transporteur": o.transporteur,
+        "tracking": o.tracking,
+        "date_commande": o.date_commande,
+        "date_gravure": o.date_gravure,
+        "date_expedition": o.date_expedition,
     }))
 }
 

@@ -5,6 +5,7 @@ use crate::error::Result;
 use crate::http::list::{ListQuery, Listed, Page, Where};
 use mysql::prelude::Queryable;
 use mysql::{params, Conn, Row};
+use serde::Serialize;
 use serde_json::{json, Value};
 
 /// `?, ?, ?` for an `IN (...)` list of `n` bound values (never values
@@ -189,40 +190,33 @@ pub fn delete_template(conn: &mut Conn, id: u64) -> Result<()> {
 // templates_etiquettes
 // ---------------------------------------------------------------------------
 
-/// One `templates_etiquettes` row.
-pub type LabelTemplateRow = (
-    u64,
-    String,
-    String,
-    Option<String>,
-    Option<f64>,
-    Option<f64>,
-    bool,
-    Option<String>,
-    Option<String>,
-);
-
-const LABEL_COLUMNS: &str = "id, nom, html, transporteur, CAST(largeur_mm AS DOUBLE), \
-     CAST(hauteur_mm AS DOUBLE), actif, DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%s'), \
-     DATE_FORMAT(updated_at, '%Y-%m-%dT%H:%i:%s')";
-
-/// The API shape of a label template.
-#[must_use]
-pub fn label_json(r: &LabelTemplateRow) -> Value {
-    json!({
-        "id": r.0, "nom": r.1, "html": r.2, "transporteur": r.3,
-        "largeur_mm": r.4, "hauteur_mm": r.5, "actif": r.6,
-        "created_at": r.7, "updated_at": r.8,
-    })
+/// One `templates_etiquettes` row, as the API shows it.
+#[derive(Debug, FromRow, Serialize)]
+pub struct LabelTemplate {
+    pub id: u64,
+    pub nom: String,
+    pub html: String,
+    pub transporteur: Option<String>,
+    pub largeur_mm: Option<f64>,
+    pub hauteur_mm: Option<f64>,
+    pub actif: bool,
+    pub created_at: Option<String>,
+    pub updated_at: Option<String>,
 }
+
+const LABEL_COLUMNS: &str = "id, nom, html, transporteur, \
+     CAST(largeur_mm AS DOUBLE) AS largeur_mm, CAST(hauteur_mm AS DOUBLE) AS hauteur_mm, actif, \
+     DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%s') AS created_at, \
+     DATE_FORMAT(updated_at, '%Y-%m-%dT%H:%i:%s') AS updated_at";
 
 /// A page of label templates, with the total.
 pub fn list_label_templates(
     conn: &mut Conn,
     limit: u64,
     offset: u64,
-) -> Result<(Vec<LabelTemplateRow>, u64)> {
-    let rows = conn.exec(
+) -> Result<(Vec<LabelTemplate>, u64)> {
+    let rows = rows::all(
+        conn,
         format!(
             "SELECT {LABEL_COLUMNS} FROM templates_etiquettes ORDER BY id DESC LIMIT ? OFFSET ?"
         ),
@@ -233,11 +227,12 @@ pub fn list_label_templates(
 }
 
 /// One label template.
-pub fn find_label_template(conn: &mut Conn, id: u64) -> Result<Option<LabelTemplateRow>> {
-    Ok(conn.exec_first(
+pub fn find_label_template(conn: &mut Conn, id: u64) -> Result<Option<LabelTemplate>> {
+    rows::first(
+        conn,
         format!("SELECT {LABEL_COLUMNS} FROM templates_etiquettes WHERE id = ?"),
         (id,),
-    )?)
+    )
 }
 
 /// The values of a label template.

@@ -319,15 +319,14 @@ pub fn list_label_templates(ctx: &mut Ctx) -> Result<Response> {
     let page = Page::from_query(ctx.req)?;
     let (per_page, offset) = (page.per_page, page.offset());
     let (rows, total) = queries::list_label_templates(ctx.conn()?, per_page, offset)?;
-    let items: Vec<_> = rows.iter().map(queries::label_json).collect();
-    Ok(Response::ok(&page.wrap(items, total)))
+    Ok(Response::ok(&page.wrap(rows, total)))
 }
 
 /// Spec 4.6–4.29 `templates_etiquettes`: "Templates HTML PDF expédition".
 pub fn show_label_template(ctx: &mut Ctx) -> Result<Response> {
     let id = ctx.id("id")?;
     let r = queries::find_label_template(ctx.conn()?, id)?.ok_or_else(label_template_not_found)?;
-    Ok(Response::ok(&queries::label_json(&r)))
+    Ok(Response::ok(&r))
 }
 
 #[derive(Deserialize)]
@@ -391,7 +390,7 @@ pub fn create_label_template(ctx: &mut Ctx) -> Result<Response> {
     ctx.audit_entity("template_etiquette", id);
     ctx.audit_details(json!({ "nom": v.nom, "transporteur": v.transporteur }));
     let r = queries::find_label_template(ctx.conn()?, id)?.ok_or_else(label_template_not_found)?;
-    Ok(Response::created(&queries::label_json(&r)))
+    Ok(Response::created(&r))
 }
 
 /// Spec 4.6–4.29 `templates_etiquettes`: "Templates HTML PDF expédition".
@@ -400,19 +399,19 @@ pub fn update_label_template(ctx: &mut Ctx) -> Result<Response> {
     let body: LabelBody = ctx.json()?;
     let r = queries::find_label_template(ctx.conn()?, id)?.ok_or_else(label_template_not_found)?;
     let mut v = LabelValues {
-        nom: body.nom.unwrap_or(r.1),
-        html: body.html.unwrap_or(r.2),
-        transporteur: body.transporteur.unwrap_or(r.3),
-        largeur_mm: body.largeur_mm.unwrap_or(r.4),
-        hauteur_mm: body.hauteur_mm.unwrap_or(r.5),
-        actif: body.actif.unwrap_or(r.6),
+        nom: body.nom.unwrap_or(r.nom),
+        html: body.html.unwrap_or(r.html),
+        transporteur: body.transporteur.unwrap_or(r.transporteur),
+        largeur_mm: body.largeur_mm.unwrap_or(r.largeur_mm),
+        hauteur_mm: body.hauteur_mm.unwrap_or(r.hauteur_mm),
+        actif: body.actif.unwrap_or(r.actif),
     };
     check_label(&mut v)?;
     queries::update_label_template(ctx.conn()?, id, &v)?;
     ctx.audit_entity("template_etiquette", id);
     ctx.audit_details(json!({ "nom": v.nom, "transporteur": v.transporteur, "actif": v.actif }));
     let r = queries::find_label_template(ctx.conn()?, id)?.ok_or_else(label_template_not_found)?;
-    Ok(Response::ok(&queries::label_json(&r)))
+    Ok(Response::ok(&r))
 }
 
 /// Spec 4.6–4.29 `templates_etiquettes` — deletion (orders that used it
@@ -422,7 +421,7 @@ pub fn delete_label_template(ctx: &mut Ctx) -> Result<Response> {
     let r = queries::find_label_template(ctx.conn()?, id)?.ok_or_else(label_template_not_found)?;
     queries::delete_label_template(ctx.conn()?, id)?;
     ctx.audit_entity("template_etiquette", id);
-    ctx.audit_details(json!({ "nom": r.1 }));
+    ctx.audit_details(json!({ "nom": r.nom }));
     Ok(Response::no_content())
 }
 

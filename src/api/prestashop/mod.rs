@@ -25,6 +25,7 @@ pub mod push;
 pub mod settings;
 
 use crate::config::Config;
+use crate::db::rows::{self, FromRow};
 use crate::error::{catalog, Result};
 use crate::http::router::{route, Access, Route};
 use crate::http::{Ctx, Method, Response};
@@ -32,6 +33,7 @@ use crate::security::roles;
 use import::Kind;
 use mysql::prelude::Queryable;
 use mysql::Conn;
+use serde::Serialize;
 use serde_json::json;
 
 /// Routes of this module.
@@ -138,6 +140,23 @@ fn show_etat(ctx: &mut Ctx) -> Result<Response> {
     })))
 }
 
+/// A push waiting to be sent, as `GET /api/prestashop/envois` lists it.
+#[derive(Debug, FromRow, Serialize)]
+struct Envoi {
+    id: u64,
+    commande_id: Option<u64>,
+    numero: Option<String>,
+    presta_order_id: u64,
+    #[serde(rename = "type")]
+    #[mysql(rename = "type")]
+    kind: String,
+    id_order_state: Option<u64>,
+    tracking: Option<String>,
+    tentatives: u32,
+    derniere_erreur: Option<String>,
+    prochain_essai_at: String,
+}
+
 /// `GET /api/prestashop/envois` (admin+): pushes not sent yet, the failing
 /// ones first, with their last error.
 fn list_envois(ctx: &mut Ctx) -> Result<Response> {
@@ -145,24 +164,16 @@ fn list_envois(ctx: &mut Ctx) -> Result<Response> {
     let conn = ctx.conn()?;
     let total: Option<u64> =
         conn.query_first("SELECT COUNT(*) FROM prestashop_push WHERE envoye_at IS NULL")?;
-    let rows: Vec<(u64, Option<u64>, Option<String>, u64, String, Option<u64>, Option<String>, u32, Option<String>, String)> = conn.exec(
-        r"SELECT p.id, p.commande_id, c.numero, p.presta_order_id, p.type, p.id_order_state, p.tracking,
-                 p.tentatives, p.derniere_erreur, DATE_FORMAT(p.prochain_essai_at, '%Y-%m-%dT%H:%i:%s')
+    let items: Vec<Envoi> = rows::all(
+        conn,
+        r"SELECT p.id, p.commande_id, c.numero, p.presta_order_id, p.type, p.id_order_state,
+                 p.tracking, p.tentatives, p.derniere_erreur,
+                 DATE_FORMAT(p.prochain_essai_at, '%Y-%m-%dT%H:%i:%s') AS prochain_essai_at
           FROM prestashop_push p LEFT JOIN commandes c ON c.id = p.commande_id
           WHERE p.envoye_at IS NULL
           ORDER BY p.tentatives > 0 DESC, p.id LIMIT ? OFFSET ?",
         (page.per_page, page.offset()),
     )?;
-    let items: Vec<_> = rows
-        .into_iter()
-        .map(|r| {
-            json!({
-                "id": r.0, "commande_id": r.1, "numero": r.2, "presta_order_id": r.3,
-                "type": r.4, "id_order_state": r.5, "tracking": r.6, "tentatives": r.7,
-                "derniere_erreur": r.8, "prochain_essai_at": r.9,
-            })
-        })
-        .collect();
     Ok(Response::ok(&page.wrap(items, total.unwrap_or(0))))
 }
 
