@@ -264,19 +264,19 @@ fn lot_detail(conn: &mut Conn, claims: &Claims, id: u64) -> Result<Value> {
     let rows = queries::engraving_rows(conn, id)?;
     let files = queries::lot_files(conn, id)?;
     let positions = match files.first() {
-        Some(f) => queries::file_positions(conn, f.0)?,
+        Some(f) => queries::file_positions(conn, f.id)?,
         None => Vec::new(),
     };
     let commandes: Vec<Value> = rows
         .iter()
         .map(|r| {
             let d = engraving_data(r);
-            let pos = positions.iter().find(|p| p.0 == r.commande_id);
+            let pos = positions.iter().find(|p| p.commande_id == r.commande_id);
             json!({
                 "id": r.commande_id, "numero": r.numero, "statut": r.statut,
                 "position": r.position, "is_b2b": r.is_b2b, "parcours": r.parcours,
                 "nom": d.nom, "prenom": d.prenom, "chrono": d.chrono, "date": d.date,
-                "x_mm": pos.map(|p| p.1), "y_mm": pos.map(|p| p.2),
+                "x_mm": pos.map(|p| p.x_mm), "y_mm": pos.map(|p| p.y_mm),
             })
         })
         .collect();
@@ -287,10 +287,11 @@ fn lot_detail(conn: &mut Conn, claims: &Claims, id: u64) -> Result<Value> {
 }
 
 /// A generated file as the API shows it (never its server path).
-pub(super) fn file_json(lot_id: u64, f: &queries::FileRow) -> Value {
+pub(super) fn file_json(lot_id: u64, f: &queries::LotFile) -> Value {
     json!({
-        "id": f.0, "taille_octets": f.2, "sha256": f.3, "nb_medailles": f.4, "created_at": f.5,
-        "url": format!("/api/agent/lot/{lot_id}/fichier?fichier_id={}", f.0),
+        "id": f.id, "taille_octets": f.taille_octets, "sha256": f.sha256,
+        "nb_medailles": f.nb_medailles, "created_at": f.created_at,
+        "url": format!("/api/agent/lot/{lot_id}/fichier?fichier_id={}", f.id),
     })
 }
 
@@ -400,7 +401,7 @@ pub fn show_lot_csv(ctx: &mut Ctx) -> Result<Response> {
     let lot = visible_lot(conn, &claims, id, false)?;
     let rows = queries::engraving_rows(conn, id)?;
     let positions = match queries::lot_files(conn, id)?.first() {
-        Some(f) => queries::file_positions(conn, f.0)?,
+        Some(f) => queries::file_positions(conn, f.id)?,
         None => Vec::new(),
     };
     // A decimal point: a decimal comma would be quoted, and a negative one
@@ -410,7 +411,7 @@ pub fn show_lot_csv(ctx: &mut Ctx) -> Result<Response> {
         .iter()
         .map(|r| {
             let d = engraving_data(r);
-            let pos = positions.iter().find(|p| p.0 == r.commande_id);
+            let pos = positions.iter().find(|p| p.commande_id == r.commande_id);
             vec![
                 (r.position + 1).to_string(),
                 d.numero,
@@ -420,8 +421,8 @@ pub fn show_lot_csv(ctx: &mut Ctx) -> Result<Response> {
                 d.date,
                 r.parcours.clone().unwrap_or_default(),
                 if r.is_b2b { "oui" } else { "non" }.to_string(),
-                pos.map(|p| fmt(p.1)).unwrap_or_default(),
-                pos.map(|p| fmt(p.2)).unwrap_or_default(),
+                pos.map(|p| fmt(p.x_mm)).unwrap_or_default(),
+                pos.map(|p| fmt(p.y_mm)).unwrap_or_default(),
             ]
         })
         .collect();
@@ -449,11 +450,11 @@ pub(super) fn lot_file_response(ctx: &mut Ctx, id: u64) -> Result<Response> {
     let lot = visible_lot(conn, &claims, id, false)?;
     let files = queries::lot_files(conn, id)?;
     let file = match wanted {
-        Some(f) => files.iter().find(|x| x.0 == f),
+        Some(f) => files.iter().find(|x| x.id == f),
         None => files.first(),
     }
     .ok_or_else(|| catalog::FILE_NOT_FOUND.err())?;
-    let bytes = read_stored(ctx.config, &file.1)?;
+    let bytes = read_stored(ctx.config, &file.fichier_path)?;
     Ok(Response::file(
         "application/dxf",
         &format!("{}.dxf", lot.numero),

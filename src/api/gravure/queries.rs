@@ -596,26 +596,45 @@ pub fn insert_file_order(
     Ok(())
 }
 
-/// One `fichiers_gravure` row: id, path, size, sha256, medals, `created_at`.
-pub type FileRow = (u64, String, u64, Option<String>, u32, Option<String>);
-
-/// A lot's files, newest first.
-pub fn lot_files(conn: &mut Conn, lot_id: u64) -> Result<Vec<FileRow>> {
-    Ok(conn.exec(
-        r"SELECT id, fichier_path, taille_octets, sha256, nb_medailles,
-                 DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%s')
-          FROM fichiers_gravure WHERE lot_id = ? ORDER BY id DESC",
-        (lot_id,),
-    )?)
+/// One `fichiers_gravure` row.
+#[derive(Debug, FromRow)]
+pub struct LotFile {
+    pub id: u64,
+    /// Where the file is stored (never shown to the API).
+    pub fichier_path: String,
+    pub taille_octets: u64,
+    pub sha256: Option<String>,
+    pub nb_medailles: u32,
+    pub created_at: Option<String>,
 }
 
-/// Plate positions of the orders in a file: `commande_id` → (x, y).
-pub fn file_positions(conn: &mut Conn, fichier_id: u64) -> Result<Vec<(u64, f64, f64)>> {
-    Ok(conn.exec(
-        r"SELECT commande_id, CAST(x_mm AS DOUBLE), CAST(y_mm AS DOUBLE)
+/// The generated files of a lot, newest first.
+pub fn lot_files(conn: &mut Conn, lot_id: u64) -> Result<Vec<LotFile>> {
+    rows::all(
+        conn,
+        r"SELECT id, fichier_path, taille_octets, sha256, nb_medailles,
+                 DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%s') AS created_at
+          FROM fichiers_gravure WHERE lot_id = ? ORDER BY id DESC",
+        (lot_id,),
+    )
+}
+
+/// Where an order's medal sits on the plate of a file.
+#[derive(Debug, FromRow)]
+pub struct PlatePosition {
+    pub commande_id: u64,
+    pub x_mm: f64,
+    pub y_mm: f64,
+}
+
+/// Plate positions of the orders in a file.
+pub fn file_positions(conn: &mut Conn, fichier_id: u64) -> Result<Vec<PlatePosition>> {
+    rows::all(
+        conn,
+        r"SELECT commande_id, CAST(x_mm AS DOUBLE) AS x_mm, CAST(y_mm AS DOUBLE) AS y_mm
           FROM commande_fichier_gravure WHERE fichier_id = ?",
         (fichier_id,),
-    )?)
+    )
 }
 
 // ---------------------------------------------------------------------------

@@ -34,54 +34,120 @@ const HAVERSINE_KM: &str = r"(2 * 6371.0 * ASIN(LEAST(1, SQRT(
         + COS(RADIANS(:lat)) * COS(RADIANS(p.depart_lat))
           * POW(SIN(RADIANS(p.depart_lng - :lng) / 2), 2)))))";
 
-fn course_from_row(mut row: Row) -> Result<StoredCourse> {
-    let r = &mut row;
-    let categorie: String = col(r, "categorie")?;
-    let tracking_id: Option<u64> = col(r, "tracking_id")?;
-    let tracking = match tracking_id {
-        None => None,
-        Some(_) => Some(TrackingConfig {
-            wake_distance_m: col(r, "wake_distance_m")?,
-            high_accuracy_start_distance_m: col(r, "high_accuracy_start_distance_m")?,
-            pulse_high_accuracy_duration_s: col(r, "pulse_high_accuracy_duration_s")?,
-            pulse_low_accuracy_duration_s: col(r, "pulse_low_accuracy_duration_s")?,
-            finish_high_accuracy_distance_m: col(r, "finish_high_accuracy_distance_m")?,
-            cooldown_distance_m: col(r, "cooldown_distance_m")?,
-            cooldown_time_s: col(r, "cooldown_time_s")?,
-        }),
-    };
-    Ok(StoredCourse {
-        id: col(r, "id")?,
-        fields: Course {
-            slug: col(r, "slug")?,
-            code: col(r, "code")?,
-            nom: col(r, "nom")?,
-            categorie: Categorie::parse(&categorie)
-                .ok_or_else(|| Error::internal(format!("unknown categorie {categorie}")))?,
-            altitude: col(r, "altitude")?,
-            distance_km: col(r, "distance_km")?,
-            denivele: col(r, "denivele")?,
-            difficulte: col(r, "difficulte")?,
-            sous_titre: col(r, "sous_titre")?,
-            description: col(r, "description")?,
-            actif: col::<Option<bool>>(r, "actif")?.unwrap_or(true),
-            message_desactivation: col(r, "message_desactivation")?,
-            sommet_lat: col(r, "sommet_lat")?,
-            sommet_lng: col(r, "sommet_lng")?,
-            depart_lat: col(r, "depart_lat")?,
-            depart_lng: col(r, "depart_lng")?,
-            rayon_km: col(r, "rayon_km")?,
-            strava_keywords: col(r, "strava_keywords")?,
-            lien_boutique: col(r, "lien_boutique")?,
-        },
-        shop_synced: col::<Option<bool>>(r, "shop_synced")?.unwrap_or(false),
-        presta_product_id: col(r, "presta_product_id")?,
-        atelier_defaut_id: col(r, "atelier_defaut_id")?,
-        qr_url: col(r, "qr_url")?,
-        created_at: col(r, "created_at")?,
-        updated_at: col(r, "updated_at")?,
-        tracking,
-    })
+/// The columns of [`COURSE_COLUMNS`], typed. The tracking columns come
+/// from a LEFT JOIN: all NULL when the course has no tracking row.
+#[derive(FromRow)]
+struct CourseColumns {
+    id: u64,
+    slug: String,
+    code: String,
+    nom: String,
+    categorie: String,
+    altitude: Option<i32>,
+    distance_km: Option<f64>,
+    denivele: Option<i32>,
+    difficulte: Option<String>,
+    sous_titre: Option<String>,
+    description: Option<String>,
+    actif: Option<bool>,
+    message_desactivation: Option<String>,
+    sommet_lat: Option<f64>,
+    sommet_lng: Option<f64>,
+    depart_lat: Option<f64>,
+    depart_lng: Option<f64>,
+    rayon_km: Option<f64>,
+    strava_keywords: Option<String>,
+    shop_synced: Option<bool>,
+    presta_product_id: Option<u64>,
+    atelier_defaut_id: Option<u64>,
+    lien_boutique: Option<String>,
+    qr_url: Option<String>,
+    created_at: Option<String>,
+    updated_at: Option<String>,
+    tracking_id: Option<u64>,
+    wake_distance_m: Option<i32>,
+    high_accuracy_start_distance_m: Option<i32>,
+    pulse_high_accuracy_duration_s: Option<i32>,
+    pulse_low_accuracy_duration_s: Option<i32>,
+    finish_high_accuracy_distance_m: Option<i32>,
+    cooldown_distance_m: Option<i32>,
+    cooldown_time_s: Option<i32>,
+}
+
+impl CourseColumns {
+    /// The tracking row, when the course has one; a NULL in a row that
+    /// exists is our bug (the columns are NOT NULL): a 500.
+    fn tracking(&self) -> Result<Option<TrackingConfig>> {
+        if self.tracking_id.is_none() {
+            return Ok(None);
+        }
+        let need = |v: Option<i32>, name: &str| {
+            v.ok_or_else(|| Error::internal(format!("segment_tracking_config.{name} is NULL")))
+        };
+        Ok(Some(TrackingConfig {
+            wake_distance_m: need(self.wake_distance_m, "wake_distance_m")?,
+            high_accuracy_start_distance_m: need(
+                self.high_accuracy_start_distance_m,
+                "high_accuracy_start_distance_m",
+            )?,
+            pulse_high_accuracy_duration_s: need(
+                self.pulse_high_accuracy_duration_s,
+                "pulse_high_accuracy_duration_s",
+            )?,
+            pulse_low_accuracy_duration_s: need(
+                self.pulse_low_accuracy_duration_s,
+                "pulse_low_accuracy_duration_s",
+            )?,
+            finish_high_accuracy_distance_m: need(
+                self.finish_high_accuracy_distance_m,
+                "finish_high_accuracy_distance_m",
+            )?,
+            cooldown_distance_m: need(self.cooldown_distance_m, "cooldown_distance_m")?,
+            cooldown_time_s: need(self.cooldown_time_s, "cooldown_time_s")?,
+        }))
+    }
+
+    fn into_course(self) -> Result<StoredCourse> {
+        let tracking = self.tracking()?;
+        let categorie = Categorie::parse(&self.categorie)
+            .ok_or_else(|| Error::internal(format!("unknown categorie {}", self.categorie)))?;
+        Ok(StoredCourse {
+            id: self.id,
+            fields: Course {
+                slug: self.slug,
+                code: self.code,
+                nom: self.nom,
+                categorie,
+                altitude: self.altitude,
+                distance_km: self.distance_km,
+                denivele: self.denivele,
+                difficulte: self.difficulte,
+                sous_titre: self.sous_titre,
+                description: self.description,
+                actif: self.actif.unwrap_or(true),
+                message_desactivation: self.message_desactivation,
+                sommet_lat: self.sommet_lat,
+                sommet_lng: self.sommet_lng,
+                depart_lat: self.depart_lat,
+                depart_lng: self.depart_lng,
+                rayon_km: self.rayon_km,
+                strava_keywords: self.strava_keywords,
+                lien_boutique: self.lien_boutique,
+            },
+            shop_synced: self.shop_synced.unwrap_or(false),
+            presta_product_id: self.presta_product_id,
+            atelier_defaut_id: self.atelier_defaut_id,
+            qr_url: self.qr_url,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            tracking,
+        })
+    }
+}
+
+/// A course row of [`COURSE_COLUMNS`]; a row that does not convert is a 500.
+fn course_from_row(row: Row) -> Result<StoredCourse> {
+    rows::convert::<CourseColumns>(row)?.into_course()
 }
 
 /// A course by id; `lock` takes a locking read (inside a transaction).
