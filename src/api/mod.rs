@@ -28,7 +28,8 @@
 //! | /api/rapports | [`rapports`] |
 //! | /api/strava, /api/admin/strava | [`strava`] |
 
-use crate::http::router::Route;
+use crate::http::router::{route, Access, Handler, Route, ADMIN_BUCKET};
+use crate::http::Method;
 
 pub mod admin;
 pub mod auth;
@@ -114,3 +115,17 @@ const OPENAPI_PARTS: &[&str] = &[
     include_str!("rapports/openapi.json"),
     include_str!("strava/openapi.json"),
 ];
+
+/// An `/api/admin/*` route: `route(..)` with the rate limit every admin
+/// route shares (30 requests a minute per user, one counter for all of them;
+/// a unit test of the router checks that each admin path declares it).
+#[must_use]
+pub const fn admin_route(
+    method: Method,
+    path: &'static str,
+    access: Access,
+    handler: Handler,
+    summary: &'static str,
+) -> Route {
+    route(method, path, access, handler, summary).limit_shared(ADMIN_BUCKET, 30, 60)
+}

@@ -12,74 +12,67 @@ mod maintenance;
 mod queries;
 mod users;
 
-use crate::http::router::{route, Access, Route, ADMIN_BUCKET};
+use crate::api::admin_route;
+use crate::http::router::{Access, Route};
 use crate::http::Method;
 use crate::security::roles;
 
 /// Routes of this module.
 pub const ROUTES: &[Route] = &[
-    route(
+    admin_route(
         Method::Get,
         "/api/admin/users",
         Access::Roles(roles::ADMIN_PLUS),
         users::list_users,
         "Liste des utilisateurs (filtres rôle, recherche, actif, atelier)",
-    )
-    .limit_shared(ADMIN_BUCKET, 30, 60),
-    route(
+    ),
+    admin_route(
         Method::Post,
         "/api/admin/users",
         Access::Roles(roles::ADMIN_PLUS),
         users::create_user,
         "Crée un utilisateur (rôles admin : super_admin seulement)",
-    )
-    .limit_shared(ADMIN_BUCKET, 30, 60),
-    route(
+    ),
+    admin_route(
         Method::Get,
         "/api/admin/users/{id}",
         Access::Roles(roles::ADMIN_PLUS),
         users::show_user,
         "Détail d'un utilisateur",
-    )
-    .limit_shared(ADMIN_BUCKET, 30, 60),
-    route(
+    ),
+    admin_route(
         Method::Patch,
         "/api/admin/users/{id}",
         Access::Roles(roles::ADMIN_PLUS),
         users::update_user,
         "Modifie rôle, nom, prénom, atelier, actif ou réinitialise le mot de passe",
-    )
-    .limit_shared(ADMIN_BUCKET, 30, 60),
-    route(
+    ),
+    admin_route(
         Method::Delete,
         "/api/admin/users/{id}",
         Access::Roles(roles::ADMIN_PLUS),
         users::delete_user,
         "Désactive un utilisateur et ferme ses sessions (le compte est conservé)",
-    )
-    .limit_shared(ADMIN_BUCKET, 30, 60),
-    route(
+    ),
+    admin_route(
         Method::Get,
         "/api/admin/logs",
         Access::Roles(roles::ADMIN_PLUS),
         logs::list_logs,
         "Journal d'audit filtrable, JSON paginé ou export CSV (?format=csv)",
-    )
-    .limit_shared(ADMIN_BUCKET, 30, 60),
-    route(
+    ),
+    admin_route(
         Method::Get,
         "/api/admin/maintenance",
         Access::Roles(roles::SUPER_ADMIN),
         maintenance::show_maintenance,
         "État du mode maintenance",
-    )
-    .limit_shared(ADMIN_BUCKET, 30, 60),
-    route(
+    ),
+    admin_route(
         Method::Post,
         "/api/admin/maintenance",
         Access::Roles(roles::SUPER_ADMIN),
         maintenance::update_maintenance,
         "Active ou désactive le mode maintenance (message facultatif)",
-    )
-    .limit_shared(ADMIN_BUCKET, 30, 60),
+    ),
 ];

@@ -30,10 +30,11 @@ pub(crate) mod upload;
 pub use classement::rank_of;
 pub use demo::seed_demo;
 
+use crate::api::admin_route;
 use crate::error::catalog;
 use crate::error::{Error, Result};
 use crate::http::list::{Listed, Page};
-use crate::http::router::{route, Access, Route, ADMIN_BUCKET, UPLOAD_BODY_LIMIT};
+use crate::http::router::{route, Access, Route, UPLOAD_BODY_LIMIT};
 use crate::http::{Ctx, Method, Response};
 use crate::security::roles;
 use crate::time;
@@ -109,30 +110,27 @@ pub const ROUTES: &[Route] = &[
         classement::show_classement,
         "Classement d'un parcours (prénoms) et rang du sportif connecté",
     ),
-    route(
+    admin_route(
         Method::Get,
         "/api/admin/chronos/en-attente",
         Access::Roles(roles::CHRONO_VALIDATORS),
         admin::list_pending_chronos,
         "Chronos en attente de validation",
-    )
-    .limit_shared(ADMIN_BUCKET, 30, 60),
-    route(
+    ),
+    admin_route(
         Method::Patch,
         "/api/admin/chronos/{id}",
         Access::Roles(roles::CHRONO_VALIDATORS),
         admin::update_chrono_decision,
         "Valide ou rejette un chrono",
-    )
-    .limit_shared(ADMIN_BUCKET, 30, 60),
-    route(
+    ),
+    admin_route(
         Method::Get,
         "/api/admin/chronos/{id}/preuve",
         Access::Roles(roles::CHRONO_VALIDATORS),
         admin::show_chrono_preuve,
         "Télécharge la preuve jointe à un chrono",
-    )
-    .limit_shared(ADMIN_BUCKET, 30, 60),
+    ),
 ];
 
 /// Longest accepted duration: 99:59:59.

@@ -30,10 +30,11 @@ pub use model::Categorie;
 pub use seed::{seed_demo, slugs};
 pub use tracking::TrackingConfig;
 
+use crate::api::admin_route;
 use crate::error::catalog;
 use crate::error::{Error, Result};
 use crate::http::list::Page;
-use crate::http::router::{route, Access, Route, ADMIN_BUCKET};
+use crate::http::router::{route, Access, Route};
 use crate::http::{Ctx, Method, Response};
 use crate::security::roles;
 use model::{qr_url, Course, CourseInput, StoredCourse};
@@ -106,46 +107,41 @@ pub const ROUTES: &[Route] = &[
         export::create_export,
         "Exporter le parcours vers les webhooks configurés",
     ),
-    route(
+    admin_route(
         Method::Get,
         "/api/admin/export-destinations",
         Access::Roles(roles::SUPER_ADMIN),
         destinations::list_export_destinations,
         "Destinations d'export (webhooks)",
-    )
-    .limit_shared(ADMIN_BUCKET, 30, 60),
-    route(
+    ),
+    admin_route(
         Method::Post,
         "/api/admin/export-destinations",
         Access::Roles(roles::SUPER_ADMIN),
         destinations::create_export_destination,
         "Créer une destination d'export",
-    )
-    .limit_shared(ADMIN_BUCKET, 30, 60),
-    route(
+    ),
+    admin_route(
         Method::Get,
         "/api/admin/export-destinations/{id}",
         Access::Roles(roles::SUPER_ADMIN),
         destinations::show_export_destination,
         "Détail d'une destination d'export et ses derniers envois",
-    )
-    .limit_shared(ADMIN_BUCKET, 30, 60),
-    route(
+    ),
+    admin_route(
         Method::Patch,
         "/api/admin/export-destinations/{id}",
         Access::Roles(roles::SUPER_ADMIN),
         destinations::update_export_destination,
         "Modifier une destination d'export",
-    )
-    .limit_shared(ADMIN_BUCKET, 30, 60),
-    route(
+    ),
+    admin_route(
         Method::Delete,
         "/api/admin/export-destinations/{id}",
         Access::Roles(roles::SUPER_ADMIN),
         destinations::delete_export_destination,
         "Supprimer une destination d'export",
-    )
-    .limit_shared(ADMIN_BUCKET, 30, 60),
+    ),
 ];
 
 /// Default and largest `nearby` radius (km).

@@ -28,9 +28,10 @@
 //!   every request of its route with one round trip (`ratelimit::hit`), and
 //!   reading a stored figure there would add a second one to each of them.
 
+use crate::api::admin_route;
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::http::router::{route, Access, Route, ADMIN_BUCKET};
+use crate::http::router::{Access, Route};
 use crate::http::{Ctx, Method, Response};
 use crate::security::{crypto, roles};
 use mysql::prelude::Queryable;
@@ -39,22 +40,20 @@ use serde_json::{json, Map, Value};
 
 /// Routes of this module.
 pub const ROUTES: &[Route] = &[
-    route(
+    admin_route(
         Method::Get,
         "/api/admin/config",
         Access::Roles(roles::SUPER_ADMIN),
         show_config,
         "Configuration modifiable à chaud (secrets affichés définis/non définis)",
-    )
-    .limit_shared(ADMIN_BUCKET, 30, 60),
-    route(
+    ),
+    admin_route(
         Method::Patch,
         "/api/admin/config",
         Access::Roles(roles::SUPER_ADMIN),
         update_config,
         "Modifie des réglages (null = retour à la valeur du .env) ; chaque changement est journalisé",
-    )
-    .limit_shared(ADMIN_BUCKET, 30, 60),
+    ),
 ];
 
 /// How a setting's value is checked and stored.

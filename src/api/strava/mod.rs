@@ -32,10 +32,11 @@ pub mod link;
 mod queries;
 pub mod webhook;
 
+use crate::api::admin_route;
 use crate::config::Config;
 use crate::error::catalog;
 use crate::error::{Error, Result};
-use crate::http::router::{route, Access, Route, ADMIN_BUCKET};
+use crate::http::router::{route, Access, Route};
 use crate::http::Method;
 use crate::security::roles;
 use activities::Recorded;
@@ -102,14 +103,13 @@ pub const ROUTES: &[Route] = &[
         webhook::create_webhook_event,
         "Événement Strava : enregistré, traité après la réponse",
     ),
-    route(
+    admin_route(
         Method::Post,
         "/api/admin/strava/webhook/register",
         Access::Roles(roles::SUPER_ADMIN),
         webhook::create_webhook_subscription,
         "Enregistre l'abonnement webhook Strava",
-    )
-    .limit_shared(ADMIN_BUCKET, 30, 60),
+    ),
 ];
 
 /// 409: the athlete has no Strava account connected.
