@@ -71,6 +71,19 @@ pub fn json_of<T: FromRow + serde::Serialize>(row: Row) -> Result<serde_json::Va
     serde_json::to_value(item).map_err(Error::internal)
 }
 
+/// The first row of a prepared statement, if any, converted to `T` and
+/// serialised: a lookup whose JSON answer is the row itself.
+#[track_caller]
+pub fn first_json<T: FromRow + serde::Serialize>(
+    conn: &mut impl Queryable,
+    sql: impl AsRef<str>,
+    params: impl Into<Params>,
+) -> Result<Option<serde_json::Value>> {
+    first::<T>(conn, sql, params)?
+        .map(|item| serde_json::to_value(item).map_err(Error::internal))
+        .transpose()
+}
+
 /// A column of `row` by name, for the few rows assembled by hand (a JSON
 /// answer whose fields depend on each other); a missing or mistyped column
 /// is our bug: a 500.

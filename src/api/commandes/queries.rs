@@ -49,23 +49,38 @@ pub struct OrderRow {
     pub date_livraison: Option<String>,
 }
 
-/// Columns and joins of [`OrderRow`]; callers append WHERE/ORDER BY.
-const ORDER_SELECT: &str = r"SELECT c.id, c.numero, c.statut,
+/// The columns of [`OrderRow`], with `$texte` as the engraving text (the
+/// detail reads the JSON, a list reads NULL: only the detail shows it).
+macro_rules! order_columns {
+    ($texte:literal) => {
+        concat!(
+            r"c.id, c.numero, c.statut,
        COALESCE(c.is_b2b, FALSE) AS is_b2b, c.b2b_client_nom, c.b2b_client_type,
        c.b2b_fabricant_id, c.b2b_quantite, c.is_sav,
        c.produit_id, p.nom AS produit_nom, p.code AS produit_code, p.slug AS produit_slug,
        c.user_id, u.nom AS user_nom, u.prenom AS user_prenom, u.email AS user_email, c.email_client,
        c.atelier_id, c.lot_id, c.chrono_id, COALESCE(c.chrono_valide, FALSE) AS chrono_valide,
-       c.duree_secondes, COALESCE(c.validation_sportif, FALSE) AS validation_sportif,
-       CAST(c.gravure_texte AS CHAR) AS gravure_texte, c.tracking, c.transporteur,
+       c.duree_secondes, COALESCE(c.validation_sportif, FALSE) AS validation_sportif, ",
+            $texte,
+            r" AS gravure_texte, c.tracking, c.transporteur,
        DATE_FORMAT(c.date_commande, '%Y-%m-%dT%H:%i:%s') AS date_commande,
        DATE_FORMAT(c.date_validation_sportif, '%Y-%m-%dT%H:%i:%s') AS date_validation_sportif,
        DATE_FORMAT(c.date_gravure, '%Y-%m-%dT%H:%i:%s') AS date_gravure,
        DATE_FORMAT(c.date_expedition, '%Y-%m-%dT%H:%i:%s') AS date_expedition,
-       DATE_FORMAT(c.date_livraison, '%Y-%m-%dT%H:%i:%s') AS date_livraison
+       DATE_FORMAT(c.date_livraison, '%Y-%m-%dT%H:%i:%s') AS date_livraison"
+        )
+    };
+}
+
+/// Columns and joins of [`OrderRow`]; callers append WHERE/ORDER BY.
+const ORDER_SELECT: &str = concat!(
+    "SELECT ",
+    order_columns!("CAST(c.gravure_texte AS CHAR)"),
+    r"
   FROM commandes c
   JOIN produits p ON p.id = c.produit_id
-  LEFT JOIN users u ON u.id = c.user_id";
+  LEFT JOIN users u ON u.id = c.user_id"
+);
 
 /// One order by id.
 pub fn find_order(conn: &mut Conn, id: u64) -> Result<Option<OrderRow>> {
@@ -93,19 +108,7 @@ pub fn orders_of_user(conn: &mut Conn, user_id: u64) -> Result<Vec<OrderRow>> {
 
 /// The columns of [`OrderRow`] a list shows: all but the engraving text,
 /// whose JSON only the detail reads.
-const ORDER_LIST_COLUMNS: &str = r"c.id, c.numero, c.statut,
-       COALESCE(c.is_b2b, FALSE) AS is_b2b, c.b2b_client_nom, c.b2b_client_type,
-       c.b2b_fabricant_id, c.b2b_quantite, c.is_sav,
-       c.produit_id, p.nom AS produit_nom, p.code AS produit_code, p.slug AS produit_slug,
-       c.user_id, u.nom AS user_nom, u.prenom AS user_prenom, u.email AS user_email, c.email_client,
-       c.atelier_id, c.lot_id, c.chrono_id, COALESCE(c.chrono_valide, FALSE) AS chrono_valide,
-       c.duree_secondes, COALESCE(c.validation_sportif, FALSE) AS validation_sportif,
-       NULL AS gravure_texte, c.tracking, c.transporteur,
-       DATE_FORMAT(c.date_commande, '%Y-%m-%dT%H:%i:%s') AS date_commande,
-       DATE_FORMAT(c.date_validation_sportif, '%Y-%m-%dT%H:%i:%s') AS date_validation_sportif,
-       DATE_FORMAT(c.date_gravure, '%Y-%m-%dT%H:%i:%s') AS date_gravure,
-       DATE_FORMAT(c.date_expedition, '%Y-%m-%dT%H:%i:%s') AS date_expedition,
-       DATE_FORMAT(c.date_livraison, '%Y-%m-%dT%H:%i:%s') AS date_livraison";
+const ORDER_LIST_COLUMNS: &str = order_columns!("NULL");
 
 /// A filtered page of orders: `filter` is built from fixed fragments only,
 /// `order_by` a whitelisted clause over `c`'s columns ending with `c.id`;

@@ -75,45 +75,49 @@ pub fn open_b2b_orders(conn: &mut Conn, atelier_id: Option<u64>) -> Result<Vec<V
         .fixed("COALESCE(c.is_b2b, FALSE)")
         .fixed("c.statut IN ('attente_gravure','en_gravure','grave','attente_expedition')")
         .bind_opt("c.atelier_id = ?", atelier_id);
-    let rows: Vec<(
-        u64,
-        String,
-        String,
-        u64,
-        String,
-        Option<String>,
-        Option<String>,
-        Option<i64>,
-    )> = conn.exec(
+    let orders: Vec<B2bOrder> = rows::all(
+        conn,
         format!(
-            r"SELECT c.id, c.numero, c.statut, c.produit_id, p.nom, c.b2b_client_nom,
-                         CAST(c.b2b_client_type AS CHAR), c.b2b_quantite
+            r"SELECT c.id, c.numero, c.statut, c.produit_id, p.nom AS produit_nom,
+                     c.b2b_client_nom, CAST(c.b2b_client_type AS CHAR) AS b2b_client_type,
+                     c.b2b_quantite
                   FROM commandes c JOIN produits p ON p.id = c.produit_id{}
                   ORDER BY c.date_commande, c.id LIMIT 100",
             filter.sql()
         ),
         filter.params(),
     )?;
-    Ok(rows
+    Ok(orders
         .into_iter()
-        .map(
-            |(id, numero, statut, produit_id, produit_nom, client, client_type, quantite)| {
-                let quantite = quantite.unwrap_or(1);
-                let client = client.unwrap_or_default();
-                json!({
-                    "id": id,
-                    "numero": numero,
-                    "statut": statut,
-                    "produit_id": produit_id,
-                    "produit_nom": produit_nom,
-                    "b2b_client_nom": client,
-                    "b2b_client_type": client_type,
-                    "b2b_quantite": quantite,
-                    "libelle": format!("{client} ×{quantite}"),
-                })
-            },
-        )
+        .map(|o| {
+            let quantite = o.b2b_quantite.unwrap_or(1);
+            let client = o.b2b_client_nom.unwrap_or_default();
+            json!({
+                "id": o.id,
+                "numero": o.numero,
+                "statut": o.statut,
+                "produit_id": o.produit_id,
+                "produit_nom": o.produit_nom,
+                "libelle": format!("{client} ×{quantite}"),
+                "b2b_client_nom": client,
+                "b2b_client_type": o.b2b_client_type,
+                "b2b_quantite": quantite,
+            })
+        })
         .collect())
+}
+
+/// An open B2B order, as [`open_b2b_orders`] reads it.
+#[derive(FromRow)]
+struct B2bOrder {
+    id: u64,
+    numero: String,
+    statut: String,
+    produit_id: u64,
+    produit_nom: String,
+    b2b_client_nom: Option<String>,
+    b2b_client_type: Option<String>,
+    b2b_quantite: Option<i64>,
 }
 
 const ORDER_COLUMNS: &str = "c.id, c.numero, c.statut, c.produit_id, p.nom AS produit_nom, \

@@ -7,7 +7,7 @@ use crate::error::catalog;
 use crate::error::Result;
 use crate::http::list::{ListQuery, Listed, Page, Where};
 use mysql::prelude::Queryable;
-use mysql::{params, Conn, Row};
+use mysql::{params, Conn};
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -54,11 +54,11 @@ pub fn list_ateliers(conn: &mut Conn, filter: &Where, page: &Page) -> Result<Lis
 
 /// One atelier as JSON.
 pub fn find_atelier(conn: &mut Conn, id: u64) -> Result<Option<Value>> {
-    let row: Option<Row> = conn.exec_first(
+    rows::first_json::<AtelierOut>(
+        conn,
         format!("SELECT {ATELIER_COLUMNS} FROM ateliers a {ATELIER_JOINS} WHERE a.id = ?"),
         (id,),
-    )?;
-    row.map(rows::json_of::<AtelierOut>).transpose()
+    )
 }
 
 /// Whether user `id` works in the workshops (operator or admin): only they
@@ -221,11 +221,11 @@ pub fn list_stocks(conn: &mut Conn, filter: &Where, page: &Page) -> Result<Liste
 
 /// One stock line as JSON.
 pub fn find_stock(conn: &mut Conn, id: u64) -> Result<Option<Value>> {
-    let row: Option<Row> = conn.exec_first(
+    rows::first_json::<StockLine>(
+        conn,
         format!("SELECT {STOCK_COLUMNS} {STOCK_FROM} WHERE s.id = ?"),
         (id,),
-    )?;
-    row.map(rows::json_of::<StockLine>).transpose()
+    )
 }
 
 /// The atelier of stock line `id`.
@@ -372,13 +372,13 @@ pub fn list_movements(
 
 /// One journal row as JSON.
 pub fn find_movement(conn: &mut Conn, id: u64) -> Result<Option<Value>> {
-    let row: Option<Row> = conn.exec_first(
+    rows::first_json::<MovementOut>(
+        conn,
         format!(
             "SELECT {MOVEMENT_COLUMNS} FROM stock_mouvements m {MOVEMENT_JOINS} WHERE m.id = ?"
         ),
         (id,),
-    )?;
-    row.map(rows::json_of::<MovementOut>).transpose()
+    )
 }
 
 // --- alerts -------------------------------------------------------------------
@@ -392,39 +392,44 @@ pub fn alerts(conn: &mut Conn, atelier_id: Option<u64>) -> Result<Vec<Value>> {
         .fixed("COALESCE(p.actif, TRUE)")
         .fixed("a.actif")
         .bind_opt("s.atelier_id = ?", atelier_id);
-    let rows: Vec<(u64, u64, String, u64, String, String, i64, i64)> = conn.exec(
+    let lines: Vec<AlertLine> = rows::all(
+        conn,
         format!(
-            r"SELECT s.id, s.produit_id, p.nom, s.atelier_id, a.code, a.nom, s.quantite, s.seuil_alerte
+            r"SELECT s.id AS stock_id, s.produit_id, p.nom AS produit_nom, s.atelier_id,
+                     a.code AS atelier_code, a.nom AS atelier_nom, s.quantite, s.seuil_alerte
               {STOCK_FROM}{} ORDER BY s.quantite - s.seuil_alerte, p.nom, a.code",
             filter.sql()
         ),
         filter.params(),
     )?;
-    Ok(rows
+    Ok(lines
         .into_iter()
-        .map(
-            |(
-                id,
-                produit_id,
-                produit_nom,
-                atelier_id,
-                atelier_code,
-                atelier_nom,
-                quantite,
-                seuil,
-            )| {
-                json!({
-                    "stock_id": id,
-                    "produit_id": produit_id,
-                    "produit_nom": produit_nom,
-                    "atelier_id": atelier_id,
-                    "atelier_code": atelier_code,
-                    "atelier_nom": atelier_nom,
-                    "quantite": quantite,
-                    "seuil_alerte": seuil,
-                    "message": alert_message(&produit_nom, quantite, seuil),
-                })
-            },
-        )
+        .map(|l| {
+            let message = alert_message(&l.produit_nom, l.quantite, l.seuil_alerte);
+            json!({
+                "stock_id": l.stock_id,
+                "produit_id": l.produit_id,
+                "produit_nom": l.produit_nom,
+                "atelier_id": l.atelier_id,
+                "atelier_code": l.atelier_code,
+                "atelier_nom": l.atelier_nom,
+                "quantite": l.quantite,
+                "seuil_alerte": l.seuil_alerte,
+                "message": message,
+            })
+        })
         .collect())
+}
+
+/// A stock line under its threshold, as [`alerts`] reads it.
+#[derive(FromRow)]
+struct AlertLine {
+    stock_id: u64,
+    produit_id: u64,
+    produit_nom: String,
+    atelier_id: u64,
+    atelier_code: String,
+    atelier_nom: String,
+    quantite: i64,
+    seuil_alerte: i64,
 }
