@@ -28,8 +28,7 @@
 //! | /api/rapports | [`rapports`] |
 //! | /api/strava, /api/admin/strava | [`strava`] |
 
-use crate::http::router::{route, Access, Handler, Route, ADMIN_BUCKET};
-use crate::http::Method;
+use crate::http::router::{Route, ADMIN_BUCKET};
 
 pub mod admin;
 pub mod auth;
@@ -116,16 +115,11 @@ const OPENAPI_PARTS: &[&str] = &[
     include_str!("strava/openapi.json"),
 ];
 
-/// An `/api/admin/*` route: `route(..)` with the rate limit every admin
-/// route shares (30 requests a minute per user, one counter for all of them;
-/// a unit test of the router checks that each admin path declares it).
+/// An `/api/admin/*` route: `admin_limit(route(..))` gives it the rate limit
+/// every admin route shares (30 requests a minute per user, one counter for
+/// all of them; a unit test of the router checks that each admin path
+/// declares it).
 #[must_use]
-pub const fn admin_route(
-    method: Method,
-    path: &'static str,
-    access: Access,
-    handler: Handler,
-    summary: &'static str,
-) -> Route {
-    route(method, path, access, handler, summary).limit_shared(ADMIN_BUCKET, 30, 60)
+pub const fn admin_limit(route: Route) -> Route {
+    route.limit_shared(ADMIN_BUCKET, 30, 60)
 }

@@ -12,67 +12,67 @@ mod maintenance;
 mod queries;
 mod users;
 
-use crate::api::admin_route;
-use crate::http::router::{Access, Route};
+use crate::api::admin_limit;
+use crate::http::router::{route, Access, Route};
 use crate::http::Method;
 use crate::security::roles;
 
 /// Routes of this module.
 pub const ROUTES: &[Route] = &[
-    admin_route(
+    admin_limit(route(
         Method::Get,
         "/api/admin/users",
         Access::Roles(roles::ADMIN_PLUS),
         users::list_users,
         "Liste des utilisateurs (filtres rôle, recherche, actif, atelier)",
-    ),
-    admin_route(
+    )),
+    admin_limit(route(
         Method::Post,
         "/api/admin/users",
         Access::Roles(roles::ADMIN_PLUS),
         users::create_user,
         "Crée un utilisateur (rôles admin : super_admin seulement)",
-    ),
-    admin_route(
+    )),
+    admin_limit(route(
         Method::Get,
         "/api/admin/users/{id}",
         Access::Roles(roles::ADMIN_PLUS),
         users::show_user,
         "Détail d'un utilisateur",
-    ),
-    admin_route(
+    )),
+    admin_limit(route(
         Method::Patch,
         "/api/admin/users/{id}",
         Access::Roles(roles::ADMIN_PLUS),
         users::update_user,
         "Modifie rôle, nom, prénom, atelier, actif ou réinitialise le mot de passe",
-    ),
-    admin_route(
+    )),
+    admin_limit(route(
         Method::Delete,
         "/api/admin/users/{id}",
         Access::Roles(roles::ADMIN_PLUS),
         users::delete_user,
         "Désactive un utilisateur et ferme ses sessions (le compte est conservé)",
-    ),
-    admin_route(
+    )),
+    admin_limit(route(
         Method::Get,
         "/api/admin/logs",
         Access::Roles(roles::ADMIN_PLUS),
         logs::list_logs,
         "Journal d'audit filtrable, JSON paginé ou export CSV (?format=csv)",
-    ),
-    admin_route(
+    )),
+    admin_limit(route(
         Method::Get,
         "/api/admin/maintenance",
         Access::Roles(roles::SUPER_ADMIN),
         maintenance::show_maintenance,
         "État du mode maintenance",
-    ),
-    admin_route(
+    )),
+    admin_limit(route(
         Method::Post,
         "/api/admin/maintenance",
         Access::Roles(roles::SUPER_ADMIN),
         maintenance::update_maintenance,
         "Active ou désactive le mode maintenance (message facultatif)",
-    ),
+    )),
 ];

@@ -3,30 +3,30 @@
 //! the cron. Files stay under `BACKUP_PATH`, outside the web root; the API
 //! never serves them, it only lists name, size, date and checksum.
 
-use crate::api::admin_route;
+use crate::api::admin_limit;
 use crate::backup::{self, Trigger};
 use crate::error::Result;
-use crate::http::router::{Access, Route};
+use crate::http::router::{route, Access, Route};
 use crate::http::{Ctx, Method, Response};
 use crate::security::roles;
 use serde_json::json;
 
 /// Routes of this module.
 pub const ROUTES: &[Route] = &[
-    admin_route(
+    admin_limit(route(
         Method::Post,
         "/api/admin/backup",
         Access::Roles(roles::SUPER_ADMIN),
         create_backup,
         "Sauvegarde manuelle de la base (gzip + SHA-256, 5 conservées)",
-    ),
-    admin_route(
+    )),
+    admin_limit(route(
         Method::Get,
         "/api/admin/backups",
         Access::Roles(roles::SUPER_ADMIN),
         list_backups,
         "Liste des sauvegardes (fichier, taille, date, SHA-256)",
-    ),
+    )),
 ];
 
 /// Spec 5.10 "Backup manuel". The dump reads one consistent snapshot on the

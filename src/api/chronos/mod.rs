@@ -30,7 +30,7 @@ pub(crate) mod upload;
 pub use classement::rank_of;
 pub use demo::seed_demo;
 
-use crate::api::admin_route;
+use crate::api::admin_limit;
 use crate::error::catalog;
 use crate::error::{Error, Result};
 use crate::http::list::{Listed, Page};
@@ -110,27 +110,27 @@ pub const ROUTES: &[Route] = &[
         classement::show_classement,
         "Classement d'un parcours (prénoms) et rang du sportif connecté",
     ),
-    admin_route(
+    admin_limit(route(
         Method::Get,
         "/api/admin/chronos/en-attente",
         Access::Roles(roles::CHRONO_VALIDATORS),
         admin::list_pending_chronos,
         "Chronos en attente de validation",
-    ),
-    admin_route(
+    )),
+    admin_limit(route(
         Method::Patch,
         "/api/admin/chronos/{id}",
         Access::Roles(roles::CHRONO_VALIDATORS),
         admin::update_chrono_decision,
         "Valide ou rejette un chrono",
-    ),
-    admin_route(
+    )),
+    admin_limit(route(
         Method::Get,
         "/api/admin/chronos/{id}/preuve",
         Access::Roles(roles::CHRONO_VALIDATORS),
         admin::show_chrono_preuve,
         "Télécharge la preuve jointe à un chrono",
-    ),
+    )),
 ];
 
 /// Longest accepted duration: 99:59:59.

@@ -8,11 +8,11 @@
 //! to the API view. Everything else (database version and settings, clock,
 //! disk, folders, cron, backups, schema) is read the same way by both.
 
-use crate::api::admin_route;
+use crate::api::admin_limit;
 use crate::config::Config;
 use crate::db::migrate::{self, MigrationState};
 use crate::error::Result;
-use crate::http::router::{Access, Route};
+use crate::http::router::{route, Access, Route};
 use crate::http::{Ctx, Method, Response};
 use crate::security::roles;
 use mysql::prelude::Queryable;
@@ -22,13 +22,13 @@ use serde_json::json;
 use std::path::Path;
 
 /// Routes of this module.
-pub const ROUTES: &[Route] = &[admin_route(
+pub const ROUTES: &[Route] = &[admin_limit(route(
     Method::Get,
     "/api/admin/doctor",
     Access::Roles(roles::SUPER_ADMIN),
     show_doctor,
     "Diagnostic de l'hébergement : modules, base, disque, dossiers, cron, avec correctifs",
-)];
+))];
 
 /// Free space below which the disk is a problem (backups need room).
 const MIN_FREE_BYTES: u64 = 500 * 1024 * 1024;

@@ -30,7 +30,7 @@ pub use model::Categorie;
 pub use seed::{seed_demo, slugs};
 pub use tracking::TrackingConfig;
 
-use crate::api::admin_route;
+use crate::api::admin_limit;
 use crate::error::catalog;
 use crate::error::{Error, Result};
 use crate::http::list::Page;
@@ -107,41 +107,41 @@ pub const ROUTES: &[Route] = &[
         export::create_export,
         "Exporter le parcours vers les webhooks configurés",
     ),
-    admin_route(
+    admin_limit(route(
         Method::Get,
         "/api/admin/export-destinations",
         Access::Roles(roles::SUPER_ADMIN),
         destinations::list_export_destinations,
         "Destinations d'export (webhooks)",
-    ),
-    admin_route(
+    )),
+    admin_limit(route(
         Method::Post,
         "/api/admin/export-destinations",
         Access::Roles(roles::SUPER_ADMIN),
         destinations::create_export_destination,
         "Créer une destination d'export",
-    ),
-    admin_route(
+    )),
+    admin_limit(route(
         Method::Get,
         "/api/admin/export-destinations/{id}",
         Access::Roles(roles::SUPER_ADMIN),
         destinations::show_export_destination,
         "Détail d'une destination d'export et ses derniers envois",
-    ),
-    admin_route(
+    )),
+    admin_limit(route(
         Method::Patch,
         "/api/admin/export-destinations/{id}",
         Access::Roles(roles::SUPER_ADMIN),
         destinations::update_export_destination,
         "Modifier une destination d'export",
-    ),
-    admin_route(
+    )),
+    admin_limit(route(
         Method::Delete,
         "/api/admin/export-destinations/{id}",
         Access::Roles(roles::SUPER_ADMIN),
         destinations::delete_export_destination,
         "Supprimer une destination d'export",
-    ),
+    )),
 ];
 
 /// Default and largest `nearby` radius (km).

@@ -28,10 +28,10 @@
 //!   every request of its route with one round trip (`ratelimit::hit`), and
 //!   reading a stored figure there would add a second one to each of them.
 
-use crate::api::admin_route;
+use crate::api::admin_limit;
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::http::router::{Access, Route};
+use crate::http::router::{route, Access, Route};
 use crate::http::{Ctx, Method, Response};
 use crate::security::{crypto, roles};
 use mysql::prelude::Queryable;
@@ -40,20 +40,20 @@ use serde_json::{json, Map, Value};
 
 /// Routes of this module.
 pub const ROUTES: &[Route] = &[
-    admin_route(
+    admin_limit(route(
         Method::Get,
         "/api/admin/config",
         Access::Roles(roles::SUPER_ADMIN),
         show_config,
         "Configuration modifiable à chaud (secrets affichés définis/non définis)",
-    ),
-    admin_route(
+    )),
+    admin_limit(route(
         Method::Patch,
         "/api/admin/config",
         Access::Roles(roles::SUPER_ADMIN),
         update_config,
         "Modifie des réglages (null = retour à la valeur du .env) ; chaque changement est journalisé",
-    ),
+    )),
 ];
 
 /// How a setting's value is checked and stored.

@@ -12,10 +12,10 @@
 //! minute per period in a file ([`CACHE_SECS`]): the console's repeated
 //! loads then cost one file read (p50 in scripts/bench.sh).
 
-use crate::api::admin_route;
+use crate::api::admin_limit;
 use crate::error::{Error, Result};
 use crate::http::list::query_date;
-use crate::http::router::{Access, Route};
+use crate::http::router::{route, Access, Route};
 use crate::http::{Ctx, Method, Response};
 use crate::security::roles;
 use mysql::prelude::Queryable;
@@ -24,13 +24,13 @@ use serde_json::{json, Value};
 use std::path::Path;
 
 /// Routes of this module.
-pub const ROUTES: &[Route] = &[admin_route(
+pub const ROUTES: &[Route] = &[admin_limit(route(
     Method::Get,
     "/api/admin/stats",
     Access::Roles(roles::ADMIN_PLUS),
     show_stats,
     "Statistiques : KPIs de la console, commandes par statut, parcours, période, délais, ateliers, défauts",
-)];
+))];
 
 /// How long an answer is reused (the console's "live" figures are at most
 /// this old).

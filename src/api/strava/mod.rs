@@ -32,7 +32,7 @@ pub mod link;
 mod queries;
 pub mod webhook;
 
-use crate::api::admin_route;
+use crate::api::admin_limit;
 use crate::config::Config;
 use crate::error::catalog;
 use crate::error::{Error, Result};
@@ -103,13 +103,13 @@ pub const ROUTES: &[Route] = &[
         webhook::create_webhook_event,
         "Événement Strava : enregistré, traité après la réponse",
     ),
-    admin_route(
+    admin_limit(route(
         Method::Post,
         "/api/admin/strava/webhook/register",
         Access::Roles(roles::SUPER_ADMIN),
         webhook::create_webhook_subscription,
         "Enregistre l'abonnement webhook Strava",
-    ),
+    )),
 ];
 
 /// 409: the athlete has no Strava account connected.
