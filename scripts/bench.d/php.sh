@@ -173,7 +173,7 @@ php_target() {
 
 php_side_by_side_section() {
   local course atelier stacks=(php fastcgi cgid cgi) stack mode port row label php_path our_path kind
-  local conc url token line note
+  local conc url token line note warm
   local -a hdr
   local -A bases=() cells=()
   if [[ "${MK_BENCH_PHP:-1}" == 0 ]]; then
@@ -214,10 +214,13 @@ php_side_by_side_section() {
         for conc in $CONCURRENCY; do cells["$label|$stack|$conc"]="$note"; done
         continue
       fi
-      # Warm-up at c=16 (prefork children, mod_fcgid's pool, opcache).
+      # Warm-up at c=16 (prefork children, opcache, mod_fcgid's pool, which
+      # grows by about one process a second: MK_BENCH_FCGI_WARMUP).
       hdr=()
       [[ -n "$token" ]] && hdr=(-H "Authorization: Bearer $token")
-      wrk -t2 -c16 -d2s "${hdr[@]}" "$url" >/dev/null 2>&1 || true
+      warm=2
+      [[ "$stack" == fastcgi ]] && warm="${MK_BENCH_FCGI_WARMUP:-5}"
+      wrk -t2 -c16 -d"${warm}s" "${hdr[@]}" "$url" >/dev/null 2>&1 || true
     done
     for conc in $CONCURRENCY; do
       for stack in "${stacks[@]}"; do
