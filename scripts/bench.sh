@@ -22,12 +22,32 @@
 # a static C CGI that only prints "{}": the cost of CGI itself under each
 # module, to read our binary's figures against (CGI modes only).
 #
+# Floors, the cost of the web server itself, to read our figures against:
+#   floor: static C CGI           prints "{}" (cgi, cgid)
+#   floor: C CGI + MariaDB        php-anchor/floors/hello-db.c, static libmariadb,
+#                                 connects to the bench database over the unix
+#                                 socket and runs SELECT 1 (cgi, cgid): the
+#                                 physical floor of a process per request
+#   floor: C FastCGI (libfcgi)    an FCGI_Accept loop printing "{}", under the
+#                                 same mod_fcgid and .htaccess as our binary
+# The table is followed by each route's ratio to the FastCGI floor (req/s and
+# p50) and to the C CGI + MariaDB floor of the same module (target: within
+# 1.2x), then by the sections of bench.d (list scaling, PHP side by side,
+# FastCGI warm-up and tail).
+#
 # Scenarios: bench.sh has the core ones (GET /api/health, GET /api/auth/me);
 # every scripts/bench.d/*.sh is sourced after the seed and adds its own with
 #   bench_get NAME PATH [TOKEN]      e.g. bench_get "GET /api/x" "/api/x?y=1" "$BENCH_TOKEN"
+#   bench_get_seq NAME PATH TOKEN SQL  a rate-limited route: measured at c=1
+#                                    only, by sequential requests through the
+#                                    same Apache (curl, keep-alive) in batches
+#                                    of 25, SQL (which resets the limiter) run
+#                                    before each batch, outside the timing
 # using bench_sql "SELECT ..." (one value from the bench database) to pick
 # ids. A scenario whose route answers 404 route_not_found (not built yet) is
-# reported as SKIPPED instead of measured.
+# reported as SKIPPED instead of measured. A bench.d script may also add
+#   BENCH_EXTRA_HOOKS+=(fn)    fn appends "label|value" lines to EXTRA
+#   BENCH_SECTION_HOOKS+=(fn)  fn prints a section appended to the table
 #
 # Knobs (all optional):
 #   MK_BENCH_MODES="cgi cgid fastcgi"  Apache modes
@@ -41,6 +61,10 @@
 #   MK_BENCH_ADMIN=path                the mk-admin binary (same default)
 #   MK_BENCH_BASELINE=path             another API binary: its instructions per
 #                                      request are printed beside (before/after)
+#   MK_BENCH_SEQ_REQUESTS=50           requests per rate-limited (sequential) point
+#   MK_BENCH_SCALING=1                 list scaling at 1,000 / 100,000 orders (bench.d/lists.sh)
+#   MK_BENCH_PHP=1                     side by side with the PHP anchor (bench.d/php.sh)
+#   MK_BENCH_WARMUP_TAIL=1             FastCGI p99 while the pool ramps (bench.d/warmup.sh)
 #   MK_KEEP_RUN=1                      keep the run directory (logs, .env)
 # The machine is shared: the load average is printed before and after; figures
 # taken under load are not comparable.
@@ -70,18 +94,28 @@ RELEASE_DIR="${CARGO_TARGET_DIR:-$MK_REPO_ROOT/target}/x86_64-unknown-linux-musl
 SCEN_NAMES=()
 SCEN_PATHS=()
 SCEN_TOKENS=()
+SCEN_KINDS=() # "wrk", or "seq:SQL" (sequential, SQL run before each batch)
+SCEN_MODES=() # modes the scenario runs in ("" = every mode)
 
-# bench_get NAME PATH [TOKEN]: measure GET PATH (with a Bearer TOKEN if given).
-bench_get() {
-  local name=$1 path=$2 token=${3:-}
-  [[ "$path" == /* ]] || mk_die "bench_get $name: the path must start with /: $path"
-  if [[ -n "$FILTER" && ! "$name" =~ $FILTER ]]; then
+# _bench_add NAME PATH TOKEN KIND MODES
+_bench_add() {
+  local name=$1 path=$2
+  [[ "$path" == /* ]] || mk_die "scenario $name: the path must start with /: $path"
+  if [[ -n "$FILTER" && ! "$name" =~ $FILTER && "$name" != floor:* ]]; then
     return 0
   fi
   SCEN_NAMES+=("$name")
   SCEN_PATHS+=("$path")
-  SCEN_TOKENS+=("$token")
+  SCEN_TOKENS+=("$3")
+  SCEN_KINDS+=("$4")
+  SCEN_MODES+=("$5")
 }
+
+# bench_get NAME PATH [TOKEN]: measure GET PATH (with a Bearer TOKEN if given).
+bench_get() { _bench_add "$1" "$2" "${3:-}" wrk ""; }
+
+# bench_get_seq NAME PATH TOKEN SQL: a rate-limited route (see the header).
+bench_get_seq() { _bench_add "$1" "$2" "$3" "seq:$4" ""; }
 
 # bench_sql "SELECT ...": the first column of the first row, from the bench
 # database (as the administrator).
@@ -142,9 +176,82 @@ probe() {
 
 load_avg() { cut -d' ' -f1-3 /proc/loadavg; }
 
+# run_seq URL TOKEN SQL LOG: MK_BENCH_SEQ_REQUESTS sequential GETs through
+# Apache on one keep-alive connection, in batches of 25 (a rate limit of 30
+# per minute lets each batch through once SQL has reset it); prints the
+# same "rps|p50|p90|p99|slow%|non2xx|errors" line as parse_wrk.
+run_seq() {
+  local url=$1 token=$2 sql=$3 log=$4 n=${MK_BENCH_SEQ_REQUESTS:-50} done=0 batch i
+  local -a hdr=() urls
+  [[ -n "$token" ]] && hdr=(-H "Authorization: Bearer $token")
+  : >"$log"
+  while ((done < n)); do
+    batch=$((n - done < 25 ? n - done : 25))
+    [[ -n "$sql" ]] && bench_sql "$sql" >/dev/null
+    urls=()
+    for ((i = 0; i < batch; i++)); do urls+=(-o /dev/null "$url"); done
+    curl -s --max-time 60 "${hdr[@]}" -w '%{http_code} %{time_total}\n' "${urls[@]}" >>"$log" || true
+    done=$((done + batch))
+  done
+  # Leave the limiter as found, for whatever runs next (bench.d/ops.sh).
+  [[ -n "$sql" ]] && bench_sql "$sql" >/dev/null
+  sort -k2 -n "$log" | awk '
+    { t[NR] = $2 * 1000; sum += $2; if ($1 !~ /^2/) bad++; if ($2 >= 0.040) slow++ }
+    END {
+      if (NR == 0) { print "0|0|0|0|?|0|1"; exit }
+      printf "%.0f|%.2f|%.2f|%.2f|%.1f|%d|0\n", NR / sum, t[int(NR * 0.5 + 0.5)],
+        t[int(NR * 0.9 + 0.5)], t[int(NR * 0.99 + 0.5)], 100 * slow / NR, bad }'
+}
+
+# bench_point MODE BASE INDEX: measure scenario INDEX at every concurrency
+# (or once, sequentially, for a "seq" scenario) against BASE; appends to
+# RESULTS and logs one line per point.
+bench_point() {
+  local mode=$1 base=$2 i=$3 name url token kind note conc log line
+  name="${SCEN_NAMES[i]}"
+  url="$base${SCEN_PATHS[i]}"
+  token="${SCEN_TOKENS[i]}"
+  kind="${SCEN_KINDS[i]}"
+  note="$(probe "$url" "$token")"
+  if [[ "$note" != ok ]]; then
+    mk_warn "[$mode] $name: $note"
+    RESULTS+=("$name|$mode|SKIP|$note")
+    return 0
+  fi
+  mkdir -p "$RUN/$mode"
+  if [[ "$kind" == seq:* ]]; then
+    log="$RUN/$mode/seq-$i.log"
+    line="$(run_seq "$url" "$token" "${kind#seq:}" "$log")"
+    RESULTS+=("$name|$mode|1|$line")
+    RESULTS+=("$name|$mode|SKIP|rate-limited: c=1 only, ${MK_BENCH_SEQ_REQUESTS:-50} sequential requests, limiter reset every 25")
+    mk_log "[$mode] $name sequential: $(awk -F'|' '{ printf "%s req/s, p50 %s ms, p99 %s ms", $1, $2, $4 }' <<<"$line")"
+    return 0
+  fi
+  for conc in $CONCURRENCY; do
+    log="$RUN/$mode/wrk-$i-c$conc.log"
+    run_wrk "$url" "$conc" "$token" "$log"
+    line="$(parse_wrk "$log")"
+    RESULTS+=("$name|$mode|$conc|$line")
+    mk_log "[$mode] $name c=$conc: $(awk -F'|' '{ printf "%s req/s, p50 %s ms, p99 %s ms, %s%% >= 40 ms", $1, $2, $4, $5 }' <<<"$line")"
+  done
+}
+
+# result NAME MODE CONC: the "rps|p50|p90|p99|slow|non2xx|errors" of a point,
+# empty when it was not measured.
+result() {
+  local r rn rm rc rest
+  for r in "${RESULTS[@]}"; do
+    IFS='|' read -r rn rm rc rest <<<"$r"
+    if [[ "$rn" == "$1" && "$rm" == "$2" && "$rc" == "$3" ]]; then
+      echo "$rest"
+      return 0
+    fi
+  done
+}
+
 # --- 1. dependencies and binaries --------------------------------------------------
 mk_section "dependencies"
-ensure_packages "${MK_BASE_PACKAGES[@]}" wrk
+ensure_packages "${MK_BASE_PACKAGES[@]}" wrk libfcgi-dev libmariadb-dev pkg-config
 LOAD_BEFORE="$(load_avg)"
 mk_log "load average before: $LOAD_BEFORE on $(nproc) cores"
 
@@ -219,8 +326,21 @@ int main(void) {
     return write(1, a, sizeof a - 1) == (ssize_t)(sizeof a - 1) ? 0 : 1;
 }
 EOF
+# The floor of FastCGI under mod_fcgid: the canonical libfcgi responder loop,
+# printing the same 2-byte answer. Whatever our binary costs above it under
+# the same mod_fcgid is ours.
+cat >"$RUN/floor-fcgi.c" <<'EOF'
+#include <fcgi_stdio.h>
+int main(void) {
+    while (FCGI_Accept() >= 0)
+        printf("Status: 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}");
+    return 0;
+}
+EOF
 musl-gcc -static -O2 -o "$RUN/rss" "$RUN/rss.c"
 musl-gcc -static -O2 -o "$RUN/floor.cgi" "$RUN/floor.c"
+gcc -O2 -static -o "$RUN/floor.fcgi" "$RUN/floor-fcgi.c" -lfcgi 2>/dev/null ||
+  gcc -O2 -o "$RUN/floor.fcgi" "$RUN/floor-fcgi.c" -lfcgi
 
 mk_section "database + seed"
 mk_db_ensure_running
@@ -254,6 +374,27 @@ MK_ADMIN_PASSWORD="$ADMIN_PASSWORD" "$BIN_ADMIN" --env-file "$ENV_FILE" create-a
 "$BIN_ADMIN" --env-file "$ENV_FILE" seed-bench $SEED_ARGS >&2
 mk_chown_web "$APP/storage" "$APP/logs" "$APP/backups"
 
+# The physical floor of a process per request (issue 12): the PHP anchor's
+# static C CGI that connects to MariaDB and runs SELECT 1, built against the
+# bench database and its user (the same socket our binary uses).
+ANCHOR_SRC="${MK_PHP_ANCHOR:-$MK_REPO_ROOT/../shared/php-anchor}"
+[[ -d "$ANCHOR_SRC" ]] || ANCHOR_SRC=/work/shared/php-anchor
+HELLO_DB_LINK=none
+if [[ -f "$ANCHOR_SRC/floors/hello-db.c" ]]; then
+  hello_defs=(-DMK_DB_SOCKET="\"$MK_DB_SOCKET\"" -DMK_DB_NAME="\"$MK_DB_NAME\""
+    -DMK_DB_USER="\"$MK_DB_USER\"" -DMK_DB_PASS="\"$MK_DB_PASS\"")
+  # shellcheck disable=SC2046 # mariadb_config / pkg-config print word lists
+  if gcc -O2 -static "${hello_defs[@]}" $(mariadb_config --cflags) -o "$RUN/hello-db.cgi" \
+    "$ANCHOR_SRC/floors/hello-db.c" $(pkg-config --libs --static libmariadb) -lpthread 2>/dev/null; then
+    HELLO_DB_LINK=static
+  elif gcc -O2 "${hello_defs[@]}" $(mariadb_config --cflags) -o "$RUN/hello-db.cgi" \
+    "$ANCHOR_SRC/floors/hello-db.c" $(mariadb_config --libs); then
+    HELLO_DB_LINK=dynamic
+  fi
+else
+  mk_warn "no php-anchor/floors/hello-db.c (MK_PHP_ANCHOR): the C CGI + MariaDB floor is skipped"
+fi
+
 # cgi_run METHOD URI [TOKEN] [BODY] [WRAPPER...]: the API binary as one CGI
 # request outside Apache (stdout = its answer).
 cgi_run() {
@@ -279,7 +420,15 @@ export BENCH_TOKEN
 # "label|value" lines to EXTRA (figures wrk cannot take, e.g. rate-limited
 # routes, CLI durations).
 BENCH_EXTRA_HOOKS=()
-bench_get "floor: static C CGI (prints {})" /api/floor.cgi
+BENCH_SECTION_HOOKS=()
+FLOOR_CGI="floor: static C CGI (prints {})"
+FLOOR_DB="floor: C CGI + MariaDB SELECT 1"
+FLOOR_FCGI="floor: C FastCGI, libfcgi (prints {})"
+_bench_add "$FLOOR_CGI" /api/floor.cgi "" wrk "cgi cgid"
+if [[ "$HELLO_DB_LINK" != none ]]; then
+  _bench_add "$FLOOR_DB" /api/hello-db.cgi "" wrk "cgi cgid"
+fi
+_bench_add "$FLOOR_FCGI" /api/floor.fcgi "" wrk "fastcgi"
 bench_get "GET /api/health" /api/health
 bench_get "GET /api/auth/me" /api/auth/me "$BENCH_TOKEN"
 for f in "$MK_REPO_ROOT"/scripts/bench.d/*.sh; do
@@ -289,6 +438,20 @@ for f in "$MK_REPO_ROOT"/scripts/bench.d/*.sh; do
 done
 ((${#SCEN_NAMES[@]} > 0)) || mk_die "no scenario matches MK_BENCH_FILTER=$FILTER"
 
+# bench_install_floors MODE DOCROOT: the floor programs next to our binary,
+# served as files by the .htaccess (RewriteCond !-f) and run by cgi-script or
+# fcgid-script exactly like it.
+bench_install_floors() {
+  if [[ "$1" == fastcgi ]]; then
+    install -m 755 "$RUN/floor.fcgi" "$2/api/floor.fcgi"
+  else
+    install -m 755 "$RUN/floor.cgi" "$2/api/floor.cgi"
+    if [[ "$HELLO_DB_LINK" != none ]]; then
+      install -m 755 "$RUN/hello-db.cgi" "$2/api/hello-db.cgi"
+    fi
+  fi
+}
+
 # --- 4. Apache modes -----------------------------------------------------------------
 for mode in $MODES; do
   mk_section "mode $mode"
@@ -297,8 +460,7 @@ for mode in $MODES; do
   rundir="$RUN/$mode/apache"
   base="http://127.0.0.1:$port"
   mk_deploy "$docroot" "$mode" "$BIN_API" "$ENV_FILE"
-  # Served as a file by the .htaccess (RewriteCond !-f), run by cgi-script.
-  install -m 755 "$RUN/floor.cgi" "$docroot/api/floor.cgi"
+  bench_install_floors "$mode" "$docroot"
   mk_apache_start "$mode" "$port" "$docroot" "$rundir"
   mk_wait_http_code "$base/api/health" 200 30 || {
     mk_apache_error_log "$rundir"
@@ -312,27 +474,16 @@ for mode in $MODES; do
   warmup=2
   [[ "$mode" == fastcgi ]] && warmup="${MK_BENCH_FCGI_WARMUP:-5}"
   wrk -t2 -c16 -d"${warmup}s" "$base/api/health" >/dev/null 2>&1 || true
+  # mod_fcgid keeps one pool per program: the floor's warms up too.
+  if [[ "$mode" == fastcgi ]]; then
+    wrk -t2 -c16 -d"${warmup}s" "$base/api/floor.fcgi" >/dev/null 2>&1 || true
+  fi
   for i in "${!SCEN_NAMES[@]}"; do
-    name="${SCEN_NAMES[i]}"
-    url="$base${SCEN_PATHS[i]}"
-    token="${SCEN_TOKENS[i]}"
-    if [[ "$name" == floor:* && "$mode" == fastcgi ]]; then
-      RESULTS+=("$name|$mode|SKIP|n/a: a CGI program, not run under mod_fcgid")
+    if [[ -n "${SCEN_MODES[i]}" && " ${SCEN_MODES[i]} " != *" $mode "* ]]; then
+      RESULTS+=("${SCEN_NAMES[i]}|$mode|SKIP|n/a in this mode")
       continue
     fi
-    note="$(probe "$url" "$token")"
-    if [[ "$note" != ok ]]; then
-      mk_warn "[$mode] $name: $note"
-      RESULTS+=("$name|$mode|SKIP|$note")
-      continue
-    fi
-    for conc in $CONCURRENCY; do
-      log="$RUN/$mode/wrk-$i-c$conc.log"
-      run_wrk "$url" "$conc" "$token" "$log"
-      line="$(parse_wrk "$log")"
-      RESULTS+=("$name|$mode|$conc|$line")
-      mk_log "[$mode] $name c=$conc: $(awk -F'|' '{ printf "%s req/s, p50 %s ms, p99 %s ms, %s%% >= 40 ms", $1, $2, $4, $5 }' <<<"$line")"
-    done
+    bench_point "$mode" "$base" "$i"
   done
   mk_apache_stop "$rundir"
 done
@@ -372,6 +523,92 @@ for hook in "${BENCH_EXTRA_HOOKS[@]}"; do
   "$hook"
 done
 EXTRA+=("binary size|$(stat -c %s "$BIN_API") bytes ($(file -b "$BIN_API" | cut -d, -f1,4-5 | tr -s ' '))")
+
+# --- 5b. sections of bench.d (list scaling, PHP side by side, warm-up) -------------
+mkdir -p "$RUN/sections"
+section_n=0
+for hook in "${BENCH_SECTION_HOOKS[@]}"; do
+  section_n=$((section_n + 1))
+  "$hook" >"$RUN/sections/$section_n.txt" || mk_warn "section $hook failed (see above)"
+done
+
+# ratio_line ROUTE_LINE FLOOR_LINE: "route req/s (ratio) p50 (ratio)" cells
+# from two "rps|p50|..." lines; ratio = route / floor.
+ratio_cells() {
+  awk -F'|' -v r="$1" -v f="$2" 'BEGIN {
+    split(r, a, "|"); split(f, b, "|")
+    if (a[1] == "" || b[1] == "" || b[1] == 0 || b[2] == 0) { printf "%-30s", "-"; exit }
+    printf "%6s %5.2fx %7s %5.2fx    ", a[1], a[1] / b[1], a[2], a[2] / b[2] }'
+}
+
+# The FastCGI floor: our routes under mod_fcgid against the libfcgi loop in
+# the same Apache (req/s and p50 as a multiple of the floor's).
+fastcgi_floor_section() {
+  local name conc f r
+  [[ " $MODES " == *" fastcgi "* ]] || return 0
+  echo
+  echo "==== FastCGI floor: each route / the C libfcgi responder under the same mod_fcgid ===="
+  printf '%-52s' "route (fastcgi)"
+  for conc in $CONCURRENCY; do printf '| c=%-3s req/s (x floor) p50 ms (x floor) ' "$conc"; done
+  echo
+  for conc in $CONCURRENCY; do f+="$(result "$FLOOR_FCGI" fastcgi "$conc")"$'\n'; done
+  for name in "${SCEN_NAMES[@]}"; do
+    [[ "$name" == floor:* ]] && continue
+    [[ -n "$(result "$name" fastcgi 1)$(result "$name" fastcgi 16)" ]] || continue
+    printf '%-52s' "$name"
+    for conc in $CONCURRENCY; do
+      r="$(result "$name" fastcgi "$conc")"
+      printf '| '
+      ratio_cells "$r" "$(result "$FLOOR_FCGI" fastcgi "$conc")"
+    done
+    echo
+  done
+  for conc in $CONCURRENCY; do
+    echo "floor c=$conc: $(result "$FLOOR_FCGI" fastcgi "$conc" | awk -F'|' '{ printf "%s req/s, p50 %s ms, p99 %s ms", $1, $2, $4 }')"
+  done
+}
+
+# The CGI floor: the static C CGI that connects to MariaDB (SELECT 1), same
+# module. "x floor" is the floor's req/s over the route's (target <= 1.2).
+cgi_floor_section() {
+  local name mode conc r f worst cell
+  [[ "$HELLO_DB_LINK" != none ]] || {
+    echo
+    echo "CGI floor: not measured (hello-db.c could not be built)"
+    return 0
+  }
+  for mode in cgi cgid; do
+    [[ " $MODES " == *" $mode "* ]] || continue
+    echo
+    echo "==== CGI floor ($mode): floor req/s / route req/s, C CGI + MariaDB ($HELLO_DB_LINK libmariadb) — target <= 1.2x ===="
+    printf '%-52s' "route ($mode)"
+    for conc in $CONCURRENCY; do printf '| c=%-3s req/s  x slower  p50 ms ' "$conc"; done
+    echo '| within 1.2x'
+    for name in "${SCEN_NAMES[@]}"; do
+      [[ "$name" == floor:* ]] && continue
+      [[ -n "$(result "$name" "$mode" 1)$(result "$name" "$mode" 16)" ]] || continue
+      printf '%-52s' "$name"
+      worst=0
+      for conc in $CONCURRENCY; do
+        r="$(result "$name" "$mode" "$conc")"
+        f="$(result "$FLOOR_DB" "$mode" "$conc")"
+        if [[ -z "$r" || -z "$f" ]]; then
+          printf '| %-28s ' "-"
+          continue
+        fi
+        IFS=$'\t' read -r cell worst <<<"$(awk -v r="$r" -v f="$f" -v w="$worst" 'BEGIN {
+          split(r, a, "|"); split(f, b, "|"); x = (a[1] > 0) ? b[1] / a[1] : 999
+          if (x > w) w = x
+          printf "%6s %7.2fx %7s\t%s\n", a[1], x, a[2], w }')"
+        printf '| %-28s ' "$cell"
+      done
+      awk -v w="$worst" 'BEGIN { printf "| %s\n", (w <= 1.2 ? "yes" : sprintf("no (%.2fx)", w)) }'
+    done
+    for conc in $CONCURRENCY; do
+      echo "floor c=$conc: $(result "$FLOOR_DB" "$mode" "$conc" | awk -F'|' '{ printf "%s req/s, p50 %s ms, p99 %s ms", $1, $2, $4 }')"
+    done
+  done
+}
 
 # --- 6. table ----------------------------------------------------------------------------
 LOAD_AFTER="$(load_avg)"
@@ -421,6 +658,11 @@ php_ref() {
   done
   echo "Floors from perf-notes (same Apache): static file 12,204 req/s; static C CGI printing only 635;"
   echo "static C CGI connecting to MariaDB + SELECT 1: 501 req/s (p50 4.9 ms)."
+  fastcgi_floor_section
+  cgi_floor_section
+  for f in "$RUN"/sections/*.txt; do
+    [[ -s "$f" ]] && cat "$f"
+  done
 } | tee "$RUN/bench-table.txt"
 cp "$RUN/bench-table.txt" "$MK_REPO_ROOT/target/bench-table.txt" 2>/dev/null || true
 

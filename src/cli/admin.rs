@@ -81,9 +81,14 @@ enum Command {
         /// Chronos spread over courses and athletes (about 90 % validated).
         #[arg(long, default_value_t = 100_000)]
         chronos: u64,
-        /// Orders of validated chronos (about 30 % validated by the athlete).
+        /// Orders of validated chronos over four ateliers: per atelier the
+        /// newest 300 wait for engraving, older ones are delivered.
         #[arg(long, default_value_t = 50_000)]
         orders: u64,
+        /// Worst case of the operators' list: half of the orders in atelier
+        /// BENCH-A, all of them waiting for engraving.
+        #[arg(long)]
+        worst_case: bool,
     },
 }
 
@@ -169,12 +174,14 @@ fn run(cli: Cli) -> Result<(), String> {
             athletes,
             chronos,
             orders,
+            worst_case,
         } => {
             let volumes = bench_seed::Volumes {
                 courses,
                 athletes,
                 chronos,
                 orders,
+                worst_case,
             };
             volumes.check()?;
             bench_seed::seed(&mut conn, &volumes).map_err(|e| match e {

@@ -9,6 +9,17 @@
 //! Course popularity is skewed (the first courses get most chronos), as in
 //! real life, so one ranking is large.
 //!
+//! Orders follow a workshop's life rather than a uniform draw: per atelier,
+//! the newest [`WAITING`] orders wait for engraving (a third of them still
+//! for the athlete's validation of the text), the next ones are being
+//! engraved, engraved, shipped, and every older order is delivered. So the
+//! operators' list (`statut=attente_gravure&atelier_id=X`) matches a few
+//! hundred rows whatever the volume, as in production; `--worst-case` puts
+//! half of all orders in atelier A, all waiting. The workshop tables the
+//! list routes read grow with the orders: one lot per 50 engraved orders,
+//! a stock journal line per engraved order, an audit row and a
+//! notification per order, SAV tickets (~1 %) and defects (~0.7 %).
+//!
 //! It runs once per database: bench rows are recognised by their slug
 //! (`bench-…`) and email (`bench.athlete.…`), and a second run is refused.
 //! It refuses `APP_ENV=production` too: the athletes share a known password.
@@ -17,6 +28,7 @@ use crate::error::{Error, Result};
 use crate::security::password;
 use mysql::prelude::Queryable;
 use mysql::{params, Conn};
+use std::fmt::Write as _;
 use std::time::Instant;
 
 /// Rows per `INSERT … SELECT` statement: big enough for set-based speed,
@@ -37,6 +49,18 @@ pub const MAX_COURSES: u64 = 10_000;
 /// Upper bound of every other volume (the generated sequence's size).
 pub const MAX_ROWS: u64 = 1_000_000;
 
+/// Orders waiting for engraving per atelier (the newest ones), a third of
+/// them not yet validated by the athlete.
+pub const WAITING: u64 = 300;
+
+/// The bench ateliers: code and name. Orders go round-robin over them.
+const ATELIERS: [(&str, &str); 4] = [
+    ("BENCH-A", "Atelier bench A — Briançon"),
+    ("BENCH-B", "Atelier bench B — Tarbes"),
+    ("BENCH-C", "Atelier bench C — Annecy"),
+    ("BENCH-D", "Atelier bench D — Pau"),
+];
+
 /// How much to insert.
 #[derive(Debug, Clone, Copy)]
 pub struct Volumes {
@@ -46,8 +70,14 @@ pub struct Volumes {
     pub athletes: u64,
     /// Chronos (about 90 % validated, the rest pending or annulled).
     pub chronos: u64,
-    /// Orders (`commandes`), about 30 % validated by the athlete.
+    /// Orders (`commandes`), spread over four ateliers like a running
+    /// workshop: in each atelier the newest few hundred are in the pipeline
+    /// (waiting for the athlete's validation or for engraving, then engraved,
+    /// shipped), every older one delivered (2 % annulled, 0.5 % in SAV).
     pub orders: u64,
+    /// The worst case of the operators' order list: half of all orders in
+    /// atelier A, every one of them waiting for engraving.
+    pub worst_case: bool,
 }
 
 impl Volumes {
@@ -127,6 +157,16 @@ pub fn seed(conn: &mut Conn, v: &Volumes) -> std::result::Result<(), Refusal> {
             total.elapsed().as_secs_f64()
         );
     }
+    let statuses: Vec<(String, String, u64)> = conn.query(
+        r"SELECT a.code, c.statut, COUNT(*) FROM commandes c JOIN ateliers a ON a.id = c.atelier_id
+          WHERE a.code LIKE 'BENCH-%' AND c.statut <> 'livre'
+          GROUP BY a.code, c.statut ORDER BY a.code, c.statut",
+    )?;
+    let mut line = String::new();
+    for (atelier, statut, n) in statuses {
+        let _ = write!(line, " {atelier}/{statut}={n}");
+    }
+    println!("seed-bench: orders not delivered, per atelier:{line}");
     Ok(())
 }
 
@@ -142,7 +182,12 @@ fn seed_tables(conn: &mut Conn, v: &Volumes) -> Result<()> {
         insert_chronos(conn, v.chronos, v.athletes, courses)
     })?;
     step("classements", 0, || insert_rankings(conn))?;
-    step("commandes", v.orders, || insert_orders(conn, v.orders))?;
+    step("commandes", v.orders, || {
+        insert_orders(conn, v.orders, v.worst_case)
+    })?;
+    step("lots, stock, SAV, defects, logs", 0, || {
+        insert_workshop(conn)
+    })?;
     for table in [
         "mk_bench_seq",
         "mk_bench_courses",
@@ -353,15 +398,17 @@ fn insert_rankings(conn: &mut Conn) -> Result<()> {
 
 /// Orders of validated chronos, numbered `MKO-<year>-<code>-<seq>` per course
 /// and year like `commandes::next_numero`, whose counters are then moved past
-/// the seeded numbers. About 30 % are validated by the athlete and spread
-/// over the later statuses; the rest wait for validation (4 % annulled).
-fn insert_orders(conn: &mut Conn, orders: u64) -> Result<()> {
-    let ateliers = bench_ateliers(conn)?;
-    if !plan_orders(conn, orders)? {
+/// the seeded numbers. Ateliers go round-robin (worst case: every other
+/// order in atelier A); each order's status follows from its rank among its
+/// atelier's orders, newest first (see the module documentation).
+fn insert_orders(conn: &mut Conn, orders: u64, worst_case: bool) -> Result<()> {
+    let ateliers = insert_ateliers(conn)?;
+    if !plan_orders(conn, orders, worst_case)? {
         return Ok(());
     }
+    let statut = status_by_recency(worst_case);
     for (lo, hi) in batches(orders) {
-        insert_order_batch(conn, ateliers, lo, hi)?;
+        insert_order_batch(conn, &ateliers, &statut, lo, hi)?;
     }
     // New orders of these courses must continue after the seeded numbers.
     conn.query_drop(
@@ -372,30 +419,10 @@ fn insert_orders(conn: &mut Conn, orders: u64) -> Result<()> {
     Ok(())
 }
 
-/// The two bench ateliers (created if missing), the orders alternate between.
-fn bench_ateliers(conn: &mut Conn) -> Result<(u64, u64)> {
-    for (code, nom) in [
-        ("BENCH-A", "Atelier bench A — Briançon"),
-        ("BENCH-B", "Atelier bench B — Tarbes"),
-    ] {
-        conn.exec_drop(
-            r"INSERT INTO ateliers (code, nom, actif) VALUES (?, ?, TRUE)
-              ON DUPLICATE KEY UPDATE nom = VALUES(nom)",
-            (code, nom),
-        )?;
-    }
-    let ateliers: Vec<u64> =
-        conn.query("SELECT id FROM ateliers WHERE code IN ('BENCH-A', 'BENCH-B') ORDER BY code")?;
-    let [atelier_a, atelier_b] = ateliers[..] else {
-        return Err(Error::internal("bench ateliers missing after insert"));
-    };
-    Ok((atelier_a, atelier_b))
-}
-
 /// The plan of `orders` orders in `mk_bench_orders`, each on a validated
-/// chrono and numbered per course and year; false when there is no
-/// validated chrono to order.
-fn plan_orders(conn: &mut Conn, orders: u64) -> Result<bool> {
+/// chrono, numbered per course and year and ranked per atelier; false when
+/// there is no validated chrono to order.
+fn plan_orders(conn: &mut Conn, orders: u64, worst_case: bool) -> Result<bool> {
     conn.query_drop(
         r"CREATE TEMPORARY TABLE mk_bench_valid (
             k INT UNSIGNED NOT NULL PRIMARY KEY, chrono_id INT NOT NULL, user_id INT NOT NULL,
@@ -413,55 +440,104 @@ fn plan_orders(conn: &mut Conn, orders: u64) -> Result<bool> {
     if valid == 0 {
         return Ok(false);
     }
-    // The plan, numbered per (course, year) in one statement: the window
-    // function must see every order of a course at once.
+    // The plan, numbered per (course, year) and ranked per atelier in one
+    // statement: the window functions must see every order at once.
     conn.query_drop(
         r"CREATE TEMPORARY TABLE mk_bench_orders (
             n INT UNSIGNED NOT NULL PRIMARY KEY, chrono_id INT NOT NULL, user_id INT NOT NULL,
             produit_id INT NOT NULL, code CHAR(3) NOT NULL, duree INT NOT NULL,
             date_fin DATETIME NOT NULL, date_commande DATETIME NOT NULL,
-            annee SMALLINT NOT NULL, seq INT NOT NULL)",
+            annee SMALLINT NOT NULL, seq INT NOT NULL, atelier_k TINYINT UNSIGNED NOT NULL,
+            recent INT UNSIGNED NOT NULL, total INT UNSIGNED NOT NULL)",
     )?;
+    // Worst case: even rows go to atelier A (k = 0), odd rows round-robin
+    // over B, C and D.
+    let atelier_k = if worst_case {
+        "IF(s.n MOD 2 = 0, 0, 1 + (s.n DIV 2) MOD 3)"
+    } else {
+        "s.n MOD 4"
+    };
     conn.exec_drop(
-        r"INSERT INTO mk_bench_orders
-            (n, chrono_id, user_id, produit_id, code, duree, date_fin, date_commande, annee, seq)
-          SELECT t.n, t.chrono_id, t.user_id, t.produit_id, t.code, t.duree, t.date_fin,
-            t.date_commande, YEAR(t.date_commande),
-            ROW_NUMBER() OVER (PARTITION BY t.produit_id, YEAR(t.date_commande)
-                               ORDER BY t.date_commande, t.n)
-          FROM (
-            SELECT s.n, v.chrono_id, v.user_id, v.produit_id, bc.code, v.duree, v.date_fin,
-              LEAST(NOW(), v.date_fin + INTERVAL (CRC32(CONCAT('cmd', s.n)) MOD 72) HOUR)
-                AS date_commande
-            FROM mk_bench_seq s
-            JOIN mk_bench_valid v ON v.k = CRC32(CONCAT('chr', s.n)) MOD :valid
-            JOIN mk_bench_courses bc ON bc.produit_id = v.produit_id
-            WHERE s.n < :orders
-          ) t",
+        format!(
+            r"INSERT INTO mk_bench_orders
+                (n, chrono_id, user_id, produit_id, code, duree, date_fin, date_commande, annee,
+                 seq, atelier_k, recent, total)
+              SELECT t.n, t.chrono_id, t.user_id, t.produit_id, t.code, t.duree, t.date_fin,
+                t.date_commande, YEAR(t.date_commande),
+                ROW_NUMBER() OVER (PARTITION BY t.produit_id, YEAR(t.date_commande)
+                                   ORDER BY t.date_commande, t.n),
+                t.atelier_k,
+                ROW_NUMBER() OVER (PARTITION BY t.atelier_k ORDER BY t.date_commande DESC, t.n DESC) - 1,
+                COUNT(*) OVER (PARTITION BY t.atelier_k)
+              FROM (
+                SELECT s.n, v.chrono_id, v.user_id, v.produit_id, bc.code, v.duree, v.date_fin,
+                  LEAST(NOW(), v.date_fin + INTERVAL (CRC32(CONCAT('cmd', s.n)) MOD 72) HOUR)
+                    AS date_commande,
+                  {atelier_k} AS atelier_k
+                FROM mk_bench_seq s
+                JOIN mk_bench_valid v ON v.k = CRC32(CONCAT('chr', s.n)) MOD :valid
+                JOIN mk_bench_courses bc ON bc.produit_id = v.produit_id
+                WHERE s.n < :orders
+              ) t"
+        ),
         params! { "valid" => valid, "orders" => orders },
     )?;
     Ok(true)
 }
 
+/// The SQL of an order's status, from its rank among its atelier's orders
+/// (`o.recent`, newest first) and the atelier's size (`o.total`).
+fn status_by_recency(worst_case: bool) -> String {
+    // Status by recency within the atelier: WAITING waiting for engraving,
+    // then 40 being engraved, 40 engraved, 40 waiting for shipping, 180
+    // shipped, the rest delivered (every 50th annulled, every 200th in SAV).
+    // A small atelier (under 1,250 orders) has proportionally shorter
+    // queues, so some of its orders are delivered too. Worst case: atelier
+    // A's orders all wait.
+    let worst = if worst_case {
+        "o.atelier_k = 0 OR "
+    } else {
+        ""
+    };
+    format!(
+        r"CASE
+            WHEN {worst}o.recent < LEAST({WAITING}, o.total * 6 DIV 25) THEN 'attente_gravure'
+            WHEN o.recent < LEAST({WAITING} + 40, o.total * 7 DIV 25) THEN 'en_gravure'
+            WHEN o.recent < LEAST({WAITING} + 80, o.total * 8 DIV 25) THEN 'grave'
+            WHEN o.recent < LEAST({WAITING} + 120, o.total * 9 DIV 25) THEN 'attente_expedition'
+            WHEN o.recent < LEAST({WAITING} + 300, o.total * 12 DIV 25) THEN 'expedie'
+            WHEN CRC32(CONCAT('st', o.n)) MOD 50 = 7 THEN 'annule'
+            WHEN CRC32(CONCAT('st', o.n)) MOD 200 = 11 THEN 'sav'
+            ELSE 'livre'
+          END"
+    )
+}
+
 /// Orders `lo..hi` of the plan, with the statuses, dates and history their
 /// place in the plan gives them.
-fn insert_order_batch(conn: &mut Conn, ateliers: (u64, u64), lo: u64, hi: u64) -> Result<()> {
-    let (atelier_a, atelier_b) = ateliers;
+fn insert_order_batch(
+    conn: &mut Conn,
+    ateliers: &[u64; 4],
+    statut: &str,
+    lo: u64,
+    hi: u64,
+) -> Result<()> {
     conn.exec_drop(
-        r"INSERT INTO commandes
+        format!(
+            r"INSERT INTO commandes
             (numero, user_id, chrono_id, produit_id, atelier_id, statut, chrono_valide,
              duree_secondes, date_commande, date_gravure, date_expedition, date_livraison,
              tracking, transporteur, historique, gravure_texte, validation_sportif,
              date_validation_sportif)
           SELECT x.numero, x.user_id, x.chrono_id, x.produit_id,
-            IF(x.n MOD 2 = 0, :atelier_a, :atelier_b), x.statut, TRUE, x.duree,
+            ELT(1 + x.atelier_k, :a0, :a1, :a2, :a3), x.statut, TRUE, x.duree,
             x.date_commande,
-            IF(x.statut IN ('grave', 'attente_expedition', 'expedie', 'livre'),
+            IF(x.statut IN ('grave', 'attente_expedition', 'expedie', 'livre', 'sav'),
                x.date_commande + INTERVAL 3 DAY, NULL),
-            IF(x.statut IN ('expedie', 'livre'), x.date_commande + INTERVAL 4 DAY, NULL),
-            IF(x.statut = 'livre', x.date_commande + INTERVAL 6 DAY, NULL),
-            IF(x.statut IN ('expedie', 'livre'), CONCAT('6A', LPAD(x.n, 11, '0')), NULL),
-            IF(x.statut IN ('expedie', 'livre'), 'Colissimo', NULL),
+            IF(x.statut IN ('expedie', 'livre', 'sav'), x.date_commande + INTERVAL 4 DAY, NULL),
+            IF(x.statut IN ('livre', 'sav'), x.date_commande + INTERVAL 6 DAY, NULL),
+            IF(x.statut IN ('expedie', 'livre', 'sav'), CONCAT('6A', LPAD(x.n, 11, '0')), NULL),
+            IF(x.statut IN ('expedie', 'livre', 'sav'), 'Colissimo', NULL),
             IF(x.statut = 'attente_gravure',
                JSON_ARRAY(x.created),
                JSON_ARRAY(x.created, JSON_OBJECT('from', 'attente_gravure', 'to', x.statut,
@@ -476,23 +552,146 @@ fn insert_order_batch(conn: &mut Conn, ateliers: (u64, u64), lo: u64, hi: u64) -
             SELECT o.*,
               CONCAT('MKO-', o.annee, '-', o.code, '-', IF(o.seq < 1000, LPAD(o.seq, 3, '0'), o.seq))
                 AS numero,
-              CRC32(CONCAT('val', o.n)) MOD 10 < 3 AS validated,
-              CASE
-                WHEN CRC32(CONCAT('val', o.n)) MOD 10 < 3 THEN
-                  ELT(1 + o.n MOD 7, 'attente_gravure', 'en_gravure', 'grave',
-                      'attente_expedition', 'expedie', 'livre', 'livre')
-                WHEN o.n MOD 25 = 0 THEN 'annule'
-                ELSE 'attente_gravure'
-              END AS statut,
+              {statut} AS statut,
+              NOT ({statut} = 'attente_gravure' AND o.n MOD 3 = 0) AS validated,
               JSON_OBJECT('from', NULL, 'to', 'attente_gravure', 'by', NULL,
                 'at', DATE_FORMAT(o.date_commande, '%Y-%m-%dT%H:%i:%s'), 'comment', 'Création')
                 AS created
             FROM mk_bench_orders o WHERE o.n >= :lo AND o.n < :hi
           ) x
-          JOIN users u ON u.id = x.user_id",
+          JOIN users u ON u.id = x.user_id"
+        ),
         params! {
-            "atelier_a" => atelier_a, "atelier_b" => atelier_b, "lo" => lo, "hi" => hi,
+            "a0" => ateliers[0], "a1" => ateliers[1], "a2" => ateliers[2], "a3" => ateliers[3],
+            "lo" => lo, "hi" => hi,
         },
+    )?;
+    Ok(())
+}
+
+/// The four bench ateliers (created or renamed), their ids in code order.
+fn insert_ateliers(conn: &mut Conn) -> Result<[u64; 4]> {
+    for (code, nom) in ATELIERS {
+        conn.exec_drop(
+            r"INSERT INTO ateliers (code, nom, actif) VALUES (?, ?, TRUE)
+              ON DUPLICATE KEY UPDATE nom = VALUES(nom)",
+            (code, nom),
+        )?;
+    }
+    let ids: Vec<u64> =
+        conn.query("SELECT id FROM ateliers WHERE code LIKE 'BENCH-_' ORDER BY code")?;
+    ids.try_into()
+        .map_err(|_| Error::internal("bench ateliers missing after insert"))
+}
+
+/// What the workshop's list routes read, in proportion to the orders:
+/// lots of 50 engraved orders per atelier (with `commande_lot` and
+/// `commandes.lot_id`), one stock per (course, atelier) ordered with one
+/// journal line per engraved order, SAV tickets (~1 % of shipped orders),
+/// defects (~0.7 %), one audit row per order (its creation) and one
+/// notification per order for its athlete.
+fn insert_workshop(conn: &mut Conn) -> Result<()> {
+    insert_lots(conn)?;
+    insert_stock_and_aftersales(conn)?;
+    insert_activity(conn)
+}
+
+/// Lots of 50 engraved orders per atelier, with `commande_lot` and
+/// `commandes.lot_id`.
+fn insert_lots(conn: &mut Conn) -> Result<()> {
+    conn.query_drop(
+        r"INSERT INTO templates_gravure (nom, fichier_path, fichier_nom_original, actif)
+          VALUES ('Bench template', 'templates/bench.dxf', 'bench.dxf', TRUE)",
+    )?;
+    let template: Option<u64> = conn.query_first("SELECT LAST_INSERT_ID()")?;
+    let template = template.ok_or_else(|| Error::internal("bench template missing"))?;
+    conn.query_drop(
+        r"CREATE TEMPORARY TABLE mk_bench_lotted (
+            commande_id INT NOT NULL PRIMARY KEY, atelier_id INT NOT NULL, g INT NOT NULL,
+            pos INT NOT NULL, KEY (atelier_id, g))",
+    )?;
+    conn.query_drop(
+        r"INSERT INTO mk_bench_lotted (commande_id, atelier_id, g, pos)
+          SELECT id, atelier_id, rn DIV 50, rn MOD 50
+          FROM (SELECT id, atelier_id,
+                  ROW_NUMBER() OVER (PARTITION BY atelier_id ORDER BY date_gravure, id) - 1 AS rn
+                FROM commandes WHERE date_gravure IS NOT NULL AND atelier_id IS NOT NULL) e",
+    )?;
+    conn.exec_drop(
+        r"INSERT INTO lots (numero, template_gravure_id, atelier_id, statut, nb_commandes,
+                            agent_statut, date_gravure, created_at)
+          SELECT CONCAT('LOT-BENCH-', l.atelier_id, '-', LPAD(l.g, 5, '0')), ?, l.atelier_id,
+            'termine', COUNT(*), 'genere', MIN(c.date_gravure), MIN(c.date_gravure) - INTERVAL 1 HOUR
+          FROM mk_bench_lotted l JOIN commandes c ON c.id = l.commande_id
+          GROUP BY l.atelier_id, l.g",
+        (template,),
+    )?;
+    conn.query_drop(
+        r"INSERT INTO commande_lot (lot_id, commande_id, position)
+          SELECT lo.id, l.commande_id, l.pos
+          FROM mk_bench_lotted l
+          JOIN lots lo ON lo.numero = CONCAT('LOT-BENCH-', l.atelier_id, '-', LPAD(l.g, 5, '0'))",
+    )?;
+    conn.query_drop(
+        r"UPDATE commandes c JOIN commande_lot cl ON cl.commande_id = c.id SET c.lot_id = cl.lot_id",
+    )?;
+    conn.query_drop("DROP TEMPORARY TABLE mk_bench_lotted")?;
+    Ok(())
+}
+
+/// One stock per (course, atelier) ordered, one journal line per engraved
+/// order, SAV tickets and defects.
+fn insert_stock_and_aftersales(conn: &mut Conn) -> Result<()> {
+    conn.query_drop(
+        r"INSERT INTO stocks (produit_id, atelier_id, quantite, seuil_alerte)
+          SELECT produit_id, atelier_id, 5 + CRC32(CONCAT('stk', produit_id, '-', atelier_id)) MOD 200, 10
+          FROM commandes WHERE atelier_id IS NOT NULL GROUP BY produit_id, atelier_id",
+    )?;
+    conn.query_drop(
+        r"INSERT INTO stock_mouvements
+            (stock_id, atelier_id, type, quantite, quantite_apres, motif, commande_id, created_at)
+          SELECT s.id, s.atelier_id, 'gravure', -1, s.quantite, CONCAT('Gravure ', c.numero), c.id,
+            c.date_gravure
+          FROM commandes c JOIN stocks s ON s.produit_id = c.produit_id AND s.atelier_id = c.atelier_id
+          WHERE c.date_gravure IS NOT NULL",
+    )?;
+    conn.query_drop(
+        r"INSERT INTO sav_tickets (numero, commande_id, motif, statut, description, created_at)
+          SELECT CONCAT('SAV-BENCH-', id), id,
+            ELT(1 + id MOD 5, 'rayure', 'erreur_texte', 'medaille_endommagee', 'colis_perdu', 'reclamation'),
+            IF(statut = 'sav', 'ouvert', ELT(1 + id MOD 3, 'en_cours', 'resolu', 'ferme')),
+            'Ticket du jeu de données bench', date_expedition + INTERVAL 5 DAY
+          FROM commandes WHERE date_expedition IS NOT NULL AND (statut = 'sav' OR id MOD 100 = 3)",
+    )?;
+    conn.query_drop(
+        r"INSERT INTO defauts (commande_id, lot_id, atelier_id, type_id, description, gravite, statut,
+                               created_at)
+          SELECT c.id, c.lot_id, c.atelier_id, t.id, 'Défaut du jeu de données bench',
+            ELT(1 + c.id MOD 3, 'mineur', 'majeur', 'critique'),
+            ELT(1 + c.id MOD 3, 'ouvert', 'traite', 'clos'), c.date_gravure
+          FROM commandes c
+          JOIN (SELECT id, ROW_NUMBER() OVER (ORDER BY id) - 1 AS k,
+                  COUNT(*) OVER () AS n FROM types_defauts) t ON t.k = c.id MOD t.n
+          WHERE c.date_gravure IS NOT NULL AND c.id MOD 150 = 5",
+    )?;
+    Ok(())
+}
+
+/// One audit row per order (its creation) and one notification per order
+/// for its athlete.
+fn insert_activity(conn: &mut Conn) -> Result<()> {
+    conn.query_drop(
+        r"INSERT INTO logs_audit (user_id, user_email, role, methode, route, statut_http, niveau,
+                                  type, entite, entite_id, ip, user_agent, duree_ms, created_at)
+          SELECT c.user_id, u.email, 'sportif', 'POST', '/api/commandes', 201, 'INFO',
+            'commandes', 'commande', c.id, '127.0.0.1', 'bench', 12, c.date_commande
+          FROM commandes c JOIN users u ON u.id = c.user_id",
+    )?;
+    conn.query_drop(
+        r"INSERT INTO notifications (user_id, type, titre, lien, lu, created_at)
+          SELECT user_id, 'commande_statut', CONCAT('Commande ', numero), '/chrono/', statut = 'livre',
+            COALESCE(date_expedition, date_commande)
+          FROM commandes",
     )?;
     Ok(())
 }
@@ -516,6 +715,7 @@ mod tests {
             athletes: 20_000,
             chronos: 100_000,
             orders: 50_000,
+            worst_case: false,
         };
         assert!(ok.check().is_ok());
         assert!(Volumes { courses: 0, ..ok }.check().is_err());

@@ -51,12 +51,8 @@ fn read_record(r: &mut impl Read) -> io::Result<Record> {
 }
 
 fn write_record(w: &mut impl Write, kind: u8, id: u16, content: &[u8]) -> io::Result<()> {
-    let length = u16::try_from(content.len()).expect("record content fits in 16 bits");
-    let [id_hi, id_lo] = id.to_be_bytes();
-    let [len_hi, len_lo] = length.to_be_bytes();
     let mut record = Vec::with_capacity(8 + content.len());
-    record.extend_from_slice(&[VERSION, kind, id_hi, id_lo, len_hi, len_lo, 0, 0]);
-    record.extend_from_slice(content);
+    push_record(&mut record, kind, id, content);
     w.write_all(&record)
 }
 
@@ -212,16 +208,32 @@ impl Read for Stdin<'_> {
     }
 }
 
-/// Sends the whole answer as STDOUT records, then ends the request.
+/// Sends the whole answer as STDOUT records, then ends the request: every
+/// record in one buffer and one `write(2)` (the empty STDOUT record and
+/// `END_REQUEST` used to go out in writes of their own, each waking Apache).
 pub fn respond(stream: &mut UnixStream, id: u16, bytes: &[u8]) -> io::Result<()> {
-    let mut out = io::BufWriter::with_capacity(MAX_CONTENT + 16, &mut *stream);
+    let records = bytes.len().div_ceil(MAX_CONTENT) + 2;
+    let mut out = Vec::with_capacity(bytes.len() + 8 * records);
     for chunk in bytes.chunks(MAX_CONTENT) {
-        write_record(&mut out, STDOUT, id, chunk)?;
+        push_record(&mut out, STDOUT, id, chunk);
     }
-    write_record(&mut out, STDOUT, id, &[])?;
-    out.flush()?;
-    drop(out);
-    end_request(stream, id, REQUEST_COMPLETE)
+    push_record(&mut out, STDOUT, id, &[]);
+    push_record(
+        &mut out,
+        END_REQUEST,
+        id,
+        &[0, 0, 0, 0, REQUEST_COMPLETE, 0, 0, 0],
+    );
+    stream.write_all(&out)
+}
+
+/// Appends one record (no padding) to `out`.
+fn push_record(out: &mut Vec<u8>, kind: u8, id: u16, content: &[u8]) {
+    let length = u16::try_from(content.len()).expect("record content fits in 16 bits");
+    let [id_hi, id_lo] = id.to_be_bytes();
+    let [len_hi, len_lo] = length.to_be_bytes();
+    out.extend_from_slice(&[VERSION, kind, id_hi, id_lo, len_hi, len_lo, 0, 0]);
+    out.extend_from_slice(content);
 }
 
 fn end_request(stream: &mut UnixStream, id: u16, protocol_status: u8) -> io::Result<()> {
