@@ -230,20 +230,22 @@ fn quote_ident(name: &str) -> String {
 /// Lists the backups of `dir`, newest first.
 #[must_use]
 pub fn list(dir: &Path) -> Vec<BackupFile> {
-    let mut names = backup_names(dir);
-    names.sort_unstable_by(|a, b| b.cmp(a));
-    names
+    backup_names(dir)
         .iter()
         .filter_map(|n| describe(&dir.join(n)))
         .collect()
 }
 
-/// The newest backup of `dir`, if any.
+/// The newest backup of `dir`, if any: only that one is described (its
+/// checksum file read), however many the retention keeps.
 #[must_use]
 pub fn latest(dir: &Path) -> Option<BackupFile> {
-    list(dir).into_iter().next()
+    backup_names(dir)
+        .iter()
+        .find_map(|n| describe(&dir.join(n)))
 }
 
+/// The backup file names of `dir`, newest first (names carry their time).
 fn backup_names(dir: &Path) -> Vec<String> {
     std::fs::read_dir(dir)
         .map(|entries| {
@@ -251,7 +253,11 @@ fn backup_names(dir: &Path) -> Vec<String> {
                 .filter_map(std::result::Result::ok)
                 .filter_map(|e| e.file_name().into_string().ok())
                 .filter(|n| n.starts_with(PREFIX) && n.ends_with(SUFFIX))
-                .collect()
+                .collect::<Vec<_>>()
+        })
+        .map(|mut names| {
+            names.sort_unstable_by(|a, b| b.cmp(a));
+            names
         })
         .unwrap_or_default()
 }
