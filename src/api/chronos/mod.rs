@@ -190,7 +190,7 @@ fn check_adjustment(measured: i64, ajustement: i64) -> Result<()> {
 }
 
 fn page_json(listed: Listed<ChronoRow>, page: Page) -> Value {
-    page.answer(&listed.map(|c| c.to_json()))
+    page.answer(&listed.map(|c| c.to_json())).to_value()
 }
 
 /// The athlete's rank after a validation, for the answer.

@@ -2,7 +2,7 @@
 //! and pagination.
 
 use super::queries;
-use super::render::order_json;
+use super::render::OrderJson;
 use super::status::Statut;
 use crate::api::scope;
 use crate::error::{Error, Result};
@@ -41,7 +41,7 @@ pub(super) fn list_commandes(ctx: &mut Ctx) -> Result<Response> {
         }
     };
     let listed = queries::list_orders(ctx.conn()?, &filter, search, order_by, &page)?;
-    Ok(Response::ok(&page.answer(&listed.map(|o| order_json(&o)))))
+    Ok(Response::ok(&page.answer(&listed.map_ref(OrderJson::of))))
 }
 
 /// An id query parameter, else 422 naming it.

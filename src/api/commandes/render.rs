@@ -2,41 +2,109 @@
 
 use super::queries::{ChronoRow, OrderRow};
 use crate::time::{french_date_upper, hms};
+use serde::Serialize;
 use serde_json::json;
 
-/// The JSON of one order (lists, detail, athlete's own orders).
+/// The JSON of one order (lists, detail, athlete's own orders), borrowed
+/// from its row and serialised without an intermediate JSON tree.
+#[derive(Debug, Serialize)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "the order's flags as the API names them, not a state machine"
+)]
+pub(super) struct OrderJson<'a> {
+    id: u64,
+    numero: &'a str,
+    statut: &'a str,
+    is_b2b: bool,
+    b2b_client_nom: Option<&'a str>,
+    b2b_client_type: Option<&'a str>,
+    b2b_fabricant_id: Option<u64>,
+    b2b_quantite: Option<u64>,
+    is_sav: bool,
+    parcours: CourseJson<'a>,
+    sportif: Option<AthleteJson<'a>>,
+    email_client: Option<&'a str>,
+    atelier_id: Option<u64>,
+    lot_id: Option<u64>,
+    chrono_id: Option<u64>,
+    chrono_valide: bool,
+    validation_sportif: bool,
+    duree_secondes: Option<u64>,
+    chrono: Option<String>,
+    tracking: Option<&'a str>,
+    transporteur: Option<&'a str>,
+    date_commande: Option<&'a str>,
+    date_validation_sportif: Option<&'a str>,
+    date_gravure: Option<&'a str>,
+    date_expedition: Option<&'a str>,
+    date_livraison: Option<&'a str>,
+}
+
+#[derive(Debug, Serialize)]
+struct CourseJson<'a> {
+    id: u64,
+    nom: &'a str,
+    code: &'a str,
+    slug: &'a str,
+}
+
+#[derive(Debug, Serialize)]
+struct AthleteJson<'a> {
+    id: u64,
+    nom: Option<&'a str>,
+    prenom: Option<&'a str>,
+    email: Option<&'a str>,
+}
+
+impl<'a> OrderJson<'a> {
+    /// The order `o` as the API shows it.
+    pub(super) fn of(o: &'a OrderRow) -> OrderJson<'a> {
+        OrderJson {
+            id: o.id,
+            numero: &o.numero,
+            statut: &o.statut,
+            is_b2b: o.is_b2b,
+            b2b_client_nom: o.b2b_client_nom.as_deref(),
+            b2b_client_type: o.b2b_client_type.as_deref(),
+            b2b_fabricant_id: o.b2b_fabricant_id,
+            b2b_quantite: o.b2b_quantite,
+            is_sav: o.is_sav,
+            parcours: CourseJson {
+                id: o.produit_id,
+                nom: &o.produit_nom,
+                code: &o.produit_code,
+                slug: &o.produit_slug,
+            },
+            sportif: o.user_id.map(|id| AthleteJson {
+                id,
+                nom: o.user_nom.as_deref(),
+                prenom: o.user_prenom.as_deref(),
+                email: o.user_email.as_deref(),
+            }),
+            email_client: o.email_client.as_deref(),
+            atelier_id: o.atelier_id,
+            lot_id: o.lot_id,
+            chrono_id: o.chrono_id,
+            chrono_valide: o.chrono_valide,
+            validation_sportif: o.validation_sportif,
+            duree_secondes: o.duree_secondes,
+            chrono: o.duree_secondes.map(hms),
+            tracking: o.tracking.as_deref(),
+            transporteur: o.transporteur.as_deref(),
+            date_commande: o.date_commande.as_deref(),
+            date_validation_sportif: o.date_validation_sportif.as_deref(),
+            date_gravure: o.date_gravure.as_deref(),
+            date_expedition: o.date_expedition.as_deref(),
+            date_livraison: o.date_livraison.as_deref(),
+        }
+    }
+}
+
+/// The JSON tree of one order, for the answers that add to it (engraving
+/// text, history).
 pub(super) fn order_json(o: &OrderRow) -> serde_json::Value {
-    let athlete = o.user_id.map(
-        |id| json!({ "id": id, "nom": o.user_nom, "prenom": o.user_prenom, "email": o.user_email }),
-    );
-    json!({
-        "id": o.id,
-        "numero": o.numero,
-        "statut": o.statut,
-        "is_b2b": o.is_b2b,
-        "b2b_client_nom": o.b2b_client_nom,
-        "b2b_client_type": o.b2b_client_type,
-        "b2b_fabricant_id": o.b2b_fabricant_id,
-        "b2b_quantite": o.b2b_quantite,
-        "is_sav": o.is_sav,
-        "parcours": { "id": o.produit_id, "nom": o.produit_nom, "code": o.produit_code, "slug": o.produit_slug },
-        "sportif": athlete,
-        "email_client": o.email_client,
-        "atelier_id": o.atelier_id,
-        "lot_id": o.lot_id,
-        "chrono_id": o.chrono_id,
-        "chrono_valide": o.chrono_valide,
-        "validation_sportif": o.validation_sportif,
-        "duree_secondes": o.duree_secondes,
-        "chrono": o.duree_secondes.map(hms),
-        "tracking": o.tracking,
-        "transporteur": o.transporteur,
-        "date_commande": o.date_commande,
-        "date_validation_sportif": o.date_validation_sportif,
-        "date_gravure": o.date_gravure,
-        "date_expedition": o.date_expedition,
-        "date_livraison": o.date_livraison,
-    })
+    serde_json::to_value(OrderJson::of(o)).unwrap_or(serde_json::Value::Null)
 }
 
 /// The chrono an order would engrave: the one it names if still validated,

@@ -72,7 +72,7 @@ pub fn course_counters(conn: &mut Conn, atelier_id: Option<u64>) -> Result<Vec<V
 pub fn open_b2b_orders(conn: &mut Conn, atelier_id: Option<u64>) -> Result<Vec<Value>> {
     let mut filter = Where::new();
     filter
-        .fixed("COALESCE(c.is_b2b, FALSE)")
+        .fixed("c.is_b2b = TRUE")
         .fixed("c.statut IN ('attente_gravure','en_gravure','grave','attente_expedition')")
         .bind_opt("c.atelier_id = ?", atelier_id);
     let orders: Vec<B2bOrder> = rows::all(

@@ -110,7 +110,7 @@ fn list_notifications(ctx: &mut Ctx) -> Result<Response> {
         "SELECT COUNT(*) FROM notifications WHERE user_id = ? AND lu = FALSE",
         (user_id,),
     )?;
-    let mut body = page.answer(&listed);
+    let mut body = page.answer(&listed).to_value();
     body["non_lues"] = json!(unread.unwrap_or(0));
     Ok(Response::ok(&body))
 }
