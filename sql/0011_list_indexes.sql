@@ -9,13 +9,10 @@
 
 -- Orders: the workshop's list (atelier + status, newest or oldest first), the
 -- dispatch queue (no atelier + attente_gravure, oldest first), by status, by
--- course, by B2B manufacturer, an athlete's own. The workshop screen's
--- per-course counters (open statuses of one atelier) read the first index
--- alone: it carries the course and the two flags they count.
+-- course, by B2B manufacturer, an athlete's own.
 ALTER TABLE commandes
   DROP INDEX idx_commandes_atelier_statut,
-  ADD INDEX idx_commandes_atelier_statut_date
-    (atelier_id, statut, date_commande, produit_id, validation_sportif, is_b2b),
+  ADD INDEX idx_commandes_atelier_statut_date (atelier_id, statut, date_commande),
   ADD INDEX idx_commandes_atelier_date (atelier_id, date_commande),
   DROP INDEX idx_commandes_statut,
   ADD INDEX idx_commandes_statut_date (statut, date_commande),
