@@ -181,10 +181,14 @@ pub struct ListQuery<'a> {
 }
 
 impl ListQuery<'_> {
-    /// The same query for filters that read the joined columns: the joins
-    /// move into the key read (which then scans what the filter matches).
+    /// The same query, when `filters_read_joins`, for filters that read the
+    /// joined columns: the joins move into the key read (which then scans
+    /// what the filter matches).
     #[must_use]
-    pub fn filtering_on_joins(self) -> Self {
+    pub fn filtering_on_joins(self, filters_read_joins: bool) -> Self {
+        if !filters_read_joins {
+            return self;
+        }
         ListQuery {
             filter_joins: self.joins,
             joins: "",

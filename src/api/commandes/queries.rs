@@ -120,20 +120,16 @@ pub fn list_orders(
     order_by: &str,
     page: &Page,
 ) -> Result<Listed<OrderRow>> {
-    let orders = ListQuery {
+    ListQuery {
         table: "commandes c",
         key: "c.id",
         filter_joins: "",
         columns: ORDER_LIST_COLUMNS,
         joins: "JOIN produits p ON p.id = c.produit_id LEFT JOIN users u ON u.id = c.user_id",
         order_by,
-    };
-    let orders = if search {
-        orders.filtering_on_joins()
-    } else {
-        orders
-    };
-    orders.read(conn, filter, page, rows::convert)
+    }
+    .filtering_on_joins(search)
+    .read(conn, filter, page, rows::convert)
 }
 
 /// The facts of an athlete's order that the engraving validation needs,

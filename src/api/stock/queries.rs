@@ -354,20 +354,16 @@ pub fn list_movements(
     by_course: bool,
     page: &Page,
 ) -> Result<Listed<Value>> {
-    let journal = ListQuery {
+    ListQuery {
         table: "stock_mouvements m",
         key: "m.id",
         filter_joins: "",
         columns: MOVEMENT_COLUMNS,
         joins: MOVEMENT_JOINS,
         order_by: "m.created_at DESC, m.id DESC",
-    };
-    let journal = if by_course {
-        journal.filtering_on_joins()
-    } else {
-        journal
-    };
-    journal.read(conn, filter, page, rows::json_of::<MovementOut>)
+    }
+    .filtering_on_joins(by_course)
+    .read(conn, filter, page, rows::json_of::<MovementOut>)
 }
 
 /// One journal row as JSON.

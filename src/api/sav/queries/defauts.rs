@@ -153,21 +153,17 @@ pub fn list_defauts(conn: &mut Conn, f: &DefautFilters, page: &Page) -> Result<L
         .bind_opt("d.commande_id = ?", f.commande_id)
         .bind_opt("d.lot_id = ?", f.lot_id)
         .bind_opt("c.produit_id = ?", f.produit);
-    let defects = ListQuery {
+    ListQuery {
         table: "defauts d",
         key: "d.id",
         filter_joins: "",
         columns: DEFAUT_COLUMNS,
         joins: DEFAUT_JOINS,
         order_by: "d.created_at DESC, d.id DESC",
-    };
+    }
     // The course is the order's: only that filter reads a joined column.
-    let defects = if f.produit.is_some() {
-        defects.filtering_on_joins()
-    } else {
-        defects
-    };
-    defects.read(conn, &filter, page, Defaut::from_row)
+    .filtering_on_joins(f.produit.is_some())
+    .read(conn, &filter, page, Defaut::from_row)
 }
 
 /// A defect PATCH (`None` = unchanged, `Some(None)` = cleared).

@@ -132,20 +132,16 @@ pub fn list_tickets(conn: &mut Conn, f: &TicketFilters, page: &Page) -> Result<L
             [q.into(), q.into(), q.into()],
         );
     }
-    let tickets = ListQuery {
+    ListQuery {
         table: "sav_tickets t",
         key: "t.id",
         filter_joins: "",
         columns: TICKET_COLUMNS,
         joins: TICKET_JOINS,
         order_by: "t.created_at DESC, t.id DESC",
-    };
-    let tickets = if f.atelier.is_some() || f.q.is_some() {
-        tickets.filtering_on_joins()
-    } else {
-        tickets
-    };
-    tickets.read(conn, &filter, page, Ticket::from_row)
+    }
+    .filtering_on_joins(f.atelier.is_some() || f.q.is_some())
+    .read(conn, &filter, page, Ticket::from_row)
 }
 
 /// Applies a PATCH: `statut` (already checked) stamps or clears `resolu_at`;
