@@ -564,17 +564,30 @@ fn each_reminder_is_sent_once_per_threshold() {
         .filter(|x| x["chrono_id"] == chrono)
         .collect();
     // The seeded thresholds (3 and 7 days) fire too: each exactly once.
-    let mut pairs: Vec<u64> = for_chrono
+    let mut answered: Vec<u64> = for_chrono
         .iter()
         .map(|x| x["seuil_id"].as_u64().unwrap())
         .collect();
-    pairs.sort_unstable();
-    let before_dedup = pairs.len();
-    pairs.dedup();
+    answered.sort_unstable();
+    let before_dedup = answered.len();
+    answered.dedup();
     assert_eq!(
-        pairs.len(),
+        answered.len(),
         before_dedup,
         "a threshold fired twice: {runs:?}"
+    );
+    // What was claimed is what the database kept: a run retried after a
+    // deadlock answers only the reminders of its last attempt, the ones
+    // its first attempt committed are sent all the same.
+    let pairs: Vec<u64> = db()
+        .exec(
+            "SELECT seuil_id FROM relances_envoyees WHERE chrono_id = ? ORDER BY seuil_id",
+            (chrono,),
+        )
+        .unwrap();
+    assert!(
+        answered.iter().all(|id| pairs.contains(id)),
+        "{answered:?} {pairs:?}"
     );
     let mine: Vec<u64> = pairs
         .iter()
