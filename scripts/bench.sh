@@ -71,14 +71,8 @@
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR
 
-# shellcheck source=lib/common.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
-# shellcheck source=lib/deps.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib/deps.sh"
-# shellcheck source=lib/db.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib/db.sh"
-# shellcheck source=lib/apache.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib/apache.sh"
+# shellcheck source=lib/instance.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/instance.sh"
 
 cd "$MK_REPO_ROOT"
 export CARGO_TERM_COLOR=never
@@ -348,24 +342,12 @@ mk_db_create_fresh mk_bench_
 APP="$RUN/app"
 ENV_FILE="$APP/.env"
 mk_app_root_prepare "$APP"
-mk_write_env "$ENV_FILE" \
+mk_write_app_env "$ENV_FILE" "$APP" \
   APP_ENV=test \
   APP_URL=http://127.0.0.1 \
-  DB_HOST=127.0.0.1 \
-  "DB_PORT=$MK_DB_PORT" \
-  "DB_SOCKET=$MK_DB_SOCKET" \
-  "DB_NAME=$MK_DB_NAME" \
-  "DB_USER=${MK_DB_USER:?}" \
-  "DB_PASS=$MK_DB_PASS" \
   "JWT_SECRET=$(mk_random_hex 32)" \
-  JWT_EXPIRY=86400 \
   "ENCRYPTION_KEY=$(mk_random_hex 32)" \
-  "STORAGE_PATH=$APP/storage" \
-  "LOG_PATH=$APP/logs" \
-  "BACKUP_PATH=$APP/backups" \
-  SMTP_HOST= \
-  SMTP_FROM=noreply@mykollector.test \
-  SMTP_TLS=none
+  SMTP_HOST=
 ADMIN_EMAIL=bench.admin@mykollector.test
 ADMIN_PASSWORD="bench-$(mk_random_hex 8)"
 "$BIN_ADMIN" --env-file "$ENV_FILE" install >&2
@@ -661,7 +643,7 @@ php_ref() {
   fastcgi_floor_section
   cgi_floor_section
   for f in "$RUN"/sections/*.txt; do
-    [[ -s "$f" ]] && cat "$f"
+    if [[ -s "$f" ]]; then cat "$f"; fi
   done
 } | tee "$RUN/bench-table.txt"
 cp "$RUN/bench-table.txt" "$MK_REPO_ROOT/target/bench-table.txt" 2>/dev/null || true
