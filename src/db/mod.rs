@@ -198,6 +198,34 @@ impl Db {
     }
 }
 
+/// How many times a transaction InnoDB picked as a deadlock victim (or
+/// timed out on a lock) is run: the dispatcher's request transactions and
+/// [`transaction`] alike.
+pub const TRANSACTION_ATTEMPTS: u32 = 3;
+
+/// Runs `write` in one transaction on a connection of its own (the cron's,
+/// a job's after the answer, the CLI's): committed when it returns `Ok`,
+/// rolled back otherwise, and run again from the start when InnoDB reports a
+/// deadlock or a lock wait timeout. A request's handler never calls it: the
+/// dispatcher already runs every write route in one transaction.
+pub fn transaction<C: Queryable, T>(
+    conn: &mut C,
+    mut write: impl FnMut(&mut C) -> Result<T>,
+) -> Result<T> {
+    let mut attempt = 1;
+    loop {
+        conn.query_drop("START TRANSACTION")?;
+        let result = write(conn);
+        let ended = conn.query_drop(if result.is_ok() { "COMMIT" } else { "ROLLBACK" });
+        match (result, ended) {
+            (Err(e), _) if e.is_transient() && attempt < TRANSACTION_ATTEMPTS => attempt += 1,
+            (Ok(done), Ok(())) => return Ok(done),
+            (Err(e), _) => return Err(e),
+            (Ok(_), Err(e)) => return Err(e.into()),
+        }
+    }
+}
+
 /// Client-side `max_allowed_packet`: the largest packet this client reads or
 /// writes, and the size of MariaDB bulk-execute batches. 16 MiB is MariaDB's
 /// default (MySQL 8 defaults to 64 MiB), far above any row of this schema

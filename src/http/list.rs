@@ -229,7 +229,8 @@ impl ListQuery<'_> {
     }
 
     /// One page of the rows matching `filter`, each turned into an item by
-    /// `item`, with the capped total.
+    /// `item`, with the capped total. The page is read first: when it is
+    /// the last one, it tells the total and nothing is counted.
     pub fn read<T>(
         &self,
         conn: &mut impl Queryable,
@@ -237,10 +238,6 @@ impl ListQuery<'_> {
         page: &Page,
         item: impl FnMut(mysql::Row) -> Result<T>,
     ) -> Result<Listed<T>> {
-        let count_sql = self.count_sql(filter);
-        keep_if_recording(&count_sql, &filter.params());
-        let counted: Option<u64> = conn.exec_first(count_sql, filter.params())?;
-        let counted = counted.unwrap_or(0);
         let mut params = filter.params();
         params.push((page.per_page + 1).into());
         params.push(page.offset().into());
@@ -250,16 +247,30 @@ impl ListQuery<'_> {
         let has_more = rows.len() as u64 > page.per_page;
         rows.truncate(usize::try_from(page.per_page).unwrap_or(usize::MAX));
         let items = rows.into_iter().map(item).collect::<Result<Vec<T>>>()?;
-        // The count and the page are two reads: a row committed between them
-        // must not make the total smaller than what the pages show.
         let seen = page.offset() + items.len() as u64 + u64::from(has_more);
-        let total_exact = counted <= TOTAL_CAP;
+        let is_last_page = !has_more && (!items.is_empty() || page.offset() == 0);
+        let (total, total_exact) = if is_last_page {
+            (seen, true)
+        } else {
+            let counted = self.count(conn, filter)?;
+            // The page and the count are two reads: a row committed between
+            // them must not make the total smaller than what the pages show.
+            (counted.min(TOTAL_CAP).max(seen), counted <= TOTAL_CAP)
+        };
         Ok(Listed {
             items,
-            total: counted.min(TOTAL_CAP).max(seen),
+            total,
             total_exact,
             has_more,
         })
+    }
+
+    /// The matching rows, counted up to [`TOTAL_CAP`] + 1.
+    fn count(&self, conn: &mut impl Queryable, filter: &Where) -> Result<u64> {
+        let sql = self.count_sql(filter);
+        keep_if_recording(&sql, &filter.params());
+        let counted: Option<u64> = conn.exec_first(sql, filter.params())?;
+        Ok(counted.unwrap_or(0))
     }
 }
 

@@ -28,9 +28,6 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::OnceLock;
 use std::time::Instant;
 
-/// How many times a request whose transaction was a deadlock victim is run.
-const TRANSACTION_ATTEMPTS: u32 = 3;
-
 /// Body limit of a route that declares none: JSON bodies are small.
 pub const DEFAULT_BODY_LIMIT: usize = 256 * 1024;
 
@@ -507,7 +504,7 @@ fn run_in_transaction(
         let result = (session.route.handler)(&mut ctx);
         outcome.audit = std::mem::take(&mut ctx.audit);
         let jobs = std::mem::take(&mut ctx.after_commit);
-        let retry = attempt < TRANSACTION_ATTEMPTS
+        let retry = attempt < crate::db::TRANSACTION_ATTEMPTS
             && db.in_transaction()
             && result.as_ref().is_err_and(Error::is_transient);
         let committed = db.finish(result.is_ok());

@@ -368,7 +368,6 @@ fn send_reset_mail(
     conn: &mut mysql::Conn,
     email: &str,
 ) -> Result<()> {
-    use mysql::prelude::Queryable;
     let Some(user) = queries::find_user_by_email(conn, email)?
         .map(|u| u.account)
         .filter(|u| u.actif)
@@ -382,19 +381,11 @@ fn send_reset_mail(
         user.prenom.as_deref().unwrap_or(""),
         &token,
     );
-    conn.query_drop("START TRANSACTION")?;
-    let written = queries::store_reset_token(conn, user.id, &tokens::sha256_hex(token.as_bytes()))
-        .and_then(|()| mail::outbox::enqueue(conn, &mail));
-    let id = match written {
-        Ok(id) => {
-            conn.query_drop("COMMIT")?;
-            id
-        }
-        Err(e) => {
-            conn.query_drop("ROLLBACK")?;
-            return Err(e);
-        }
-    };
+    let token_hash = tokens::sha256_hex(token.as_bytes());
+    let id = crate::db::transaction(conn, |tx| {
+        queries::store_reset_token(tx, user.id, &token_hash)?;
+        mail::outbox::enqueue(tx, &mail)
+    })?;
     mail::outbox::deliver(config, conn, id).map(|_| ())
 }
 

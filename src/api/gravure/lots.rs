@@ -530,36 +530,22 @@ pub fn seed_demo(conn: &mut Conn, config: &Config) -> Result<()> {
     )?;
     let template = queries::find_template(conn, template_id, false)?
         .ok_or_else(|| Error::internal("demo template vanished"))?;
-    // The queries take a plain connection: the transaction is spelled out.
-    conn.query_drop("START TRANSACTION")?;
-    let result = (|| {
-        let numero = queries::next_lot_numero(conn)?;
-        let lot_id = queries::insert_lot(
-            conn,
-            &numero,
-            template_id,
-            Some(atelier_id),
-            ids.len(),
-            admin,
-        )?;
-        for (i, id) in ids.iter().enumerate() {
-            queries::attach_order(conn, lot_id, *id, i)?;
-        }
-        let generated = generate(config, conn, lot_id, &numero, &template)?;
-        Ok::<_, Error>((numero, generated))
-    })();
-    let (numero, (_, path, bytes)) = match result {
-        Ok(v) => v,
-        Err(e) => {
-            conn.query_drop("ROLLBACK")?;
-            return Err(e);
-        }
-    };
     // Same order as a request's: the file in place, then the commit.
     let mut file = crate::db::staged::Staged::default();
-    file.write(&path, &bytes)?;
-    file.publish()?;
-    conn.query_drop("COMMIT")?;
+    let written = crate::db::transaction(conn, |tx| {
+        file.unpublish();
+        let numero = queries::next_lot_numero(tx)?;
+        let lot_id =
+            queries::insert_lot(tx, &numero, template_id, Some(atelier_id), ids.len(), admin)?;
+        for (i, id) in ids.iter().enumerate() {
+            queries::attach_order(tx, lot_id, *id, i)?;
+        }
+        let (_, path, bytes) = generate(config, tx, lot_id, &numero, &template)?;
+        file.write(&path, &bytes)?;
+        file.publish()?;
+        Ok(numero)
+    });
+    let numero = written.inspect_err(|_| file.unpublish())?;
     file.forget();
     println!("Demo lot {numero}: {} order(s)", ids.len());
     Ok(())

@@ -24,6 +24,7 @@ use crate::api::dispatch::atelier_for;
 use crate::api::sav::b2b::{insert_b2b_order, B2bInput};
 use crate::applog::app_log;
 use crate::config::Config;
+use crate::db;
 use crate::error::catalog;
 use crate::error::{Error, Result};
 use mysql::prelude::Queryable;
@@ -34,9 +35,6 @@ use std::collections::{HashMap, HashSet};
 
 /// Orders read per page.
 const PAGE: usize = 100;
-/// Attempts of one order's transaction when InnoDB picks it as a deadlock
-/// victim (two imports at once).
-const ATTEMPTS: u32 = 3;
 /// How long an import waits for another one to finish the same order.
 const ORDER_LOCK_SECS: u32 = 30;
 /// Name of the product feature holding the course id.
@@ -618,7 +616,7 @@ fn import_order(
         // The order's medals; a unit created meanwhile by an import that did
         // not take the lock (an older binary) is caught by the unique key.
         with_order_lock(conn, presta_order_id, |conn| {
-            match retried_transaction(conn, |tx| {
+            match db::transaction(conn, |tx| {
                 write_order(tx, kind, order, customer, &units, adresse.as_ref())
             }) {
                 Err(e) if e.log_line().contains("uk_commandes_presta_row") => Ok(Vec::new()),
@@ -668,32 +666,6 @@ fn with_order_lock<T>(
     let result = work(conn);
     conn.exec_drop("DO RELEASE_LOCK(?)", (&name,))?;
     result
-}
-
-/// `write` in one transaction, run again when InnoDB picks it as a deadlock
-/// victim.
-fn retried_transaction<T>(
-    conn: &mut Conn,
-    mut write: impl FnMut(&mut Conn) -> Result<T>,
-) -> Result<T> {
-    let mut attempt = 1;
-    loop {
-        conn.query_drop("START TRANSACTION")?;
-        match write(conn) {
-            Ok(done) => {
-                conn.query_drop("COMMIT")?;
-                return Ok(done);
-            }
-            Err(e) => {
-                conn.query_drop("ROLLBACK")?;
-                if e.is_transient() && attempt < ATTEMPTS {
-                    attempt += 1;
-                    continue;
-                }
-                return Err(e);
-            }
-        }
-    }
 }
 
 /// The order's medals, inside the caller's transaction; the numbers created

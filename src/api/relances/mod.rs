@@ -5,7 +5,8 @@
 //! the super admin with the variables {{prenom}} {{col}} {{chrono}} {{jours}};
 //! any other `{{…}}` is refused when saved, so no reminder ever leaves with
 //! a hole in it. The hourly cron ([`run_reminders`]) and the "vérifier
-//! maintenant" button (`POST /api/relance/verifier`) run the same code.
+//! maintenant" button (`POST /api/relance/verifier`) claim with the same
+//! code; the button's mails leave after its request has committed.
 //!
 //! Once per threshold: the row of `relances_envoyees` is inserted with
 //! `INSERT IGNORE` against its unique key (seuil, chrono) in the same
@@ -271,32 +272,42 @@ pub struct Sent {
     pub mail_id: u64,
 }
 
-/// A chrono due for a reminder: (seuil id, days, subject, text, chrono id,
-/// user id, email, first name, course, duration in seconds).
-type DueRow = (
-    u64,
-    u32,
-    String,
-    String,
-    u64,
-    u64,
-    String,
-    Option<String>,
-    String,
-    Option<u64>,
-);
+/// A chrono due for a reminder under one threshold.
+#[derive(FromRow)]
+struct Due {
+    seuil_id: u64,
+    jours: u32,
+    sujet: String,
+    message_template: String,
+    chrono_id: u64,
+    user_id: u64,
+    email: String,
+    prenom: Option<String>,
+    col: String,
+    duree_secondes: Option<u64>,
+}
 
 /// Most reminders one run sends (the rest goes at the next run).
 const RUN_LIMIT: u32 = 500;
 
-/// Sends every reminder that is due: for each active threshold, each chrono
-/// waiting for validation for longer than its days and not yet reminded for
-/// it. Each reminder is claimed and its mail written in one transaction, then
-/// the mail is sent (a failure stays in the outbox for its retries).
+/// Sends every reminder that is due (the cron's run): claimed and written
+/// to the outbox in one transaction, then sent; a mail that fails stays in
+/// the outbox for its retries.
 pub fn run_reminders(config: &Config, conn: &mut Conn) -> Result<Vec<Sent>> {
-    let due: Vec<DueRow> = conn.exec(
-        r"SELECT s.id, s.jours, s.sujet, s.message_template, c.id, u.id, u.email, u.prenom,
-                 p.nom, c.duree_secondes
+    let sent = crate::db::transaction(conn, claim_due)?;
+    deliver(config, conn, &sent)?;
+    Ok(sent)
+}
+
+/// Claims, inside the caller's transaction, every reminder that is due: for
+/// each active threshold, each chrono waiting for validation for longer than
+/// its days and not yet reminded for it; each claimed reminder's mail is
+/// written to the outbox. A reminder another run claimed first is skipped.
+fn claim_due(conn: &mut Conn) -> Result<Vec<Sent>> {
+    let due: Vec<Due> = rows::all(
+        conn,
+        r"SELECT s.id AS seuil_id, s.jours, s.sujet, s.message_template, c.id AS chrono_id,
+                 u.id AS user_id, u.email, u.prenom, p.nom AS col, c.duree_secondes
             FROM relance_seuils s
             JOIN chronos c ON c.statut = 'attente_validation'
                           AND COALESCE(c.date_fin, c.created_at) <= NOW() - INTERVAL s.jours DAY
@@ -308,50 +319,51 @@ pub fn run_reminders(config: &Config, conn: &mut Conn) -> Result<Vec<Sent>> {
            ORDER BY s.id, c.id LIMIT ?",
         (RUN_LIMIT,),
     )?;
-    let mut sent = Vec::new();
-    for row in due {
-        if let Some(s) = claim_and_enqueue(conn, row)? {
-            outbox::deliver(config, conn, s.mail_id)?;
-            sent.push(s);
+    let mut claimed = Vec::new();
+    for reminder in due {
+        if let Some(sent) = claim(conn, reminder)? {
+            claimed.push(sent);
         }
     }
-    Ok(sent)
+    Ok(claimed)
 }
 
-/// In one transaction: inserts the "sent" record (unless another run did)
-/// and the reminder's mail. `None` when it was already claimed.
-fn claim_and_enqueue(conn: &mut Conn, row: DueRow) -> Result<Option<Sent>> {
-    let (seuil_id, jours, sujet, message, chrono_id, user_id, email, prenom, col, duree) = row;
-    conn.query_drop("START TRANSACTION")?;
-    let result = (|| {
-        conn.exec_drop(
-            "INSERT IGNORE INTO relances_envoyees (seuil_id, user_id, chrono_id) VALUES (?, ?, ?)",
-            (seuil_id, user_id, chrono_id),
-        )?;
-        if conn.affected_rows() != 1 {
-            return Ok(None);
-        }
-        let chrono = duree.map(crate::time::hms).unwrap_or_default();
-        let jours_text = jours.to_string();
-        let vars = [
-            ("prenom", prenom.as_deref().unwrap_or("")),
-            ("col", col.as_str()),
-            ("chrono", chrono.as_str()),
-            ("jours", jours_text.as_str()),
-        ];
-        let mail = templates::reminder(&email, &sujet, &message, &vars);
-        let mail_id = outbox::enqueue(conn, &mail)?;
-        Ok(Some(Sent {
-            seuil_id,
-            jours,
-            chrono_id,
-            user_id,
-            email,
-            mail_id,
-        }))
-    })();
-    conn.query_drop(if result.is_ok() { "COMMIT" } else { "ROLLBACK" })?;
-    result
+/// Inserts the "sent" record (unless another run did) and the reminder's
+/// mail. `None` when it was already claimed.
+fn claim(conn: &mut Conn, due: Due) -> Result<Option<Sent>> {
+    conn.exec_drop(
+        "INSERT IGNORE INTO relances_envoyees (seuil_id, user_id, chrono_id) VALUES (?, ?, ?)",
+        (due.seuil_id, due.user_id, due.chrono_id),
+    )?;
+    if conn.affected_rows() != 1 {
+        return Ok(None);
+    }
+    let chrono = due.duree_secondes.map(crate::time::hms).unwrap_or_default();
+    let jours = due.jours.to_string();
+    let vars = [
+        ("prenom", due.prenom.as_deref().unwrap_or("")),
+        ("col", due.col.as_str()),
+        ("chrono", chrono.as_str()),
+        ("jours", jours.as_str()),
+    ];
+    let mail = templates::reminder(&due.email, &due.sujet, &due.message_template, &vars);
+    let mail_id = outbox::enqueue(conn, &mail)?;
+    Ok(Some(Sent {
+        seuil_id: due.seuil_id,
+        jours: due.jours,
+        chrono_id: due.chrono_id,
+        user_id: due.user_id,
+        email: due.email,
+        mail_id,
+    }))
+}
+
+/// Sends the claimed reminders' mails (each failure stays in the outbox).
+fn deliver(config: &Config, conn: &mut Conn, sent: &[Sent]) -> Result<()> {
+    for reminder in sent {
+        outbox::deliver(config, conn, reminder.mail_id)?;
+    }
+    Ok(())
 }
 
 /// The hourly cron task.
@@ -362,14 +374,14 @@ pub fn cron_reminders(config: &Config, conn: &mut Conn) -> Result<String> {
 
 /// `POST /api/relance/verifier`: "Vérifier maintenant" (spec 16) — runs the
 /// reminders now and lists what was sent.
+/// The claims are the request's transaction (a retried request answers
+/// every reminder it claimed); the mails go once it has committed.
 fn create_verification(ctx: &mut Ctx) -> Result<Response> {
-    let config = ctx.config;
-    let sent = run_reminders(config, ctx.conn()?)?;
+    let sent = claim_due(ctx.conn()?)?;
     ctx.audit_details(json!({ "envoyees": sent.len() }));
-    Ok(Response::ok(&json!({
-        "envoyees": sent.len(),
-        "relances": sent,
-    })))
+    let body = json!({ "envoyees": sent.len(), "relances": sent });
+    ctx.after_commit(move |config, conn| deliver(config, conn, &sent));
+    Ok(Response::ok(&body))
 }
 
 #[cfg(test)]

@@ -394,30 +394,19 @@ pub(super) fn seed_demo_order(conn: &mut Conn, fabricant_id: Option<u64>) -> Res
         return Ok(());
     };
     let atelier: Option<u64> = conn.query_first("SELECT id FROM ateliers WHERE code = 'A1'")?;
-    conn.query_drop("START TRANSACTION")?;
-    let created = insert_b2b_order(
-        conn,
-        &B2bInput {
-            client_nom: CLIENT.into(),
-            client_type: "mairie".into(),
-            quantite: 10,
-            produit_id,
-            fabricant_id,
-            atelier_id: atelier,
-            gravure_nom: Some("VILLE DE LYON".into()),
-            presta_order_id: None,
-            presta: None,
-            email_client: Some("sports@mairie-lyon.fr".into()),
-        },
-        None,
-    );
-    match created {
-        Ok(_) => conn.query_drop("COMMIT")?,
-        Err(e) => {
-            conn.query_drop("ROLLBACK")?;
-            return Err(e);
-        }
-    }
+    let order = B2bInput {
+        client_nom: CLIENT.into(),
+        client_type: "mairie".into(),
+        quantite: 10,
+        produit_id,
+        fabricant_id,
+        atelier_id: atelier,
+        gravure_nom: Some("VILLE DE LYON".into()),
+        presta_order_id: None,
+        presta: None,
+        email_client: Some("sports@mairie-lyon.fr".into()),
+    };
+    crate::db::transaction(conn, |tx| insert_b2b_order(tx, &order, None))?;
     Ok(())
 }
 
