@@ -1,7 +1,8 @@
 //! Typed rows: the one way a query result is read.
 //!
-//! A row becomes a struct that derives [`FromRow`] (`mysql_common`'s derive:
-//! one field per column, by name) or a tuple, through [`all`] and [`first`].
+//! A row becomes a struct that derives [`FromRow`] (our derive, in
+//! `derive/`: one field per column, by name, read where the query put it)
+//! or a tuple, through [`all`] and [`first`].
 //! The driver's own `exec`/`exec_first` panic on a row that does not convert,
 //! and a hand-written `filter_map(from_row)` drops it without a word; here a
 //! row that does not convert is a logged 500 naming the type and the place,
@@ -12,6 +13,7 @@ use mysql::prelude::{FromValue, Queryable};
 use mysql::{Params, Row};
 
 /// The derive and the trait, under one name (`#[derive(FromRow)]`).
+pub use mykollector_derive::FromRow;
 pub use mysql::prelude::FromRow;
 
 /// Every row of a prepared statement, converted to `T`.
@@ -137,7 +139,7 @@ mod tests {
             Column::new(ColumnType::MYSQL_TYPE_LONGLONG).with_name(b"id"),
             Column::new(ColumnType::MYSQL_TYPE_VAR_STRING).with_name(b"nom"),
         ];
-        mysql::mysql_common::row::new_row(values, columns.into())
+        mysql_common::row::new_row(values, columns.into())
     }
 
     #[test]
@@ -147,5 +149,35 @@ mod tests {
         let bad = convert::<Pair>(row(vec![mysql::Value::NULL, "x".into()])).unwrap_err();
         assert_eq!(bad.status(), 500);
         assert!(bad.log_line().contains("Pair"), "{}", bad.log_line());
+    }
+
+    /// The columns in the other order than the fields, one of them renamed.
+    #[derive(Debug, FromRow)]
+    struct Swapped {
+        #[mysql(rename = "nom")]
+        name: Option<String>,
+        id: u64,
+    }
+
+    /// A field the query does not select.
+    #[derive(Debug, FromRow)]
+    #[expect(dead_code, reason = "only its conversion is tested")]
+    struct Wider {
+        id: u64,
+        nom: Option<String>,
+        code: String,
+    }
+
+    #[test]
+    fn columns_are_read_by_name_wherever_they_stand() {
+        let swapped: Swapped = convert(row(vec![7u64.into(), "Izoard".into()])).unwrap();
+        assert_eq!((swapped.id, swapped.name.as_deref()), (7, Some("Izoard")));
+        let missing = convert::<Wider>(row(vec![7u64.into(), "Izoard".into()])).unwrap_err();
+        assert_eq!(missing.status(), 500);
+        assert!(
+            missing.log_line().contains("Wider"),
+            "{}",
+            missing.log_line()
+        );
     }
 }
