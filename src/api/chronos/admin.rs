@@ -35,7 +35,11 @@ pub fn list_pending_chronos(ctx: &mut Ctx) -> Result<Response> {
         })
         .transpose()?;
     let listed = queries::pending(ctx.conn()?, source, produit_id, &page)?;
-    Ok(Response::ok(&page_json(listed, page)))
+    Ok(Response::ok(&page_json(
+        listed,
+        page,
+        queries::PendingChrono::to_json,
+    )))
 }
 
 #[derive(Deserialize)]
