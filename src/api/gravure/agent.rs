@@ -83,14 +83,11 @@ pub fn create_agent_lot_report(ctx: &mut Ctx) -> Result<Response> {
     let body: LotReport = ctx.json()?;
     let claims = ctx.claims()?.clone();
     // 1. Sane sizes: the report is stored as JSON.
-    let message = body
-        .message
-        .as_deref()
-        .map(str::trim)
-        .filter(|m| !m.is_empty());
-    if message.is_some_and(|m| m.chars().count() > 2000) {
-        return Err(Error::invalid("Le message fait 2000 caractères au plus."));
-    }
+    let message = bounded(
+        body.message.as_deref(),
+        2000,
+        "Le message fait 2000 caractères au plus.",
+    )?;
     let fichiers = body.fichiers.unwrap_or_default();
     if fichiers.len() > 200 || fichiers.iter().any(|f| f.chars().count() > 500) {
         return Err(Error::invalid(
@@ -113,6 +110,20 @@ pub fn create_agent_lot_report(ctx: &mut Ctx) -> Result<Response> {
     ctx.audit_details(json!({ "agent_statut": statut, "message": message }));
     let lot = visible_lot(ctx.tx()?, &claims, id, false)?;
     Ok(Response::ok(&lot.to_json()))
+}
+
+/// A trimmed text of a report: blank is absent, one longer than `max`
+/// characters is refused with `too_long`.
+fn bounded<'a>(
+    text: Option<&'a str>,
+    max: usize,
+    too_long: &'static str,
+) -> Result<Option<&'a str>> {
+    let text = text.map(str::trim).filter(|t| !t.is_empty());
+    if text.is_some_and(|t| t.chars().count() > max) {
+        return Err(Error::invalid(too_long));
+    }
+    Ok(text)
 }
 
 /// Spec 5.6 `GET /api/agent/etiquettes-en-attente`: "Étiquettes à générer"
@@ -153,14 +164,11 @@ pub fn create_agent_label_report(ctx: &mut Ctx) -> Result<Response> {
     let id = ctx.id("id")?;
     let body: LabelReport = ctx.json()?;
     let claims = ctx.claims()?.clone();
-    let fichier = body
-        .fichier
-        .as_deref()
-        .map(str::trim)
-        .filter(|f| !f.is_empty());
-    if fichier.is_some_and(|f| f.chars().count() > 500) {
-        return Err(Error::invalid("« fichier » fait 500 caractères au plus."));
-    }
+    let fichier = bounded(
+        body.fichier.as_deref(),
+        500,
+        "« fichier » fait 500 caractères au plus.",
+    )?;
     let message: Option<String> = body
         .message
         .as_deref()
