@@ -13,6 +13,7 @@ use crate::error::catalog;
 use crate::error::{Error, Result};
 use crate::http::list::Page;
 use crate::http::{Ctx, Response};
+use crate::text;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -83,7 +84,7 @@ pub fn create_agent_lot_report(ctx: &mut Ctx) -> Result<Response> {
     let body: LotReport = ctx.json()?;
     let claims = ctx.claims()?.clone();
     // 1. Sane sizes: the report is stored as JSON.
-    let message = bounded(
+    let message = text::bounded(
         body.message.as_deref(),
         2000,
         "Le message fait 2000 caractères au plus.",
@@ -110,20 +111,6 @@ pub fn create_agent_lot_report(ctx: &mut Ctx) -> Result<Response> {
     ctx.audit_details(json!({ "agent_statut": statut, "message": message }));
     let lot = visible_lot(ctx.tx()?, &claims, id, false)?;
     Ok(Response::ok(&lot.to_json()))
-}
-
-/// A trimmed text of a report: blank is absent, one longer than `max`
-/// characters is refused with `too_long`.
-fn bounded<'a>(
-    text: Option<&'a str>,
-    max: usize,
-    too_long: &'static str,
-) -> Result<Option<&'a str>> {
-    let text = text.map(str::trim).filter(|t| !t.is_empty());
-    if text.is_some_and(|t| t.chars().count() > max) {
-        return Err(Error::invalid(too_long));
-    }
-    Ok(text)
 }
 
 /// Spec 5.6 `GET /api/agent/etiquettes-en-attente`: "Étiquettes à générer"
@@ -164,7 +151,7 @@ pub fn create_agent_label_report(ctx: &mut Ctx) -> Result<Response> {
     let id = ctx.id("id")?;
     let body: LabelReport = ctx.json()?;
     let claims = ctx.claims()?.clone();
-    let fichier = bounded(
+    let fichier = text::bounded(
         body.fichier.as_deref(),
         500,
         "« fichier » fait 500 caractères au plus.",
