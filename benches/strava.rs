@@ -4,28 +4,10 @@
 //! every course), and what an import computes on one activity's full
 //! 5,000-point timed stream (detection plus the start-to-summit segment).
 
-use mykollector::api::strava::detection::{decode_polyline, detect, timing, Course, Facts};
-use std::time::{Duration, Instant};
+mod common;
 
-/// Runs `f` for about two seconds and prints the median and p99.
-fn measure(name: &str, mut f: impl FnMut() -> usize) {
-    let mut times = Vec::new();
-    let mut out = 0;
-    let started = Instant::now();
-    while started.elapsed() < Duration::from_secs(2) || times.len() < 10 {
-        let t = Instant::now();
-        out = f();
-        times.push(t.elapsed());
-    }
-    times.sort();
-    let p = |percent: usize| times[(times.len() - 1) * percent / 100].as_secs_f64() * 1000.0;
-    println!(
-        "{name:<40} runs {:>5}   p50 {:>8.2} ms   p99 {:>8.2} ms   detections {out:>5}",
-        times.len(),
-        p(50),
-        p(99),
-    );
-}
+use common::measure;
+use mykollector::api::strava::detection::{decode_polyline, detect, timing, Course, Facts};
 
 /// 1,000 courses spread over the Alps and Pyrenees, 10 km climbs.
 fn catalogue() -> Vec<Course> {
@@ -104,12 +86,17 @@ mod polyline_coord {
     }
 }
 
+/// What a run found, as the bench line shows it.
+fn detections(n: usize) -> String {
+    format!("detections {n:>5}")
+}
+
 fn main() {
     let courses = catalogue();
     let page: Vec<String> = (0..30)
         .map(|i| encode(&track(&courses[i * 33], 500)))
         .collect();
-    measure("list: 30 activities x 1000 courses", || {
+    measure("list: 30 activities x 1000 courses", detections, || {
         page.iter()
             .map(|poly| {
                 let pts = decode_polyline(poly);
@@ -126,16 +113,20 @@ fn main() {
     });
     let stream = track(&courses[500], 5000);
     let latlng: Vec<(f64, f64)> = stream.iter().map(|p| (p.0, p.1)).collect();
-    measure("import: 5000-point stream, 1000 courses", || {
-        let facts = Facts {
-            name: "Col 500",
-            sport: "Ride",
-            indoor: false,
-            elevation_gain_m: 900.0,
-            track: &latlng,
-        };
-        let found = detect(&facts, &courses);
-        let t = timing(&courses[500], Some(&stream), 1_700_000_000, 10_000);
-        found.len() + usize::from(t.secs() > 0)
-    });
+    measure(
+        "import: 5000-point stream, 1000 courses",
+        detections,
+        || {
+            let facts = Facts {
+                name: "Col 500",
+                sport: "Ride",
+                indoor: false,
+                elevation_gain_m: 900.0,
+                track: &latlng,
+            };
+            let found = detect(&facts, &courses);
+            let t = timing(&courses[500], Some(&stream), 1_700_000_000, 10_000);
+            found.len() + usize::from(t.secs() > 0)
+        },
+    );
 }

@@ -2,9 +2,11 @@
 //! or `cargo bench --bench workshop`): filling a 50-order lot's DXF from the
 //! medal template, and the CSV file of a 500-order lot.
 
+mod common;
+
+use common::measure;
 use mykollector::api::gravure::dxf_fill::{fill_lot_bytes, EngravingData, Layout};
 use mykollector::http::csv::csv_response;
-use std::time::{Duration, Instant};
 
 const TEMPLATE: &[u8] = include_bytes!("../tests/fixtures/medaille.dxf");
 
@@ -28,25 +30,9 @@ fn orders(n: usize) -> Vec<EngravingData> {
         .collect()
 }
 
-/// Runs `f` for about two seconds and prints the median and p99.
-fn measure(name: &str, mut f: impl FnMut() -> usize) {
-    let mut times = Vec::new();
-    let mut size = 0;
-    let started = Instant::now();
-    while started.elapsed() < Duration::from_secs(2) || times.len() < 10 {
-        let t = Instant::now();
-        size = f();
-        times.push(t.elapsed());
-    }
-    times.sort();
-    let p = |percent: usize| times[(times.len() - 1) * percent / 100].as_secs_f64() * 1000.0;
-    println!(
-        "{name:<40} runs {:>5}   p50 {:>8.2} ms   p99 {:>8.2} ms   output {:>9} bytes",
-        times.len(),
-        p(50),
-        p(99),
-        size
-    );
+/// What a run wrote, as the bench line shows it.
+fn output_bytes(n: usize) -> String {
+    format!("output {n:>9} bytes")
 }
 
 fn main() {
@@ -58,7 +44,7 @@ fn main() {
         hauteur: None,
     };
     let lot = orders(50);
-    measure("DXF fill, 50-order lot (R2000)", || {
+    measure("DXF fill, 50-order lot (R2000)", output_bytes, || {
         fill_lot_bytes(TEMPLATE, &layout, &lot)
             .expect("fill")
             .bytes
@@ -84,7 +70,7 @@ fn main() {
     let header = [
         "numero", "nom", "prenom", "chrono", "date", "parcours", "b2b", "x_mm", "y_mm",
     ];
-    measure("CSV body, 500-order lot (BOM, ;)", || {
+    measure("CSV body, 500-order lot (BOM, ;)", output_bytes, || {
         csv_response("lot.csv", &header, &rows).body.len()
     });
 }

@@ -74,8 +74,7 @@ set -euo pipefail
 # shellcheck source=lib/instance.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/instance.sh"
 
-cd "$MK_REPO_ROOT"
-export CARGO_TERM_COLOR=never
+mk_enter_repo
 
 MODES="${MK_BENCH_MODES:-cgi cgid fastcgi}"
 CONCURRENCY="${MK_BENCH_CONCURRENCY:-1 16}"

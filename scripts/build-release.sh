@@ -31,8 +31,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 # shellcheck source=lib/deps.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/deps.sh"
 
-cd "$MK_REPO_ROOT"
-export CARGO_TERM_COLOR=never
+mk_enter_repo
 
 TARGET=x86_64-unknown-linux-musl
 OUT_DIR="$MK_TARGET_DIR/$TARGET/release"

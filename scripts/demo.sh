@@ -26,8 +26,7 @@ set -euo pipefail
 # shellcheck source=lib/instance.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/instance.sh"
 
-cd "$MK_REPO_ROOT"
-export CARGO_TERM_COLOR=never
+mk_enter_repo
 
 PORT="${PORT:-8080}"
 MODE="${MK_DEMO_MODE:-cgid}"

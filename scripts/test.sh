@@ -47,8 +47,7 @@ set -euo pipefail
 # shellcheck source=lib/instance.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/instance.sh"
 
-cd "$MK_REPO_ROOT"
-export CARGO_TERM_COLOR=never
+mk_enter_repo
 
 MODES="${MK_TEST_MODES:-cgid fastcgi}"
 THREADS="${MK_TEST_THREADS:-8}"

@@ -1,4 +1,8 @@
-//! Text that ends up engraved on a medal or in a spreadsheet.
+//! Free text from requests, and text that ends up engraved on a medal or
+//! in a spreadsheet.
+//!
+//! An optional free text (a comment, a reason, a title) is trimmed, blank
+//! counts as absent, and one over its length is refused ([`bounded`]).
 //!
 //! Issue 13 item 10: a B2B client name with BEL, ESC or a right-to-left
 //! override reached the lot CSV raw. A laser cannot draw an invisible
@@ -10,6 +14,20 @@
 
 use crate::error::{Error, Result};
 use std::borrow::Cow;
+
+/// An optional free text of a request, trimmed: blank is absent; one longer
+/// than `max` characters is refused with `too_long` (422).
+pub fn bounded(
+    text: Option<&str>,
+    max: usize,
+    too_long: impl Into<Cow<'static, str>>,
+) -> Result<Option<&str>> {
+    let text = text.map(str::trim).filter(|t| !t.is_empty());
+    if text.is_some_and(|t| t.chars().count() > max) {
+        return Err(Error::invalid(too_long));
+    }
+    Ok(text)
+}
 
 /// Whether `c` is a character no engraving and no CSV cell should carry:
 /// control characters (C0, DEL, C1; tab and line breaks included), the
@@ -54,6 +72,15 @@ pub fn strip_invisible(text: &str) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn free_texts_are_trimmed_and_bounded() {
+        assert_eq!(bounded(Some("  ok  "), 2, "trop long").unwrap(), Some("ok"));
+        assert_eq!(bounded(Some("   "), 2, "trop long").unwrap(), None);
+        assert_eq!(bounded(None, 2, "trop long").unwrap(), None);
+        let err = bounded(Some("abc"), 2, "trop long").unwrap_err();
+        assert_eq!((err.status(), err.message()), (422, "trop long"));
+    }
 
     #[test]
     fn names_people_write_are_accepted() {

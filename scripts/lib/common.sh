@@ -13,6 +13,13 @@ export MK_REPO_ROOT
 # Cargo's target directory, where the scripts find the binaries they run.
 MK_TARGET_DIR="${CARGO_TARGET_DIR:-$MK_REPO_ROOT/target}"
 
+# mk_enter_repo: an entry script works from the repository root, with cargo's
+# output plain (it lands in logs and summaries).
+mk_enter_repo() {
+  cd "$MK_REPO_ROOT" || exit 1
+  export CARGO_TERM_COLOR=never
+}
+
 # apache2, mariadbd, start-stop-daemon and runuser live in sbin directories,
 # which non-login shells may lack in PATH.
 export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"

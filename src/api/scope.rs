@@ -10,6 +10,7 @@
 use crate::db::rows;
 use crate::error::catalog;
 use crate::error::{Error, Result};
+use crate::http::list::Where;
 use crate::security::jwt::Claims;
 use crate::security::Role;
 use mysql::prelude::Queryable;
@@ -53,6 +54,20 @@ pub fn resolve_atelier(
             other => Ok(other),
         },
     }
+}
+
+/// A list filter confined to the atelier the request works in
+/// ([`resolve_atelier`]): `column` (`"s.atelier_id = ?"`) bound to it, or no
+/// condition for an admin who named none.
+pub fn confined(
+    conn: &mut impl Queryable,
+    claims: &Claims,
+    column: &'static str,
+    requested: Option<u64>,
+) -> Result<Where> {
+    let mut filter = Where::new();
+    filter.bind_opt(column, resolve_atelier(conn, claims, requested)?);
+    Ok(filter)
 }
 
 /// 404 for an atelier the caller may not see (or that does not exist).

@@ -10,7 +10,8 @@
 
 use crate::error::{Error, Result};
 use mysql::prelude::{FromValue, Queryable};
-use mysql::{Params, Row};
+use mysql::{FromRowError, Params, Row};
+use serde::Serialize;
 
 /// The derive and the trait, under one name (`#[derive(FromRow)]`).
 pub use mykollector_derive::FromRow;
@@ -59,6 +60,33 @@ fn convert_at<T: FromRow>(row: Row, at: &'static std::panic::Location<'static>) 
     })
 }
 
+/// One row read as two typed parts, each taking the columns it names (a
+/// chrono and its athlete, a record and the values a client edits in it):
+/// the body of a hand-written `FromRow` for a type made of two derived ones.
+pub fn parts<A: FromRow, B: FromRow>(row: Row) -> std::result::Result<(A, B), FromRowError> {
+    let a = A::from_row_opt(row.clone())?;
+    Ok((a, B::from_row_opt(row)?))
+}
+
+/// A record as stored: what the server keeps (`K`: id, file, timestamps)
+/// and the values a client edits (`V`), each read from the columns it names
+/// and shown side by side in JSON. An edit starts from `values` and writes
+/// them back whole, so each field is declared once.
+#[derive(Debug, Clone, Serialize)]
+pub struct Record<K, V> {
+    #[serde(flatten)]
+    pub kept: K,
+    #[serde(flatten)]
+    pub values: V,
+}
+
+impl<K: FromRow, V: FromRow> FromRow for Record<K, V> {
+    fn from_row_opt(row: Row) -> std::result::Result<Self, FromRowError> {
+        let (kept, values) = parts(row)?;
+        Ok(Record { kept, values })
+    }
+}
+
 fn located(e: mysql::Error, at: &'static std::panic::Location<'static>) -> Error {
     let mut err = Error::from(e);
     err.set_location(at);
@@ -68,7 +96,7 @@ fn located(e: mysql::Error, at: &'static std::panic::Location<'static>) -> Error
 /// One row converted to `T` and serialised: for answers whose JSON is the
 /// row itself.
 #[track_caller]
-pub fn json_of<T: FromRow + serde::Serialize>(row: Row) -> Result<serde_json::Value> {
+pub fn json_of<T: FromRow + Serialize>(row: Row) -> Result<serde_json::Value> {
     let item: T = convert_at(row, std::panic::Location::caller())?;
     serde_json::to_value(item).map_err(Error::internal)
 }
@@ -76,7 +104,7 @@ pub fn json_of<T: FromRow + serde::Serialize>(row: Row) -> Result<serde_json::Va
 /// The first row of a prepared statement, if any, converted to `T` and
 /// serialised: a lookup whose JSON answer is the row itself.
 #[track_caller]
-pub fn first_json<T: FromRow + serde::Serialize>(
+pub fn first_json<T: FromRow + Serialize>(
     conn: &mut impl Queryable,
     sql: impl AsRef<str>,
     params: impl Into<Params>,

@@ -6,9 +6,10 @@
 //! and still works when the database is the thing under maintenance. The
 //! file holds the message shown to users in the 503.
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::http::guard;
 use crate::http::{Ctx, Response};
+use crate::text;
 use serde::Deserialize;
 use serde_json::json;
 use std::path::Path;
@@ -37,16 +38,11 @@ struct MaintenanceBody {
 /// mode on (with an optional message for users) or off.
 pub fn update_maintenance(ctx: &mut Ctx) -> Result<Response> {
     let body: MaintenanceBody = ctx.json()?;
-    let message = body
-        .message
-        .as_deref()
-        .map(str::trim)
-        .filter(|m| !m.is_empty());
-    if message.is_some_and(|m| m.chars().count() > MESSAGE_MAX_CHARS) {
-        return Err(Error::invalid(format!(
-            "Le message de maintenance ne doit pas dépasser {MESSAGE_MAX_CHARS} caractères."
-        )));
-    }
+    let message = text::bounded(
+        body.message.as_deref(),
+        MESSAGE_MAX_CHARS,
+        format!("Le message de maintenance ne doit pas dépasser {MESSAGE_MAX_CHARS} caractères."),
+    )?;
     let flag = ctx.config.maintenance_flag();
     if body.actif {
         // Write then rename, so a concurrent request never reads half a

@@ -8,6 +8,7 @@ use crate::http::list::Page;
 use crate::http::{Ctx, Response};
 use crate::security::jwt::Claims;
 use crate::security::Role;
+use crate::text;
 use mysql::prelude::Queryable;
 use mysql::Conn;
 use serde::{Deserialize, Serialize};
@@ -139,17 +140,12 @@ struct CreateBody {
 pub fn create_conversation(ctx: &mut Ctx) -> Result<Response> {
     let body: CreateBody = ctx.json()?;
     let claims = ctx.claims()?.clone();
-    let titre = body
-        .titre
-        .as_deref()
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .map(str::to_string);
-    if titre.as_ref().is_some_and(|t| t.chars().count() > 200) {
-        return Err(Error::invalid(
-            "Le titre ne peut pas dépasser 200 caractères.",
-        ));
-    }
+    let titre = text::bounded(
+        body.titre.as_deref(),
+        200,
+        "Le titre ne peut pas dépasser 200 caractères.",
+    )?
+    .map(str::to_string);
     let mut members: BTreeSet<u64> = body.participants.into_iter().collect();
     members.remove(&claims.sub);
     if members.is_empty() || members.len() > MAX_PARTICIPANTS {

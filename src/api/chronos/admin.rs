@@ -6,6 +6,7 @@ use crate::error::catalog;
 use crate::error::{Error, Result};
 use crate::http::list::Page;
 use crate::http::{Ctx, Response};
+use crate::text;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -35,7 +36,11 @@ pub fn list_pending_chronos(ctx: &mut Ctx) -> Result<Response> {
         })
         .transpose()?;
     let listed = queries::pending(ctx.conn()?, source, produit_id, &page)?;
-    Ok(Response::ok(&page_json(listed, page)))
+    Ok(Response::ok(&page_json(
+        listed,
+        page,
+        queries::PendingChrono::to_json,
+    )))
 }
 
 #[derive(Deserialize)]
@@ -53,17 +58,12 @@ pub fn update_chrono_decision(ctx: &mut Ctx) -> Result<Response> {
     let id = ctx.id("id")?;
     let body: DecisionBody = ctx.json()?;
     let admin_id = ctx.user_id()?;
-    let motif = body
-        .motif
-        .as_deref()
-        .map(str::trim)
-        .filter(|m| !m.is_empty())
-        .map(str::to_string);
-    if motif.as_ref().is_some_and(|m| m.chars().count() > 500) {
-        return Err(Error::invalid(
-            "Le motif ne peut pas dépasser 500 caractères.",
-        ));
-    }
+    let motif = text::bounded(
+        body.motif.as_deref(),
+        500,
+        "Le motif ne peut pas dépasser 500 caractères.",
+    )?
+    .map(str::to_string);
     let tx = ctx.tx()?;
     let locked = queries::lock_chrono(tx, id)?.ok_or_else(chrono_not_found)?;
     let to = match body.decision.as_str() {

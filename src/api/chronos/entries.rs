@@ -13,7 +13,7 @@ use crate::http::multipart::Form;
 use crate::http::{Ctx, Response};
 use crate::time;
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{json, Value};
 
 /// A manual entry, from JSON or from a multipart form.
 struct ManualEntry {
@@ -135,31 +135,43 @@ pub fn create_chrono_manuel(ctx: &mut Ctx) -> Result<Response> {
             upload::detect(name.as_deref(), data).map(|ext| (upload::new_relative_path(ext), data))
         })
         .transpose()?;
-    let tx = ctx.tx()?;
-    let id = queries::insert_finished(
-        tx,
-        &queries::NewFinished {
-            user_id,
-            produit_id: course.id,
-            source: "manuel",
-            duree_secondes: entry.duree_secondes,
-            date_realisation: Some(&entry.date_realisation),
-            preuve_url: preuve.as_ref().map(|(path, _)| path.as_str()),
-            ..Default::default()
-        },
-    )?;
-    let chrono = reload(tx, id)?;
-    // Written last: a failure rolls the row back with it.
-    if let Some((path, data)) = &preuve {
-        upload::store(&ctx.config.storage_path, path, data)?;
-    }
-    ctx.audit_entity("chrono", id);
-    ctx.audit_details(json!({
+    let new = queries::NewFinished {
+        user_id,
+        produit_id: course.id,
+        source: "manuel",
+        duree_secondes: entry.duree_secondes,
+        date_realisation: Some(&entry.date_realisation),
+        ..Default::default()
+    };
+    let proof = preuve
+        .as_ref()
+        .map(|(path, data)| (path.as_str(), data.as_slice()));
+    let details = json!({
         "action": "manuel",
         "duree_secondes": entry.duree_secondes,
         "date_realisation": entry.date_realisation,
         "preuve": preuve.is_some(),
-    }));
+    });
+    record_finished(ctx, new, proof, details)
+}
+
+/// Records a chrono that arrived finished with its proof file, written last
+/// so a failure rolls the row back with it; answers 201 with the chrono.
+fn record_finished(
+    ctx: &mut Ctx,
+    new: queries::NewFinished,
+    proof: Option<(&str, &[u8])>,
+    details: Value,
+) -> Result<Response> {
+    let tx = ctx.tx()?;
+    let preuve_url = proof.map(|(path, _)| path);
+    let id = queries::insert_finished(tx, &queries::NewFinished { preuve_url, ..new })?;
+    let chrono = reload(tx, id)?;
+    if let Some((path, data)) = proof {
+        upload::store(&ctx.config.storage_path, path, data)?;
+    }
+    ctx.audit_entity("chrono", id);
+    ctx.audit_details(details);
     Ok(Response::created(&chrono.to_json()))
 }
 
@@ -220,27 +232,19 @@ pub fn create_chrono_gpx(ctx: &mut Ctx) -> Result<Response> {
     let meta = gpx_meta(&track, &effort, &zones);
     let gps = format!("{:.7},{:.7}", effort.finish.lat, effort.finish.lng);
     let proof = upload::new_relative_path("gpx");
-    let tx = ctx.tx()?;
-    let id = queries::insert_finished(
-        tx,
-        &queries::NewFinished {
-            user_id,
-            produit_id: course.id,
-            source: "gpx",
-            duree_secondes: duree,
-            epoch_debut: Some(effort.start.t),
-            epoch_fin: Some(effort.finish.t),
-            preuve_url: Some(&proof),
-            gps_arrivee: Some(&gps),
-            gpx_meta: Some(meta.to_string()),
-            ..Default::default()
-        },
-    )?;
-    let chrono = reload(tx, id)?;
-    upload::store(&ctx.config.storage_path, &proof, &file.data)?;
-    ctx.audit_entity("chrono", id);
-    ctx.audit_details(json!({ "action": "gpx", "duree_secondes": duree, "gpx": meta }));
-    Ok(Response::created(&chrono.to_json()))
+    let new = queries::NewFinished {
+        user_id,
+        produit_id: course.id,
+        source: "gpx",
+        duree_secondes: duree,
+        epoch_debut: Some(effort.start.t),
+        epoch_fin: Some(effort.finish.t),
+        gps_arrivee: Some(&gps),
+        gpx_meta: Some(meta.to_string()),
+        ..Default::default()
+    };
+    let details = json!({ "action": "gpx", "duree_secondes": duree, "gpx": meta });
+    record_finished(ctx, new, Some((&proof, &file.data)), details)
 }
 
 /// The start and finish zones of a course, with the default radii where

@@ -189,8 +189,8 @@ fn check_adjustment(measured: i64, ajustement: i64) -> Result<()> {
     Ok(())
 }
 
-fn page_json(listed: Listed<ChronoRow>, page: Page) -> Value {
-    page.answer(&listed.map(|c| c.to_json())).to_value()
+fn page_json<T>(listed: Listed<T>, page: Page, item: fn(&T) -> Value) -> Value {
+    page.answer(&listed.map(|c| item(&c))).to_value()
 }
 
 /// The athlete's rank after a validation, for the answer.
@@ -394,9 +394,6 @@ fn ensure_pending(statut: &str) -> Result<()> {
     Err(catalog::CHRONO_NOT_PENDING.msg(message))
 }
 
-/// Statuses a list can be filtered on.
-const STATUTS: &[&str] = &["en_cours", "attente_validation", "valide", "annule"];
-
 /// Spec 5.3 `GET /api/chrono/history`: "Historique personnel" — every
 /// chrono of the athlete, newest first (`?statut=` to filter).
 fn list_chrono_history(ctx: &mut Ctx) -> Result<Response> {
@@ -404,12 +401,12 @@ fn list_chrono_history(ctx: &mut Ctx) -> Result<Response> {
     let page = Page::from_query(ctx.req)?;
     let statut = match ctx.req.query_param("statut") {
         None => None,
-        Some(s) => Some(*STATUTS.iter().find(|k| **k == s).ok_or_else(|| {
+        Some(s) => Some(*queries::STATUTS.iter().find(|k| **k == s).ok_or_else(|| {
             Error::invalid("statut doit valoir en_cours, attente_validation, valide ou annule.")
         })?),
     };
     let listed = queries::history(ctx.conn()?, user_id, statut, &page)?;
-    Ok(Response::ok(&page_json(listed, page)))
+    Ok(Response::ok(&page_json(listed, page, ChronoRow::to_json)))
 }
 
 /// Spec 5.3 `GET /api/chrono/:produit_id/mes`: "Mes chronos validés sur un
@@ -421,7 +418,7 @@ fn list_mes_chronos(ctx: &mut Ctx) -> Result<Response> {
     let conn = ctx.conn()?;
     let course = queries::find_course(conn, produit_id)?.ok_or_else(course_not_found)?;
     let listed = queries::validated_on_course(conn, user_id, produit_id, &page)?;
-    let mut answer = page_json(listed, page);
+    let mut answer = page_json(listed, page, ChronoRow::to_json);
     answer["produit_id"] = json!(course.id);
     answer["parcours_nom"] = json!(course.nom);
     answer["classement"] = rank_json(conn, produit_id, user_id)?;

@@ -1,13 +1,12 @@
 //! SQL of the chronos module: chronos, the courses they run on, and the
 //! `classements` table (best validated time per athlete and course).
 
-use crate::db::rows::{self, col, FromRow};
+use crate::db::rows::{self, FromRow};
 use crate::error::Result;
 use crate::http::list::{ListQuery, Listed, Page, Where};
 use crate::time;
-use mysql::prelude::Queryable;
-use mysql::FromRowError;
-use mysql::{params, Conn, Row};
+use mysql::prelude::{FromValue, Queryable};
+use mysql::{params, Conn, FromRowError, FromValueError, Row};
 use serde_json::{json, Value};
 
 /// What the chronos module needs of a course.
@@ -94,7 +93,7 @@ fn verification_label(source: &str, statut: &str) -> Option<&'static str> {
 }
 
 /// A chrono as the API shows it.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, FromRow)]
 pub struct ChronoRow {
     pub id: u64,
     pub user_id: u64,
@@ -115,12 +114,11 @@ pub struct ChronoRow {
     pub created_at: Option<String>,
     pub gpx_meta: Option<String>,
     pub ecoule_secondes: Option<i64>,
-    /// Athlete identity, for the `admin_chrono` queue only.
-    pub athlete: Option<(Option<String>, Option<String>, String)>,
 }
 
 const CHRONO_COLUMNS: &str = r"c.id, c.user_id, c.produit_id, p.nom AS parcours_nom, p.slug AS parcours_slug,
-    c.duree_secondes, COALESCE(c.ajustement_sec, 0) AS ajustement_sec, c.source, c.statut,
+    c.duree_secondes, COALESCE(c.ajustement_sec, 0) AS ajustement_sec,
+    COALESCE(c.source, '') AS source, COALESCE(c.statut, '') AS statut,
     DATE_FORMAT(c.date_debut, '%Y-%m-%dT%H:%i:%s') AS date_debut,
     DATE_FORMAT(c.date_fin, '%Y-%m-%dT%H:%i:%s') AS date_fin,
     c.date_realisation, c.preuve_url, c.gps_arrivee, c.motif_rejet,
@@ -129,43 +127,38 @@ const CHRONO_COLUMNS: &str = r"c.id, c.user_id, c.produit_id, p.nom AS parcours_
     CAST(c.gpx_meta AS CHAR) AS gpx_meta,
     IF(c.statut = 'en_cours', TIMESTAMPDIFF(SECOND, c.date_debut, NOW()), NULL) AS ecoule_secondes";
 
-// By hand (not derived) because the athlete's identity is present only in
-// the admin_chrono queue's rows; every column is still read strictly.
-impl FromRow for ChronoRow {
+/// The athlete of a chrono, as the validation queue shows it.
+#[derive(Debug, Clone, FromRow)]
+pub struct Athlete {
+    pub prenom: Option<String>,
+    pub nom: Option<String>,
+    pub email: String,
+}
+
+/// A chrono of the validation queue: the chrono and its athlete, read from
+/// one row.
+#[derive(Debug, Clone)]
+pub struct PendingChrono {
+    pub chrono: ChronoRow,
+    pub athlete: Athlete,
+}
+
+impl FromRow for PendingChrono {
     fn from_row_opt(row: Row) -> std::result::Result<Self, FromRowError> {
-        chrono_from_row(&mut row.clone()).map_err(|_| FromRowError(row))
+        let (chrono, athlete) = rows::parts(row)?;
+        Ok(PendingChrono { chrono, athlete })
     }
 }
 
-fn chrono_from_row(r: &mut Row) -> Result<ChronoRow> {
-    let has_athlete = r.columns_ref().iter().any(|c| c.name_str() == "email");
-    let athlete = if has_athlete {
-        Some((col(r, "prenom")?, col(r, "nom")?, col(r, "email")?))
-    } else {
-        None
-    };
-    Ok(ChronoRow {
-        id: col(r, "id")?,
-        user_id: col(r, "user_id")?,
-        produit_id: col(r, "produit_id")?,
-        parcours_nom: col(r, "parcours_nom")?,
-        parcours_slug: col(r, "parcours_slug")?,
-        duree_secondes: col(r, "duree_secondes")?,
-        ajustement_sec: col(r, "ajustement_sec")?,
-        source: col::<Option<String>>(r, "source")?.unwrap_or_default(),
-        statut: col::<Option<String>>(r, "statut")?.unwrap_or_default(),
-        date_debut: col(r, "date_debut")?,
-        date_fin: col(r, "date_fin")?,
-        date_realisation: col(r, "date_realisation")?,
-        preuve_url: col(r, "preuve_url")?,
-        gps_arrivee: col(r, "gps_arrivee")?,
-        motif_rejet: col(r, "motif_rejet")?,
-        valide_at: col(r, "valide_at")?,
-        created_at: col(r, "created_at")?,
-        gpx_meta: col(r, "gpx_meta")?,
-        ecoule_secondes: col(r, "ecoule_secondes")?,
-        athlete,
-    })
+impl PendingChrono {
+    /// The chrono's JSON with its athlete under `sportif`.
+    pub fn to_json(&self) -> Value {
+        let Athlete { prenom, nom, email } = &self.athlete;
+        let mut v = self.chrono.to_json();
+        v["sportif"] =
+            json!({ "id": self.chrono.user_id, "prenom": prenom, "nom": nom, "email": email });
+        v
+    }
 }
 
 impl ChronoRow {
@@ -196,10 +189,6 @@ impl ChronoRow {
         if let Some(secs) = self.ecoule_secondes {
             v["ecoule_secondes"] = json!(secs);
         }
-        if let Some((prenom, nom, email)) = &self.athlete {
-            v["sportif"] =
-                json!({ "id": self.user_id, "prenom": prenom, "nom": nom, "email": email });
-        }
         v
     }
 }
@@ -215,44 +204,47 @@ pub fn find_chrono(conn: &mut Conn, id: u64) -> Result<Option<ChronoRow>> {
 
 /// The state of a chrono, read with a row lock (inside the transaction) so
 /// concurrent stops, validations and decisions on it serialise.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, FromRow)]
 pub struct Locked {
     pub user_id: u64,
     pub produit_id: u64,
     /// `en_cours`, `attente_validation`, `valide` or `annule`.
+    #[mysql(deserialize_with = "statut_from_value")]
     pub statut: &'static str,
     pub duree_secondes: Option<i64>,
     pub ajustement_sec: i64,
     /// Seconds since `date_debut`, by the database clock.
     pub ecoule_secondes: Option<i64>,
     /// Entered by the athlete (manual, GPX): only `admin_chrono` validates it.
+    #[mysql(rename = "source", deserialize_with = "moderated_from_value")]
     pub moderated: bool,
+}
+
+/// The statuses of a chrono, as stored.
+pub const STATUTS: &[&str] = &["en_cours", "attente_validation", "valide", "annule"];
+
+/// `chronos.statut` as one of [`STATUTS`]; anything else counts as `annule`.
+fn statut_from_value(value: mysql::Value) -> std::result::Result<&'static str, FromValueError> {
+    let text = String::from_value_opt(value)?;
+    Ok(STATUTS.iter().find(|s| **s == text).unwrap_or(&"annule"))
+}
+
+/// Whether `chronos.source` is one [`needs_moderation`].
+fn moderated_from_value(value: mysql::Value) -> std::result::Result<bool, FromValueError> {
+    Ok(needs_moderation(&String::from_value_opt(value)?))
 }
 
 /// Locks chrono `id` and reads its state.
 pub fn lock_chrono(tx: &mut Conn, id: u64) -> Result<Option<Locked>> {
-    let row: Option<(u64, u64, String, Option<i64>, i64, Option<i64>, String)> = tx.exec_first(
-        r"SELECT user_id, produit_id, statut, duree_secondes, COALESCE(ajustement_sec, 0),
-                 TIMESTAMPDIFF(SECOND, date_debut, NOW()), COALESCE(source, 'qr')
+    rows::first(
+        tx,
+        r"SELECT user_id, produit_id, statut, duree_secondes,
+                 COALESCE(ajustement_sec, 0) AS ajustement_sec,
+                 TIMESTAMPDIFF(SECOND, date_debut, NOW()) AS ecoule_secondes,
+                 COALESCE(source, 'qr') AS source
           FROM chronos WHERE id = ? FOR UPDATE",
         (id,),
-    )?;
-    Ok(row.map(
-        |(user_id, produit_id, statut, duree, ajustement, ecoule, source)| Locked {
-            user_id,
-            produit_id,
-            statut: match statut.as_str() {
-                "en_cours" => "en_cours",
-                "attente_validation" => "attente_validation",
-                "valide" => "valide",
-                _ => "annule",
-            },
-            duree_secondes: duree,
-            ajustement_sec: ajustement,
-            ecoule_secondes: ecoule,
-            moderated: needs_moderation(&source),
-        },
-    ))
+    )
 }
 
 /// Locks the athlete's user row: serialises its starts, so two concurrent
@@ -413,14 +405,14 @@ pub fn now_epoch(conn: &mut Conn) -> Result<i64> {
 
 /// A page of chronos matching `filter`, ordered by `order_by` (fixed SQL
 /// over `c`'s columns, ending with `c.id`), with the athlete's identity
-/// when `with_athlete`.
-fn page_of(
+/// when `with_athlete` (for [`PendingChrono`]).
+fn page_of<T: FromRow>(
     conn: &mut Conn,
     with_athlete: bool,
     filter: &Where,
     order_by: &str,
     page: &Page,
-) -> Result<Listed<ChronoRow>> {
+) -> Result<Listed<T>> {
     let (columns, joins) = if with_athlete {
         (
             format!("{CHRONO_COLUMNS}, u.prenom, u.nom, u.email"),
@@ -479,7 +471,7 @@ pub fn pending(
     source: Option<&str>,
     produit_id: Option<u64>,
     page: &Page,
-) -> Result<Listed<ChronoRow>> {
+) -> Result<Listed<PendingChrono>> {
     let mut filter = Where::new();
     filter
         .fixed("c.statut = 'attente_validation'")
@@ -547,7 +539,7 @@ pub fn recompute_best(tx: &mut Conn, produit_id: u64, user_id: u64) -> Result<()
 }
 
 /// One line of a ranking.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, FromRow)]
 pub struct RankLine {
     pub user_id: u64,
     pub prenom: Option<String>,
@@ -559,16 +551,10 @@ pub struct RankLine {
 
 /// The `limit` best times of a course (index `idx_classements_rang`).
 pub fn top(conn: &mut Conn, produit_id: u64, limit: u64) -> Result<Vec<RankLine>> {
-    let rows: Vec<(
-        u64,
-        Option<String>,
-        Option<String>,
-        bool,
-        i64,
-        Option<String>,
-    )> = conn.exec(
-        r"SELECT k.user_id, u.prenom, u.nom, u.anonymized_at IS NOT NULL, k.meilleur_temps_sec,
-                 c.date_realisation
+    rows::all(
+        conn,
+        r"SELECT k.user_id, u.prenom, u.nom, u.anonymized_at IS NOT NULL AS anonymized,
+                 k.meilleur_temps_sec AS secs, c.date_realisation
           FROM classements k
           JOIN users u ON u.id = k.user_id
           JOIN chronos c ON c.id = k.chrono_id
@@ -576,20 +562,7 @@ pub fn top(conn: &mut Conn, produit_id: u64, limit: u64) -> Result<Vec<RankLine>
           ORDER BY k.meilleur_temps_sec ASC, k.chrono_id ASC
           LIMIT ?",
         (produit_id, limit),
-    )?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(user_id, prenom, nom, anonymized, secs, date_realisation)| RankLine {
-                user_id,
-                prenom,
-                nom,
-                anonymized,
-                secs,
-                date_realisation,
-            },
-        )
-        .collect())
+    )
 }
 
 /// Number of ranked athletes on a course.

@@ -390,10 +390,10 @@ fn update_statut(ctx: &mut Ctx) -> Result<Response> {
             Statut::ALL.map(Statut::as_str).join(", ")
         ))
     })?;
-    let commentaire = bounded(body.commentaire, 500, "Le commentaire")?;
+    let commentaire = bounded(body.commentaire.as_deref(), 500, "Le commentaire")?;
     let shipping = Shipping {
-        tracking: bounded(body.numero_suivi, 100, "Le numéro de suivi")?,
-        transporteur: bounded(body.transporteur, 100, "Le transporteur")?,
+        tracking: bounded(body.numero_suivi.as_deref(), 100, "Le numéro de suivi")?,
+        transporteur: bounded(body.transporteur.as_deref(), 100, "Le transporteur")?,
     };
     // 2. The machine checks atelier, transition, rule 1.1 and tracking.
     let tx = ctx.tx()?;
@@ -411,17 +411,10 @@ fn update_statut(ctx: &mut Ctx) -> Result<Response> {
     Ok(answer)
 }
 
-/// Trims an optional text; empty is absent, too long is a 422.
-fn bounded(value: Option<String>, max: usize, what: &str) -> Result<Option<String>> {
-    let value = value
-        .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty());
-    if value.as_ref().is_some_and(|v| v.chars().count() > max) {
-        return Err(Error::invalid(format!(
-            "{what} ne doit pas dépasser {max} caractères."
-        )));
-    }
-    Ok(value)
+/// [`crate::text::bounded`], with the message naming `what`.
+fn bounded(value: Option<&str>, max: usize, what: &str) -> Result<Option<String>> {
+    let too_long = format!("{what} ne doit pas dépasser {max} caractères.");
+    Ok(crate::text::bounded(value, max, too_long)?.map(str::to_string))
 }
 
 #[cfg(test)]

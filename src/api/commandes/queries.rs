@@ -134,7 +134,7 @@ pub fn list_orders(
 
 /// The facts of an athlete's order that the engraving validation needs,
 /// read under a row lock so two validations cannot both pass.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, FromRow)]
 pub struct LockedOwnOrder {
     pub numero: String,
     pub statut: String,
@@ -145,20 +145,13 @@ pub struct LockedOwnOrder {
 
 /// Locks order `id` if it belongs to `user_id`.
 pub fn lock_own_order(tx: &mut Conn, id: u64, user_id: u64) -> Result<Option<LockedOwnOrder>> {
-    let row: Option<(String, String, bool, u64, Option<u64>)> = tx.exec_first(
-        r"SELECT numero, statut, COALESCE(validation_sportif, FALSE), produit_id, chrono_id
+    rows::first(
+        tx,
+        r"SELECT numero, statut, COALESCE(validation_sportif, FALSE) AS validation_sportif,
+                 produit_id, chrono_id
           FROM commandes WHERE id = ? AND user_id = ? FOR UPDATE",
         (id, user_id),
-    )?;
-    Ok(row.map(
-        |(numero, statut, validation_sportif, produit_id, chrono_id)| LockedOwnOrder {
-            numero,
-            statut,
-            validation_sportif,
-            produit_id,
-            chrono_id,
-        },
-    ))
+    )
 }
 
 /// Freezes the engraving text and records the athlete's validation (rule 1.1).
@@ -212,7 +205,7 @@ pub fn set_user_names(tx: &mut Conn, user_id: u64, nom: &str, prenom: &str) -> R
 }
 
 /// A course, for ordering.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, FromRow)]
 pub struct CourseRow {
     pub id: u64,
     pub actif: bool,
@@ -221,19 +214,16 @@ pub struct CourseRow {
 
 /// A course by id.
 pub fn find_course(conn: &mut Conn, id: u64) -> Result<Option<CourseRow>> {
-    let row: Option<(u64, bool, Option<String>)> = conn.exec_first(
-        "SELECT id, COALESCE(actif, FALSE), message_desactivation FROM produits WHERE id = ?",
+    rows::first(
+        conn,
+        r"SELECT id, COALESCE(actif, FALSE) AS actif, message_desactivation
+          FROM produits WHERE id = ?",
         (id,),
-    )?;
-    Ok(row.map(|(id, actif, message_desactivation)| CourseRow {
-        id,
-        actif,
-        message_desactivation,
-    }))
+    )
 }
 
 /// A validated chrono of the athlete, with its course.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, FromRow)]
 pub struct ChronoRow {
     pub id: u64,
     pub produit_id: u64,
@@ -249,32 +239,20 @@ pub struct ChronoRow {
 
 /// Every validated chrono of an athlete, grouped by course, fastest first.
 pub fn validated_chronos(conn: &mut Conn, user_id: u64) -> Result<Vec<ChronoRow>> {
-    let rows: Vec<(u64, u64, u64, Option<String>, String, String, String, String)> = conn.exec(
+    rows::all(
+        conn,
         r"SELECT ch.id, ch.produit_id, ch.duree_secondes,
                  COALESCE(NULLIF(ch.date_realisation, ''),
-                          DATE_FORMAT(COALESCE(ch.date_fin, ch.date_debut, ch.created_at), '%Y-%m-%d')),
-                 DATE_FORMAT(COALESCE(ch.valide_at, ch.date_fin, ch.created_at), '%Y-%m-%dT%H:%i:%s'),
-                 p.nom, p.code, p.slug
+                          DATE_FORMAT(COALESCE(ch.date_fin, ch.date_debut, ch.created_at), '%Y-%m-%d'),
+                          '') AS date_realisation,
+                 DATE_FORMAT(COALESCE(ch.valide_at, ch.date_fin, ch.created_at), '%Y-%m-%dT%H:%i:%s')
+                   AS quand,
+                 p.nom AS produit_nom, p.code AS produit_code, p.slug AS produit_slug
           FROM chronos ch JOIN produits p ON p.id = ch.produit_id
           WHERE ch.user_id = ? AND ch.statut = 'valide' AND ch.duree_secondes IS NOT NULL
           ORDER BY ch.produit_id, ch.duree_secondes, ch.id",
         (user_id,),
-    )?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(id, produit_id, duree_secondes, date, quand, nom, code, slug)| ChronoRow {
-                id,
-                produit_id,
-                duree_secondes,
-                date_realisation: date.unwrap_or_default(),
-                quand,
-                produit_nom: nom,
-                produit_code: code,
-                produit_slug: slug,
-            },
-        )
-        .collect())
+    )
 }
 
 /// Athletes with at least one validated chrono (the dashboard's community

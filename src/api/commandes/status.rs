@@ -9,11 +9,12 @@
 
 use crate::api::scope;
 use crate::api::stock;
+use crate::db::rows::{self, FromRow};
 use crate::error::catalog;
 use crate::error::{Error, Result};
 use crate::security::jwt::Claims;
-use mysql::prelude::Queryable;
-use mysql::{params, Conn};
+use mysql::prelude::{FromValue, Queryable};
+use mysql::{params, Conn, FromValueError, Value};
 use serde::{Deserialize, Serialize};
 
 /// The values of `commandes.statut`.
@@ -142,8 +143,13 @@ pub struct Change {
 }
 
 /// The facts of an order the machine needs, read under a row lock.
+#[derive(FromRow)]
 struct Locked {
     numero: String,
+    #[mysql(
+        deserialize_with = "statut_from_value",
+        serialize_with = "statut_to_value"
+    )]
     statut: Statut,
     validation_sportif: bool,
     is_b2b: bool,
@@ -153,24 +159,24 @@ struct Locked {
 }
 
 fn lock_order(tx: &mut Conn, id: u64) -> Result<Option<Locked>> {
-    let row: Option<(String, String, bool, bool, Option<u64>, u64, Option<u64>)> = tx.exec_first(
+    rows::first(
+        tx,
         r"SELECT numero, statut, validation_sportif, is_b2b, atelier_id, produit_id, user_id
           FROM commandes WHERE id = ? FOR UPDATE",
         (id,),
-    )?;
-    Ok(row.and_then(
-        |(numero, statut, validation_sportif, is_b2b, atelier_id, produit_id, user_id)| {
-            Some(Locked {
-                numero,
-                statut: Statut::parse(&statut)?,
-                validation_sportif,
-                is_b2b,
-                atelier_id,
-                produit_id,
-                user_id,
-            })
-        },
-    ))
+    )
+}
+
+/// `commandes.statut` as a [`Statut`]; a value we do not know does not convert.
+fn statut_from_value(value: Value) -> std::result::Result<Statut, FromValueError> {
+    let text = String::from_value_opt(value.clone())?;
+    Statut::parse(&text).ok_or(FromValueError(value))
+}
+
+/// A [`Statut`] back into its column value (the derive hands a row that
+/// does not convert back whole).
+fn statut_to_value(statut: Statut) -> Value {
+    Value::from(statut.as_str())
 }
 
 /// 404 for an order the actor may not see: an operator of another atelier

@@ -13,6 +13,7 @@ use crate::error::catalog;
 use crate::error::{Error, Result};
 use crate::http::list::Page;
 use crate::http::{Ctx, Response};
+use crate::text;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -83,14 +84,11 @@ pub fn create_agent_lot_report(ctx: &mut Ctx) -> Result<Response> {
     let body: LotReport = ctx.json()?;
     let claims = ctx.claims()?.clone();
     // 1. Sane sizes: the report is stored as JSON.
-    let message = body
-        .message
-        .as_deref()
-        .map(str::trim)
-        .filter(|m| !m.is_empty());
-    if message.is_some_and(|m| m.chars().count() > 2000) {
-        return Err(Error::invalid("Le message fait 2000 caractères au plus."));
-    }
+    let message = text::bounded(
+        body.message.as_deref(),
+        2000,
+        "Le message fait 2000 caractères au plus.",
+    )?;
     let fichiers = body.fichiers.unwrap_or_default();
     if fichiers.len() > 200 || fichiers.iter().any(|f| f.chars().count() > 500) {
         return Err(Error::invalid(
@@ -153,14 +151,11 @@ pub fn create_agent_label_report(ctx: &mut Ctx) -> Result<Response> {
     let id = ctx.id("id")?;
     let body: LabelReport = ctx.json()?;
     let claims = ctx.claims()?.clone();
-    let fichier = body
-        .fichier
-        .as_deref()
-        .map(str::trim)
-        .filter(|f| !f.is_empty());
-    if fichier.is_some_and(|f| f.chars().count() > 500) {
-        return Err(Error::invalid("« fichier » fait 500 caractères au plus."));
-    }
+    let fichier = text::bounded(
+        body.fichier.as_deref(),
+        500,
+        "« fichier » fait 500 caractères au plus.",
+    )?;
     let message: Option<String> = body
         .message
         .as_deref()

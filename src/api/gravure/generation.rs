@@ -105,14 +105,14 @@ pub(super) fn generate(
             d
         })
         .collect();
-    let bytes = read_stored(config, &template.fichier_path)?;
+    let bytes = read_stored(config, &template.kept.fichier_path)?;
     let drawing = dxf_fill::load(&bytes).map_err(Error::internal)?;
     let layout = Layout {
-        colonnes: template.colonnes,
-        espacement_x: template.espacement_x_mm,
-        espacement_y: template.espacement_y_mm,
-        largeur: template.largeur_mm,
-        hauteur: template.hauteur_mm,
+        colonnes: template.values.colonnes,
+        espacement_x: template.values.espacement_x_mm,
+        espacement_y: template.values.espacement_y_mm,
+        largeur: template.values.largeur_mm,
+        hauteur: template.values.hauteur_mm,
     };
     let filled = dxf_fill::fill_lot(&drawing, &layout, &data).map_err(|e| match e {
         dxf_fill::FillError::Write(m) => Error::internal(m),
@@ -126,7 +126,7 @@ pub(super) fn generate(
     let fichier_id = queries::insert_file(
         tx,
         lot_id,
-        template.id,
+        template.kept.id,
         &relative,
         filled.bytes.len(),
         &sha,

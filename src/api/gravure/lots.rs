@@ -138,7 +138,7 @@ pub fn create_lot(ctx: &mut Ctx) -> Result<Response> {
     let lot_id = queries::insert_lot(
         tx,
         &numero,
-        template.id,
+        template.kept.id,
         atelier_id,
         ids.len(),
         Some(claims.sub),
@@ -150,7 +150,7 @@ pub fn create_lot(ctx: &mut Ctx) -> Result<Response> {
     ctx.stage_file(&path, &bytes)?;
     ctx.audit_entity("lot", lot_id);
     ctx.audit_details(json!({
-        "numero": numero, "template_gravure_id": template.id,
+        "numero": numero, "template_gravure_id": template.kept.id,
         "commandes": visible.iter().map(|c| &c.numero).collect::<Vec<_>>(),
         "fichier_id": generated.fichier_id,
     }));
@@ -184,13 +184,13 @@ fn requested_orders(requested: &[u64]) -> Result<Vec<u64>> {
 fn usable_template(tx: &mut Conn, id: u64, n: u64) -> Result<queries::TemplateRow> {
     let template =
         queries::find_template(tx, id, true)?.ok_or_else(|| catalog::TEMPLATE_NOT_FOUND.err())?;
-    if !template.actif {
+    if !template.values.actif {
         return Err(catalog::TEMPLATE_INACTIVE.err());
     }
-    if n > u64::from(template.max_batch) {
+    if n > u64::from(template.values.max_batch) {
         return Err(Error::invalid(format!(
             "Ce template accepte au plus {} médailles par lot ({n} demandées).",
-            template.max_batch
+            template.values.max_batch
         )));
     }
     Ok(template)
@@ -217,7 +217,11 @@ fn ready_orders(
     for c in &visible {
         if let Some(why) = not_ready_reason(c) {
             refused.push(format!("{} ({why})", c.numero));
-        } else if template.produit_id.is_some_and(|p| p != c.produit_id) {
+        } else if template
+            .values
+            .produit_id
+            .is_some_and(|p| p != c.produit_id)
+        {
             refused.push(format!("{} (autre parcours que le template)", c.numero));
         } else if atelier_id.is_some_and(|a| c.atelier_id != Some(a)) {
             refused.push(format!("{} (autre atelier)", c.numero));

@@ -1,11 +1,11 @@
 //! SQL of the gravure module: templates, lots, generated files, labels.
 
-use crate::db::rows::{self, FromRow};
+use crate::db::rows::{self, FromRow, Record};
 use crate::error::Result;
 use crate::http::list::{ListQuery, Listed, Page, Where};
 use mysql::prelude::Queryable;
 use mysql::{params, Conn, Row};
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 use serde_json::{json, Value};
 
 /// `?, ?, ?` for an `IN (...)` list of `n` bound values (never values
@@ -19,54 +19,39 @@ pub fn placeholders(n: usize) -> String {
 // templates_gravure
 // ---------------------------------------------------------------------------
 
-/// One `templates_gravure` row.
-#[derive(Debug, Clone, FromRow)]
-pub struct TemplateRow {
+/// One `templates_gravure` row: its file and its layout values.
+pub type TemplateRow = Record<TemplateFile, TemplateValues>;
+
+/// What the server keeps of a template: its DXF file (the storage path is
+/// never shown) and what the upload found in it.
+#[derive(Debug, Clone, FromRow, Serialize)]
+pub struct TemplateFile {
     pub id: u64,
-    pub nom: String,
+    #[serde(skip)]
     pub fichier_path: String,
     pub fichier_nom_original: Option<String>,
     pub fichier_sha256: Option<String>,
+    /// A JSON array, as stored.
+    #[serde(serialize_with = "placeholders_json")]
     pub placeholders: Option<String>,
-    pub espacement_x_mm: f64,
-    pub espacement_y_mm: f64,
-    pub colonnes: u32,
-    pub max_batch: u32,
-    pub largeur_mm: Option<f64>,
-    pub hauteur_mm: Option<f64>,
-    pub produit_id: Option<u64>,
-    pub actif: bool,
     pub created_at: Option<String>,
     pub updated_at: Option<String>,
 }
 
-impl TemplateRow {
-    /// The API shape (`placeholders` as a JSON array).
-    #[must_use]
-    pub fn to_json(&self) -> Value {
-        let placeholders: Value = self
-            .placeholders
-            .as_deref()
-            .and_then(|p| serde_json::from_str(p).ok())
-            .unwrap_or_else(|| json!([]));
-        json!({
-            "id": self.id,
-            "nom": self.nom,
-            "fichier_nom_original": self.fichier_nom_original,
-            "fichier_sha256": self.fichier_sha256,
-            "placeholders": placeholders,
-            "espacement_x_mm": self.espacement_x_mm,
-            "espacement_y_mm": self.espacement_y_mm,
-            "colonnes": self.colonnes,
-            "max_batch": self.max_batch,
-            "largeur_mm": self.largeur_mm,
-            "hauteur_mm": self.hauteur_mm,
-            "produit_id": self.produit_id,
-            "actif": self.actif,
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
-        })
-    }
+/// The stored placeholders as a JSON array (`[]` when unreadable).
+#[expect(
+    clippy::ref_option,
+    reason = "serde's serialize_with hands the field over by reference"
+)]
+fn placeholders_json<S: Serializer>(
+    stored: &Option<String>,
+    out: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    stored
+        .as_deref()
+        .and_then(|p| serde_json::from_str::<Value>(p).ok())
+        .unwrap_or_else(|| json!([]))
+        .serialize(out)
 }
 
 const TEMPLATE_COLUMNS: &str = "id, nom, fichier_path, fichier_nom_original, fichier_sha256, \
@@ -84,7 +69,8 @@ pub fn list_templates(
     limit: u64,
     offset: u64,
 ) -> Result<(Vec<TemplateRow>, u64)> {
-    let rows: Vec<Row> = conn.exec(
+    let rows = rows::all(
+        conn,
         format!(
             "SELECT {TEMPLATE_COLUMNS} FROM templates_gravure
              WHERE (:all OR actif) ORDER BY id DESC LIMIT :limit OFFSET :offset"
@@ -95,26 +81,21 @@ pub fn list_templates(
         "SELECT COUNT(*) FROM templates_gravure WHERE (:all OR actif)",
         params! { "all" => !actif_only },
     )?;
-    Ok((
-        rows.into_iter()
-            .map(crate::db::rows::convert)
-            .collect::<Result<_>>()?,
-        total.unwrap_or(0),
-    ))
+    Ok((rows, total.unwrap_or(0)))
 }
 
 /// One template; `lock` takes a shared lock so it cannot change under a lot.
 pub fn find_template(conn: &mut Conn, id: u64, lock: bool) -> Result<Option<TemplateRow>> {
     let suffix = if lock { " LOCK IN SHARE MODE" } else { "" };
-    let row: Option<Row> = conn.exec_first(
+    rows::first(
+        conn,
         format!("SELECT {TEMPLATE_COLUMNS} FROM templates_gravure WHERE id = ?{suffix}"),
         (id,),
-    )?;
-    row.map(crate::db::rows::convert).transpose()
+    )
 }
 
 /// The values of a new or edited template.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, FromRow, Serialize)]
 pub struct TemplateValues {
     pub nom: String,
     pub espacement_x_mm: f64,
@@ -191,15 +172,12 @@ pub fn delete_template(conn: &mut Conn, id: u64) -> Result<()> {
 // ---------------------------------------------------------------------------
 
 /// One `templates_etiquettes` row, as the API shows it.
-#[derive(Debug, FromRow, Serialize)]
-pub struct LabelTemplate {
+pub type LabelTemplate = Record<Stamps, LabelValues>;
+
+/// The id and timestamps of a row.
+#[derive(Debug, Clone, FromRow, Serialize)]
+pub struct Stamps {
     pub id: u64,
-    pub nom: String,
-    pub html: String,
-    pub transporteur: Option<String>,
-    pub largeur_mm: Option<f64>,
-    pub hauteur_mm: Option<f64>,
-    pub actif: bool,
     pub created_at: Option<String>,
     pub updated_at: Option<String>,
 }
@@ -236,7 +214,7 @@ pub fn find_label_template(conn: &mut Conn, id: u64) -> Result<Option<LabelTempl
 }
 
 /// The values of a label template.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default, FromRow, Serialize)]
 pub struct LabelValues {
     pub nom: String,
     pub html: String,
@@ -246,19 +224,27 @@ pub struct LabelValues {
     pub actif: bool,
 }
 
+impl LabelValues {
+    /// The values as positional parameters, in the column order of the
+    /// queries below.
+    fn params(&self) -> Vec<mysql::Value> {
+        vec![
+            self.nom.as_str().into(),
+            self.html.as_str().into(),
+            self.transporteur.as_deref().into(),
+            self.largeur_mm.into(),
+            self.hauteur_mm.into(),
+            self.actif.into(),
+        ]
+    }
+}
+
 /// Inserts a label template; returns its id.
 pub fn insert_label_template(conn: &mut Conn, v: &LabelValues) -> Result<u64> {
     conn.exec_drop(
         r"INSERT INTO templates_etiquettes (nom, html, transporteur, largeur_mm, hauteur_mm, actif)
           VALUES (?, ?, ?, ?, ?, ?)",
-        (
-            &v.nom,
-            &v.html,
-            &v.transporteur,
-            v.largeur_mm,
-            v.hauteur_mm,
-            v.actif,
-        ),
+        v.params(),
     )?;
     Ok(conn.last_insert_id())
 }
@@ -268,15 +254,7 @@ pub fn update_label_template(conn: &mut Conn, id: u64, v: &LabelValues) -> Resul
     conn.exec_drop(
         r"UPDATE templates_etiquettes SET nom = ?, html = ?, transporteur = ?, largeur_mm = ?,
             hauteur_mm = ?, actif = ? WHERE id = ?",
-        (
-            &v.nom,
-            &v.html,
-            &v.transporteur,
-            v.largeur_mm,
-            v.hauteur_mm,
-            v.actif,
-            id,
-        ),
+        [v.params(), vec![id.into()]].concat(),
     )?;
     Ok(())
 }

@@ -40,15 +40,14 @@ pub fn list_templates(ctx: &mut Ctx) -> Result<Response> {
     let (per_page, offset) = (page.per_page, page.offset());
     let actif_only = matches!(ctx.req.query_param("actif").as_deref(), Some("1" | "true"));
     let (rows, total) = queries::list_templates(ctx.conn()?, actif_only, per_page, offset)?;
-    let items: Vec<_> = rows.iter().map(queries::TemplateRow::to_json).collect();
-    Ok(Response::ok(&page.wrap(items, total)))
+    Ok(Response::ok(&page.wrap(rows, total)))
 }
 
 /// Spec 4.6–4.29 `templates_gravure`: "Templates DXF (espacement, `max_batch`)".
 pub fn show_template(ctx: &mut Ctx) -> Result<Response> {
     let id = ctx.id("id")?;
     let t = queries::find_template(ctx.conn()?, id, false)?.ok_or_else(template_not_found)?;
-    Ok(Response::ok(&t.to_json()))
+    Ok(Response::ok(&t))
 }
 
 /// Spec 4.6–4.29 `templates_gravure`: the template's DXF file, for the
@@ -61,8 +60,9 @@ pub fn show_template_file(ctx: &mut Ctx) -> Result<Response> {
 /// The DXF of template `id` as a download.
 pub(super) fn template_file_response(ctx: &mut Ctx, id: u64) -> Result<Response> {
     let t = queries::find_template(ctx.conn()?, id, false)?.ok_or_else(template_not_found)?;
-    let bytes = read_stored(ctx.config, &t.fichier_path)?;
+    let bytes = read_stored(ctx.config, &t.kept.fichier_path)?;
     let name = t
+        .kept
         .fichier_nom_original
         .clone()
         .unwrap_or_else(|| format!("template-{id}.dxf"));
@@ -190,7 +190,7 @@ pub fn create_template(ctx: &mut Ctx) -> Result<Response> {
     ctx.audit_entity("template_gravure", id);
     ctx.audit_details(json!({ "nom": values.nom, "sha256": sha, "placeholders": placeholders }));
     let t = queries::find_template(ctx.conn()?, id, false)?.ok_or_else(template_not_found)?;
-    let mut body = t.to_json();
+    let mut body = json!(t);
     body["avertissements"] = json!(avertissements);
     body["emprise_mm"] = json!(analysis.emprise);
     body["nb_entites"] = json!(analysis.nb_entites);
@@ -257,19 +257,20 @@ pub fn update_template(ctx: &mut Ctx) -> Result<Response> {
     let id = ctx.id("id")?;
     let patch: TemplatePatch = ctx.json()?;
     let t = queries::find_template(ctx.conn()?, id, false)?.ok_or_else(template_not_found)?;
+    let old = &t.values;
     let v = TemplateValues {
         nom: match &patch.nom {
             Some(n) => check_nom(n)?,
-            None => t.nom.clone(),
+            None => old.nom.clone(),
         },
-        espacement_x_mm: patch.espacement_x_mm.unwrap_or(t.espacement_x_mm),
-        espacement_y_mm: patch.espacement_y_mm.unwrap_or(t.espacement_y_mm),
-        colonnes: patch.colonnes.unwrap_or(t.colonnes),
-        max_batch: patch.max_batch.unwrap_or(t.max_batch),
-        largeur_mm: patch.largeur_mm.unwrap_or(t.largeur_mm),
-        hauteur_mm: patch.hauteur_mm.unwrap_or(t.hauteur_mm),
-        produit_id: patch.produit_id.unwrap_or(t.produit_id),
-        actif: patch.actif.unwrap_or(t.actif),
+        espacement_x_mm: patch.espacement_x_mm.unwrap_or(old.espacement_x_mm),
+        espacement_y_mm: patch.espacement_y_mm.unwrap_or(old.espacement_y_mm),
+        colonnes: patch.colonnes.unwrap_or(old.colonnes),
+        max_batch: patch.max_batch.unwrap_or(old.max_batch),
+        largeur_mm: patch.largeur_mm.unwrap_or(old.largeur_mm),
+        hauteur_mm: patch.hauteur_mm.unwrap_or(old.hauteur_mm),
+        produit_id: patch.produit_id.unwrap_or(old.produit_id),
+        actif: patch.actif.unwrap_or(old.actif),
     };
     check_mm("espacement_x_mm", v.espacement_x_mm, 0.0)?;
     check_mm("espacement_y_mm", v.espacement_y_mm, 0.0)?;
@@ -284,9 +285,9 @@ pub fn update_template(ctx: &mut Ctx) -> Result<Response> {
     check_produit(ctx, v.produit_id)?;
     queries::update_template(ctx.conn()?, id, &v)?;
     ctx.audit_entity("template_gravure", id);
-    ctx.audit_details(json!({ "avant": t.to_json(), "nom": v.nom }));
+    ctx.audit_details(json!({ "avant": t, "nom": v.nom }));
     let t = queries::find_template(ctx.conn()?, id, false)?.ok_or_else(template_not_found)?;
-    Ok(Response::ok(&t.to_json()))
+    Ok(Response::ok(&t))
 }
 
 /// Spec 4.6–4.29 `templates_gravure` — deletion; a template a lot was made
@@ -299,14 +300,14 @@ pub fn delete_template(ctx: &mut Ctx) -> Result<Response> {
         return Err(catalog::TEMPLATE_IN_USE.err());
     }
     queries::delete_template(tx, id)?;
-    let path = super::storage_file(ctx.config, &t.fichier_path)?;
+    let path = super::storage_file(ctx.config, &t.kept.fichier_path)?;
     // The file goes only once the row is gone for good.
     ctx.after_commit(move |_, _| {
         let _ = std::fs::remove_file(path);
         Ok(())
     });
     ctx.audit_entity("template_gravure", id);
-    ctx.audit_details(json!({ "nom": t.nom, "sha256": t.fichier_sha256 }));
+    ctx.audit_details(json!({ "nom": t.values.nom, "sha256": t.kept.fichier_sha256 }));
     Ok(Response::no_content())
 }
 
@@ -329,6 +330,8 @@ pub fn show_label_template(ctx: &mut Ctx) -> Result<Response> {
     Ok(Response::ok(&r))
 }
 
+/// A label template in a request: absent fields keep the values it applies
+/// to; `null` clears a nullable one.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct LabelBody {
@@ -341,6 +344,20 @@ struct LabelBody {
     #[serde(default, deserialize_with = "crate::http::nullable")]
     hauteur_mm: Option<Option<f64>>,
     actif: Option<bool>,
+}
+
+impl LabelBody {
+    /// `base` with the fields sent put in place.
+    fn applied_to(self, base: LabelValues) -> LabelValues {
+        LabelValues {
+            nom: self.nom.unwrap_or(base.nom),
+            html: self.html.unwrap_or(base.html),
+            transporteur: self.transporteur.unwrap_or(base.transporteur),
+            largeur_mm: self.largeur_mm.unwrap_or(base.largeur_mm),
+            hauteur_mm: self.hauteur_mm.unwrap_or(base.hauteur_mm),
+            actif: self.actif.unwrap_or(base.actif),
+        }
+    }
 }
 
 fn check_label(v: &mut LabelValues) -> Result<()> {
@@ -377,14 +394,10 @@ fn check_label(v: &mut LabelValues) -> Result<()> {
 /// HTML with `{{nom}}`, `{{adresse}}`, `{{numero_suivi}}`…, carrier, size.
 pub fn create_label_template(ctx: &mut Ctx) -> Result<Response> {
     let body: LabelBody = ctx.json()?;
-    let mut v = LabelValues {
-        nom: body.nom.unwrap_or_default(),
-        html: body.html.unwrap_or_default(),
-        transporteur: body.transporteur.flatten(),
-        largeur_mm: body.largeur_mm.flatten(),
-        hauteur_mm: body.hauteur_mm.flatten(),
-        actif: body.actif.unwrap_or(true),
-    };
+    let mut v = body.applied_to(LabelValues {
+        actif: true,
+        ..LabelValues::default()
+    });
     check_label(&mut v)?;
     let id = queries::insert_label_template(ctx.conn()?, &v)?;
     ctx.audit_entity("template_etiquette", id);
@@ -398,14 +411,7 @@ pub fn update_label_template(ctx: &mut Ctx) -> Result<Response> {
     let id = ctx.id("id")?;
     let body: LabelBody = ctx.json()?;
     let r = queries::find_label_template(ctx.conn()?, id)?.ok_or_else(label_template_not_found)?;
-    let mut v = LabelValues {
-        nom: body.nom.unwrap_or(r.nom),
-        html: body.html.unwrap_or(r.html),
-        transporteur: body.transporteur.unwrap_or(r.transporteur),
-        largeur_mm: body.largeur_mm.unwrap_or(r.largeur_mm),
-        hauteur_mm: body.hauteur_mm.unwrap_or(r.hauteur_mm),
-        actif: body.actif.unwrap_or(r.actif),
-    };
+    let mut v = body.applied_to(r.values);
     check_label(&mut v)?;
     queries::update_label_template(ctx.conn()?, id, &v)?;
     ctx.audit_entity("template_etiquette", id);
@@ -421,7 +427,7 @@ pub fn delete_label_template(ctx: &mut Ctx) -> Result<Response> {
     let r = queries::find_label_template(ctx.conn()?, id)?.ok_or_else(label_template_not_found)?;
     queries::delete_label_template(ctx.conn()?, id)?;
     ctx.audit_entity("template_etiquette", id);
-    ctx.audit_details(json!({ "nom": r.nom }));
+    ctx.audit_details(json!({ "nom": r.values.nom }));
     Ok(Response::no_content())
 }
 

@@ -98,24 +98,9 @@ pub fn show_export_destination(ctx: &mut Ctx) -> Result<Response> {
     let id = ctx.id("id")?;
     let conn = ctx.conn()?;
     let d = queries::find_destination(conn, id, false)?.ok_or_else(destination_not_found)?;
-    let logs: Vec<Value> = queries::recent_export_logs(conn, id, 20)?
-        .into_iter()
-        .map(
-            |(log_id, produit_id, http_status, succes, erreur, duree_ms, created_at)| {
-                json!({
-                    "id": log_id,
-                    "parcours_id": produit_id,
-                    "http_status": http_status,
-                    "succes": succes,
-                    "erreur": erreur,
-                    "duree_ms": duree_ms,
-                    "created_at": created_at,
-                })
-            },
-        )
-        .collect();
+    let logs = queries::recent_export_logs(conn, id, 20)?;
     let mut body = destination_json(&d);
-    body["derniers_exports"] = Value::Array(logs);
+    body["derniers_exports"] = json!(logs);
     Ok(Response::ok(&body))
 }
 

@@ -9,6 +9,7 @@ use crate::error::{Error, Result, ResultExt};
 use crate::http::list::{ListQuery, Listed, Page, Where};
 use mysql::prelude::Queryable;
 use mysql::{params, Conn, Row};
+use serde::Serialize;
 use std::collections::HashSet;
 
 /// A course and its tracking row (LEFT JOIN: a missing row reads as NULLs).
@@ -509,27 +510,18 @@ const DESTINATION_SELECT: &str = r"SELECT id, nom, url, mode_auth, secret_chiffr
         DATE_FORMAT(updated_at, '%Y-%m-%dT%H:%i:%s') AS updated_at
     FROM export_destinations";
 
-/// One row of [`DESTINATION_SELECT`], typed.
-#[track_caller]
-fn destination_from_row(row: Row) -> Result<DestinationRow> {
-    rows::convert(row)
-}
-
 /// One page of destinations by name, and their total count.
 pub fn list_destinations(
     conn: &mut Conn,
     limit: u64,
     offset: u64,
 ) -> Result<(Vec<DestinationRow>, u64)> {
-    let rows: Vec<Row> = conn.exec(
+    let items = rows::all(
+        conn,
         format!("{DESTINATION_SELECT} ORDER BY nom, id LIMIT ? OFFSET ?"),
         (limit, offset),
     )?;
     let total: Option<u64> = conn.query_first("SELECT COUNT(*) FROM export_destinations")?;
-    let items = rows
-        .into_iter()
-        .map(destination_from_row)
-        .collect::<Result<_>>()?;
     Ok((items, total.unwrap_or(0)))
 }
 
@@ -640,18 +632,32 @@ pub fn insert_export_log(conn: &mut Conn, l: &ExportLog) -> Result<u64> {
     Ok(conn.last_insert_id())
 }
 
+/// One recorded export attempt, as a destination's detail shows it.
+#[derive(Debug, Clone, FromRow, Serialize)]
+pub struct ExportLogLine {
+    pub id: u64,
+    #[serde(rename = "parcours_id")]
+    pub produit_id: u64,
+    pub http_status: Option<u16>,
+    pub succes: bool,
+    pub erreur: Option<String>,
+    pub duree_ms: u64,
+    pub created_at: String,
+}
+
 /// The latest export attempts to a destination.
 pub fn recent_export_logs(
     conn: &mut Conn,
     destination_id: u64,
     limit: u64,
-) -> Result<Vec<(u64, u64, Option<u16>, bool, Option<String>, u64, String)>> {
-    Ok(conn.exec(
+) -> Result<Vec<ExportLogLine>> {
+    rows::all(
+        conn,
         r"SELECT id, produit_id, http_status, succes, erreur, duree_ms,
-                 DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%s')
+                 DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%s') AS created_at
           FROM export_logs WHERE destination_id = ? ORDER BY id DESC LIMIT ?",
         (destination_id, limit),
-    )?)
+    )
 }
 
 #[cfg(test)]

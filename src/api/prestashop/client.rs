@@ -12,6 +12,7 @@
 
 use super::breaker;
 use crate::config::Config;
+use crate::db::rows::{self, FromRow};
 use crate::error::catalog;
 use crate::error::{Error, Result};
 use crate::security::crypto;
@@ -132,6 +133,15 @@ pub struct Shop {
     pub calls: Cell<u32>,
 }
 
+/// The shop as `prestashop_config` stores it, secrets encrypted.
+#[derive(Default, FromRow)]
+struct StoredShop {
+    url: Option<String>,
+    client_id: Option<String>,
+    client_secret_chiffre: Option<String>,
+    webservice_key_chiffre: Option<String>,
+}
+
 /// Reads a setting from `.env`, else the decrypted `prestashop_config`
 /// column.
 fn secret(config: &Config, env_key: &str, stored: Option<String>) -> Result<Option<String>> {
@@ -149,11 +159,18 @@ impl Shop {
     /// Webservice key is configured (a workshop that sells elsewhere).
     pub fn load(config: &Config, conn: &mut Conn) -> Result<Option<Shop>> {
         let config = &crate::api::settings::overlay(config, conn)?;
-        let row: Option<(Option<String>, Option<String>, Option<String>, Option<String>)> = conn
-            .query_first(
-                "SELECT url, client_id, client_secret_chiffre, webservice_key_chiffre FROM prestashop_config WHERE id = 1",
-            )?;
-        let (url, client_id, secret_enc, key_enc) = row.unwrap_or_default();
+        let StoredShop {
+            url,
+            client_id,
+            client_secret_chiffre,
+            webservice_key_chiffre,
+        } = rows::first(
+            conn,
+            r"SELECT url, client_id, client_secret_chiffre, webservice_key_chiffre
+              FROM prestashop_config WHERE id = 1",
+            (),
+        )?
+        .unwrap_or_default();
         let base = config
             .var("PRESTASHOP_URL")
             .map(str::to_string)
@@ -161,7 +178,7 @@ impl Shop {
             .unwrap_or_default()
             .trim_end_matches('/')
             .to_string();
-        let ws_key = secret(config, "PRESTASHOP_WEBSERVICE_KEY", key_enc)?;
+        let ws_key = secret(config, "PRESTASHOP_WEBSERVICE_KEY", webservice_key_chiffre)?;
         if base.is_empty() || ws_key.is_none() {
             return Ok(None);
         }
@@ -169,7 +186,7 @@ impl Shop {
             .var("PRESTASHOP_CLIENT_ID")
             .map(str::to_string)
             .or(client_id);
-        let client_secret = secret(config, "PRESTASHOP_CLIENT_SECRET", secret_enc)?;
+        let client_secret = secret(config, "PRESTASHOP_CLIENT_SECRET", client_secret_chiffre)?;
         let oauth = match (client_id, client_secret) {
             (Some(client_id), Some(client_secret)) => Some(OAuth {
                 client_id,

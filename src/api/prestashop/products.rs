@@ -7,6 +7,7 @@
 
 use super::client::{int, list_of, Failure, Shop};
 use super::import::{localized, FEATURE_PARCOURS};
+use crate::db::rows::{self, FromRow};
 use crate::error::{catalog, Result};
 use crate::http::{Ctx, Response};
 use mysql::prelude::Queryable;
@@ -14,6 +15,7 @@ use mysql::Conn;
 use serde_json::{json, Value};
 
 /// The course as the shop shows it.
+#[derive(FromRow)]
 struct Course {
     nom: String,
     sous_titre: Option<String>,
@@ -28,18 +30,13 @@ pub fn create_product_sync(ctx: &mut Ctx) -> Result<Response> {
     // Outside the transaction: a failed call must still count for the
     // circuit breaker.
     let conn = ctx.autocommit()?;
-    let row: Option<(String, Option<String>, Option<bool>, Option<u64>)> = conn.exec_first(
-        "SELECT nom, sous_titre, actif, presta_product_id FROM produits WHERE id = ?",
+    let course: Course = rows::first(
+        conn,
+        r"SELECT nom, sous_titre, COALESCE(actif, TRUE) AS actif, presta_product_id
+          FROM produits WHERE id = ?",
         (id,),
-    )?;
-    let (nom, sous_titre, actif, presta_product_id) =
-        row.ok_or_else(|| catalog::COURSE_NOT_FOUND.err())?;
-    let course = Course {
-        nom,
-        sous_titre,
-        actif: actif.unwrap_or(true),
-        presta_product_id,
-    };
+    )?
+    .ok_or_else(|| catalog::COURSE_NOT_FOUND.err())?;
     let shop = Shop::load(config, conn)?.ok_or_else(|| Failure::NotConfigured.into_error())?;
     if !shop.has_admin_api() {
         return Err(catalog::PRESTASHOP_ADMIN_API_MISSING.err());

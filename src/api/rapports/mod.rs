@@ -7,13 +7,14 @@
 //! `rapports_generation` (type, author, number of rows) in the request's
 //! transaction.
 
+use crate::db::rows::{self, FromRow};
 use crate::error::{Error, Result};
 use crate::http::csv::csv_response;
 use crate::http::router::{route, Access, Route};
 use crate::http::{Ctx, Method, Response};
 use crate::security::roles;
 use mysql::prelude::Queryable;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 /// Routes of this module.
@@ -82,17 +83,29 @@ const REPORTS: &[Report] = &[
     },
 ];
 
+/// One generated report, as the history lists it.
+#[derive(FromRow, Serialize)]
+struct Generated {
+    id: u64,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    genere_par: Option<String>,
+    nb_lignes: u64,
+    date: String,
+}
+
 fn list_rapports(ctx: &mut Ctx) -> Result<Response> {
-    let history: Vec<(u64, Option<String>, Option<String>, u64, String)> = ctx.conn()?.query(
-        "SELECT g.id, g.type, u.email, g.nb_lignes, DATE_FORMAT(g.created_at, '%Y-%m-%dT%H:%i:%s') \
+    let history: Vec<Generated> = rows::all(
+        ctx.conn()?,
+        "SELECT g.id, g.type AS kind, u.email AS genere_par, g.nb_lignes, \
+                DATE_FORMAT(g.created_at, '%Y-%m-%dT%H:%i:%s') AS date \
          FROM rapports_generation g LEFT JOIN users u ON u.id = g.genere_par \
          ORDER BY g.id DESC LIMIT 50",
+        (),
     )?;
     Ok(Response::ok(&json!({
         "types": REPORTS.iter().map(|r| json!({ "type": r.key, "libelle": r.label, "colonnes": r.header })).collect::<Vec<_>>(),
-        "historique": history.into_iter().map(|(id, kind, by, rows, at)| json!({
-            "id": id, "type": kind, "genere_par": by, "nb_lignes": rows, "date": at,
-        })).collect::<Vec<_>>(),
+        "historique": history,
     })))
 }
 

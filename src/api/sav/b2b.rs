@@ -9,7 +9,7 @@
 //! import (group "Professionnels") must call it too.
 
 use super::queries::{self, FabricantUpdate, NewFabricant};
-use super::{optional_text, query_enum, required_text};
+use super::{optional_text, patched, query_enum, required_text};
 use crate::api::auth::normalize_email;
 use crate::api::commandes::{self, Created, NewOrder, B2B_CLIENT_TYPES};
 use crate::error::catalog;
@@ -343,14 +343,8 @@ pub fn update_fabricant(ctx: &mut Ctx) -> Result<Response> {
         .map(|n| required_text(n, "nom", 200))
         .transpose()?;
     let code = body.code.as_deref().map(clean_fabricant_code).transpose()?;
-    let email = match &body.contact_email {
-        None => None,
-        Some(e) => Some(clean_email(e.as_deref())?),
-    };
-    let phone = match &body.contact_telephone {
-        None => None,
-        Some(p) => Some(clean_phone(p.as_deref())?),
-    };
+    let email = patched(body.contact_email.as_ref(), clean_email)?;
+    let phone = patched(body.contact_telephone.as_ref(), clean_phone)?;
     let conn = ctx.conn()?;
     queries::find_fabricant(conn, id)?.ok_or_else(fabricant_not_found)?;
     if let Some(Some(user)) = body.admin_user_id {

@@ -7,7 +7,7 @@
 //! who reports it; an `operateur_fab` only sees and edits its own atelier's.
 
 use super::queries::{self, Catalog, DefautFilters, DefautUpdate, NewDefaut};
-use super::{optional_text, query_enum, required_text};
+use super::{optional_text, patched, query_enum, requested_status, required_text};
 use crate::api::commandes::status::order_not_found;
 use crate::api::scope;
 use crate::error::catalog;
@@ -221,19 +221,11 @@ pub fn update_defaut(ctx: &mut Ctx) -> Result<Response> {
         .filter(|(_, atelier)| scope::may_touch(&claims, *atelier))
         .ok_or_else(defaut_not_found)?;
     // 2. The status change is allowed.
-    let statut = match body.statut.as_deref() {
-        None => None,
-        Some(s) if !STATUTS.contains(&s) => {
-            return Err(Error::invalid("Statut inconnu : ouvert, traite ou clos."))
-        }
-        Some(s) if s == from => None,
-        Some(s) if TRANSITIONS.contains(&(from.as_str(), s)) => Some(s),
-        Some(s) => {
-            return Err(catalog::DEFAUT_TRANSITION_REFUSED.msg(format!(
-                "Ce défaut ne peut pas passer de « {from} » à « {s} »."
-            )))
-        }
-    };
+    let statut = requested_status(body.statut.as_deref(), &from, STATUTS, TRANSITIONS, |s| {
+        catalog::DEFAUT_TRANSITION_REFUSED.msg(format!(
+            "Ce défaut ne peut pas passer de « {from} » à « {s} »."
+        ))
+    })?;
     // 3. Values are valid.
     let gravite = body.gravite.as_deref().map(parse_gravite).transpose()?;
     if let Some(type_id) = body.type_id {
@@ -242,10 +234,9 @@ pub fn update_defaut(ctx: &mut Ctx) -> Result<Response> {
     if let Some(Some(cause_id)) = body.cause_id {
         check_catalog(tx, Catalog::Causes, cause_id)?;
     }
-    let description = match &body.description {
-        None => None,
-        Some(d) => Some(optional_text(d.as_deref(), "description", DESCRIPTION_MAX)?),
-    };
+    let description = patched(body.description.as_ref(), |d| {
+        optional_text(d, "description", DESCRIPTION_MAX)
+    })?;
     queries::update_defaut(
         tx,
         id,

@@ -232,6 +232,46 @@ fn optional_text(raw: Option<&str>, field: &str, max: usize) -> Result<Option<St
     }
 }
 
+/// A nullable PATCH field cleaned by `clean`: absent stays `None` (keep the
+/// stored value), `null` reaches `clean` as `None`.
+fn patched<T>(
+    field: Option<&Option<String>>,
+    clean: impl FnOnce(Option<&str>) -> Result<T>,
+) -> Result<Option<T>> {
+    field.map(|v| clean(v.as_deref())).transpose()
+}
+
+/// The status a PATCH asks for, moving from `from`: `None` when absent or
+/// unchanged; one outside `statuts` is a 422, a move missing from
+/// `transitions` is `refused(to)`.
+fn requested_status<'a>(
+    to: Option<&'a str>,
+    from: &str,
+    statuts: &[&str],
+    transitions: &[(&str, &str)],
+    refused: impl FnOnce(&str) -> Error,
+) -> Result<Option<&'a str>> {
+    match to {
+        None => Ok(None),
+        Some(s) if !statuts.contains(&s) => Err(Error::invalid(format!(
+            "Statut inconnu : {}.",
+            in_words(statuts)
+        ))),
+        Some(s) if s == from => Ok(None),
+        Some(s) if transitions.contains(&(from, s)) => Ok(Some(s)),
+        Some(s) => Err(refused(s)),
+    }
+}
+
+/// `a, b ou c`.
+fn in_words(values: &[&str]) -> String {
+    match values.split_last() {
+        Some((last, [])) => (*last).to_string(),
+        Some((last, rest)) => format!("{} ou {last}", rest.join(", ")),
+        None => String::new(),
+    }
+}
+
 /// Demo data: the Queyras manufacturer, a B2B order "Mairie de Lyon ×10", and
 /// a SAV ticket and a defect on the demo orders when they exist. Safe to run
 /// again: each row is looked up before it is created.
@@ -254,5 +294,22 @@ mod tests {
         assert!(required_text("abcdefghijk", "nom", 10).is_err());
         assert_eq!(optional_text(Some("  "), "x", 5).unwrap(), None);
         assert_eq!(optional_text(None, "x", 5).unwrap(), None);
+    }
+
+    #[test]
+    fn status_requests() {
+        let statuts = ["ouvert", "traite", "clos"];
+        let moves = [("ouvert", "traite")];
+        let refused = |_: &str| Error::invalid("refusé");
+        let ask = |to| requested_status(to, "ouvert", &statuts, &moves, refused);
+        assert_eq!(ask(None).unwrap(), None);
+        assert_eq!(ask(Some("ouvert")).unwrap(), None);
+        assert_eq!(ask(Some("traite")).unwrap(), Some("traite"));
+        assert!(ask(Some("clos")).is_err());
+        let unknown = ask(Some("perdu")).unwrap_err();
+        assert_eq!(
+            unknown.message(),
+            "Statut inconnu : ouvert, traite ou clos."
+        );
     }
 }

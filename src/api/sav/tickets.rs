@@ -3,8 +3,8 @@
 //! status and assignment changes, deletion by admins.
 
 use super::express::{Geste, Motif, DESCRIPTION_MAX};
-use super::optional_text;
 use super::queries::{self, NewTicket, TicketFilters};
+use super::{optional_text, patched, requested_status};
 use crate::api::commandes::status::order_not_found;
 use crate::api::scope;
 use crate::error::catalog;
@@ -187,30 +187,26 @@ pub fn update_sav_ticket(ctx: &mut Ctx) -> Result<Response> {
         .filter(|t| scope::may_touch(&claims, t.atelier_id))
         .ok_or_else(ticket_not_found)?;
     // 2. The status change is allowed.
-    let statut = match body.statut.as_deref() {
-        None => None,
-        Some(s) if !TICKET_STATUTS.contains(&s) => {
-            return Err(Error::invalid(
-                "Statut inconnu : ouvert, en_cours, resolu ou ferme.",
+    let from = ticket.statut.as_str();
+    let statut = requested_status(
+        body.statut.as_deref(),
+        from,
+        TICKET_STATUTS,
+        TICKET_TRANSITIONS,
+        |s| {
+            catalog::TICKET_TRANSITION_REFUSED.msg(format!(
+                "Le ticket {} ne peut pas passer de « {from} » à « {s} ».",
+                ticket.numero
             ))
-        }
-        Some(s) if s == ticket.statut => None,
-        Some(s) if TICKET_TRANSITIONS.contains(&(ticket.statut.as_str(), s)) => Some(s),
-        Some(s) => {
-            return Err(catalog::TICKET_TRANSITION_REFUSED.msg(format!(
-                "Le ticket {} ne peut pas passer de « {} » à « {s} ».",
-                ticket.numero, ticket.statut
-            )))
-        }
-    };
+        },
+    )?;
     // 3. The assignee is workshop staff.
     if let Some(Some(user)) = body.assigne_a {
         check_assignee(tx, user)?;
     }
-    let description = match &body.description {
-        None => None,
-        Some(d) => Some(optional_text(d.as_deref(), "description", DESCRIPTION_MAX)?),
-    };
+    let description = patched(body.description.as_ref(), |d| {
+        optional_text(d, "description", DESCRIPTION_MAX)
+    })?;
     queries::update_ticket(
         tx,
         id,

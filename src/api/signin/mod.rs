@@ -22,6 +22,7 @@ use crate::api::prestashop::client::{list_of, Shop};
 use crate::api::prestashop::import::{link_customer, Customer};
 use crate::applog::app_log;
 use crate::config::Config;
+use crate::db::rows::{self, FromRow};
 use crate::error::catalog;
 use crate::error::{Error, Result};
 use crate::http::router::{route, Access, Route};
@@ -206,6 +207,15 @@ fn invalid_link() -> Error {
     catalog::SIGNIN_LINK_INVALID.err()
 }
 
+/// Who a sign-in link was sent to.
+#[derive(FromRow)]
+struct ClaimedToken {
+    email: String,
+    presta_customer_id: Option<u64>,
+    nom: Option<String>,
+    prenom: Option<String>,
+}
+
 /// `POST /api/auth/lien-connexion/utiliser`.
 fn create_session_from_lien(ctx: &mut Ctx) -> Result<Response> {
     let body: UtiliserBody = ctx.json()?;
@@ -219,20 +229,22 @@ fn create_session_from_lien(ctx: &mut Ctx) -> Result<Response> {
     if tx.affected_rows() != 1 {
         return Err(invalid_link());
     }
-    let row: Option<(String, Option<u64>, Option<String>, Option<String>)> = tx.exec_first(
+    let claimed: ClaimedToken = rows::first(
+        tx,
         "SELECT email, presta_customer_id, nom, prenom FROM signin_tokens WHERE token_hash = ?",
         (&hash,),
-    )?;
-    let (email, customer_id, nom, prenom) = row.ok_or_else(invalid_link)?;
+    )?
+    .ok_or_else(invalid_link)?;
+    let email = claimed.email;
     // 2. The account: linked, found by address, or created.
-    let user_id = match customer_id {
+    let user_id = match claimed.presta_customer_id {
         Some(id) => link_customer(
             tx,
             &Customer {
                 id,
                 email: email.clone(),
-                firstname: prenom.unwrap_or_default(),
-                lastname: nom.unwrap_or_default(),
+                firstname: claimed.prenom.unwrap_or_default(),
+                lastname: claimed.nom.unwrap_or_default(),
                 company: String::new(),
                 group: 0,
             },

@@ -13,6 +13,7 @@
 //! loads then cost one file read (p50 in scripts/bench.sh).
 
 use crate::api::admin_limit;
+use crate::db::rows::{self, FromRow};
 use crate::error::{Error, Result};
 use crate::http::list::query_date;
 use crate::http::router::{route, Access, Route};
@@ -234,25 +235,35 @@ fn by_month(conn: &mut Conn, period: &Period) -> Result<Value> {
 }
 
 /// Hours from the athlete's validation to shipping, over shipped orders.
+#[derive(Default, FromRow)]
+struct LeadTime {
+    commandes: u64,
+    moyenne_heures: Option<f64>,
+    min_heures: Option<i64>,
+    max_heures: Option<i64>,
+}
+
 fn lead_time(conn: &mut Conn, period: &Period) -> Result<Value> {
     let (clause, params) = period.orders();
-    let row: Option<(u64, Option<f64>, Option<i64>, Option<i64>)> = conn.exec_first(
+    let t: LeadTime = rows::first(
+        conn,
         format!(
-            "SELECT COUNT(*), \
-               AVG(TIMESTAMPDIFF(MINUTE, c.date_validation_sportif, c.date_expedition)) / 60, \
-               MIN(TIMESTAMPDIFF(HOUR, c.date_validation_sportif, c.date_expedition)), \
-               MAX(TIMESTAMPDIFF(HOUR, c.date_validation_sportif, c.date_expedition)) \
+            "SELECT COUNT(*) AS commandes, \
+               AVG(TIMESTAMPDIFF(MINUTE, c.date_validation_sportif, c.date_expedition)) / 60 \
+                 AS moyenne_heures, \
+               MIN(TIMESTAMPDIFF(HOUR, c.date_validation_sportif, c.date_expedition)) AS min_heures, \
+               MAX(TIMESTAMPDIFF(HOUR, c.date_validation_sportif, c.date_expedition)) AS max_heures \
              FROM commandes c WHERE {clause} \
                AND c.date_expedition IS NOT NULL AND c.date_validation_sportif IS NOT NULL"
         ),
         params,
-    )?;
-    let (n, avg, min, max) = row.unwrap_or((0, None, None, None));
+    )?
+    .unwrap_or_default();
     Ok(json!({
-        "commandes": n,
-        "moyenne_heures": avg.map(|h| (h * 10.0).round() / 10.0),
-        "min_heures": min,
-        "max_heures": max,
+        "commandes": t.commandes,
+        "moyenne_heures": t.moyenne_heures.map(|h| (h * 10.0).round() / 10.0),
+        "min_heures": t.min_heures,
+        "max_heures": t.max_heures,
     }))
 }
 

@@ -6,7 +6,6 @@ use super::query_bool;
 use crate::api::scope;
 use crate::error::{Error, Result};
 use crate::http::list::Page;
-use crate::http::list::Where;
 use crate::http::{Ctx, Response};
 use mysql::Conn;
 use serde::Deserialize;
@@ -20,11 +19,8 @@ pub fn list_ateliers(ctx: &mut Ctx) -> Result<Response> {
     let claims = ctx.claims()?.clone();
     let conn = ctx.conn()?;
     // 1. An operator only lists its own atelier.
-    let scope = scope::resolve_atelier(conn, &claims, None)?;
-    let mut filter = Where::new();
-    filter
-        .bind_opt("a.id = ?", scope)
-        .bind_opt("a.actif = ?", actif);
+    let mut filter = scope::confined(conn, &claims, "a.id = ?", None)?;
+    filter.bind_opt("a.actif = ?", actif);
     let listed = queries::list_ateliers(conn, &filter, &page)?;
     Ok(Response::ok(&page.answer(&listed)))
 }

@@ -6,9 +6,10 @@ use crate::api::scope;
 use crate::db::rows;
 use crate::error::catalog;
 use crate::error::{Error, Result};
-use crate::http::list::{query_date, Where};
+use crate::http::list::query_date;
 use crate::http::list::{query_u64, Page};
 use crate::http::{Ctx, Response};
+use crate::text;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -36,11 +37,8 @@ pub fn list_stocks(ctx: &mut Ctx) -> Result<Response> {
     let claims = ctx.claims()?.clone();
     let conn = ctx.conn()?;
     // 1. An operator is confined to its atelier.
-    let scope = scope::resolve_atelier(conn, &claims, atelier_id)?;
-    let mut filter = Where::new();
-    filter
-        .bind_opt("s.atelier_id = ?", scope)
-        .bind_opt("s.produit_id = ?", produit_id);
+    let mut filter = scope::confined(conn, &claims, "s.atelier_id = ?", atelier_id)?;
+    filter.bind_opt("s.produit_id = ?", produit_id);
     match alerte {
         Some(true) => filter.fixed("s.quantite <= s.seuil_alerte"),
         Some(false) => filter.fixed("s.quantite > s.seuil_alerte"),
@@ -115,10 +113,8 @@ pub fn list_mouvements(ctx: &mut Ctx) -> Result<Response> {
     let claims = ctx.claims()?.clone();
     let conn = ctx.conn()?;
     // 1. An operator is confined to its atelier.
-    let scope = scope::resolve_atelier(conn, &claims, atelier_id)?;
-    let mut filter = Where::new();
+    let mut filter = scope::confined(conn, &claims, "m.atelier_id = ?", atelier_id)?;
     filter
-        .bind_opt("m.atelier_id = ?", scope)
         .bind_opt("s.produit_id = ?", produit_id)
         .bind_opt("m.stock_id = ?", stock_id)
         .bind_opt("m.commande_id = ?", commande_id)
@@ -162,12 +158,7 @@ fn check_movement<'a>(
             format!("La quantité doit être un nombre entier entre 1 et {MAX_QUANTITE}.")
         }));
     }
-    let motif = motif.map(str::trim).filter(|m| !m.is_empty());
-    if motif.is_some_and(|m| m.chars().count() > 500) {
-        return Err(Error::invalid(
-            "Le motif ne peut pas dépasser 500 caractères.",
-        ));
-    }
+    let motif = text::bounded(motif, 500, "Le motif ne peut pas dépasser 500 caractères.")?;
     if motif.is_none() && matches!(kind, "sortie" | "ajustement") {
         return Err(Error::invalid(
             "Le motif est obligatoire pour une sortie ou un ajustement de stock.",

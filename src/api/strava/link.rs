@@ -179,13 +179,13 @@ pub fn delete_link(ctx: &mut Ctx) -> Result<Response> {
 /// Deauthorizes one queued revocation; `true` when it is settled (done, or
 /// the tokens were already dead), `false` when it must be tried again.
 pub fn revoke(config: &Config, conn: &mut Conn, id: u64) -> Result<bool> {
-    let Some((id, access, refresh, expires)) = queries::revocation(conn, id)? else {
+    let Some(queued) = queries::revocation(conn, id)? else {
         return Ok(true);
     };
     let client = client::from_config(config, conn)?;
-    let mut token = crypto::decrypt(&config.encryption_key, &access)?;
-    if expires.unwrap_or(0) < now_epoch() + 60 {
-        if let Some(refresh) = refresh {
+    let mut token = crypto::decrypt(&config.encryption_key, &queued.access_token)?;
+    if queued.token_expires.unwrap_or(0) < now_epoch() + 60 {
+        if let Some(refresh) = queued.refresh_token {
             let refresh = crypto::decrypt(&config.encryption_key, &refresh)?;
             match client.refresh(conn, &refresh) {
                 Ok(fresh) => token = fresh.access_token,

@@ -64,22 +64,37 @@ pub struct Link {
     pub expires_at: i64,
 }
 
+/// The Strava columns of a user row, as stored.
+#[derive(FromRow)]
+struct StoredLink {
+    id: Option<String>,
+    access: Option<String>,
+    refresh: Option<String>,
+    expires: Option<i64>,
+}
+
+impl StoredLink {
+    /// The link, when every part of it is there.
+    fn complete(self) -> Option<Link> {
+        Some(Link {
+            strava_id: self.id?.parse().ok()?,
+            access: self.access?,
+            refresh: self.refresh?,
+            expires_at: self.expires.unwrap_or(0),
+        })
+    }
+}
+
 /// The athlete's link, when connected.
 pub fn find_link(conn: &mut Conn, user_id: u64) -> Result<Option<Link>> {
-    let row: Option<(Option<String>, Option<String>, Option<String>, Option<i64>)> = conn
-        .exec_first(
-            r"SELECT strava_id, strava_access_token, strava_refresh_token, strava_token_expires
+    let stored: Option<StoredLink> = rows::first(
+        conn,
+        r"SELECT strava_id AS id, strava_access_token AS access,
+                 strava_refresh_token AS refresh, strava_token_expires AS expires
           FROM users WHERE id = ? AND strava_connected = TRUE",
-            (user_id,),
-        )?;
-    Ok(row.and_then(|(id, access, refresh, expires)| {
-        Some(Link {
-            strava_id: id?.parse().ok()?,
-            access: access?,
-            refresh: refresh?,
-            expires_at: expires.unwrap_or(0),
-        })
-    }))
+        (user_id,),
+    )?;
+    Ok(stored.and_then(StoredLink::complete))
 }
 
 /// Links the account to a Strava athlete (409 when another account has it).
@@ -445,15 +460,21 @@ pub fn insert_revocation(tx: &mut Conn, user_id: u64, link: &Link) -> Result<u64
     Ok(tx.last_insert_id())
 }
 
-/// A queued revocation: `(id, encrypted access, encrypted refresh, expiry)`.
-pub fn revocation(
-    conn: &mut Conn,
-    id: u64,
-) -> Result<Option<(u64, String, Option<String>, Option<i64>)>> {
-    Ok(conn.exec_first(
-        "SELECT id, access_token, refresh_token, token_expires FROM strava_revocations WHERE id = ?",
+/// A queued revocation, its tokens encrypted.
+#[derive(Debug, FromRow)]
+pub struct Revocation {
+    pub access_token: String,
+    pub refresh_token: Option<String>,
+    pub token_expires: Option<i64>,
+}
+
+/// A queued revocation.
+pub fn revocation(conn: &mut Conn, id: u64) -> Result<Option<Revocation>> {
+    rows::first(
+        conn,
+        "SELECT access_token, refresh_token, token_expires FROM strava_revocations WHERE id = ?",
         (id,),
-    )?)
+    )
 }
 
 /// Every queued revocation id, oldest first.
