@@ -122,6 +122,11 @@ LAST="$("$ADMIN" --env-file "$ENV_FILE" status | tail -n 1 | awk '{ print $2 }')
 # Migrations are forward only: the rehearsal knows how to take the newest one
 # back out, so the archive's mk-admin has something to upgrade.
 case "$LAST" in
+  0012_flat_lists) UNDO="ALTER TABLE commandes
+      DROP INDEX idx_commandes_fab_counters, DROP INDEX idx_commandes_b2b_open;
+    ALTER TABLE stocks ADD INDEX idx_stocks_atelier (atelier_id), DROP INDEX idx_stocks_atelier_levels;
+    ALTER TABLE produits DROP INDEX idx_produits_nom_code;
+    ALTER TABLE users DROP INDEX idx_users_role_anonymized, ADD INDEX idx_users_role (role)" ;;
   0011_list_indexes) UNDO="ALTER TABLE commandes
       DROP INDEX idx_commandes_atelier_date, DROP INDEX idx_commandes_atelier_statut_date,
       ADD INDEX idx_commandes_atelier_statut (atelier_id, statut),

@@ -22,6 +22,10 @@
 # 100,000 orders and their ratio (flat: <= 1.5x), and the worst case's order
 # lists (target: the operators' list under 5 ms p50). The catalogue (1,000
 # courses) is the same at both volumes: it does not grow with the orders.
+# Beside each ratio, the items the page held at each volume ("12/50": at
+# 1,000 orders the seed has 12 SAV tickets, so that page is a quarter of the
+# other; the workshop screen counts its parcours rows): a ratio compares
+# pages of those sizes.
 
 LISTS_ADMIN_RESET="DELETE FROM rate_limits WHERE cle LIKE 'bucket:admin:%'"
 
@@ -103,6 +107,37 @@ SCALE_PATHS=()
 SCALE_TOKENS=()
 SCALE_KINDS=()
 SCALE_RESULTS=() # "volume|name|p50|rps" or "volume|name|SKIP|note"
+SCALE_ITEMS=()   # "volume|name|items on the page"
+
+# _scale_items URL TOKEN: how many items the answer's page holds (its list,
+# or the workshop screen's orders + course rows), "-" when unknown.
+_scale_items() {
+  local -a hdr=()
+  [[ -n "$2" ]] && hdr=(-H "Authorization: Bearer $2")
+  command -v jq >/dev/null || {
+    echo -
+    return 0
+  }
+  curl -s --max-time 20 "${hdr[@]}" "$1" | jq -r '
+    if type == "array" then length
+    elif (.commandes.items | type) == "array" then "\(.commandes.items | length)+\(.parcours | length)"
+    elif (.items | type) == "array" then .items | length
+    elif (.classement | type) == "array" then .classement | length
+    else "-" end' 2>/dev/null || echo -
+}
+
+# scale_items VOLUME NAME: the items measured, or "-".
+scale_items() {
+  local r v n rest
+  for r in "${SCALE_ITEMS[@]}"; do
+    IFS='|' read -r v n rest <<<"$r"
+    if [[ "$v" == "$1" && "$n" == "$2" ]]; then
+      echo "$rest"
+      return 0
+    fi
+  done
+  echo -
+}
 
 _scale_add() {
   if [[ -n "$FILTER" && ! "$1" =~ $FILTER ]]; then
@@ -155,6 +190,7 @@ lists_scaling_db() {
       SCALE_RESULTS+=("$volume|${SCALE_NAMES[i]}|SKIP|$note")
       continue
     fi
+    SCALE_ITEMS+=("$volume|${SCALE_NAMES[i]}|$(_scale_items "$base${SCALE_PATHS[i]}" "${SCALE_TOKENS[i]}")")
     if [[ "${SCALE_KINDS[i]}" == seq:* ]]; then
       line="$(MK_DB_NAME=$db run_seq "$base${SCALE_PATHS[i]}" "${SCALE_TOKENS[i]}" \
         "${SCALE_KINDS[i]#seq:}" "$RUN/scaling-$volume/logs/seq-$i.log")"
@@ -198,15 +234,16 @@ lists_scaling_section() {
   echo "==== List scaling: FastCGI, c=1, p50 ms (wrk ${DURATION}s; admin routes: sequential) — flat = <= 1.5x ===="
   echo "small: $small"
   echo "large: $large (worst: the same with --worst-case)"
-  printf '%-52s %12s %12s %8s %-6s %12s\n' route "1k orders" "100k orders" ratio flat "worst case"
+  printf '%-52s %12s %12s %8s %-6s %12s %14s\n' route "1k orders" "100k orders" ratio flat "worst case" "items 1k/100k"
   for name in "${SCALE_NAMES[@]}"; do
     awk -v n="$name" -v s="$(scale_p50 small "$name")" -v l="$(scale_p50 large "$name")" \
-      -v w="$(scale_p50 worst "$name")" 'BEGIN {
+      -v w="$(scale_p50 worst "$name")" \
+      -v it="$(scale_items small "$name")/$(scale_items large "$name")" 'BEGIN {
         ok = (s ~ /^[0-9.]+$/ && l ~ /^[0-9.]+$/ && s > 0)
         if (ok) { r = l / s; f = (r <= 1.5) ? "yes" : "NO" }
         if (w == "") w = "-"
-        if (ok) printf "%-52s %12s %12s %7.2fx %-6s %12s\n", n, s, l, r, f, w
-        else printf "%-52s %12s %12s %8s %-6s %12s\n", n, substr(s, 1, 12), substr(l, 1, 12), "-", "-", substr(w, 1, 12)
+        if (ok) printf "%-52s %12s %12s %7.2fx %-6s %12s %14s\n", n, s, l, r, f, w, it
+        else printf "%-52s %12s %12s %8s %-6s %12s %14s\n", n, substr(s, 1, 12), substr(l, 1, 12), "-", "-", substr(w, 1, 12), it
       }'
   done
   echo "worst case, operators' list (statut=attente_gravure&atelier_id=A, 50,000 matching): p50 $(scale_p50 worst "GET /api/commandes?statut=attente_gravure&atelier_id=A") ms (target < 5 ms)"

@@ -43,6 +43,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!("0008_operations"),
     migration!("0010_stats_indexes"),
     migration!("0011_list_indexes"),
+    migration!("0012_flat_lists"),
 ];
 
 const CREATE_BOOKKEEPING: &str = r"

@@ -303,6 +303,7 @@ fn every_list_reads_its_page_through_its_index_and_caps_its_total() {
     let s = seed();
     every_list_reads_its_page_through_its_index(&s);
     totals_are_capped_and_pages_say_whether_more_follow(&s);
+    the_workshop_screen_counts_in_its_indexes(&s);
 }
 
 fn every_list_reads_its_page_through_its_index(s: &Seed) {
@@ -409,7 +410,7 @@ fn every_list_reads_its_page_through_its_index(s: &Seed) {
         "/api/admin/users?role=sportif",
         admin,
         "u",
-        &["idx_users_role"],
+        &["idx_users_role_anonymized"],
     );
     // Chronos (spec 5.3, 10.5) and notifications (5.9).
     let me = s.athlete.token.as_str();
@@ -488,4 +489,52 @@ fn totals_are_capped_and_pages_say_whether_more_follow(s: &Seed) {
         r["items"].as_array().map(Vec::len),
         Some(usize::try_from(waiting.saturating_sub(200).min(200)).unwrap())
     );
+}
+
+/// The workshop screen's aggregates (`GET /api/fab/commandes` beside its
+/// page): the per-course counters count the open orders and read the stock
+/// lines and the courses in their indexes alone (one index entry per open
+/// order, never a row), and the B2B band reads one index range per status,
+/// each stopped after the band, never sorting the matching orders.
+fn the_workshop_screen_counts_in_its_indexes(s: &Seed) {
+    use mykollector::api::fab::{course_counters_read, open_b2b_orders_read};
+    for scope in [Some(s.atelier_a), None] {
+        let read = course_counters_read(scope);
+        let plan = explain(&read);
+        for (table, key) in [
+            ("commandes", "idx_commandes_fab_counters"),
+            ("stocks", "idx_stocks_atelier_levels"),
+            ("p", "idx_produits_nom_code"),
+        ] {
+            let step = plan
+                .iter()
+                .find(|st| st.table == table)
+                .unwrap_or_else(|| panic!("{scope:?}: no read of {table} in {plan:#?}"));
+            assert!(
+                step.key.as_deref() == Some(key) && step.extra.contains("Using index"),
+                "{scope:?}: {table} is not read from {key} alone\n{plan:#?}\n{}",
+                read.sql
+            );
+        }
+        let read = open_b2b_orders_read(scope);
+        let plan = explain(&read);
+        let ranges: Vec<&Step> = plan.iter().filter(|st| st.table == "commandes").collect();
+        assert_eq!(ranges.len(), 4, "one range per open status\n{plan:#?}");
+        for step in ranges {
+            assert!(
+                step.key.as_deref() == Some("idx_commandes_b2b_open")
+                    && step.extra.contains("Using index")
+                    && step.kind != "ALL"
+                    && (scope.is_none() || !step.extra.contains("filesort")),
+                "{scope:?}: the B2B band reads or sorts more than its ranges\n{plan:#?}\n{}",
+                read.sql
+            );
+        }
+        assert!(
+            plan.iter()
+                .filter(|st| st.table == "c")
+                .all(|st| st.key.as_deref() == Some("PRIMARY")),
+            "{scope:?}: the band's orders are read by key\n{plan:#?}"
+        );
+    }
 }

@@ -20,13 +20,15 @@
 
 mod queries;
 
+pub use queries::{course_counters_read, open_b2b_orders_read};
+
 use crate::api::commandes::status::{self, order_not_found, Shipping, Statut};
 use crate::api::scope;
 use crate::api::stock::{self, query_bool};
 use crate::error::catalog;
 use crate::error::{Error, Result};
 use crate::http::guard;
-use crate::http::list::{query_u64, Page};
+use crate::http::list::{query_u64, Answer, Page};
 use crate::http::router::{route, Access, Route};
 use crate::http::{Ctx, Method, Response};
 use crate::security::jwt::Claims;
@@ -34,7 +36,7 @@ use crate::security::roles;
 use mysql::prelude::Queryable;
 use mysql::Conn;
 use queries::Sort;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 /// Routes of this module.
@@ -117,13 +119,24 @@ pub fn list_commandes(ctx: &mut Ctx) -> Result<Response> {
         .bind_opt("c.produit_id = ?", produit_id)
         .bind_opt("COALESCE(c.is_b2b, FALSE) = ?", b2b);
     let listed = queries::list_orders(conn, &filter, sort, &page)?;
-    Ok(Response::ok(&json!({
-        "atelier": atelier,
-        "parcours": queries::course_counters(conn, scope)?,
-        "b2b": queries::open_b2b_orders(conn, scope)?,
-        "commandes": page.answer(&listed),
-        "alertes": stock::queries::alerts(conn, scope)?,
-    })))
+    Ok(Response::ok(&Screen {
+        atelier,
+        parcours: queries::course_counters(conn, scope)?,
+        b2b: queries::open_b2b_orders(conn, scope)?,
+        commandes: page.answer(&listed),
+        alertes: stock::queries::alerts(conn, scope)?,
+    }))
+}
+
+/// The answer of [`list_commandes`], serialised from its parts (a thousand
+/// course counters are not copied into a JSON tree first).
+#[derive(Serialize)]
+struct Screen<'a> {
+    atelier: Option<Value>,
+    parcours: Vec<queries::CourseCounters>,
+    b2b: Vec<queries::B2bBandItem>,
+    commandes: Answer<'a, queries::OrderItem>,
+    alertes: Vec<Value>,
 }
 
 #[derive(Deserialize)]

@@ -204,9 +204,10 @@ struct StockLine {
 }
 
 /// One page of stock lines matching `filter`, by course name then atelier.
-/// The order reads the course and the atelier, so the page's keys are
-/// sorted over the matching lines: at most one per course and atelier, a
-/// number the catalogue bounds, whatever the volume of orders.
+/// An atelier has one line per course, so its page walks the courses in
+/// name order (`idx_produits_nom_code`) and stops after the page; across
+/// ateliers, the lines of each course are sorted by atelier code. Course
+/// and atelier codes are unique, so the order is total.
 pub fn list_stocks(conn: &mut Conn, filter: &Where, page: &Page) -> Result<Listed<Value>> {
     ListQuery {
         table: "stocks s",
@@ -214,7 +215,7 @@ pub fn list_stocks(conn: &mut Conn, filter: &Where, page: &Page) -> Result<Liste
         filter_joins: STOCK_JOINS,
         columns: STOCK_COLUMNS,
         joins: "",
-        order_by: "p.nom, a.code, s.id",
+        order_by: "p.nom, p.code, a.code",
     }
     .read(conn, filter, page, rows::json_of::<StockLine>)
 }
