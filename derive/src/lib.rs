@@ -79,8 +79,10 @@ fn field(f: &syn::Field) -> syn::Result<Field<'_>> {
                 column = value.value();
             } else if meta.path.is_ident("deserialize_with") {
                 deserialize_with = Some(value.parse()?);
-            } else if !meta.path.is_ident("serialize_with") {
-                return Err(meta.error("FromRow: unknown mysql attribute"));
+            } else {
+                // `serialize_with` is not needed: a value that does not
+                // convert comes back whole in its `FromValueError`.
+                return Err(meta.error("FromRow: only rename and deserialize_with"));
             }
             Ok(())
         })?;

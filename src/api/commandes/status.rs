@@ -146,10 +146,7 @@ pub struct Change {
 #[derive(FromRow)]
 struct Locked {
     numero: String,
-    #[mysql(
-        deserialize_with = "statut_from_value",
-        serialize_with = "statut_to_value"
-    )]
+    #[mysql(deserialize_with = "statut_from_value")]
     statut: Statut,
     validation_sportif: bool,
     is_b2b: bool,
@@ -171,12 +168,6 @@ fn lock_order(tx: &mut Conn, id: u64) -> Result<Option<Locked>> {
 fn statut_from_value(value: Value) -> std::result::Result<Statut, FromValueError> {
     let text = String::from_value_opt(value.clone())?;
     Statut::parse(&text).ok_or(FromValueError(value))
-}
-
-/// A [`Statut`] back into its column value (the derive hands a row that
-/// does not convert back whole).
-fn statut_to_value(statut: Statut) -> Value {
-    Value::from(statut.as_str())
 }
 
 /// 404 for an order the actor may not see: an operator of another atelier
