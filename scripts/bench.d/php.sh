@@ -16,6 +16,11 @@
 # keeps 50 courses active (ours answers its default page of 50): both lists
 # carry 50 rows.
 #
+# Beside them, the C libfcgi floor (an FCGI_Accept loop printing "{}", no
+# database) under the same mod_fcgid: its req/s over PHP's is the most any
+# FastCGI program could reach on that route, so the table says which of the
+# targets the floor itself stays under.
+#
 # MK_BENCH_PHP=0 skips it; when the PHP packages cannot be installed (not
 # root, no Debian 12 archive) the section says so and the bench goes on.
 
@@ -161,7 +166,7 @@ php_side_by_side_section() {
   local course atelier stacks=(php fastcgi cgid cgi) stack mode port row label php_path our_path kind
   local conc url token line note warm
   local -a hdr
-  local -A bases=() cells=()
+  local -A bases=() cells=() floors=()
   if [[ "${MK_BENCH_PHP:-1}" == 0 ]]; then
     echo
     echo "PHP anchor: skipped (MK_BENCH_PHP=0)"
@@ -176,6 +181,7 @@ php_side_by_side_section() {
   for mode in fastcgi cgid cgi; do
     port="$(mk_free_port)"
     mk_deploy "$RUN/sbs-$mode/public_html" "$mode" "$BIN_API" "$ENV_FILE"
+    [[ "$mode" == fastcgi ]] && bench_install_floors fastcgi "$RUN/sbs-$mode/public_html"
     mk_apache_start "$mode" "$port" "$RUN/sbs-$mode/public_html" "$RUN/sbs-$mode/apache"
     bases[$mode]="http://127.0.0.1:$port"
   done
@@ -184,6 +190,11 @@ php_side_by_side_section() {
   atelier="$(bench_sql "SELECT id FROM ateliers WHERE code = 'BENCH-A'")"
   # Both course lists at 50 rows: PHP returns every active course.
   bench_sql "UPDATE produits SET actif = (id IN (SELECT id FROM (SELECT id FROM produits ORDER BY id LIMIT 50) f))" >/dev/null
+  wrk -t2 -c16 -d"${MK_BENCH_FCGI_WARMUP:-5}s" "${bases[fastcgi]}/api/floor.fcgi" >/dev/null 2>&1 || true
+  for conc in $CONCURRENCY; do
+    floors[$conc]="$(php_point floor "${bases[fastcgi]}/api/floor.fcgi" "" "$conc")"
+    mk_log "[side by side] C FastCGI floor c=$conc: $(awk -F'|' '{ printf "%s req/s, p50 %s ms", $1, $2 }' <<<"${floors[$conc]}")"
+  done
   local rows=(
     "GET /api/health|/api/health|/api/health|"
     "GET /api/parcours/{id}|/api/parcours/$course|/api/parcours/$course|"
@@ -223,7 +234,8 @@ php_side_by_side_section() {
   echo "==== Side by side with the PHP anchor: PHP 8.2 + Slim 3 + Eloquent 8 (prefork + mod_php) / ours, same database, one run ===="
   echo "wrk ${DURATION}s per point, PHP then ours back to back; req/s (p50 ms) and ours / PHP in req/s."
   echo "Targets: FastCGI >= 5x PHP on every route at c=1 and c=16, >= 20x on list routes; CGI (cgid, cgi) >= 3x PHP on list routes at c=16."
-  printf '%-46s %-4s | %-17s | %-24s | %-24s | %-24s | %s\n' route c PHP FastCGI cgid cgi targets
+  echo "floor: the C libfcgi loop (prints {}, no database) under the same mod_fcgid, / PHP: the most any FastCGI program reaches on that row."
+  printf '%-46s %-4s | %-17s | %-24s | %-24s | %-24s | %-20s | %s\n' route c PHP FastCGI cgid cgi floor targets
   for row in "${rows[@]}"; do
     IFS='|' read -r label php_path our_path kind <<<"$row"
     for conc in $CONCURRENCY; do
@@ -232,8 +244,10 @@ php_side_by_side_section() {
       for stack in "${stacks[@]}"; do
         line+="${cells["$label|$stack|$conc"]:-n/a}"$'\t'
       done
+      line+="${floors[$conc]:-n/a}"$'\t'
       awk -F'\t' -v conc="$conc" -v kind="$kind" '{
         split($1, p, "|")
+        want = (kind ~ /^list/) ? 20 : 5
         php_ok = (p[1] ~ /^[0-9]+$/ && p[1] > 0)
         printf " | %-17s", php_ok ? sprintf("%s (%s)", p[1], p[2]) : substr($1, 1, 17)
         targets = ""
@@ -243,11 +257,17 @@ php_side_by_side_section() {
           x = php_ok ? o[1] / p[1] : 0
           printf " | %-24s", sprintf("%s (%s) %.1fx", o[1], o[2], x)
           if (i == 2) {
-            want = (kind ~ /^list/) ? 20 : 5
             targets = targets sprintf("fcgi>=%dx %s; ", want, (x >= want) ? "ok" : "NO")
           } else if (kind ~ /^list/ && conc == 16) {
             targets = targets sprintf("%s>=3x %s; ", (i == 3) ? "cgid" : "cgi", (x >= 3) ? "ok" : "NO")
           }
+        }
+        split($5, f, "|")
+        if (f[1] ~ /^[0-9]+$/ && php_ok) {
+          printf " | %-20s", sprintf("%s %.1fx", f[1], f[1] / p[1])
+          if (f[1] / p[1] < want) targets = targets sprintf("(floor %.1fx < %dx) ", f[1] / p[1], want)
+        } else {
+          printf " | %-20s", "n/a"
         }
         printf " | %s\n", targets
       }' <<<"${line%$'\t'}"

@@ -50,6 +50,7 @@ warmup_tail_section() {
   [[ "${MK_BENCH_WARMUP_TAIL:-1}" == 0 ]] && return 0
   mk_section "FastCGI: warm-up and tail"
   course="$(bench_sql "SELECT MIN(id) FROM produits")"
+  atelier="$(bench_sql "SELECT id FROM ateliers WHERE code = 'BENCH-A'")"
   url="/api/parcours/$course"
   mkdir -p "$RUN/warm"
   port="$(mk_free_port)"
@@ -108,7 +109,7 @@ fcgi_cost_row() {
 }
 
 fcgi_cost_section() {
-  local course
+  local course atelier
   [[ "${MK_BENCH_WARMUP_TAIL:-1}" == 0 ]] && return 0
   command -v valgrind >/dev/null || {
     echo
@@ -117,6 +118,7 @@ fcgi_cost_section() {
   }
   mk_section "FastCGI: instructions per process and per request"
   course="$(bench_sql "SELECT MIN(id) FROM produits")"
+  atelier="$(bench_sql "SELECT id FROM ateliers WHERE code = 'BENCH-A'")"
   echo
   echo "==== FastCGI process cost outside Apache (scripts/fcgi_probe.py, one connection per request like mod_fcgid) ===="
   printf '%-40s %14s %14s %15s %13s\n' "program, route" "first request" "instr./warm req" "first wall" "warm p50"
@@ -124,6 +126,12 @@ fcgi_cost_section() {
   fcgi_cost_row "ours GET /api/health" "$BIN_API" /api/health "MK_ENV_FILE=$ENV_FILE"
   fcgi_cost_row "ours GET /api/parcours/{id}" "$BIN_API" "/api/parcours/$course" "MK_ENV_FILE=$ENV_FILE"
   fcgi_cost_row "ours GET /api/auth/me (JWT)" "$BIN_API" /api/auth/me "MK_ENV_FILE=$ENV_FILE" \
+    "HTTP_AUTHORIZATION=Bearer $BENCH_TOKEN"
+  # The two lists of the side-by-side table: what a page costs our process
+  # and MariaDB alone, without Apache in front.
+  fcgi_cost_row "ours GET /api/parcours (50 rows)" "$BIN_API" /api/parcours "MK_ENV_FILE=$ENV_FILE"
+  fcgi_cost_row "ours GET /api/commandes (50, JWT)" "$BIN_API" \
+    "/api/commandes?statut=attente_gravure&atelier_id=$atelier&per_page=50" "MK_ENV_FILE=$ENV_FILE" \
     "HTTP_AUTHORIZATION=Bearer $BENCH_TOKEN"
   echo "first request = process start, .env, MySQL connect (unix socket) and the request; warm = the 20 after it."
 }

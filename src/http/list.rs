@@ -158,20 +158,25 @@ impl<T> Listed<T> {
 /// How a list reads its page, in fixed SQL written in our code.
 ///
 /// The keys of the page come first, from `table` and only the joins the
-/// filters or the order read (`filter_joins`), ordered by `order_by` with
-/// LIMIT/OFFSET: with an index on the filtered columns followed by the sort
-/// columns, that is an index range read that stops after the page. The
-/// shown `columns` are then read for those keys only, through the same
-/// `filter_joins` and the further `joins` they need. `order_by` ends with
-/// the key, so the order is total and pages never overlap.
+/// filters or the order read (`filter_joins`, `order_joins`), ordered by
+/// `order_by` with LIMIT/OFFSET: with an index on the filtered columns
+/// followed by the sort columns, that is an index range read that stops
+/// after the page. The shown `columns` are then read for those keys only,
+/// through the same joins and the further `joins` they need. `order_by`
+/// ends with the key, so the order is total and pages never overlap. The
+/// capped count reads `table` and `filter_joins` only.
 #[derive(Debug, Clone, Copy)]
 pub struct ListQuery<'a> {
     /// The listed table and its alias, e.g. `commandes c`.
     pub table: &'a str,
     /// Its primary key under the alias, e.g. `c.id`.
     pub key: &'a str,
-    /// Joins that a filter or the order reads (empty when none does).
+    /// Joins that a filter reads (empty when none does).
     pub filter_joins: &'a str,
+    /// Joins that only the order reads, left out of the count: each must
+    /// match exactly one row per listed row (an inner join on a NOT NULL
+    /// foreign key), so that leaving it out does not change the count.
+    pub order_joins: &'a str,
     /// The shown columns.
     pub columns: &'a str,
     /// Further joins that the shown columns read.
@@ -216,14 +221,16 @@ impl ListQuery<'_> {
             table,
             key,
             filter_joins,
+            order_joins,
             columns,
             joins,
             order_by,
         } = self;
         format!(
-            "SELECT {columns} FROM (SELECT {key} AS page_key FROM {table} {filter_joins}{} \
-             ORDER BY {order_by} LIMIT ? OFFSET ?) page_keys \
-             JOIN {table} ON {key} = page_keys.page_key {filter_joins} {joins} ORDER BY {order_by}",
+            "SELECT {columns} FROM (SELECT {key} AS page_key FROM {table} {filter_joins} \
+             {order_joins}{} ORDER BY {order_by} LIMIT ? OFFSET ?) page_keys \
+             JOIN {table} ON {key} = page_keys.page_key {filter_joins} {order_joins} {joins} \
+             ORDER BY {order_by}",
             filter.sql()
         )
     }
@@ -533,6 +540,7 @@ mod tests {
             table: "commandes c",
             key: "c.id",
             filter_joins: "",
+            order_joins: "",
             columns: "c.id, p.nom",
             joins: "JOIN produits p ON p.id = c.produit_id",
             order_by: "c.date_commande DESC, c.id DESC",
@@ -544,7 +552,7 @@ mod tests {
         let sql = q.page_sql(&w);
         assert!(
             sql.starts_with(
-                "SELECT c.id, p.nom FROM (SELECT c.id AS page_key FROM commandes c  WHERE c.atelier_id = ? \
+                "SELECT c.id, p.nom FROM (SELECT c.id AS page_key FROM commandes c   WHERE c.atelier_id = ? \
                  ORDER BY c.date_commande DESC, c.id DESC LIMIT ? OFFSET ?) page_keys JOIN commandes c"
             ),
             "{sql}"
@@ -554,6 +562,37 @@ mod tests {
                 " JOIN produits p ON p.id = c.produit_id ORDER BY c.date_commande DESC, c.id DESC"
             ),
             "{sql}"
+        );
+    }
+
+    #[test]
+    fn joins_only_the_order_reads_are_left_out_of_the_count() {
+        let mut w = Where::new();
+        w.bind("s.atelier_id = ?", 2u64);
+        let q = ListQuery {
+            table: "stocks s",
+            key: "s.id",
+            filter_joins: "",
+            order_joins: "JOIN produits p ON p.id = s.produit_id",
+            columns: "s.id, p.nom",
+            joins: "",
+            order_by: "p.nom, s.id",
+        };
+        assert!(!q.count_sql(&w).contains("produits"), "{}", q.count_sql(&w));
+        let sql = q.page_sql(&w);
+        let (keys, shown) = sql
+            .split_once(") page_keys")
+            .expect("a key read, then the columns");
+        assert!(
+            keys.ends_with(
+                "FROM stocks s  JOIN produits p ON p.id = s.produit_id WHERE s.atelier_id = ? \
+                 ORDER BY p.nom, s.id LIMIT ? OFFSET ?"
+            ),
+            "{keys}"
+        );
+        assert!(
+            shown.contains("JOIN produits p ON p.id = s.produit_id"),
+            "{shown}"
         );
     }
 

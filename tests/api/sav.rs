@@ -206,6 +206,10 @@ fn sav_express_makes_a_linked_replacement_and_moves_the_original_to_sav() {
     assert!(sav["gravure_texte"].get("a_corriger").is_none());
 
     // The rows: replacement copies athlete, course, atelier, chrono, address.
+    #[expect(
+        clippy::type_complexity,
+        reason = "a test's row, read by position against the SELECT beside it"
+    )]
     let row: (
         Option<u64>,
         u64,
@@ -1014,6 +1018,10 @@ fn b2b_order_by_hand_goes_straight_to_the_workshop() {
     assert_eq!(r["gravure_texte"]["nom"], client.as_str());
     assert_eq!(r["gravure_texte"]["numero"], numero.as_str());
 
+    #[expect(
+        clippy::type_complexity,
+        reason = "a test's row, read by position against the SELECT beside it"
+    )]
     let row: (Option<u64>, bool, String, String, u32, Option<u64>, Option<u64>, String, bool, Option<u64>) = db()
         .exec_first(
             r"SELECT user_id, is_b2b, b2b_client_nom, b2b_client_type, b2b_quantite, b2b_fabricant_id,

@@ -428,6 +428,7 @@ fn page_of<T: FromRow>(
         table: "chronos c",
         key: "c.id",
         filter_joins: "",
+        order_joins: "",
         columns: &columns,
         joins,
         order_by,

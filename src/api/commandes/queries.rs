@@ -124,6 +124,7 @@ pub fn list_orders(
         table: "commandes c",
         key: "c.id",
         filter_joins: "",
+        order_joins: "",
         columns: ORDER_LIST_COLUMNS,
         joins: "JOIN produits p ON p.id = c.produit_id LEFT JOIN users u ON u.id = c.user_id",
         order_by,

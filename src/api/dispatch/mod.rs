@@ -121,6 +121,7 @@ fn list_a_repartir(ctx: &mut Ctx) -> Result<Response> {
         table: "commandes c",
         key: "c.id",
         filter_joins: "",
+        order_joins: "",
         columns: "c.id, c.numero, c.statut, COALESCE(c.is_b2b, FALSE) AS is_b2b, c.b2b_quantite, \
                   c.b2b_client_nom, p.nom AS parcours, c.presta_order_id, \
                   DATE_FORMAT(c.date_commande, '%Y-%m-%dT%H:%i:%s') AS date_commande",

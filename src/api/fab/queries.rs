@@ -22,8 +22,10 @@ const B2B_BAND_MAX: u64 = 100;
 
 /// One course of the workshop's counters (wireframe 11.3): stock, threshold
 /// and alert flag, and the counts "à graver" (waiting AND validated by the
-/// athlete or B2B), "en gravure", "à expédier" (engraved or packed).
-#[derive(Debug, Serialize)]
+/// athlete or B2B), "en gravure", "à expédier" (engraved or packed). Also
+/// one row of [`course_counters_read`]: a stock line or a group of open
+/// orders of one course, which [`course_counters`] sums per course.
+#[derive(Debug, FromRow, Serialize)]
 pub struct CourseCounters {
     produit_id: u64,
     nom: String,
@@ -36,38 +38,15 @@ pub struct CourseCounters {
     a_expedier: i64,
 }
 
-/// One row of [`course_counters_read`]: a stock line or a group of open
-/// orders of one course, with the course. Read by position: the derived
-/// `FromRow` finds each column by name in a hash map, per row, which was a
-/// third of the screen's time on a thousand courses.
-type CounterPart = (u64, String, String, i64, i64, bool, i64, i64, i64);
-
 impl CourseCounters {
-    fn new(part: CounterPart) -> CourseCounters {
-        let (produit_id, nom, code, stock, seuil_alerte, alerte, a_graver, en_gravure, a_expedier) =
-            part;
-        CourseCounters {
-            produit_id,
-            nom,
-            code,
-            stock,
-            seuil_alerte,
-            alerte,
-            a_graver,
-            en_gravure,
-            a_expedier,
-        }
-    }
-
     /// Adds another row of the same course.
-    fn add(&mut self, part: &CounterPart) {
-        let (_, _, _, stock, seuil, alerte, a_graver, en_gravure, a_expedier) = part;
-        self.stock += stock;
-        self.seuil_alerte += seuil;
-        self.alerte |= alerte;
-        self.a_graver += a_graver;
-        self.en_gravure += en_gravure;
-        self.a_expedier += a_expedier;
+    fn add(&mut self, part: &CourseCounters) {
+        self.stock += part.stock;
+        self.seuil_alerte += part.seuil_alerte;
+        self.alerte |= part.alerte;
+        self.a_graver += part.a_graver;
+        self.en_gravure += part.en_gravure;
+        self.a_expedier += part.a_expedier;
     }
 }
 
@@ -75,12 +54,12 @@ impl CourseCounters {
 /// atelier, or all of them summed when `atelier_id` is `None`), by name.
 pub fn course_counters(conn: &mut Conn, atelier_id: Option<u64>) -> Result<Vec<CourseCounters>> {
     let read = course_counters_read(atelier_id);
-    let parts: Vec<CounterPart> = conn.exec(read.sql, read.params)?;
+    let parts: Vec<CourseCounters> = conn.exec(read.sql, read.params)?;
     let mut courses: Vec<CourseCounters> = Vec::new();
     for part in parts {
         match courses.last_mut() {
-            Some(course) if course.produit_id == part.0 => course.add(&part),
-            _ => courses.push(CourseCounters::new(part)),
+            Some(course) if course.produit_id == part.produit_id => course.add(&part),
+            _ => courses.push(part),
         }
     }
     Ok(courses)
@@ -112,7 +91,7 @@ pub fn course_counters_read(atelier_id: Option<u64>) -> PageRead {
         None => ("", "", vec![]),
     };
     let sql = format!(
-        r"SELECT p.id AS produit_id, p.nom, p.code, u.stock, u.seuil, u.alerte,
+        r"SELECT p.id AS produit_id, p.nom, p.code, u.stock, u.seuil AS seuil_alerte, u.alerte,
                  u.a_graver, u.en_gravure, u.a_expedier
           FROM produits p FORCE INDEX (idx_produits_nom_code) STRAIGHT_JOIN
                (SELECT produit_id, quantite AS stock, seuil_alerte AS seuil,
@@ -322,6 +301,7 @@ pub fn list_orders(
         table: "commandes c",
         key: "c.id",
         filter_joins: "",
+        order_joins: "",
         columns: ORDER_COLUMNS,
         joins: ORDER_JOINS,
         order_by,
@@ -330,7 +310,7 @@ pub fn list_orders(
 }
 
 /// The facts `prendre` decides on, read under a row lock.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, FromRow)]
 pub struct Takeable {
     /// Order number.
     pub numero: String,
@@ -344,15 +324,10 @@ pub struct Takeable {
 /// `prendre` needs. A concurrent taker waits here, then reads the status
 /// the first one committed.
 pub fn lock_for_take(tx: &mut Conn, id: u64) -> Result<Option<Takeable>> {
-    let row: Option<(String, String, Option<u64>)> = tx.exec_first(
+    Ok(tx.exec_first(
         "SELECT numero, statut, atelier_id FROM commandes WHERE id = ? FOR UPDATE",
         (id,),
-    )?;
-    Ok(row.map(|(numero, statut, atelier_id)| Takeable {
-        numero,
-        statut,
-        atelier_id,
-    }))
+    )?)
 }
 
 /// Assigns an unassigned order to an atelier.

@@ -489,6 +489,7 @@ pub fn list_lots(conn: &mut Conn, f: &LotFilter, page: &Page) -> Result<Listed<L
         table: "lots l",
         key: "l.id",
         filter_joins: "",
+        order_joins: "",
         columns: LOT_COLUMNS,
         joins: "LEFT JOIN templates_gravure t ON t.id = l.template_gravure_id",
         order_by: "l.id DESC",

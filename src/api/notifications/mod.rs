@@ -98,6 +98,7 @@ fn list_notifications(ctx: &mut Ctx) -> Result<Response> {
         table: "notifications n",
         key: "n.id",
         filter_joins: "",
+        order_joins: "",
         columns: &format!(
             "n.id, n.type, n.titre, n.message, n.lien, n.lu, \
              DATE_FORMAT(n.created_at, '{ISO_DATETIME}') AS created_at"

@@ -188,6 +188,7 @@ pub fn list_courses(
         table: "produits p",
         key: "p.id",
         filter_joins: "",
+        order_joins: "",
         columns: COURSE_COLUMNS,
         joins: COURSE_JOIN,
         order_by: "p.nom, p.id",

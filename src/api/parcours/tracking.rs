@@ -49,66 +49,55 @@ impl TrackingConfig {
     ///
     /// Never: every range is checked to fit an `i32` before the store.
     pub fn apply(&mut self, input: &TrackingInput) -> Result<()> {
-        let fields: [(&str, Option<i64>, &mut i32, (i64, i64), &str); 7] = [
-            (
-                "wake_distance_m",
-                input.wake_distance_m,
-                &mut self.wake_distance_m,
-                DISTANCE_M,
-                "m",
-            ),
-            (
-                "high_accuracy_start_distance_m",
-                input.high_accuracy_start_distance_m,
-                &mut self.high_accuracy_start_distance_m,
-                DISTANCE_M,
-                "m",
-            ),
-            (
-                "pulse_high_accuracy_duration_s",
-                input.pulse_high_accuracy_duration_s,
-                &mut self.pulse_high_accuracy_duration_s,
-                DURATION_S,
-                "s",
-            ),
-            (
-                "pulse_low_accuracy_duration_s",
-                input.pulse_low_accuracy_duration_s,
-                &mut self.pulse_low_accuracy_duration_s,
-                DURATION_S,
-                "s",
-            ),
-            (
-                "finish_high_accuracy_distance_m",
-                input.finish_high_accuracy_distance_m,
-                &mut self.finish_high_accuracy_distance_m,
-                DISTANCE_M,
-                "m",
-            ),
-            (
-                "cooldown_distance_m",
-                input.cooldown_distance_m,
-                &mut self.cooldown_distance_m,
-                DISTANCE_M,
-                "m",
-            ),
-            (
-                "cooldown_time_s",
-                input.cooldown_time_s,
-                &mut self.cooldown_time_s,
-                DURATION_S,
-                "s",
-            ),
-        ];
-        for (name, value, slot, (min, max), unit) in fields {
-            let Some(v) = value else { continue };
-            if !(min..=max).contains(&v) {
-                return Err(Error::invalid(format!(
-                    "tracking_config.{name} doit être un entier entre {min} et {max} {unit}."
-                )));
-            }
-            *slot = i32::try_from(v).expect("checked range fits i32");
-        }
+        set_within(
+            "wake_distance_m",
+            input.wake_distance_m,
+            &mut self.wake_distance_m,
+            DISTANCE_M,
+            "m",
+        )?;
+        set_within(
+            "high_accuracy_start_distance_m",
+            input.high_accuracy_start_distance_m,
+            &mut self.high_accuracy_start_distance_m,
+            DISTANCE_M,
+            "m",
+        )?;
+        set_within(
+            "pulse_high_accuracy_duration_s",
+            input.pulse_high_accuracy_duration_s,
+            &mut self.pulse_high_accuracy_duration_s,
+            DURATION_S,
+            "s",
+        )?;
+        set_within(
+            "pulse_low_accuracy_duration_s",
+            input.pulse_low_accuracy_duration_s,
+            &mut self.pulse_low_accuracy_duration_s,
+            DURATION_S,
+            "s",
+        )?;
+        set_within(
+            "finish_high_accuracy_distance_m",
+            input.finish_high_accuracy_distance_m,
+            &mut self.finish_high_accuracy_distance_m,
+            DISTANCE_M,
+            "m",
+        )?;
+        set_within(
+            "cooldown_distance_m",
+            input.cooldown_distance_m,
+            &mut self.cooldown_distance_m,
+            DISTANCE_M,
+            "m",
+        )?;
+        set_within(
+            "cooldown_time_s",
+            input.cooldown_time_s,
+            &mut self.cooldown_time_s,
+            DURATION_S,
+            "s",
+        )?;
         Ok(())
     }
 
@@ -124,6 +113,25 @@ impl TrackingConfig {
         }
         Ok(())
     }
+}
+
+/// Stores `value`, when one is given, in `slot` if it lies in `min..=max`;
+/// else a 422 naming the field, its range and unit.
+fn set_within(
+    name: &str,
+    value: Option<i64>,
+    slot: &mut i32,
+    (min, max): (i64, i64),
+    unit: &str,
+) -> Result<()> {
+    let Some(v) = value else { return Ok(()) };
+    if !(min..=max).contains(&v) {
+        return Err(Error::invalid(format!(
+            "tracking_config.{name} doit être un entier entre {min} et {max} {unit}."
+        )));
+    }
+    *slot = i32::try_from(v).expect("checked range fits i32");
+    Ok(())
 }
 
 /// The `tracking_config` object of a request: every field optional.

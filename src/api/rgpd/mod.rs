@@ -112,12 +112,14 @@ pub(crate) fn text(v: &Value) -> Option<String> {
     }
 }
 
-/// Column names and rows (as text) of one dataset.
-fn fetch(
-    conn: &mut Conn,
-    sql: &str,
-    user_id: u64,
-) -> Result<(Vec<String>, Vec<Vec<Option<String>>>)> {
+/// One dataset of the export: its column names and its rows, as text.
+struct DatasetRows {
+    columns: Vec<String>,
+    rows: Vec<Vec<Option<String>>>,
+}
+
+/// The rows of one dataset.
+fn fetch(conn: &mut Conn, sql: &str, user_id: u64) -> Result<DatasetRows> {
     let rows: Vec<mysql::Row> = conn.exec(sql, (user_id,))?;
     let columns = rows.first().map_or_else(Vec::new, |r| {
         r.columns_ref()
@@ -129,7 +131,10 @@ fn fetch(
         .into_iter()
         .map(|r| r.unwrap().iter().map(text).collect())
         .collect();
-    Ok((columns, values))
+    Ok(DatasetRows {
+        columns,
+        rows: values,
+    })
 }
 
 /// Spec 5.10 "RGPD – export données ZIP".
@@ -142,7 +147,7 @@ fn export_user_data(ctx: &mut Ctx) -> Result<Response> {
     let options = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
     let mut proofs = Vec::new();
     for set in DATASETS {
-        let (columns, rows) = fetch(conn, set.sql, user_id)?;
+        let DatasetRows { columns, rows } = fetch(conn, set.sql, user_id)?;
         if set.name == "chronos" {
             let col = columns.iter().position(|c| c == "preuve_url");
             proofs.extend(rows.iter().filter_map(|r| col.and_then(|i| r[i].clone())));

@@ -45,6 +45,7 @@ pub fn list_ateliers(conn: &mut Conn, filter: &Where, page: &Page) -> Result<Lis
         table: "ateliers a",
         key: "a.id",
         filter_joins: "",
+        order_joins: "",
         columns: ATELIER_COLUMNS,
         joins: ATELIER_JOINS,
         order_by: "a.code, a.id",
@@ -73,7 +74,7 @@ pub fn is_workshop_staff(conn: &mut Conn, id: u64) -> Result<bool> {
 }
 
 /// The values of an atelier row, already validated.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, FromRow)]
 pub struct AtelierValues {
     /// Unique code (upper case).
     pub code: String,
@@ -112,20 +113,10 @@ const CODE_TAKEN: &str = "Ce code d'atelier est déjà utilisé.";
 
 /// Reads an atelier's current values, locking the row.
 pub fn lock_atelier(tx: &mut Conn, id: u64) -> Result<Option<AtelierValues>> {
-    let row: Option<(String, String, String, Option<u64>, Option<String>, bool)> = tx.exec_first(
+    Ok(tx.exec_first(
         "SELECT code, nom, couleur, responsable_id, adresse, actif FROM ateliers WHERE id = ? FOR UPDATE",
         (id,),
-    )?;
-    Ok(row.map(
-        |(code, nom, couleur, responsable_id, adresse, actif)| AtelierValues {
-            code,
-            nom,
-            couleur,
-            responsable_id,
-            adresse,
-            actif,
-        },
-    ))
+    )?)
 }
 
 /// Writes an atelier's values; a taken code is a 409.
@@ -207,12 +198,14 @@ struct StockLine {
 /// An atelier has one line per course, so its page walks the courses in
 /// name order (`idx_produits_nom_code`) and stops after the page; across
 /// ateliers, the lines of each course are sorted by atelier code. Course
-/// and atelier codes are unique, so the order is total.
+/// and atelier codes are unique, so the order is total. No filter reads the
+/// course or the atelier: the capped count reads the stock lines alone.
 pub fn list_stocks(conn: &mut Conn, filter: &Where, page: &Page) -> Result<Listed<Value>> {
     ListQuery {
         table: "stocks s",
         key: "s.id",
-        filter_joins: STOCK_JOINS,
+        filter_joins: "",
+        order_joins: STOCK_JOINS,
         columns: STOCK_COLUMNS,
         joins: "",
         order_by: "p.nom, p.code, a.code",
@@ -359,6 +352,7 @@ pub fn list_movements(
         table: "stock_mouvements m",
         key: "m.id",
         filter_joins: "",
+        order_joins: "",
         columns: MOVEMENT_COLUMNS,
         joins: MOVEMENT_JOINS,
         order_by: "m.created_at DESC, m.id DESC",

@@ -157,6 +157,7 @@ pub fn list_defauts(conn: &mut Conn, f: &DefautFilters, page: &Page) -> Result<L
         table: "defauts d",
         key: "d.id",
         filter_joins: "",
+        order_joins: "",
         columns: DEFAUT_COLUMNS,
         joins: DEFAUT_JOINS,
         order_by: "d.created_at DESC, d.id DESC",

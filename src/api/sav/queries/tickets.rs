@@ -136,6 +136,7 @@ pub fn list_tickets(conn: &mut Conn, f: &TicketFilters, page: &Page) -> Result<L
         table: "sav_tickets t",
         key: "t.id",
         filter_joins: "",
+        order_joins: "",
         columns: TICKET_COLUMNS,
         joins: TICKET_JOINS,
         order_by: "t.created_at DESC, t.id DESC",
