@@ -212,7 +212,15 @@ fn list_parcours(ctx: &mut Ctx) -> Result<Response> {
             .is_some_and(|v| v == "1" || v == "true");
     let listed = queries::list_courses(ctx.conn()?, tous, categorie.as_deref(), &page)?;
     repair_tracking(ctx, &listed.items.iter().collect::<Vec<_>>())?;
-    Ok(Response::ok(&page.answer(&listed.map(|c| c.to_json()))))
+    Ok(Response::ok(&page.answer(&listed.map_ref(StoredCourse::view))))
+}
+
+/// A course of the nearby search, with its distance.
+#[derive(serde::Serialize)]
+struct NearbyCourse<'a> {
+    #[serde(flatten)]
+    course: model::CourseView<'a>,
+    distance_depart_km: f64,
 }
 
 /// Spec 5.2 `GET /api/parcours/nearby`: "`?lat=&lng=&radius_km=` — avec
@@ -229,12 +237,11 @@ fn list_nearby_parcours(ctx: &mut Ctx) -> Result<Response> {
     let limit: u64 = query_number(ctx, "limit", Some(50), 1, 200)?;
     let found = queries::nearby_courses(ctx.conn()?, lat, lng, radius, limit)?;
     repair_tracking(ctx, &found.iter().map(|(c, _)| c).collect::<Vec<_>>())?;
-    let items: Vec<Value> = found
+    let items: Vec<NearbyCourse> = found
         .iter()
-        .map(|(c, d)| {
-            let mut j = c.to_json();
-            j["distance_depart_km"] = json!((d * 100.0).round() / 100.0);
-            j
+        .map(|(c, d)| NearbyCourse {
+            course: c.view(),
+            distance_depart_km: (d * 100.0).round() / 100.0,
         })
         .collect();
     Ok(Response::ok(&json!({
@@ -250,7 +257,7 @@ fn list_nearby_parcours(ctx: &mut Ctx) -> Result<Response> {
 fn answer_course(ctx: &mut Ctx, course: Option<StoredCourse>) -> Result<Response> {
     let course = course.ok_or_else(course_not_found)?;
     repair_tracking(ctx, &[&course])?;
-    Ok(Response::ok(&course.to_json()))
+    Ok(Response::ok(&course.view()))
 }
 
 /// Spec 5.2 `GET /api/parcours/:id`: "Détail + `tracking_config` imbriqué
@@ -324,7 +331,7 @@ fn create_parcours(ctx: &mut Ctx) -> Result<Response> {
     let stored = queries::find_course(ctx.tx()?, id, false)?.ok_or_else(course_not_found)?;
     ctx.audit_entity("parcours", id);
     ctx.audit_details(json!({ "slug": course.slug, "code": course.code, "nom": course.nom }));
-    Ok(Response::created(&stored.to_json()))
+    Ok(Response::created(&stored.view()))
 }
 
 /// Writes a new course (deriving its code if it has none) and its tracking

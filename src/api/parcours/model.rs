@@ -5,7 +5,7 @@
 use super::tracking::{TrackingConfig, TrackingInput};
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::collections::HashSet;
 
 /// `produits.categorie`.
@@ -40,8 +40,8 @@ impl Categorie {
     }
 }
 
-/// The editable columns of a course.
-#[derive(Debug, Clone, PartialEq)]
+/// The editable columns of a course (serialised under their column names).
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Course {
     /// URL name, unique (`?p=<slug>` of the QR page).
     pub slug: String,
@@ -295,39 +295,43 @@ impl StoredCourse {
     }
 
     /// The API's JSON of a course: spec column names, numbers as numbers,
-    /// `tracking_config` always present.
-    pub fn to_json(&self) -> Value {
-        let c = &self.fields;
-        json!({
-            "id": self.id,
-            "slug": c.slug,
-            "code": c.code,
-            "nom": c.nom,
-            "categorie": c.categorie,
-            "altitude": c.altitude,
-            "distance_km": c.distance_km,
-            "denivele": c.denivele,
-            "difficulte": c.difficulte,
-            "sous_titre": c.sous_titre,
-            "description": c.description,
-            "actif": c.actif,
-            "message_desactivation": c.message_desactivation,
-            "sommet_lat": c.sommet_lat,
-            "sommet_lng": c.sommet_lng,
-            "depart_lat": c.depart_lat,
-            "depart_lng": c.depart_lng,
-            "rayon_km": c.rayon_km,
-            "strava_keywords": c.strava_keywords,
-            "shop_synced": self.shop_synced,
-            "presta_product_id": self.presta_product_id,
-            "atelier_defaut_id": self.atelier_defaut_id,
-            "lien_boutique": c.lien_boutique,
-            "qr_url": self.qr_url,
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
-            "tracking_config": self.tracking_config(),
-        })
+    /// `tracking_config` always present. Serialised straight from the course
+    /// (a list of 50 spent most of its time building a JSON tree per course).
+    #[must_use]
+    pub fn view(&self) -> CourseView<'_> {
+        CourseView {
+            id: self.id,
+            fields: &self.fields,
+            shop_synced: self.shop_synced,
+            presta_product_id: self.presta_product_id,
+            atelier_defaut_id: self.atelier_defaut_id,
+            qr_url: self.qr_url.as_deref(),
+            created_at: self.created_at.as_deref(),
+            updated_at: self.updated_at.as_deref(),
+            tracking_config: self.tracking_config(),
+        }
     }
+
+    /// [`Self::view`] as a JSON tree, for the routes that compare or extend it.
+    #[must_use]
+    pub fn to_json(&self) -> Value {
+        serde_json::to_value(self.view()).unwrap_or(Value::Null)
+    }
+}
+
+/// See [`StoredCourse::view`].
+#[derive(Debug, Serialize)]
+pub struct CourseView<'a> {
+    id: u64,
+    #[serde(flatten)]
+    fields: &'a Course,
+    shop_synced: bool,
+    presta_product_id: Option<u64>,
+    atelier_defaut_id: Option<u64>,
+    qr_url: Option<&'a str>,
+    created_at: Option<&'a str>,
+    updated_at: Option<&'a str>,
+    tracking_config: TrackingConfig,
 }
 
 /// The QR page's URL for a slug (spec 10.1: `https://chrono.../qr?p=<slug>`).
