@@ -114,6 +114,19 @@ pub fn first_json<T: FromRow + Serialize>(
         .transpose()
 }
 
+/// `#[serde(serialize_with = "rows::stored_json")]`: a column of stored JSON
+/// text (read `CAST(… AS CHAR)`) written out as JSON, `null` when absent or
+/// unreadable.
+pub fn stored_json<S: serde::Serializer>(
+    text: &Option<String>,
+    out: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    text.as_deref()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok())
+        .unwrap_or(serde_json::Value::Null)
+        .serialize(out)
+}
+
 /// A column of `row` by name, for the few rows assembled by hand (a JSON
 /// answer whose fields depend on each other); a missing or mistyped column
 /// is our bug: a 500.

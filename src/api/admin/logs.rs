@@ -38,7 +38,7 @@ pub fn list_logs(ctx: &mut Ctx) -> Result<Response> {
     let page = Page::from_query(ctx.req)?;
     let conn = ctx.conn()?;
     let listed = queries::list_logs(conn, &filter, &page)?;
-    Ok(Response::ok(&page.answer(&listed.map(|row| row.to_json()))))
+    Ok(Response::ok(&page.answer(&listed)))
 }
 
 /// The WHERE clause of the query string's filters (every value bound).

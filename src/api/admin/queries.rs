@@ -9,7 +9,6 @@ use crate::security::Role;
 use mysql::prelude::Queryable;
 use mysql::{Conn, Row};
 use serde::Serialize;
-use serde_json::json;
 
 // ---------------------------------------------------------------------------
 // Users
@@ -156,8 +155,9 @@ pub fn revoke_sessions(conn: &mut Conn, user_id: u64) -> Result<u64> {
 // Audit log
 // ---------------------------------------------------------------------------
 
-/// One row of `logs_audit`, with the acting user's current email.
-#[derive(Debug, Clone, FromRow)]
+/// One row of `logs_audit`, with the acting user's current email, as the
+/// log viewer shows it (`details` written back as JSON).
+#[derive(Debug, Clone, FromRow, Serialize)]
 pub struct LogRow {
     pub id: u64,
     pub created_at: String,
@@ -169,41 +169,15 @@ pub struct LogRow {
     pub statut_http: Option<u16>,
     pub niveau: String,
     #[mysql(rename = "type")]
+    #[serde(rename = "type")]
     pub kind: String,
     pub entite: Option<String>,
     pub entite_id: Option<u64>,
+    #[serde(serialize_with = "rows::stored_json")]
     pub details: Option<String>,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
     pub duree_ms: Option<u64>,
-}
-
-impl LogRow {
-    /// The JSON of the log viewer (`details` parsed back into JSON).
-    pub fn to_json(&self) -> serde_json::Value {
-        let details = self
-            .details
-            .as_deref()
-            .map(|d| serde_json::from_str(d).unwrap_or_else(|_| json!(d)));
-        json!({
-            "id": self.id,
-            "created_at": self.created_at,
-            "user_id": self.user_id,
-            "user_email": self.user_email,
-            "role": self.role,
-            "methode": self.methode,
-            "route": self.route,
-            "statut_http": self.statut_http,
-            "niveau": self.niveau,
-            "type": self.kind,
-            "entite": self.entite,
-            "entite_id": self.entite_id,
-            "details": details,
-            "ip": self.ip,
-            "user_agent": self.user_agent,
-            "duree_ms": self.duree_ms,
-        })
-    }
 }
 
 // The user's current email wins; `l.user_email` keeps the address typed at a

@@ -7,7 +7,6 @@ use crate::http::list::{ListQuery, Listed, Page, PageRead, Where};
 use mysql::prelude::Queryable;
 use mysql::Conn;
 use serde::Serialize;
-use serde_json::Value;
 
 /// The statuses the workshop still has work on.
 const OPEN_STATUSES: [&str; 4] = [
@@ -251,7 +250,7 @@ pub struct OrderItem {
     validation_sportif: bool,
     is_sav: bool,
     duree_secondes: Option<i64>,
-    #[serde(serialize_with = "parsed_json")]
+    #[serde(serialize_with = "rows::stored_json")]
     gravure_texte: Option<String>,
     operateur_id: Option<u64>,
     lot_id: Option<u64>,
@@ -260,21 +259,6 @@ pub struct OrderItem {
     date_commande: Option<String>,
     date_gravure: Option<String>,
     date_expedition: Option<String>,
-}
-
-/// Stored JSON text as JSON, `null` when absent or unreadable.
-#[expect(
-    clippy::ref_option,
-    reason = "serde's serialize_with hands the field by reference"
-)]
-fn parsed_json<S: serde::Serializer>(
-    text: &Option<String>,
-    out: S,
-) -> std::result::Result<S::Ok, S::Error> {
-    text.as_deref()
-        .and_then(|t| serde_json::from_str::<Value>(t).ok())
-        .unwrap_or(Value::Null)
-        .serialize(out)
 }
 
 /// Sort orders of the list, chosen by name (never from user text).

@@ -78,7 +78,7 @@ pub fn list_lots(ctx: &mut Ctx) -> Result<Response> {
         agent_queue: false,
     };
     let listed = queries::list_lots(ctx.conn()?, &filter, &page)?;
-    Ok(Response::ok(&page.answer(&listed.map(|lot| lot.to_json()))))
+    Ok(Response::ok(&page.answer(&listed)))
 }
 
 #[derive(Deserialize)]

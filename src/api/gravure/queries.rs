@@ -405,8 +405,8 @@ pub fn attach_order(tx: &mut Conn, lot_id: u64, commande_id: u64, position: usiz
     Ok(())
 }
 
-/// One `lots` row with its template's name.
-#[derive(Debug, Clone, FromRow)]
+/// One `lots` row with its template's name, as the API shows it.
+#[derive(Debug, Clone, FromRow, Serialize)]
 pub struct LotRow {
     pub id: u64,
     pub numero: String,
@@ -417,6 +417,7 @@ pub struct LotRow {
     pub nb_commandes: u32,
     pub cree_par: Option<u64>,
     pub agent_statut: Option<String>,
+    #[serde(serialize_with = "rows::stored_json")]
     pub agent_rapport: Option<String>,
     pub date_gravure: Option<String>,
     pub created_at: Option<String>,
@@ -424,24 +425,10 @@ pub struct LotRow {
 }
 
 impl LotRow {
-    /// The API shape.
+    /// The API shape as a JSON tree, for the answers that extend it.
     #[must_use]
     pub fn to_json(&self) -> Value {
-        json!({
-            "id": self.id,
-            "numero": self.numero,
-            "template_gravure_id": self.template_gravure_id,
-            "template_nom": self.template_nom,
-            "atelier_id": self.atelier_id,
-            "statut": self.statut,
-            "nb_commandes": self.nb_commandes,
-            "cree_par": self.cree_par,
-            "agent_statut": self.agent_statut,
-            "agent_rapport": self.agent_rapport.as_deref().and_then(|r| serde_json::from_str::<Value>(r).ok()),
-            "date_gravure": self.date_gravure,
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
-        })
+        serde_json::to_value(self).unwrap_or(Value::Null)
     }
 }
 

@@ -212,7 +212,9 @@ fn list_parcours(ctx: &mut Ctx) -> Result<Response> {
             .is_some_and(|v| v == "1" || v == "true");
     let listed = queries::list_courses(ctx.conn()?, tous, categorie.as_deref(), &page)?;
     repair_tracking(ctx, &listed.items.iter().collect::<Vec<_>>())?;
-    Ok(Response::ok(&page.answer(&listed.map_ref(StoredCourse::view))))
+    Ok(Response::ok(
+        &page.answer(&listed.map_ref(StoredCourse::view)),
+    ))
 }
 
 /// A course of the nearby search, with its distance.
