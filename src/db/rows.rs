@@ -114,17 +114,26 @@ pub fn first_json<T: FromRow + Serialize>(
         .transpose()
 }
 
-/// `#[serde(serialize_with = "rows::stored_json")]`: a column of stored JSON
-/// text (read `CAST(… AS CHAR)`) written out as JSON, `null` when absent or
-/// unreadable.
+/// Stored JSON text (a column read `CAST(… AS CHAR)`) written out as JSON,
+/// `null` when unreadable.
+#[derive(Debug, Clone, Copy)]
+pub struct StoredJson<'a>(pub &'a str);
+
+impl Serialize for StoredJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, out: S) -> std::result::Result<S::Ok, S::Error> {
+        serde_json::from_str::<serde_json::Value>(self.0)
+            .ok()
+            .serialize(out)
+    }
+}
+
+/// `#[serde(serialize_with = "rows::stored_json")]`: an optional column of
+/// stored JSON text as [`StoredJson`], `null` when absent.
 pub fn stored_json<S: serde::Serializer>(
     text: &Option<String>,
     out: S,
 ) -> std::result::Result<S::Ok, S::Error> {
-    text.as_deref()
-        .and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok())
-        .unwrap_or(serde_json::Value::Null)
-        .serialize(out)
+    text.as_deref().map(StoredJson).serialize(out)
 }
 
 /// A column of `row` by name, for the few rows assembled by hand (a JSON

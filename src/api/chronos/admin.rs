@@ -1,7 +1,7 @@
 //! `/api/admin/chronos/*`: the `admin_chrono` queue (DECISIONS.md: `admin_chrono`
 //! "may only validate or reject chronos by hand"; the super admin may too).
 
-use super::{chrono_not_found, classement, ensure_pending, page_json, queries, upload};
+use super::{chrono_not_found, classement, ensure_pending, queries, upload};
 use crate::error::catalog;
 use crate::error::{Error, Result};
 use crate::http::list::Page;
@@ -36,11 +36,9 @@ pub fn list_pending_chronos(ctx: &mut Ctx) -> Result<Response> {
         })
         .transpose()?;
     let listed = queries::pending(ctx.conn()?, source, produit_id, &page)?;
-    Ok(Response::ok(&page_json(
-        listed,
-        page,
-        queries::PendingChrono::to_json,
-    )))
+    Ok(Response::ok(
+        &page.answer(&listed.map_ref(queries::PendingChrono::view)),
+    ))
 }
 
 #[derive(Deserialize)]

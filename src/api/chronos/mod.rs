@@ -33,7 +33,7 @@ pub use demo::seed_demo;
 use crate::api::admin_limit;
 use crate::error::catalog;
 use crate::error::{Error, Result};
-use crate::http::list::{Listed, Page};
+use crate::http::list::{Answer, Page};
 use crate::http::router::{route, Access, Route, UPLOAD_BODY_LIMIT};
 use crate::http::{Ctx, Method, Response};
 use crate::security::roles;
@@ -187,10 +187,6 @@ fn check_adjustment(measured: i64, ajustement: i64) -> Result<()> {
         )));
     }
     Ok(())
-}
-
-fn page_json<T>(listed: Listed<T>, page: Page, item: fn(&T) -> Value) -> Value {
-    page.answer(&listed.map(|c| item(&c))).to_value()
 }
 
 /// The athlete's rank after a validation, for the answer.
@@ -406,7 +402,18 @@ fn list_chrono_history(ctx: &mut Ctx) -> Result<Response> {
         })?),
     };
     let listed = queries::history(ctx.conn()?, user_id, statut, &page)?;
-    Ok(Response::ok(&page_json(listed, page, ChronoRow::to_json)))
+    Ok(Response::ok(&page.answer(&listed.map_ref(ChronoRow::view))))
+}
+
+/// The answer of `GET /api/chrono/:produit_id/mes`: the page, its course and
+/// the athlete's rank.
+#[derive(serde::Serialize)]
+struct MesChronos<'a, T> {
+    #[serde(flatten)]
+    page: Answer<'a, T>,
+    produit_id: u64,
+    parcours_nom: &'a str,
+    classement: Value,
 }
 
 /// Spec 5.3 `GET /api/chrono/:produit_id/mes`: "Mes chronos validés sur un
@@ -418,11 +425,13 @@ fn list_mes_chronos(ctx: &mut Ctx) -> Result<Response> {
     let conn = ctx.conn()?;
     let course = queries::find_course(conn, produit_id)?.ok_or_else(course_not_found)?;
     let listed = queries::validated_on_course(conn, user_id, produit_id, &page)?;
-    let mut answer = page_json(listed, page, ChronoRow::to_json);
-    answer["produit_id"] = json!(course.id);
-    answer["parcours_nom"] = json!(course.nom);
-    answer["classement"] = rank_json(conn, produit_id, user_id)?;
-    Ok(Response::ok(&answer))
+    let chronos = listed.map_ref(ChronoRow::view);
+    Ok(Response::ok(&MesChronos {
+        page: page.answer(&chronos),
+        produit_id: course.id,
+        parcours_nom: &course.nom,
+        classement: rank_json(conn, produit_id, user_id)?,
+    }))
 }
 
 #[cfg(test)]

@@ -7,7 +7,8 @@ use crate::http::list::{ListQuery, Listed, Page, Where};
 use crate::time;
 use mysql::prelude::{FromValue, Queryable};
 use mysql::{params, Conn, FromRowError, FromValueError, Row};
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
 
 /// What the chronos module needs of a course.
 #[derive(Debug, Clone)]
@@ -152,45 +153,97 @@ impl FromRow for PendingChrono {
 
 impl PendingChrono {
     /// The chrono's JSON with its athlete under `sportif`.
-    pub fn to_json(&self) -> Value {
-        let Athlete { prenom, nom, email } = &self.athlete;
-        let mut v = self.chrono.to_json();
-        v["sportif"] =
-            json!({ "id": self.chrono.user_id, "prenom": prenom, "nom": nom, "email": email });
-        v
+    #[must_use]
+    pub fn view(&self) -> PendingView<'_> {
+        PendingView {
+            chrono: self.chrono.view(),
+            sportif: SportifView {
+                id: self.chrono.user_id,
+                prenom: self.athlete.prenom.as_deref(),
+                nom: self.athlete.nom.as_deref(),
+                email: &self.athlete.email,
+            },
+        }
     }
 }
 
+/// See [`PendingChrono::view`].
+#[derive(Debug, Serialize)]
+pub struct PendingView<'a> {
+    #[serde(flatten)]
+    chrono: ChronoView<'a>,
+    sportif: SportifView<'a>,
+}
+
+/// The athlete of a pending chrono.
+#[derive(Debug, Serialize)]
+struct SportifView<'a> {
+    id: u64,
+    prenom: Option<&'a str>,
+    nom: Option<&'a str>,
+    email: &'a str,
+}
+
 impl ChronoRow {
-    /// The JSON of a chrono. The proof file's storage path is never shown:
-    /// only whether there is one.
-    pub fn to_json(&self) -> Value {
-        let mut v = json!({
-            "id": self.id,
-            "produit_id": self.produit_id,
-            "parcours_nom": self.parcours_nom,
-            "parcours_slug": self.parcours_slug,
-            "source": self.source,
-            "statut": self.statut,
-            "duree_secondes": self.duree_secondes,
-            "temps": self.duree_secondes.map(|d| time::hms(d.unsigned_abs())),
-            "ajustement_sec": self.ajustement_sec,
-            "date_debut": self.date_debut,
-            "date_fin": self.date_fin,
-            "date_realisation": self.date_realisation,
-            "gps_arrivee": self.gps_arrivee,
-            "preuve": self.preuve_url.is_some(),
-            "motif_rejet": self.motif_rejet,
-            "valide_at": self.valide_at,
-            "created_at": self.created_at,
-            "gpx_meta": self.gpx_meta.as_deref().and_then(|m| serde_json::from_str::<Value>(m).ok()),
-            "verification": verification_label(&self.source, &self.statut),
-        });
-        if let Some(secs) = self.ecoule_secondes {
-            v["ecoule_secondes"] = json!(secs);
+    /// The JSON of a chrono, serialised straight from the row. The proof
+    /// file's storage path is never shown: only whether there is one.
+    #[must_use]
+    pub fn view(&self) -> ChronoView<'_> {
+        ChronoView {
+            id: self.id,
+            produit_id: self.produit_id,
+            parcours_nom: &self.parcours_nom,
+            parcours_slug: &self.parcours_slug,
+            source: &self.source,
+            statut: &self.statut,
+            duree_secondes: self.duree_secondes,
+            temps: self.duree_secondes.map(|d| time::hms(d.unsigned_abs())),
+            ajustement_sec: self.ajustement_sec,
+            date_debut: self.date_debut.as_deref(),
+            date_fin: self.date_fin.as_deref(),
+            date_realisation: self.date_realisation.as_deref(),
+            gps_arrivee: self.gps_arrivee.as_deref(),
+            preuve: self.preuve_url.is_some(),
+            motif_rejet: self.motif_rejet.as_deref(),
+            valide_at: self.valide_at.as_deref(),
+            created_at: self.created_at.as_deref(),
+            gpx_meta: self.gpx_meta.as_deref().map(rows::StoredJson),
+            verification: verification_label(&self.source, &self.statut),
+            ecoule_secondes: self.ecoule_secondes,
         }
-        v
     }
+
+    /// [`Self::view`] as a JSON tree, for the answers that extend it.
+    #[must_use]
+    pub fn to_json(&self) -> Value {
+        serde_json::to_value(self.view()).unwrap_or(Value::Null)
+    }
+}
+
+/// See [`ChronoRow::view`]; `ecoule_secondes` only while the chrono runs.
+#[derive(Debug, Serialize)]
+pub struct ChronoView<'a> {
+    id: u64,
+    produit_id: u64,
+    parcours_nom: &'a str,
+    parcours_slug: &'a str,
+    source: &'a str,
+    statut: &'a str,
+    duree_secondes: Option<i64>,
+    temps: Option<String>,
+    ajustement_sec: i64,
+    date_debut: Option<&'a str>,
+    date_fin: Option<&'a str>,
+    date_realisation: Option<&'a str>,
+    gps_arrivee: Option<&'a str>,
+    preuve: bool,
+    motif_rejet: Option<&'a str>,
+    valide_at: Option<&'a str>,
+    created_at: Option<&'a str>,
+    gpx_meta: Option<rows::StoredJson<'a>>,
+    verification: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ecoule_secondes: Option<i64>,
 }
 
 /// One chrono with its course name.
