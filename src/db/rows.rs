@@ -93,14 +93,6 @@ fn located(e: mysql::Error, at: &'static std::panic::Location<'static>) -> Error
     err
 }
 
-/// One row converted to `T` and serialised: for answers whose JSON is the
-/// row itself.
-#[track_caller]
-pub fn json_of<T: FromRow + Serialize>(row: Row) -> Result<serde_json::Value> {
-    let item: T = convert_at(row, std::panic::Location::caller())?;
-    serde_json::to_value(item).map_err(Error::internal)
-}
-
 /// The first row of a prepared statement, if any, converted to `T` and
 /// serialised: a lookup whose JSON answer is the row itself.
 #[track_caller]

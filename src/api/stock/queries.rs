@@ -26,7 +26,7 @@ const ATELIER_JOINS: &str = "LEFT JOIN users u ON u.id = a.responsable_id";
 
 /// An atelier as the API shows it.
 #[derive(Debug, FromRow, Serialize)]
-struct AtelierOut {
+pub struct AtelierOut {
     id: u64,
     code: String,
     nom: String,
@@ -40,7 +40,7 @@ struct AtelierOut {
 }
 
 /// One page of ateliers matching `filter`, by code.
-pub fn list_ateliers(conn: &mut Conn, filter: &Where, page: &Page) -> Result<Listed<Value>> {
+pub fn list_ateliers(conn: &mut Conn, filter: &Where, page: &Page) -> Result<Listed<AtelierOut>> {
     ListQuery {
         table: "ateliers a",
         key: "a.id",
@@ -50,7 +50,7 @@ pub fn list_ateliers(conn: &mut Conn, filter: &Where, page: &Page) -> Result<Lis
         joins: ATELIER_JOINS,
         order_by: "a.code, a.id",
     }
-    .read(conn, filter, page, rows::json_of::<AtelierOut>)
+    .read(conn, filter, page, rows::convert::<AtelierOut>)
 }
 
 /// One atelier as JSON.
@@ -180,7 +180,7 @@ pub const STOCK_FROM: &str =
 
 /// A stock line as the API shows it (`alerte`: at or under its threshold).
 #[derive(Debug, FromRow, Serialize)]
-struct StockLine {
+pub struct StockLine {
     id: u64,
     produit_id: u64,
     produit_nom: String,
@@ -200,7 +200,7 @@ struct StockLine {
 /// ateliers, the lines of each course are sorted by atelier code. Course
 /// and atelier codes are unique, so the order is total. No filter reads the
 /// course or the atelier: the capped count reads the stock lines alone.
-pub fn list_stocks(conn: &mut Conn, filter: &Where, page: &Page) -> Result<Listed<Value>> {
+pub fn list_stocks(conn: &mut Conn, filter: &Where, page: &Page) -> Result<Listed<StockLine>> {
     ListQuery {
         table: "stocks s",
         key: "s.id",
@@ -210,7 +210,7 @@ pub fn list_stocks(conn: &mut Conn, filter: &Where, page: &Page) -> Result<Liste
         joins: "",
         order_by: "p.nom, p.code, a.code",
     }
-    .read(conn, filter, page, rows::json_of::<StockLine>)
+    .read(conn, filter, page, rows::convert::<StockLine>)
 }
 
 /// One stock line as JSON.
@@ -320,7 +320,7 @@ const MOVEMENT_JOINS: &str = "JOIN stocks s ON s.id = m.stock_id \
 
 /// A journal row as the API shows it.
 #[derive(Debug, FromRow, Serialize)]
-struct MovementOut {
+pub struct MovementOut {
     id: u64,
     stock_id: u64,
     produit_id: u64,
@@ -347,7 +347,7 @@ pub fn list_movements(
     filter: &Where,
     by_course: bool,
     page: &Page,
-) -> Result<Listed<Value>> {
+) -> Result<Listed<MovementOut>> {
     ListQuery {
         table: "stock_mouvements m",
         key: "m.id",
@@ -358,7 +358,7 @@ pub fn list_movements(
         order_by: "m.created_at DESC, m.id DESC",
     }
     .filtering_on_joins(by_course)
-    .read(conn, filter, page, rows::json_of::<MovementOut>)
+    .read(conn, filter, page, rows::convert::<MovementOut>)
 }
 
 /// One journal row as JSON.
