@@ -123,12 +123,6 @@ pub struct Listed<T> {
 }
 
 impl<T> Listed<T> {
-    /// The same page with each item turned into another.
-    pub fn map<U>(mut self, f: impl FnMut(T) -> U) -> Listed<U> {
-        let items = std::mem::take(&mut self.items).into_iter().map(f).collect();
-        self.with_items(items)
-    }
-
     /// The same page with each item viewed through `f` (a borrowing view,
     /// e.g. the JSON shape of a row).
     pub fn map_ref<'a, U>(&'a self, f: impl FnMut(&'a T) -> U) -> Listed<U> {
