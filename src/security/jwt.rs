@@ -9,12 +9,22 @@
 //!
 //! Only HS256 is accepted: a token announcing `alg: none` or any other
 //! algorithm is refused before its signature is even considered.
+//!
+//! `jsonwebtoken` signs through a pluggable crypto provider. Its stock
+//! `rust_crypto` provider would link RSA, ECDSA and `EdDSA` too (about 0.5 MB
+//! of code the binary never runs, loaded by every CGI request) and a second
+//! copy of `sha2`/`hmac`; ours, [`HS256_ONLY`], is HMAC-SHA256 from the
+//! crates the rest of the binary already uses.
 
 use crate::error::{catalog, Error, Result};
 use crate::security::Role;
-use jsonwebtoken::errors::ErrorKind;
+use hmac::{Hmac, KeyInit, Mac};
+use jsonwebtoken::crypto::{CryptoProvider, JwtSigner, JwtVerifier, KeyUtils};
+use jsonwebtoken::errors::{new_error, ErrorKind};
+use jsonwebtoken::signature::{self, Signer, Verifier};
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
+use sha2::Sha256;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// What an access token says about its bearer.
@@ -34,6 +44,68 @@ pub struct Claims {
     pub iat: u64,
     /// Expires at (seconds since the epoch).
     pub exp: u64,
+}
+
+/// The crypto provider of every token this module signs or checks.
+static HS256_ONLY: CryptoProvider = CryptoProvider {
+    signer_factory: |algorithm, key| Ok(Box::new(Hs256::new(*algorithm, key.as_bytes())?)),
+    verifier_factory: |algorithm, key| {
+        Ok(Box::new(Hs256::new(*algorithm, key.try_get_as_bytes()?)?))
+    },
+    key_utils: KeyUtils::new_unimplemented(),
+};
+
+/// Makes [`HS256_ONLY`] the process's provider (once; later calls find it set).
+fn use_hs256_only() {
+    // Err means a provider is already installed, and only this module installs one.
+    let _ = HS256_ONLY.install_default();
+}
+
+/// HMAC-SHA256 keyed with the token secret: signer and verifier.
+struct Hs256(Hmac<Sha256>);
+
+impl Hs256 {
+    fn new(algorithm: Algorithm, secret: &[u8]) -> jsonwebtoken::errors::Result<Self> {
+        if algorithm != Algorithm::HS256 {
+            return Err(new_error(ErrorKind::InvalidAlgorithm));
+        }
+        Hmac::new_from_slice(secret)
+            .map(Self)
+            .map_err(|_| new_error(ErrorKind::InvalidKeyFormat))
+    }
+
+    fn mac_of(&self, message: &[u8]) -> Hmac<Sha256> {
+        let mut mac = self.0.clone();
+        mac.update(message);
+        mac
+    }
+}
+
+impl Signer<Vec<u8>> for Hs256 {
+    fn try_sign(&self, message: &[u8]) -> std::result::Result<Vec<u8>, signature::Error> {
+        Ok(self.mac_of(message).finalize().into_bytes().to_vec())
+    }
+}
+
+impl Verifier<Vec<u8>> for Hs256 {
+    fn verify(&self, message: &[u8], tag: &Vec<u8>) -> std::result::Result<(), signature::Error> {
+        // verify_slice compares in constant time.
+        self.mac_of(message)
+            .verify_slice(tag)
+            .map_err(|_| signature::Error::new())
+    }
+}
+
+impl JwtSigner for Hs256 {
+    fn algorithm(&self) -> Algorithm {
+        Algorithm::HS256
+    }
+}
+
+impl JwtVerifier for Hs256 {
+    fn algorithm(&self) -> Algorithm {
+        Algorithm::HS256
+    }
 }
 
 /// Seconds since the Unix epoch.
@@ -62,6 +134,7 @@ pub fn issue(
         iat,
         exp: iat + lifetime.as_secs(),
     };
+    use_hs256_only();
     encode(
         &Header::new(Algorithm::HS256),
         &claims,
@@ -72,6 +145,7 @@ pub fn issue(
 
 /// Checks a token's algorithm, signature and expiry.
 pub fn verify(secret: &str, token: &str) -> Result<Claims> {
+    use_hs256_only();
     let mut validation = Validation::new(Algorithm::HS256);
     validation.leeway = 0;
     // `sub` is a number here, so serde (not the spec-claims check) requires it.
@@ -176,6 +250,7 @@ mod tests {
         let claims = serde_json::json!({
             "sub": 1, "role": "sportif", "iat": 1, "exp": now_secs() + 60
         });
+        use_hs256_only();
         let t = encode(
             &Header::new(Algorithm::HS256),
             &claims,
@@ -196,6 +271,7 @@ mod tests {
             iat: 1,
             exp: now_secs() - 5,
         };
+        use_hs256_only();
         let t = encode(
             &header,
             &claims,
