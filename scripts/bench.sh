@@ -44,8 +44,9 @@
 #                                    of 25, SQL (which resets the limiter) run
 #                                    before each batch, outside the timing
 # using bench_sql "SELECT ..." (one value from the bench database) to pick
-# ids. A scenario whose route answers 404 route_not_found (not built yet) is
-# reported as SKIPPED instead of measured. A bench.d script may also add
+# ids, and bench_chat for a chat conversation to read. A scenario whose
+# route answers 404 route_not_found (not built yet) is reported as SKIPPED
+# instead of measured. A bench.d script may also add
 #   BENCH_EXTRA_HOOKS+=(fn)    fn appends "label|value" lines to EXTRA
 #   BENCH_SECTION_HOOKS+=(fn)  fn prints a section appended to the table
 #
@@ -114,6 +115,25 @@ bench_get_seq() { _bench_add "$1" "$2" "$3" "seq:$4" ""; }
 # database (as the administrator).
 bench_sql() {
   mk_db_admin --database="$MK_DB_NAME" -e "$1" | head -n 1
+}
+
+# bench_chat TITLE ADMIN_ID PEER_EMAIL PEER_NOM: a conversation TITLE of user
+# ADMIN_ID with the workshop admin PEER_EMAIL ("Bench PEER_NOM", made once),
+# 200 messages long, the two taking turns. The caller reads its id back by
+# TITLE: an id printed from $(...) would hide a failed insert from set -e.
+bench_chat() {
+  local titre=$1 admin=$2 peer_email=$3 peer_nom=$4 peer conv
+  bench_sql "INSERT IGNORE INTO users (email, password, role, prenom, nom, actif)
+             VALUES ('$peer_email', '-', 'admin_fab', 'Bench', '$peer_nom', TRUE)" >/dev/null
+  peer="$(bench_sql "SELECT id FROM users WHERE email = '$peer_email'")"
+  bench_sql "INSERT INTO chat_conversations (titre, cree_par) VALUES ('$titre', $admin)" >/dev/null
+  conv="$(bench_sql "SELECT MAX(id) FROM chat_conversations WHERE titre = '$titre'")"
+  bench_sql "INSERT INTO chat_participants (conversation_id, user_id)
+             VALUES ($conv, $admin), ($conv, $peer)" >/dev/null
+  # Row source: the seed's chronos (100 000 by default) give the row count.
+  bench_sql "INSERT INTO chat_messages (conversation_id, user_id, contenu)
+             SELECT $conv, IF(id % 2 = 0, $admin, $peer), CONCAT('Message ', id)
+               FROM chronos ORDER BY id LIMIT 200" >/dev/null
 }
 
 # --- results -------------------------------------------------------------------

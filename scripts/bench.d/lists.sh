@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # List routes (issue 12): every list route as a scenario, with the filters its
 # screen sends, and the list-scaling table. Sourced by scripts/bench.sh after
-# the seed; see bench_get / bench_get_seq / bench_sql there.
+# the seed; see bench_get / bench_get_seq / bench_sql / bench_chat there.
 #
 # Tokens: the bench super_admin (BENCH_TOKEN) for the workshop and admin
 # lists; the athlete with the most chronos (seed-bench's shared password)
@@ -33,18 +33,9 @@ LISTS_ADMIN_RESET="DELETE FROM rate_limits WHERE cle LIKE 'bucket:admin:%'"
 # database bench_sql reads: a conversation of the bench admin with 200
 # messages (the chat's latest page). Prints nothing.
 lists_fixtures() {
-  local admin peer conv
+  local admin
   admin="$(bench_sql "SELECT id FROM users WHERE email = '$ADMIN_EMAIL'")"
-  bench_sql "INSERT IGNORE INTO users (email, password, role, prenom, nom, actif)
-             VALUES ('bench.liste@mykollector.test', '-', 'admin_fab', 'Bench', 'Liste', TRUE)" >/dev/null
-  peer="$(bench_sql "SELECT id FROM users WHERE email = 'bench.liste@mykollector.test'")"
-  bench_sql "INSERT INTO chat_conversations (titre, cree_par) VALUES ('Bench list chat', $admin)" >/dev/null
-  conv="$(bench_sql "SELECT MAX(id) FROM chat_conversations WHERE titre = 'Bench list chat'")"
-  bench_sql "INSERT INTO chat_participants (conversation_id, user_id)
-             VALUES ($conv, $admin), ($conv, $peer)" >/dev/null
-  bench_sql "INSERT INTO chat_messages (conversation_id, user_id, contenu)
-             SELECT $conv, IF(id % 2 = 0, $admin, $peer), CONCAT('Message ', id)
-               FROM chronos ORDER BY id LIMIT 200" >/dev/null
+  bench_chat 'Bench list chat' "$admin" bench.liste@mykollector.test Liste
 }
 
 # lists_athlete_token ENV_FILE: an access token of the athlete with the most

@@ -90,20 +90,28 @@ pub struct AtelierValues {
     pub actif: bool,
 }
 
+impl AtelierValues {
+    /// The values as the named parameters `:code` … `:actif`, bound alike
+    /// by the INSERT and the UPDATE below.
+    fn params(&self) -> Vec<(&'static str, mysql::Value)> {
+        vec![
+            ("code", self.code.as_str().into()),
+            ("nom", self.nom.as_str().into()),
+            ("couleur", self.couleur.as_str().into()),
+            ("responsable_id", self.responsable_id.into()),
+            ("adresse", self.adresse.as_deref().into()),
+            ("actif", self.actif.into()),
+        ]
+    }
+}
+
 /// Inserts an atelier; a taken code is a 409.
 pub fn insert_atelier(conn: &mut Conn, v: &AtelierValues) -> Result<u64> {
     use crate::error::ResultExt;
     conn.exec_drop(
         r"INSERT INTO ateliers (code, nom, couleur, responsable_id, adresse, actif)
           VALUES (:code, :nom, :couleur, :responsable_id, :adresse, :actif)",
-        params! {
-            "code" => &v.code,
-            "nom" => &v.nom,
-            "couleur" => &v.couleur,
-            "responsable_id" => v.responsable_id,
-            "adresse" => v.adresse.as_deref(),
-            "actif" => v.actif,
-        },
+        v.params(),
     )
     .on_duplicate("uk_ateliers_code", &catalog::ATELIER_CODE_TAKEN, CODE_TAKEN)?;
     Ok(conn.last_insert_id())
@@ -126,15 +134,7 @@ pub fn update_atelier(tx: &mut Conn, id: u64, v: &AtelierValues) -> Result<()> {
         r"UPDATE ateliers SET code = :code, nom = :nom, couleur = :couleur,
             responsable_id = :responsable_id, adresse = :adresse, actif = :actif
           WHERE id = :id",
-        params! {
-            "code" => &v.code,
-            "nom" => &v.nom,
-            "couleur" => &v.couleur,
-            "responsable_id" => v.responsable_id,
-            "adresse" => v.adresse.as_deref(),
-            "actif" => v.actif,
-            "id" => id,
-        },
+        [v.params(), vec![("id", id.into())]].concat(),
     )
     .on_duplicate("uk_ateliers_code", &catalog::ATELIER_CODE_TAKEN, CODE_TAKEN)?;
     Ok(())
@@ -175,8 +175,6 @@ const STOCK_COLUMNS: &str = "s.id, s.produit_id, p.nom AS produit_nom, p.code AS
 /// The joins every stock query reads from.
 const STOCK_JOINS: &str =
     "JOIN produits p ON p.id = s.produit_id JOIN ateliers a ON a.id = s.atelier_id";
-pub const STOCK_FROM: &str =
-    "FROM stocks s JOIN produits p ON p.id = s.produit_id JOIN ateliers a ON a.id = s.atelier_id";
 
 /// A stock line as the API shows it (`alerte`: at or under its threshold).
 #[derive(Debug, FromRow, Serialize)]
@@ -217,7 +215,7 @@ pub fn list_stocks(conn: &mut Conn, filter: &Where, page: &Page) -> Result<Liste
 pub fn find_stock(conn: &mut Conn, id: u64) -> Result<Option<Value>> {
     rows::first_json::<StockLine>(
         conn,
-        format!("SELECT {STOCK_COLUMNS} {STOCK_FROM} WHERE s.id = ?"),
+        format!("SELECT {STOCK_COLUMNS} FROM stocks s {STOCK_JOINS} WHERE s.id = ?"),
         (id,),
     )
 }
@@ -388,7 +386,7 @@ pub fn alerts(conn: &mut Conn, atelier_id: Option<u64>) -> Result<Vec<Value>> {
         format!(
             r"SELECT s.id AS stock_id, s.produit_id, p.nom AS produit_nom, s.atelier_id,
                      a.code AS atelier_code, a.nom AS atelier_nom, s.quantite, s.seuil_alerte
-              {STOCK_FROM}{} ORDER BY s.quantite - s.seuil_alerte, p.nom, a.code",
+              FROM stocks s {STOCK_JOINS}{} ORDER BY s.quantite - s.seuil_alerte, p.nom, a.code",
             filter.sql()
         ),
         filter.params(),
