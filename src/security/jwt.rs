@@ -246,6 +246,28 @@ mod tests {
     }
 
     #[test]
+    fn the_provider_signs_and_checks_hs256_only() {
+        for algorithm in [Algorithm::HS384, Algorithm::HS512, Algorithm::RS256] {
+            let refused = Hs256::new(algorithm, SECRET.as_bytes()).err();
+            assert_eq!(
+                refused.map(jsonwebtoken::errors::Error::into_kind),
+                Some(ErrorKind::InvalidAlgorithm),
+                "{algorithm:?}"
+            );
+        }
+        use_hs256_only();
+        let other = encode(
+            &Header::new(Algorithm::HS512),
+            &serde_json::json!({ "sub": 1 }),
+            &EncodingKey::from_secret(SECRET.as_bytes()),
+        );
+        assert_eq!(
+            other.map_err(jsonwebtoken::errors::Error::into_kind).err(),
+            Some(ErrorKind::InvalidAlgorithm)
+        );
+    }
+
+    #[test]
     fn token_without_session_refused() {
         let claims = serde_json::json!({
             "sub": 1, "role": "sportif", "iat": 1, "exp": now_secs() + 60
