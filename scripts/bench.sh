@@ -67,6 +67,8 @@
 #   MK_BENCH_PHP=1                     side by side with the PHP anchor (bench.d/php.sh)
 #   MK_BENCH_WARMUP_TAIL=1             FastCGI p99 while the pool ramps (bench.d/warmup.sh)
 #   MK_KEEP_RUN=1                      keep the run directory (logs, .env)
+#   MK_KEEP_DB=1                       keep the bench database too, so that
+#                                      the kept .env still connects
 # The machine is shared: the load average is printed before and after; figures
 # taken under load are not comparable.
 set -euo pipefail
