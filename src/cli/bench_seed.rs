@@ -18,7 +18,8 @@
 //! half of all orders in atelier A, all waiting. The workshop tables the
 //! list routes read grow with the orders: one lot per 50 engraved orders,
 //! a stock journal line per engraved order, an audit row and a
-//! notification per order, SAV tickets (~1 %) and defects (~0.7 %).
+//! notification per order, SAV tickets (~1 %) and defects (~0.7 %); at
+//! least 60 lots, tickets and defects per atelier.
 //!
 //! It runs once per database: bench rows are recognised by their slug
 //! (`bench-…`) and email (`bench.athlete.…`), and a second run is refused.
@@ -585,11 +586,12 @@ fn insert_ateliers(conn: &mut Conn) -> Result<[u64; 4]> {
 }
 
 /// What the workshop's list routes read, in proportion to the orders:
-/// lots of 50 engraved orders per atelier (with `commande_lot` and
+/// lots of (up to) 50 engraved orders per atelier (with `commande_lot` and
 /// `commandes.lot_id`), one stock per (course, atelier) ordered with one
 /// journal line per engraved order, SAV tickets (~1 % of shipped orders),
-/// defects (~0.7 %), one audit row per order (its creation) and one
-/// notification per order for its athlete.
+/// defects (~0.7 %) and at least [`PAGE_FLOOR_PER_ATELIER`] of each per
+/// atelier, one audit row per order (its creation) and one notification per
+/// order for its athlete.
 fn insert_workshop(conn: &mut Conn) -> Result<()> {
     insert_lots(conn)?;
     insert_stock_and_aftersales(conn)?;
@@ -597,7 +599,9 @@ fn insert_workshop(conn: &mut Conn) -> Result<()> {
 }
 
 /// Lots of 50 engraved orders per atelier, with `commande_lot` and
-/// `commandes.lot_id`.
+/// `commandes.lot_id`; an atelier with too few engraved orders for
+/// [`PAGE_FLOOR_PER_ATELIER`] such lots gets smaller ones, so that its lot
+/// list is more than a page at any volume.
 fn insert_lots(conn: &mut Conn) -> Result<()> {
     conn.query_drop(
         r"INSERT INTO templates_gravure (nom, fichier_path, fichier_nom_original, actif)
@@ -610,12 +614,14 @@ fn insert_lots(conn: &mut Conn) -> Result<()> {
             commande_id INT NOT NULL PRIMARY KEY, atelier_id INT NOT NULL, g INT NOT NULL,
             pos INT NOT NULL, KEY (atelier_id, g))",
     )?;
-    conn.query_drop(
+    conn.exec_drop(
         r"INSERT INTO mk_bench_lotted (commande_id, atelier_id, g, pos)
-          SELECT id, atelier_id, rn DIV 50, rn MOD 50
+          SELECT id, atelier_id, rn DIV lot_size, rn MOD lot_size
           FROM (SELECT id, atelier_id,
-                  ROW_NUMBER() OVER (PARTITION BY atelier_id ORDER BY date_gravure, id) - 1 AS rn
+                  ROW_NUMBER() OVER (PARTITION BY atelier_id ORDER BY date_gravure, id) - 1 AS rn,
+                  GREATEST(1, LEAST(50, COUNT(*) OVER (PARTITION BY atelier_id) DIV ?)) AS lot_size
                 FROM commandes WHERE date_gravure IS NOT NULL AND atelier_id IS NOT NULL) e",
+        (PAGE_FLOOR_PER_ATELIER,),
     )?;
     conn.exec_drop(
         r"INSERT INTO lots (numero, template_gravure_id, atelier_id, statut, nb_commandes,
@@ -639,6 +645,12 @@ fn insert_lots(conn: &mut Conn) -> Result<()> {
     Ok(())
 }
 
+/// Each atelier's lots, SAV tickets and defects at the least (its latest
+/// shipped, engraved orders get the tickets and defects): more than a page
+/// (50), so that the list-scaling table compares full pages at 1,000 orders
+/// too, not 12 items against 50.
+const PAGE_FLOOR_PER_ATELIER: u64 = 60;
+
 /// One stock per (course, atelier) ordered, one journal line per engraved
 /// order, SAV tickets and defects.
 fn insert_stock_and_aftersales(conn: &mut Conn) -> Result<()> {
@@ -655,24 +667,33 @@ fn insert_stock_and_aftersales(conn: &mut Conn) -> Result<()> {
           FROM commandes c JOIN stocks s ON s.produit_id = c.produit_id AND s.atelier_id = c.atelier_id
           WHERE c.date_gravure IS NOT NULL",
     )?;
-    conn.query_drop(
+    conn.exec_drop(
         r"INSERT INTO sav_tickets (numero, commande_id, motif, statut, description, created_at)
           SELECT CONCAT('SAV-BENCH-', id), id,
             ELT(1 + id MOD 5, 'rayure', 'erreur_texte', 'medaille_endommagee', 'colis_perdu', 'reclamation'),
             IF(statut = 'sav', 'ouvert', ELT(1 + id MOD 3, 'en_cours', 'resolu', 'ferme')),
             'Ticket du jeu de données bench', date_expedition + INTERVAL 5 DAY
-          FROM commandes WHERE date_expedition IS NOT NULL AND (statut = 'sav' OR id MOD 100 = 3)",
+          FROM (SELECT id, statut, date_expedition,
+                  ROW_NUMBER() OVER (PARTITION BY atelier_id ORDER BY date_expedition DESC, id DESC)
+                    AS recent
+                FROM commandes WHERE date_expedition IS NOT NULL) c
+          WHERE statut = 'sav' OR id MOD 100 = 3 OR recent <= ?",
+        (PAGE_FLOOR_PER_ATELIER,),
     )?;
-    conn.query_drop(
+    conn.exec_drop(
         r"INSERT INTO defauts (commande_id, lot_id, atelier_id, type_id, description, gravite, statut,
                                created_at)
           SELECT c.id, c.lot_id, c.atelier_id, t.id, 'Défaut du jeu de données bench',
             ELT(1 + c.id MOD 3, 'mineur', 'majeur', 'critique'),
             ELT(1 + c.id MOD 3, 'ouvert', 'traite', 'clos'), c.date_gravure
-          FROM commandes c
+          FROM (SELECT id, lot_id, atelier_id, date_gravure,
+                  ROW_NUMBER() OVER (PARTITION BY atelier_id ORDER BY date_gravure DESC, id DESC)
+                    AS recent
+                FROM commandes WHERE date_gravure IS NOT NULL) c
           JOIN (SELECT id, ROW_NUMBER() OVER (ORDER BY id) - 1 AS k,
                   COUNT(*) OVER () AS n FROM types_defauts) t ON t.k = c.id MOD t.n
-          WHERE c.date_gravure IS NOT NULL AND c.id MOD 150 = 5",
+          WHERE c.id MOD 150 = 5 OR c.recent <= ?",
+        (PAGE_FLOOR_PER_ATELIER,),
     )?;
     Ok(())
 }
