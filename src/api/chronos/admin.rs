@@ -109,7 +109,7 @@ pub fn update_chrono_decision(ctx: &mut Ctx) -> Result<Response> {
         "motif": motif,
         "user_id": locked.user_id,
     }));
-    Ok(Response::ok(&chrono.to_json()))
+    Ok(Response::ok(&chrono.view()))
 }
 
 /// The proof attached to a chrono (manual entry or GPX track), so the

@@ -172,7 +172,7 @@ fn record_finished(
     }
     ctx.audit_entity("chrono", id);
     ctx.audit_details(details);
-    Ok(Response::created(&chrono.to_json()))
+    Ok(Response::created(&chrono.view()))
 }
 
 fn gpx_error(e: &gpx::GpxError, zones: &gpx::Zones) -> Error {

@@ -226,7 +226,7 @@ fn create_chrono_start(ctx: &mut Ctx) -> Result<Response> {
     let chrono = reload(tx, id)?;
     ctx.audit_entity("chrono", id);
     ctx.audit_details(json!({ "action": "start", "produit_id": course.id }));
-    Ok(Response::created(&chrono.to_json()))
+    Ok(Response::created(&chrono.view()))
 }
 
 /// `gps_arrivee`: `"lat,lng"` or `{"lat": …, "lng": …}`.
@@ -306,7 +306,7 @@ fn update_chrono_stop(ctx: &mut Ctx) -> Result<Response> {
     ctx.audit_details(
         json!({ "action": "stop", "mesure_sec": measured, "ajustement_sec": ajustement }),
     );
-    Ok(Response::ok(&chrono.to_json()))
+    Ok(Response::ok(&chrono.view()))
 }
 
 #[derive(Deserialize, Default)]

@@ -110,7 +110,7 @@ pub fn create_agent_lot_report(ctx: &mut Ctx) -> Result<Response> {
     ctx.audit_entity("lot", id);
     ctx.audit_details(json!({ "agent_statut": statut, "message": message }));
     let lot = visible_lot(ctx.tx()?, &claims, id, false)?;
-    Ok(Response::ok(&lot.to_json()))
+    Ok(Response::ok(&lot))
 }
 
 /// Spec 5.6 `GET /api/agent/etiquettes-en-attente`: "Étiquettes à générer"

@@ -25,11 +25,26 @@ pub struct TrackingConfig {
     pub cooldown_time_s: i32,
 }
 
+/// The accepted values of a tracking setting, and their unit.
+struct Bounds {
+    min: i64,
+    max: i64,
+    unit: &'static str,
+}
+
 /// Bounds of tracking distances: below 10 m a phone's GPS fix is noise and
 /// the state would never trigger; 50 km is far beyond any approach.
-const DISTANCE_M: (i64, i64) = (10, 50_000);
+const DISTANCE_M: Bounds = Bounds {
+    min: 10,
+    max: 50_000,
+    unit: "m",
+};
 /// Bounds of tracking durations.
-const DURATION_S: (i64, i64) = (1, 3_600);
+const DURATION_S: Bounds = Bounds {
+    min: 1,
+    max: 3_600,
+    unit: "s",
+};
 
 impl TrackingConfig {
     /// The schema's DEFAULT values (spec 4.3); a unit test keeps them equal.
@@ -53,50 +68,43 @@ impl TrackingConfig {
             "wake_distance_m",
             input.wake_distance_m,
             &mut self.wake_distance_m,
-            DISTANCE_M,
-            "m",
+            &DISTANCE_M,
         )?;
         set_within(
             "high_accuracy_start_distance_m",
             input.high_accuracy_start_distance_m,
             &mut self.high_accuracy_start_distance_m,
-            DISTANCE_M,
-            "m",
+            &DISTANCE_M,
         )?;
         set_within(
             "pulse_high_accuracy_duration_s",
             input.pulse_high_accuracy_duration_s,
             &mut self.pulse_high_accuracy_duration_s,
-            DURATION_S,
-            "s",
+            &DURATION_S,
         )?;
         set_within(
             "pulse_low_accuracy_duration_s",
             input.pulse_low_accuracy_duration_s,
             &mut self.pulse_low_accuracy_duration_s,
-            DURATION_S,
-            "s",
+            &DURATION_S,
         )?;
         set_within(
             "finish_high_accuracy_distance_m",
             input.finish_high_accuracy_distance_m,
             &mut self.finish_high_accuracy_distance_m,
-            DISTANCE_M,
-            "m",
+            &DISTANCE_M,
         )?;
         set_within(
             "cooldown_distance_m",
             input.cooldown_distance_m,
             &mut self.cooldown_distance_m,
-            DISTANCE_M,
-            "m",
+            &DISTANCE_M,
         )?;
         set_within(
             "cooldown_time_s",
             input.cooldown_time_s,
             &mut self.cooldown_time_s,
-            DURATION_S,
-            "s",
+            &DURATION_S,
         )?;
         Ok(())
     }
@@ -115,16 +123,11 @@ impl TrackingConfig {
     }
 }
 
-/// Stores `value`, when one is given, in `slot` if it lies in `min..=max`;
+/// Stores `value`, when one is given, in `slot` if it lies within `bounds`;
 /// else a 422 naming the field, its range and unit.
-fn set_within(
-    name: &str,
-    value: Option<i64>,
-    slot: &mut i32,
-    (min, max): (i64, i64),
-    unit: &str,
-) -> Result<()> {
+fn set_within(name: &str, value: Option<i64>, slot: &mut i32, bounds: &Bounds) -> Result<()> {
     let Some(v) = value else { return Ok(()) };
+    let Bounds { min, max, unit } = *bounds;
     if !(min..=max).contains(&v) {
         return Err(Error::invalid(format!(
             "tracking_config.{name} doit être un entier entre {min} et {max} {unit}."
