@@ -139,12 +139,21 @@ pub fn col<T: FromValue>(row: &mut Row, name: &str) -> Result<T> {
     }
 }
 
+/// Whether a prepared statement returns a row: a lookup that only asks
+/// "is there one?" (a duplicate, a reference, an idempotent seed).
+#[track_caller]
+pub fn any(
+    conn: &mut impl Queryable,
+    sql: impl AsRef<str>,
+    params: impl Into<Params>,
+) -> Result<bool> {
+    Ok(first::<Row>(conn, sql, params)?.is_some())
+}
+
 /// Whether a row with primary key `id` exists in `table`. The table name is
 /// a `&'static str` written in our code, never request text.
 pub fn exists(conn: &mut impl Queryable, table: &'static str, id: u64) -> Result<bool> {
-    let found: Option<u8> =
-        conn.exec_first(format!("SELECT 1 FROM {table} WHERE id = ?"), (id,))?;
-    Ok(found.is_some())
+    any(conn, format!("SELECT 1 FROM {table} WHERE id = ?"), (id,))
 }
 
 /// The next number of the yearly sequence `code` (orders per course code,

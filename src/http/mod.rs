@@ -22,6 +22,22 @@ use serde::Serialize;
 use std::collections::HashMap;
 use std::io::Read;
 
+/// The agent for every call we make to another service (the shop, Strava,
+/// a webhook): one timeout for the whole exchange, statuses handed to the
+/// caller rather than turned into errors, and no redirect: a peer that
+/// redirects is misconfigured, and following it would send the payload or
+/// the credentials somewhere else.
+#[must_use]
+pub fn outgoing_agent(timeout: std::time::Duration) -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .timeout_global(Some(timeout))
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .user_agent(concat!("MyKollector/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .into()
+}
+
 /// For PATCH bodies: tells a field sent as `null` (`Some(None)`: clear it)
 /// from an absent one (`None`: keep it). Use with
 /// `#[serde(default, deserialize_with = "crate::http::nullable")]`.

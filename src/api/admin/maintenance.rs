@@ -30,7 +30,6 @@ pub fn show_maintenance(ctx: &mut Ctx) -> Result<Response> {
 #[serde(deny_unknown_fields)]
 struct MaintenanceBody {
     actif: bool,
-    #[serde(default)]
     message: Option<String>,
 }
 

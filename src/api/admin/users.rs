@@ -68,13 +68,9 @@ struct CreateBody {
     email: String,
     password: String,
     role: String,
-    #[serde(default)]
     nom: Option<String>,
-    #[serde(default)]
     prenom: Option<String>,
-    #[serde(default)]
     atelier_id: Option<u64>,
-    #[serde(default)]
     fabricant_id: Option<u64>,
 }
 
@@ -117,20 +113,15 @@ pub fn create_user(ctx: &mut Ctx) -> Result<Response> {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct UpdateBody {
-    #[serde(default)]
     role: Option<String>,
-    #[serde(default)]
     nom: Option<String>,
-    #[serde(default)]
     prenom: Option<String>,
     #[serde(default, deserialize_with = "crate::http::nullable")]
     atelier_id: Option<Option<u64>>,
     #[serde(default, deserialize_with = "crate::http::nullable")]
     fabricant_id: Option<Option<u64>>,
-    #[serde(default)]
     actif: Option<bool>,
     /// A new password set by the admin (the user is logged out everywhere).
-    #[serde(default)]
     password: Option<String>,
 }
 

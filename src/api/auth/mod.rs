@@ -104,9 +104,7 @@ fn show_setup(ctx: &mut Ctx) -> Result<Response> {
 struct SetupBody {
     email: String,
     password: String,
-    #[serde(default)]
     nom: Option<String>,
-    #[serde(default)]
     prenom: Option<String>,
 }
 
@@ -297,7 +295,6 @@ fn refresh(ctx: &mut Ctx) -> Result<Response> {
 
 #[derive(Deserialize, Default)]
 struct LogoutBody {
-    #[serde(default)]
     refresh_token: Option<String>,
 }
 
@@ -416,13 +413,9 @@ fn reset_password(ctx: &mut Ctx) -> Result<Response> {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ProfileBody {
-    #[serde(default)]
     nom: Option<String>,
-    #[serde(default)]
     prenom: Option<String>,
-    #[serde(default)]
     mot_de_passe_actuel: Option<String>,
-    #[serde(default)]
     nouveau_mot_de_passe: Option<String>,
 }
 

@@ -128,7 +128,6 @@ fn participants_of(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CreateBody {
-    #[serde(default)]
     titre: Option<String>,
     participants: Vec<u64>,
 }

@@ -45,7 +45,6 @@ pub fn list_pending_chronos(ctx: &mut Ctx) -> Result<Response> {
 #[serde(deny_unknown_fields)]
 struct DecisionBody {
     decision: String,
-    #[serde(default)]
     motif: Option<String>,
 }
 

@@ -4,6 +4,7 @@
 
 use super::queries;
 use crate::api::parcours::slugs;
+use crate::db::rows;
 use crate::error::Result;
 use crate::security::{password, Role};
 use mysql::prelude::Queryable;
@@ -168,12 +169,12 @@ pub fn seed_demo(conn: &mut Conn) -> Result<()> {
             continue;
         };
         let secs = crate::time::parse_hms(temps).unwrap_or(3600);
-        let exists: Option<u64> = conn.exec_first(
+        if !rows::any(
+            conn,
             r"SELECT id FROM chronos
               WHERE user_id = ? AND produit_id = ? AND date_realisation = ? AND duree_secondes = ?",
             (user_id, produit_id, date, secs),
-        )?;
-        if exists.is_none() {
+        )? {
             conn.exec_drop(
                 r"INSERT INTO chronos
                     (user_id, produit_id, duree_secondes, ajustement_sec, source, statut,

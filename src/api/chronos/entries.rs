@@ -27,9 +27,7 @@ struct ManualEntry {
 #[serde(deny_unknown_fields)]
 struct ManualBody {
     produit_id: u64,
-    #[serde(default)]
     duree: Option<String>,
-    #[serde(default)]
     duree_secondes: Option<i64>,
     date_realisation: String,
 }

@@ -260,13 +260,9 @@ fn parse_gps(input: Option<GpsInput>) -> Result<Option<String>> {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct StopBody {
-    #[serde(default)]
     chrono_id: Option<u64>,
-    #[serde(default)]
     produit_id: Option<u64>,
-    #[serde(default)]
     ajustement_sec: Option<i64>,
-    #[serde(default)]
     gps_arrivee: Option<GpsInput>,
 }
 
@@ -312,7 +308,6 @@ fn update_chrono_stop(ctx: &mut Ctx) -> Result<Response> {
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct ValidateBody {
-    #[serde(default)]
     ajustement_sec: Option<i64>,
 }
 

@@ -355,11 +355,11 @@ pub fn validate(tx: &mut Conn, id: u64, duree: i64, ajustement: i64, by: u64) ->
 
 /// Whether an order names chrono `id` (an order keeps its chrono).
 pub fn is_on_order(conn: &mut Conn, id: u64) -> Result<bool> {
-    let found: Option<u64> = conn.exec_first(
+    rows::any(
+        conn,
         "SELECT id FROM commandes WHERE chrono_id = ? LIMIT 1",
         (id,),
-    )?;
-    Ok(found.is_some())
+    )
 }
 
 /// Deletes chrono `id` (its reminders and ranking line go with it: ON DELETE

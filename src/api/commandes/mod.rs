@@ -244,7 +244,6 @@ pub fn format_numero(year: u16, code: &str, seq: u64) -> String {
 #[derive(Deserialize)]
 struct CreateBody {
     produit_id: u64,
-    #[serde(default)]
     chrono_id: Option<u64>,
 }
 
@@ -366,11 +365,9 @@ pub(super) fn detail_response(conn: &mut Conn, order: &OrderRow) -> Result<Respo
 #[serde(deny_unknown_fields)]
 struct StatutBody {
     statut: String,
-    #[serde(default)]
     commentaire: Option<String>,
     #[serde(default, alias = "tracking")]
     numero_suivi: Option<String>,
-    #[serde(default)]
     transporteur: Option<String>,
 }
 

@@ -13,6 +13,7 @@ use super::render::frozen_text;
 use super::status::{change_status, Shipping, Statut};
 use super::{insert_order, B2b, NewOrder};
 use crate::api::parcours::slugs;
+use crate::db::rows;
 use crate::demo::DEMO_PASSWORD;
 use crate::error::Result;
 use crate::security::jwt::Claims;
@@ -237,11 +238,11 @@ fn ensure_validated_chrono(
     secs: u64,
     date: &str,
 ) -> Result<()> {
-    let exists: Option<u64> = conn.exec_first(
+    if !rows::any(
+        conn,
         "SELECT id FROM chronos WHERE user_id = ? AND produit_id = ? AND statut = 'valide' LIMIT 1",
         (user, produit),
-    )?;
-    if exists.is_none() {
+    )? {
         conn.exec_drop(
             r"INSERT INTO chronos (user_id, produit_id, duree_secondes, source, statut,
                                    date_debut, date_fin, date_realisation, auto_valide, valide_at)

@@ -16,7 +16,6 @@ use serde_json::json;
 struct ValidationBody {
     nom: String,
     prenom: String,
-    #[serde(default)]
     chrono_id: Option<u64>,
     #[serde(default)]
     confirmation: bool,

@@ -143,7 +143,6 @@ struct Screen<'a> {
 #[serde(deny_unknown_fields)]
 struct PriseBody {
     commande_ids: Vec<u64>,
-    #[serde(default)]
     atelier_id: Option<u64>,
 }
 
@@ -242,7 +241,6 @@ fn take_one(tx: &mut Conn, id: u64, scope: Option<u64>, claims: &Claims) -> Resu
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct TerminerBody {
-    #[serde(default)]
     commentaire: Option<String>,
 }
 
@@ -296,9 +294,7 @@ pub fn update_gravure_terminee(ctx: &mut Ctx) -> Result<Response> {
 #[serde(deny_unknown_fields)]
 struct ExpeditionBody {
     commande_id: u64,
-    #[serde(default)]
     transporteur: Option<String>,
-    #[serde(default)]
     numero_suivi: Option<String>,
 }
 

@@ -68,11 +68,8 @@ pub fn show_agent_lot_file(ctx: &mut Ctx) -> Result<Response> {
 #[serde(deny_unknown_fields)]
 struct LotReport {
     succes: bool,
-    #[serde(default)]
     message: Option<String>,
-    #[serde(default)]
     fichiers: Option<Vec<String>>,
-    #[serde(default)]
     duree_ms: Option<u64>,
 }
 
@@ -139,9 +136,7 @@ pub fn list_agent_labels(ctx: &mut Ctx) -> Result<Response> {
 #[serde(deny_unknown_fields)]
 struct LabelReport {
     succes: bool,
-    #[serde(default)]
     fichier: Option<String>,
-    #[serde(default)]
     message: Option<String>,
 }
 

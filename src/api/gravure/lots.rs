@@ -8,6 +8,7 @@ use super::read_stored;
 use crate::api::commandes::status::{self, Shipping, Statut};
 use crate::api::scope;
 use crate::config::Config;
+use crate::db::rows;
 use crate::error::catalog;
 use crate::error::{Error, Result};
 use crate::http::csv::csv_response;
@@ -86,7 +87,6 @@ pub fn list_lots(ctx: &mut Ctx) -> Result<Response> {
 struct CreateLot {
     template_gravure_id: u64,
     commande_ids: Vec<u64>,
-    #[serde(default)]
     atelier_id: Option<u64>,
 }
 
@@ -311,7 +311,6 @@ pub fn show_lot(ctx: &mut Ctx) -> Result<Response> {
 #[serde(deny_unknown_fields)]
 struct StatutBody {
     statut: String,
-    #[serde(default)]
     commentaire: Option<String>,
 }
 
@@ -507,11 +506,11 @@ pub fn seed_demo(conn: &mut Conn, config: &Config) -> Result<()> {
     let Some(template_id) = template else {
         return Ok(());
     };
-    let already: Option<u64> = conn.exec_first(
+    if rows::any(
+        conn,
         "SELECT id FROM lots WHERE template_gravure_id = ? LIMIT 1",
         (template_id,),
-    )?;
-    if already.is_some() {
+    )? {
         return Ok(());
     }
     let ready: Vec<(u64, Option<u64>)> = conn.exec(

@@ -6,13 +6,13 @@ use super::dxf_fill;
 use super::queries::{self, LabelValues, TemplateValues};
 use super::read_stored;
 use crate::config::Config;
+use crate::db::rows;
 use crate::error::catalog;
 use crate::error::{Error, Result};
 use crate::http::list::Page;
 use crate::http::multipart::Form;
 use crate::http::{Ctx, Response};
 use crate::security::tokens;
-use mysql::prelude::Queryable;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -456,11 +456,11 @@ const DEMO_LABEL_HTML: &str = r#"<!DOCTYPE html>
 /// Demo rows: the medal template (its file copied into storage) and the
 /// Colissimo label. Idempotent: matched on their names.
 pub fn seed_demo(conn: &mut mysql::Conn, config: &Config) -> Result<()> {
-    let existing: Option<u64> = conn.exec_first(
+    if !rows::any(
+        conn,
         "SELECT id FROM templates_gravure WHERE nom = ?",
         (DEMO_TEMPLATE,),
-    )?;
-    if existing.is_none() {
+    )? {
         let analysis = dxf_fill::analyze(&dxf_fill::load(DEMO_DXF).map_err(Error::internal)?);
         let relative = format!("templates_dxf/{}.dxf", tokens::random_hex(16));
         let path = super::storage_file(config, &relative)?;
@@ -487,11 +487,11 @@ pub fn seed_demo(conn: &mut mysql::Conn, config: &Config) -> Result<()> {
             &json!(analysis.placeholders),
         )?;
     }
-    let label: Option<u64> = conn.exec_first(
+    if !rows::any(
+        conn,
         "SELECT id FROM templates_etiquettes WHERE nom = 'Colissimo 100×150'",
         (),
-    )?;
-    if label.is_none() {
+    )? {
         queries::insert_label_template(
             conn,
             &LabelValues {

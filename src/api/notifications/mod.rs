@@ -122,11 +122,11 @@ fn update_notification_lu(ctx: &mut Ctx) -> Result<Response> {
     let id = ctx.id("id")?;
     let user_id = ctx.user_id()?;
     let tx = ctx.tx()?;
-    let found: Option<u64> = tx.exec_first(
+    if !rows::any(
+        tx,
         "SELECT id FROM notifications WHERE id = ? AND user_id = ? FOR UPDATE",
         (id, user_id),
-    )?;
-    if found.is_none() {
+    )? {
         return Err(catalog::NOTIFICATION_NOT_FOUND.err());
     }
     tx.exec_drop(

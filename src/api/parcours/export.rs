@@ -131,18 +131,6 @@ struct Outcome {
     duree_ms: u64,
 }
 
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .timeout_global(Some(WEBHOOK_TIMEOUT))
-        .http_status_as_error(false)
-        // A webhook that redirects is misconfigured: report it rather than
-        // re-sending the payload somewhere else.
-        .max_redirects(0)
-        .user_agent(concat!("MyKollector-Export/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .into()
-}
-
 fn call(agent: &ureq::Agent, p: &Prepared, body: &[u8]) -> Outcome {
     let started = Instant::now();
     if let Some(reason) = &p.broken {
@@ -308,7 +296,7 @@ fn export_payload(course: &StoredCourse, app_url: &str, exported_at: &str) -> Va
 /// Calls every destination at once, one thread each; a call that panicked
 /// is an internal error for that destination only.
 fn call_all(prepared: &[Prepared], body: &[u8]) -> Vec<Outcome> {
-    let agent = &agent();
+    let agent = &crate::http::outgoing_agent(WEBHOOK_TIMEOUT);
     std::thread::scope(|s| {
         let handles: Vec<_> = prepared
             .iter()

@@ -209,13 +209,7 @@ impl Shop {
         };
         let timeout =
             Duration::from_secs(config.var_parsed("PRESTASHOP_TIMEOUT_SECS", DEFAULT_TIMEOUT_SECS));
-        let agent = ureq::Agent::config_builder()
-            .timeout_global(Some(timeout))
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .user_agent(concat!("MyKollector/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .into();
+        let agent = crate::http::outgoing_agent(timeout);
         Ok(Some(Shop {
             base,
             ws_key,

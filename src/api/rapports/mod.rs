@@ -114,9 +114,7 @@ fn list_rapports(ctx: &mut Ctx) -> Result<Response> {
 struct ExportBody {
     #[serde(rename = "type")]
     kind: String,
-    #[serde(default)]
     start_date: Option<String>,
-    #[serde(default)]
     end_date: Option<String>,
 }
 

@@ -116,13 +116,9 @@ fn find_seuil(conn: &mut Conn, id: u64) -> Result<Seuil> {
 struct SeuilBody {
     #[serde(default, rename = "type")]
     kind: Option<String>,
-    #[serde(default)]
     jours: Option<u32>,
-    #[serde(default)]
     sujet: Option<String>,
-    #[serde(default)]
     message_template: Option<String>,
-    #[serde(default)]
     actif: Option<bool>,
 }
 
@@ -168,11 +164,11 @@ fn check_seuil(s: &Seuil) -> Result<()> {
 /// Saves `s` (insert when `s.id` is 0); a second threshold with the same
 /// type and days is a 409.
 fn save_seuil(tx: &mut Conn, s: &Seuil) -> Result<u64> {
-    let taken: Option<u64> = tx.exec_first(
+    if rows::any(
+        tx,
         "SELECT id FROM relance_seuils WHERE type = ? AND jours = ? AND id <> ?",
         (&s.kind, s.jours, s.id),
-    )?;
-    if taken.is_some() {
+    )? {
         return Err(catalog::SEUIL_EXISTS.err());
     }
     let values = (

@@ -12,6 +12,7 @@ use super::queries::{self, FabricantUpdate, NewFabricant};
 use super::{optional_text, patched, query_enum, required_text};
 use crate::api::auth::normalize_email;
 use crate::api::commandes::{self, Created, NewOrder, B2B_CLIENT_TYPES};
+use crate::db::rows;
 use crate::error::catalog;
 use crate::error::{Error, Result, ResultExt};
 use crate::http::list::Page;
@@ -138,7 +139,6 @@ pub fn insert_b2b_order(tx: &mut Conn, input: &B2bInput, actor: Option<u64>) -> 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct GravureBody {
-    #[serde(default)]
     nom: Option<String>,
 }
 
@@ -149,12 +149,9 @@ struct CreateB2bBody {
     b2b_client_type: String,
     b2b_quantite: u32,
     produit_id: u64,
-    #[serde(default)]
     b2b_fabricant_id: Option<u64>,
     atelier_id: u64,
-    #[serde(default)]
     email_client: Option<String>,
-    #[serde(default)]
     gravure: Option<GravureBody>,
 }
 
@@ -277,13 +274,9 @@ pub fn list_fabricants(ctx: &mut Ctx) -> Result<Response> {
 struct CreateFabricantBody {
     nom: String,
     code: String,
-    #[serde(default)]
     admin_user_id: Option<u64>,
-    #[serde(default)]
     contact_email: Option<String>,
-    #[serde(default)]
     contact_telephone: Option<String>,
-    #[serde(default)]
     actif: Option<bool>,
 }
 
@@ -318,9 +311,7 @@ pub fn create_fabricant(ctx: &mut Ctx) -> Result<Response> {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct UpdateFabricantBody {
-    #[serde(default)]
     nom: Option<String>,
-    #[serde(default)]
     code: Option<String>,
     #[serde(default, deserialize_with = "crate::http::nullable")]
     admin_user_id: Option<Option<u64>>,
@@ -328,7 +319,6 @@ struct UpdateFabricantBody {
     contact_email: Option<Option<String>>,
     #[serde(default, deserialize_with = "crate::http::nullable")]
     contact_telephone: Option<Option<String>>,
-    #[serde(default)]
     actif: Option<bool>,
 }
 
@@ -375,11 +365,7 @@ pub fn update_fabricant(ctx: &mut Ctx) -> Result<Response> {
 /// by the Queyras manufacturer in atelier A1. Created once.
 pub(super) fn seed_demo_order(conn: &mut Conn, fabricant_id: Option<u64>) -> Result<()> {
     const CLIENT: &str = "Mairie de Lyon";
-    let exists: Option<u64> = conn.exec_first(
-        "SELECT id FROM commandes WHERE is_b2b = TRUE AND b2b_client_nom = ? AND presta_order_id IS NULL LIMIT 1",
-        (CLIENT,),
-    )?;
-    if exists.is_some() {
+    if rows::any(conn, "SELECT id FROM commandes WHERE is_b2b = TRUE AND b2b_client_nom = ? AND presta_order_id IS NULL LIMIT 1", (CLIENT,))? {
         return Ok(());
     }
     let produit: Option<u64> =

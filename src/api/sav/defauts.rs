@@ -10,6 +10,7 @@ use super::queries::{self, Catalog, DefautFilters, DefautUpdate, NewDefaut};
 use super::{optional_text, patched, query_enum, requested_status, required_text};
 use crate::api::commandes::status::order_not_found;
 use crate::api::scope;
+use crate::db::rows;
 use crate::error::catalog;
 use crate::error::{Error, Result, ResultExt};
 use crate::http::list::{query_date, query_u64, Page};
@@ -66,16 +67,11 @@ fn check_catalog(conn: &mut Conn, catalog: Catalog, id: u64) -> Result<()> {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CreateDefautBody {
-    #[serde(default)]
     commande_id: Option<u64>,
-    #[serde(default)]
     lot_id: Option<u64>,
     type_id: u64,
-    #[serde(default)]
     cause_id: Option<u64>,
-    #[serde(default)]
     gravite: Option<String>,
-    #[serde(default)]
     description: Option<String>,
 }
 
@@ -197,11 +193,8 @@ pub fn show_defaut(ctx: &mut Ctx) -> Result<Response> {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct UpdateDefautBody {
-    #[serde(default)]
     statut: Option<String>,
-    #[serde(default)]
     gravite: Option<String>,
-    #[serde(default)]
     type_id: Option<u64>,
     #[serde(default, deserialize_with = "crate::http::nullable")]
     cause_id: Option<Option<u64>>,
@@ -320,7 +313,6 @@ fn clean_code(raw: &str) -> Result<String> {
 struct CreateCatalogBody {
     code: String,
     libelle: String,
-    #[serde(default)]
     actif: Option<bool>,
 }
 
@@ -358,11 +350,8 @@ fn create_catalog(ctx: &mut Ctx, catalog: Catalog) -> Result<Response> {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct UpdateCatalogBody {
-    #[serde(default)]
     code: Option<String>,
-    #[serde(default)]
     libelle: Option<String>,
-    #[serde(default)]
     actif: Option<bool>,
 }
 
@@ -402,11 +391,11 @@ pub(super) fn seed_demo_defaut(conn: &mut Conn) -> Result<()> {
     let Some(commande_id) = queries::seed_engraved_order(conn)? else {
         return Ok(());
     };
-    let exists: Option<u64> = conn.exec_first(
+    if rows::any(
+        conn,
         "SELECT id FROM defauts WHERE description = ? LIMIT 1",
         (DESCRIPTION,),
-    )?;
-    if exists.is_some() {
+    )? {
         return Ok(());
     }
     let type_id: Option<u64> =

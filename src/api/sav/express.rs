@@ -184,10 +184,8 @@ struct ExpressBody {
     commande_id: u64,
     motif: String,
     geste: String,
-    #[serde(default)]
     description: Option<String>,
     /// B2B only: how many medals to make again (default: the whole order).
-    #[serde(default)]
     b2b_quantite: Option<u32>,
 }
 

@@ -7,6 +7,7 @@ use super::queries::{self, NewTicket, TicketFilters};
 use super::{optional_text, patched, requested_status};
 use crate::api::commandes::status::order_not_found;
 use crate::api::scope;
+use crate::db::rows;
 use crate::error::catalog;
 use crate::error::{Error, Result};
 use crate::http::list::{like_contains, query_u64, Page};
@@ -98,11 +99,8 @@ fn visible_ticket(
 struct CreateTicketBody {
     commande_id: u64,
     motif: String,
-    #[serde(default)]
     geste: Option<String>,
-    #[serde(default)]
     description: Option<String>,
-    #[serde(default)]
     assigne_a: Option<u64>,
 }
 
@@ -165,7 +163,6 @@ fn check_assignee(conn: &mut Conn, user_id: u64) -> Result<()> {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct UpdateTicketBody {
-    #[serde(default)]
     statut: Option<String>,
     #[serde(default, deserialize_with = "crate::http::nullable")]
     assigne_a: Option<Option<u64>>,
@@ -242,11 +239,11 @@ pub(super) fn seed_demo_ticket(conn: &mut Conn) -> Result<()> {
     let Some(commande_id) = queries::seed_engraved_order(conn)? else {
         return Ok(());
     };
-    let exists: Option<u64> = conn.exec_first(
+    if rows::any(
+        conn,
         "SELECT id FROM sav_tickets WHERE commande_id = ? LIMIT 1",
         (commande_id,),
-    )?;
-    if exists.is_some() {
+    )? {
         return Ok(());
     }
     let numero = queries::next_ticket_numero(conn)?;

@@ -41,13 +41,9 @@ pub fn show_atelier(ctx: &mut Ctx) -> Result<Response> {
 struct CreateBody {
     code: String,
     nom: String,
-    #[serde(default)]
     couleur: Option<String>,
-    #[serde(default)]
     responsable_id: Option<u64>,
-    #[serde(default)]
     adresse: Option<String>,
-    #[serde(default)]
     actif: Option<bool>,
 }
 
@@ -77,17 +73,13 @@ pub fn create_atelier(ctx: &mut Ctx) -> Result<Response> {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct UpdateBody {
-    #[serde(default)]
     code: Option<String>,
-    #[serde(default)]
     nom: Option<String>,
-    #[serde(default)]
     couleur: Option<String>,
     #[serde(default, deserialize_with = "crate::http::nullable")]
     responsable_id: Option<Option<u64>>,
     #[serde(default, deserialize_with = "crate::http::nullable")]
     adresse: Option<Option<String>>,
-    #[serde(default)]
     actif: Option<bool>,
 }
 

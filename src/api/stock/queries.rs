@@ -65,12 +65,12 @@ pub fn find_atelier(conn: &mut Conn, id: u64) -> Result<Option<Value>> {
 /// Whether user `id` works in the workshops (operator or admin): only they
 /// can be responsible for an atelier.
 pub fn is_workshop_staff(conn: &mut Conn, id: u64) -> Result<bool> {
-    let found: Option<u64> = conn.exec_first(
+    rows::any(
+        conn,
         r"SELECT id FROM users
           WHERE id = ? AND role IN ('operateur_fab', 'admin_fab', 'super_admin') AND anonymized_at IS NULL",
         (id,),
-    )?;
-    Ok(found.is_some())
+    )
 }
 
 /// The values of an atelier row, already validated.

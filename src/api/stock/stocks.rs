@@ -133,7 +133,6 @@ struct MovementBody {
     #[serde(rename = "type")]
     kind: String,
     quantite: i64,
-    #[serde(default)]
     motif: Option<String>,
 }
 

@@ -150,7 +150,6 @@ pub struct TokenSet {
     /// Expiry of the access token, epoch seconds.
     pub expires_at: i64,
     /// The athlete (exchange only).
-    #[serde(default)]
     pub athlete: Option<AthleteRef>,
 }
 
@@ -158,10 +157,8 @@ pub struct TokenSet {
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct ActivityMap {
     /// Simplified track (summaries); empty without GPS.
-    #[serde(default)]
     pub summary_polyline: Option<String>,
     /// Full track (detailed activity only).
-    #[serde(default)]
     pub polyline: Option<String>,
 }
 
@@ -174,7 +171,6 @@ pub struct Activity {
     #[serde(default)]
     pub name: String,
     /// `sport_type` (preferred) — unknown values are kept as text.
-    #[serde(default)]
     pub sport_type: Option<String>,
     /// Deprecated `type`, used when `sport_type` is absent.
     #[serde(default, rename = "type")]
@@ -229,9 +225,7 @@ struct Stream<T> {
 /// `GET /activities/{id}/streams?keys=latlng,time&key_by_type=true`.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct Streams {
-    #[serde(default)]
     latlng: Option<Stream<[f64; 2]>>,
-    #[serde(default)]
     time: Option<Stream<i64>>,
 }
 
@@ -262,14 +256,10 @@ impl Client {
     /// A client with the configured settings.
     #[must_use]
     pub fn new(settings: Settings) -> Client {
-        let agent = ureq::Agent::config_builder()
-            .timeout_global(Some(CALL_TIMEOUT))
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .user_agent(concat!("MyKollector/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .into();
-        Client { settings, agent }
+        Client {
+            settings,
+            agent: crate::http::outgoing_agent(CALL_TIMEOUT),
+        }
     }
 
     /// The settings it was built with.

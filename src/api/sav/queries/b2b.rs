@@ -8,29 +8,25 @@ use serde::Serialize;
 
 /// Whether an atelier exists and is active.
 pub fn atelier_active(conn: &mut Conn, id: u64) -> Result<bool> {
-    let found: Option<u64> = conn.exec_first(
+    rows::any(
+        conn,
         "SELECT id FROM ateliers WHERE id = ? AND actif = TRUE",
         (id,),
-    )?;
-    Ok(found.is_some())
+    )
 }
 
 /// Whether a manufacturer exists and is active.
 pub fn fabricant_active(conn: &mut Conn, id: u64) -> Result<bool> {
-    let found: Option<u64> = conn.exec_first(
+    rows::any(
+        conn,
         "SELECT id FROM fabricants WHERE id = ? AND actif = TRUE",
         (id,),
-    )?;
-    Ok(found.is_some())
+    )
 }
 
 /// Whether a user is an active `admin_fab`.
 pub fn is_active_admin_fab(conn: &mut Conn, id: u64) -> Result<bool> {
-    let found: Option<u64> = conn.exec_first(
-        "SELECT id FROM users WHERE id = ? AND role = 'admin_fab' AND actif = TRUE AND anonymized_at IS NULL",
-        (id,),
-    )?;
-    Ok(found.is_some())
+    rows::any(conn, "SELECT id FROM users WHERE id = ? AND role = 'admin_fab' AND actif = TRUE AND anonymized_at IS NULL", (id,))
 }
 
 /// A manufacturer as the API shows it.

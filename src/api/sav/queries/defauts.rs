@@ -289,14 +289,14 @@ pub fn find_catalog(conn: &mut Conn, catalog: Catalog, id: u64) -> Result<Option
 
 /// Whether a catalogue entry exists and is active.
 pub fn catalog_entry_active(conn: &mut Conn, catalog: Catalog, id: u64) -> Result<bool> {
-    let found: Option<u64> = conn.exec_first(
+    rows::any(
+        conn,
         format!(
             "SELECT id FROM {} WHERE id = ? AND actif = TRUE",
             catalog.table()
         ),
         (id,),
-    )?;
-    Ok(found.is_some())
+    )
 }
 
 /// Inserts a catalogue entry (duplicate codes surface as MySQL 1062).
