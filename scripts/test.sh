@@ -205,12 +205,12 @@ if [[ "${MK_SKIP_LINT:-0}" == 1 ]]; then
   step_skip "cargo clippy -D warnings" "MK_SKIP_LINT=1"
 else
   step_run "cargo fmt --check" cargo fmt --all -- --check
-  step_run "cargo clippy -D warnings" cargo clippy --all-targets -- -D warnings
+  step_run "cargo clippy -D warnings" cargo clippy --workspace --all-targets -- -D warnings
 fi
 
-step_begin "unit tests (cargo test --lib --bins)"
+step_begin "unit tests (cargo test --workspace --lib --bins)"
 rc=0
-cargo test --lib --bins 2>&1 | tee "$RUN/unit-tests.log" || rc=$?
+cargo test --workspace --lib --bins 2>&1 | tee "$RUN/unit-tests.log" || rc=$?
 step_end "$rc" "$(test_counts "$RUN/unit-tests.log")"
 
 # --- 3. build ------------------------------------------------------------------
