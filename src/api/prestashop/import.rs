@@ -689,7 +689,11 @@ fn write_order(
         // A plain read: the order's named lock already keeps other imports
         // out (a locking read would take gap locks, and two imports of
         // neighbouring orders would deadlock on them).
-        if db::rows::any(tx, "SELECT id FROM commandes WHERE presta_order_id = ? AND presta_order_row_id = ? AND presta_exemplaire = ?", (presta_order_id, unit.row_id, unit.exemplaire))? {
+        if db::rows::any(
+            tx,
+            "SELECT id FROM commandes WHERE presta_order_id = ? AND presta_order_row_id = ? AND presta_exemplaire = ?",
+            (presta_order_id, unit.row_id, unit.exemplaire),
+        )? {
             continue;
         }
         let atelier_id = atelier_for(tx, unit.produit_id, unit.fabricant_id)?;

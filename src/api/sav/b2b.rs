@@ -365,7 +365,11 @@ pub fn update_fabricant(ctx: &mut Ctx) -> Result<Response> {
 /// by the Queyras manufacturer in atelier A1. Created once.
 pub(super) fn seed_demo_order(conn: &mut Conn, fabricant_id: Option<u64>) -> Result<()> {
     const CLIENT: &str = "Mairie de Lyon";
-    if rows::any(conn, "SELECT id FROM commandes WHERE is_b2b = TRUE AND b2b_client_nom = ? AND presta_order_id IS NULL LIMIT 1", (CLIENT,))? {
+    if rows::any(
+        conn,
+        "SELECT id FROM commandes WHERE is_b2b = TRUE AND b2b_client_nom = ? AND presta_order_id IS NULL LIMIT 1",
+        (CLIENT,),
+    )? {
         return Ok(());
     }
     let produit: Option<u64> =

@@ -26,7 +26,11 @@ pub fn fabricant_active(conn: &mut Conn, id: u64) -> Result<bool> {
 
 /// Whether a user is an active `admin_fab`.
 pub fn is_active_admin_fab(conn: &mut Conn, id: u64) -> Result<bool> {
-    rows::any(conn, "SELECT id FROM users WHERE id = ? AND role = 'admin_fab' AND actif = TRUE AND anonymized_at IS NULL", (id,))
+    rows::any(
+        conn,
+        "SELECT id FROM users WHERE id = ? AND role = 'admin_fab' AND actif = TRUE AND anonymized_at IS NULL",
+        (id,),
+    )
 }
 
 /// A manufacturer as the API shows it.
