@@ -11,6 +11,9 @@
 //! athlete's name, a B2B name, a name to engrave) is refused when it holds
 //! one, with a French message naming the field, and the CSV writer drops any
 //! that an older row still carries.
+//!
+//! Templates (e-mails, engraving files, shipping labels) mark a value with
+//! `{{name}}`: [`fill_markers`] replaces the markers, [`markers`] lists them.
 
 use crate::error::{Error, Result};
 use std::borrow::Cow;
@@ -69,6 +72,89 @@ pub fn strip_invisible(text: &str) -> Cow<'_, str> {
     }
 }
 
+/// Escapes text for HTML content and attribute values.
+#[must_use]
+pub fn html_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// A piece of a `{{name}}` template: text, or a marker (`raw` with its
+/// braces, `name` trimmed).
+enum Piece<'a> {
+    Text(&'a str),
+    Marker { raw: &'a str, name: &'a str },
+}
+
+/// `template` cut into its pieces, in order; an unclosed `{{` is text.
+fn pieces(template: &str) -> impl Iterator<Item = Piece<'_>> {
+    let mut rest = template;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let (piece, len) = match first_marker(rest) {
+            Some((0, end)) => {
+                let raw = &rest[..end];
+                let name = raw[2..end - 2].trim();
+                (Piece::Marker { raw, name }, end)
+            }
+            Some((start, _)) => (Piece::Text(&rest[..start]), start),
+            None => (Piece::Text(rest), rest.len()),
+        };
+        rest = &rest[len..];
+        Some(piece)
+    })
+}
+
+/// Where the first `{{…}}` of `s` starts, and where it ends (past `}}`).
+fn first_marker(s: &str) -> Option<(usize, usize)> {
+    let start = s.find("{{")?;
+    let end = start + 2 + s[start + 2..].find("}}")? + 2;
+    Some((start, end))
+}
+
+/// Fills a `{{name}}` template: `value` writes the value of the marker it
+/// is given into the output and says whether it knew the name. A marker it
+/// does not know stays as written, so a template mistake shows in what the
+/// template produces instead of vanishing.
+#[must_use]
+pub fn fill_markers(template: &str, mut value: impl FnMut(&str, &mut String) -> bool) -> String {
+    let mut out = String::with_capacity(template.len() + 64);
+    for piece in pieces(template) {
+        match piece {
+            Piece::Text(text) => out.push_str(text),
+            Piece::Marker { raw, name } => {
+                if !value(name, &mut out) {
+                    out.push_str(raw);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The names of the `{{name}}` markers of `template`, trimmed, in order.
+#[must_use]
+pub fn markers(template: &str) -> Vec<&str> {
+    pieces(template)
+        .filter_map(|piece| match piece {
+            Piece::Marker { name, .. } => Some(name),
+            Piece::Text(_) => None,
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,5 +209,32 @@ mod tests {
             "Mairie de Lyon"
         );
         assert!(matches!(strip_invisible("Lyon"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn templates_fill_known_markers_and_keep_the_rest() {
+        let fill = |template| {
+            fill_markers(template, |name, out| {
+                name == "nom" && {
+                    out.push_str("Zoé");
+                    true
+                }
+            })
+        };
+        assert_eq!(fill("Bravo {{nom}} !"), "Bravo Zoé !");
+        assert_eq!(fill("{{ nom }}{{nom}}"), "ZoéZoé");
+        assert_eq!(fill("{{autre}} {{}} {{nom"), "{{autre}} {{}} {{nom");
+        assert_eq!(fill("}} {{{nom}}}"), "}} {{{nom}}}");
+        assert_eq!(fill(""), "");
+        assert_eq!(markers("a {{col}} b {{ jours }} {{"), ["col", "jours"]);
+        assert_eq!(markers("{{{nom}}}"), ["{nom"]);
+    }
+
+    #[test]
+    fn html_is_escaped_in_content_and_attributes() {
+        assert_eq!(
+            html_escape(r#"<a href="x">'&'</a>"#),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+        );
     }
 }

@@ -7,7 +7,7 @@
 //! title can never inject markup. Each public function builds one [`Mail`]:
 //! the caller only hands values over.
 
-use crate::api::gravure::labels::html_escape;
+use crate::text::{self, html_escape};
 use std::fmt::Write as _;
 
 /// One e-mail, ready for the outbox.
@@ -32,36 +32,17 @@ const LAYOUT: &str = include_str!("templates/layout.html");
 /// so a mistake shows in the mail rather than silently vanishing.
 #[must_use]
 pub fn fill(template: &str, vars: &[(&str, &str)], escape: bool) -> String {
-    let mut out = String::with_capacity(template.len() + 128);
-    let mut rest = template;
-    while let Some(start) = rest.find("{{") {
-        let after = &rest[start + 2..];
-        let Some(end) = after.find("}}") else { break };
-        out.push_str(&rest[..start]);
-        let name = after[..end].trim();
-        match vars.iter().find(|(n, _)| *n == name) {
-            Some((_, v)) if escape => out.push_str(&html_escape(v)),
-            Some((_, v)) => out.push_str(v),
-            None => out.push_str(&rest[start..start + end + 4]),
+    text::fill_markers(template, |name, out| {
+        let Some((_, value)) = vars.iter().find(|(n, _)| *n == name) else {
+            return false;
+        };
+        if escape {
+            out.push_str(&html_escape(value));
+        } else {
+            out.push_str(value);
         }
-        rest = &after[end + 2..];
-    }
-    out.push_str(rest);
-    out
-}
-
-/// The names of the `{{name}}` markers of `template`, in order.
-#[must_use]
-pub fn markers(template: &str) -> Vec<&str> {
-    let mut names = Vec::new();
-    let mut rest = template;
-    while let Some(start) = rest.find("{{") {
-        let after = &rest[start + 2..];
-        let Some(end) = after.find("}}") else { break };
-        names.push(after[..end].trim());
-        rest = &after[end + 2..];
-    }
-    names
+        true
+    })
 }
 
 /// Builds a mail from a text template and an HTML fragment template.
@@ -250,7 +231,6 @@ mod tests {
             "Bonjour <b>Zoé</b> & Cie !"
         );
         assert_eq!(fill("{{inconnu}} {{x", &vars, true), "{{inconnu}} {{x");
-        assert_eq!(markers("a {{col}} b {{ jours }}"), vec!["col", "jours"]);
     }
 
     #[test]

@@ -9,6 +9,7 @@ use crate::api::scope;
 use crate::error::catalog;
 use crate::error::Result;
 use crate::http::{Ctx, Response};
+use crate::text::{self, html_escape};
 use mysql::Conn;
 use serde_json::{json, Value};
 
@@ -25,23 +26,6 @@ pub const LABEL_PLACEHOLDERS: &[&str] = &[
     "transporteur",
     "parcours",
 ];
-
-/// Escapes text for HTML content and attribute values.
-#[must_use]
-pub fn html_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
 
 /// The values of an order's label, raw (not yet escaped). The address comes
 /// from `commandes.adresse_livraison` (`{nom?, prenom?, lignes: [...],
@@ -94,6 +78,7 @@ fn values(o: &LabelOrder) -> Vec<(&'static str, String)> {
 /// Renders a label: `{{x}}` → the escaped value; `{{adresse}}` is the whole
 /// address, one escaped line per `<br>`. Unknown markers are left visible
 /// so a template mistake shows on the first proof.
+#[must_use]
 pub fn render(html: &str, o: &LabelOrder) -> String {
     let vals = values(o);
     let get = |k: &str| {
@@ -101,14 +86,8 @@ pub fn render(html: &str, o: &LabelOrder) -> String {
             .find(|(n, _)| *n == k)
             .map_or("", |(_, v)| v.as_str())
     };
-    let mut out = String::with_capacity(html.len() + 256);
-    let mut rest = html;
-    while let Some(start) = rest.find("{{") {
-        let after = &rest[start + 2..];
-        let Some(end) = after.find("}}") else { break };
-        out.push_str(&rest[..start]);
-        let key = after[..end].trim().to_lowercase();
-        match key.as_str() {
+    text::fill_markers(html, |name, out| {
+        match name.to_lowercase().as_str() {
             "adresse" => {
                 let cp_ville = format!("{} {}", get("code_postal"), get("ville"));
                 let lines: Vec<String> = get("lignes")
@@ -121,12 +100,10 @@ pub fn render(html: &str, o: &LabelOrder) -> String {
                 out.push_str(&lines.join("<br>"));
             }
             k if LABEL_PLACEHOLDERS.contains(&k) => out.push_str(&html_escape(get(k))),
-            _ => out.push_str(&rest[start..start + 2 + end + 2]),
+            _ => return false,
         }
-        rest = &after[end + 2..];
-    }
-    out.push_str(rest);
-    out
+        true
+    })
 }
 
 /// The rendered label of an order: its template's HTML filled in.

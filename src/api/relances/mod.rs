@@ -125,7 +125,7 @@ struct SeuilBody {
 /// Refuses a subject or text with a `{{…}}` that is not a known variable,
 /// naming it.
 pub fn check_template(what: &str, template: &str) -> Result<()> {
-    match templates::markers(template)
+    match crate::text::markers(template)
         .into_iter()
         .find(|m| !VARIABLES.contains(m))
     {

@@ -26,6 +26,7 @@
 mod flatten;
 mod geometry;
 
+use crate::text;
 use dxf::entities::{Entity, EntityType, MText};
 use dxf::enums::AcadVersion;
 use dxf::Drawing;
@@ -257,8 +258,8 @@ pub fn analyze(drawing: &Drawing) -> Analysis {
         }
     }
     for t in &texts {
-        for p in markers(t) {
-            found.insert(p);
+        for p in text::markers(t) {
+            found.insert(p.to_string());
         }
     }
     let placeholders = PLACEHOLDERS
@@ -303,36 +304,15 @@ fn collect_texts(e: &Entity, out: &mut Vec<String>) {
     }
 }
 
-/// The names between `{{` and `}}` in `s`, trimmed.
-#[must_use]
-pub fn markers(s: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut rest = s;
-    while let Some(start) = rest.find("{{") {
-        let after = &rest[start + 2..];
-        let Some(end) = after.find("}}") else { break };
-        out.push(after[..end].trim().to_string());
-        rest = &after[end + 2..];
-    }
-    out
-}
-
 /// Replaces every `{{X}}` with `escape(value of X)`; unknown markers are left.
 fn fill_text(s: &str, data: &EngravingData, escape: fn(&str) -> String) -> String {
-    let mut out = String::with_capacity(s.len() + 16);
-    let mut rest = s;
-    while let Some(start) = rest.find("{{") {
-        let after = &rest[start + 2..];
-        let Some(end) = after.find("}}") else { break };
-        out.push_str(&rest[..start]);
-        match data.value(after[..end].trim()) {
-            Some(v) => out.push_str(&escape(&clean(v))),
-            None => out.push_str(&rest[start..start + 2 + end + 2]),
+    text::fill_markers(s, |name, out| match data.value(name) {
+        Some(v) => {
+            out.push_str(&escape(&clean(v)));
+            true
         }
-        rest = &after[end + 2..];
-    }
-    out.push_str(rest);
-    out
+        None => false,
+    })
 }
 
 /// Values are one line of printable text: control characters would break
