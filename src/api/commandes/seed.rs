@@ -189,10 +189,11 @@ fn seed_every_status(
 
 /// The town hall of Briançon's B2B order, created once.
 fn seed_b2b_order(conn: &mut Conn, izoard: u64, atelier: Option<u64>, admin: u64) -> Result<()> {
-    let b2b_exists: Option<u64> = conn.query_first(
+    if !rows::any(
+        conn,
         "SELECT id FROM commandes WHERE b2b_client_nom = 'Mairie de Briançon' LIMIT 1",
-    )?;
-    if b2b_exists.is_none() {
+        (),
+    )? {
         let fabricant: Option<u64> =
             conn.query_first("SELECT id FROM fabricants WHERE actif = TRUE ORDER BY id LIMIT 1")?;
         let created = insert_order(
